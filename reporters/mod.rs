@@ -1,0 +1,4 @@
+//! Reporter plugins, one file per output format; the file's `name` is the `--format` value.
+
+mod json;
+mod table;

@@ -1,0 +1,185 @@
+//! AWS access: configuration from the default chain, one S3 client per region, a limit on
+//! in-flight requests, and the mapping of SDK errors onto [`FetchError`].
+//!
+//! The Rust SDK does not follow S3's wrong-region redirects (awslabs/aws-sdk-rust#183), so every
+//! bucket's region is resolved once (see `state::fetch::region`) and requests go to a client
+//! built for that region.
+
+use crate::error::{FetchError, FetchErrorKind};
+use crate::state::Facet;
+use aws_sdk_s3::config::Region;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::Client;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Region used when neither a flag, the environment nor a profile names one. S3's global
+/// endpoint lives there, and every bucket's real region is resolved per bucket anyway.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// Default bound on concurrent S3 requests.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// Connection settings given on the command line, in the AWS CLI's style.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub concurrency: usize,
+}
+
+/// Why the AWS configuration could not be loaded (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no usable AWS credentials: {0}")]
+    Credentials(String),
+    #[error("invalid --endpoint-url '{0}': it must start with http:// or https://")]
+    Endpoint(String),
+    #[error("--concurrency must be at least 1")]
+    Concurrency,
+}
+
+/// S3 clients per region plus the run-wide request limit.
+pub struct S3Clients {
+    base: aws_sdk_s3::Config,
+    by_region: Mutex<HashMap<String, Client>>,
+    limiter: Semaphore,
+}
+
+impl S3Clients {
+    /// Loads the default credential and region chain (environment, `~/.aws/config` and
+    /// `credentials`, profiles, SSO, assume-role, IMDS) with the given overrides, and checks
+    /// that credentials resolve before any bucket is touched.
+    pub async fn load(options: &AwsOptions) -> Result<Self, ConfigError> {
+        use aws_sdk_s3::config::ProvideCredentials;
+        if options.concurrency == 0 {
+            return Err(ConfigError::Concurrency);
+        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Endpoint(url.clone()));
+            }
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        let provider = sdk.credentials_provider().ok_or_else(|| {
+            ConfigError::Credentials("no credential provider is configured".into())
+        })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| ConfigError::Credentials(DisplayErrorContext(e).to_string()))?;
+
+        let mut builder = aws_sdk_s3::config::Builder::from(&sdk);
+        if sdk.region().is_none() {
+            builder = builder.region(Region::new(FALLBACK_REGION));
+        }
+        // Custom endpoints (moto, MinIO, LocalStack, wiremock) rarely resolve virtual-hosted
+        // bucket names, so address buckets by path there.
+        let custom_endpoint = sdk.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+        builder = builder.force_path_style(custom_endpoint);
+        Ok(Self::new(builder.build(), options.concurrency))
+    }
+
+    /// Wraps an explicit S3 configuration (tests, embedding).
+    pub fn new(base: aws_sdk_s3::Config, concurrency: usize) -> Self {
+        S3Clients {
+            base,
+            by_region: Mutex::new(HashMap::new()),
+            limiter: Semaphore::new(concurrency.max(1)),
+        }
+    }
+
+    /// The region of the configuration the run started with.
+    pub fn default_region(&self) -> &str {
+        self.base.region().map(Region::as_ref).unwrap_or(FALLBACK_REGION)
+    }
+
+    /// A client whose requests are signed for and sent to `region`; built once per region.
+    pub fn client(&self, region: &str) -> Client {
+        let mut clients = self.by_region.lock().expect("client cache poisoned");
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = self.base.to_builder().region(Region::new(region.to_owned())).build();
+                Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// Waits for a request slot; hold the permit for the duration of one request.
+    pub async fn permit(&self) -> SemaphorePermit<'_> {
+        self.limiter.acquire().await.expect("the request limiter is never closed")
+    }
+}
+
+/// The region S3 named in a response header (present on HeadBucket answers whatever the
+/// caller's permissions, and on wrong-region errors).
+pub fn bucket_region_header<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    err.raw_response()
+        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+}
+
+/// Maps an SDK error onto the facet's [`FetchError`] by S3 error code, then HTTP status.
+/// "Not configured" codes are handled by the caller before this, because they are answers.
+pub fn classify<E>(facet: Facet, err: SdkError<E, HttpResponse>) -> FetchError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let kind = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => FetchErrorKind::Network {
+            detail: DisplayErrorContext(&err).to_string(),
+        },
+        SdkError::ResponseError(_) => FetchErrorKind::Malformed {
+            detail: DisplayErrorContext(&err).to_string(),
+        },
+        _ => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            match (err.code(), status) {
+                (Some("AccessDenied"), _) | (None, Some(403)) => FetchErrorKind::AccessDenied,
+                (Some("NoSuchBucket"), _) => FetchErrorKind::NoSuchBucket,
+                // HeadBucket answers without a body, so its 404 carries no code.
+                (Some("NotFound") | None, Some(404)) if facet == Facet::Region => {
+                    FetchErrorKind::NoSuchBucket
+                }
+                (
+                    Some(
+                        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
+                        | "TooManyRequestsException",
+                    ),
+                    _,
+                )
+                | (_, Some(429 | 503)) => FetchErrorKind::Throttled,
+                (
+                    Some(
+                        "PermanentRedirect" | "TemporaryRedirect" | "AuthorizationHeaderMalformed"
+                        | "IllegalLocationConstraintException",
+                    ),
+                    _,
+                )
+                | (_, Some(301 | 307)) => FetchErrorKind::WrongRegion {
+                    region: bucket_region_header(&err),
+                },
+                (code, status) => FetchErrorKind::Service {
+                    code: code.map(str::to_owned),
+                    status,
+                    message: err.message().map(str::to_owned),
+                },
+            }
+        }
+    };
+    FetchError::new(facet, kind)
+}

@@ -1,0 +1,157 @@
+//! The `Check` plugin kind: metadata as `const` data, behaviour as an async trait.
+//!
+//! A check reads facets from a [`BucketState`] and returns an [`Outcome`]; it never calls AWS.
+//! If a facet cannot be read, the check returns that [`FetchError`] and the runner records an
+//! `error` finding, so a missing permission is never mistaken for a pass or a fail.
+
+use crate::error::FetchError;
+use crate::state::{BucketState, Facet};
+use async_trait::async_trait;
+use serde::Serialize;
+
+/// How bad a failing check is, in the labels Security Hub and Prowler use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one check concluded about one bucket. Messages are specific and short: they name the
+/// grantee, the statement, the actual log target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass(String),
+    Fail(String),
+    /// The check does not apply to this bucket (the message says why).
+    Skip(String),
+}
+
+/// Settings that change what a check considers compliant (scan flags).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// `--log-bucket`: logging must target one of these buckets (any bucket when empty).
+    pub log_buckets: Vec<String>,
+    /// `--log-prefix`: logging must use this prefix; `{bucket}` is replaced by the bucket name.
+    pub log_prefix: Option<String>,
+}
+
+/// The constant description of a check, shown by `s3tk checks` and `s3tk explain`.
+#[derive(Debug)]
+pub struct CheckMeta {
+    /// `s3.<scope>.<bad-state>`, e.g. `s3.bucket.public-acl`. Ids are API: never rename.
+    pub id: &'static str,
+    /// Sentence case, states the problem, no trailing period.
+    pub title: &'static str,
+    pub severity: Severity,
+    /// Every facet `evaluate` may read; the IAM actions the check needs follow from these.
+    pub facets: &'static [Facet],
+    /// The id of the remediation that fixes a failure, if s3tk has one.
+    pub remediation: Option<&'static str>,
+    /// Markdown with `## What it checks`, `## Why it matters`, `## How to fix`.
+    pub doc: &'static str,
+    /// The file that declares the check (the registry tests check it matches the id).
+    pub source_file: &'static str,
+}
+
+impl CheckMeta {
+    /// The IAM actions the check needs, sorted and deduplicated.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        let mut actions: Vec<_> = self.facets.iter().map(|f| f.iam_action()).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        actions
+    }
+
+    /// The doc text without the one leading space each `///` line carries.
+    pub fn doc_text(&self) -> String {
+        self.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+#[async_trait]
+pub trait Check: Send + Sync + 'static {
+    /// Evaluates one bucket from its cached facets. `Err` means a facet could not be read.
+    async fn evaluate(&self, bucket: &BucketState, options: &CheckOptions) -> Result<Outcome, FetchError>;
+}
+
+/// What `declare_check!` registers with `inventory`.
+pub struct CheckEntry {
+    pub meta: &'static CheckMeta,
+    pub check: &'static dyn Check,
+}
+
+inventory::collect!(CheckEntry);
+
+/// Declares a check: its doc comment, a unit struct, its `META` and its registration.
+///
+/// ```ignore
+/// declare_check! {
+///     /// ## What it checks
+///     /// …
+///     pub PublicAcl {
+///         id: "s3.bucket.public-acl",
+///         title: "Bucket ACL grants access to everyone",
+///         severity: Critical,
+///         facets: [Acl],
+///         remediation: None,
+///     }
+/// }
+/// ```
+/// expands to `pub struct PublicAcl;`, `impl PublicAcl { pub const META: CheckMeta = … }` with
+/// the doc comment as `META.doc`, and `inventory::submit!` of a [`CheckEntry`]. The struct
+/// still needs its `#[async_trait] impl Check`.
+#[macro_export]
+macro_rules! declare_check {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis $name:ident {
+            id: $id:literal,
+            title: $title:literal,
+            severity: $severity:ident,
+            facets: [$($facet:ident),* $(,)?],
+            remediation: $remediation:expr $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug)]
+        $vis struct $name;
+
+        impl $name {
+            pub const META: $crate::check::CheckMeta = $crate::check::CheckMeta {
+                id: $id,
+                title: $title,
+                severity: $crate::check::Severity::$severity,
+                facets: &[$($crate::state::Facet::$facet),*],
+                remediation: $remediation,
+                doc: concat!($($doc, "\n"),*),
+                source_file: file!(),
+            };
+        }
+
+        ::inventory::submit! {
+            $crate::check::CheckEntry { meta: &$name::META, check: &$name }
+        }
+    };
+}

@@ -1,0 +1,263 @@
+//! The command line: argument definitions (clap) and one function per command. This is the
+//! only module that prints; everything it calls returns data.
+
+use crate::aws::{AwsOptions, ConfigError, S3Clients, DEFAULT_CONCURRENCY};
+use crate::check::CheckOptions;
+use crate::error::InputError;
+use crate::registry;
+use crate::report::Style;
+use crate::select::{self, BucketSelector};
+use crate::state::AccountState;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "s3tk", version, about = "A security toolkit for Amazon S3", max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Use this profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then "default")
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Region for account-wide calls (default: AWS_REGION, the profile, then us-east-1); each bucket's own region is looked up
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send S3 requests to this endpoint (MinIO, LocalStack, moto), with path-style addressing; AWS_ENDPOINT_URL works too
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Maximum number of S3 requests in flight
+    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// When to colour the output; never when NO_COLOR is set
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan buckets for public access, logging and versioning
+    Scan(ScanArgs),
+    /// List the available checks
+    Checks,
+    /// Show what a check looks at, why it matters and how to fix it
+    Explain {
+        /// A check id, as listed by `s3tk checks`
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Bucket names or wildcard patterns (`*`, `?`, `[a-z]`); quote patterns. Default: every bucket
+    #[arg(value_name = "BUCKETS")]
+    pub buckets: Vec<String>,
+    /// Logging must target this bucket (repeat to allow several)
+    #[arg(long, value_name = "NAME")]
+    pub log_bucket: Vec<String>,
+    /// Logging must use this prefix; {bucket} is replaced by the bucket name, e.g. "{bucket}/"
+    #[arg(long, value_name = "TEMPLATE")]
+    pub log_prefix: Option<String>,
+    /// Do not check server access logging
+    #[arg(long)]
+    pub skip_logging: bool,
+    /// Do not check versioning
+    #[arg(long)]
+    pub skip_versioning: bool,
+    /// Run only these checks: ids or dotted prefixes such as `s3.bucket` (comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub checks: Vec<String>,
+    /// Do not run these checks: ids or dotted prefixes (comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip_checks: Vec<String>,
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = reporter_names())]
+    pub format: String,
+}
+
+fn reporter_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        registry::reporters().into_iter().map(|r| clap::builder::PossibleValue::new(r.name).help(r.description)),
+    )
+}
+
+/// Parses the arguments and runs the command; returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let style = Style { color: use_color(cli.global.color) };
+    let result = match cli.command {
+        Command::Scan(args) => scan(&cli.global, args, style).await,
+        Command::Checks => list_checks(),
+        Command::Explain { id } => explain(&id),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Incomplete(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(3)
+        }
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("error: writing output: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why a command stopped early, and so which exit code it gets.
+enum Failure {
+    /// Bad input or configuration (exit 2), reported before anything is read or written.
+    Usage(String),
+    /// Nothing could be evaluated (exit 3), e.g. the bucket list could not be read.
+    Incomplete(String),
+    Output(io::Error),
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Output(e)
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        _ if no_color => false,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => io::stdout().is_terminal(),
+    }
+}
+
+async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, Failure> {
+    // Validate everything the user typed before the first request.
+    let selectors = BucketSelector::parse_all(&args.buckets)?;
+    for name in &args.log_bucket {
+        select::validate_bucket_name(name)
+            .map_err(|reason| InputError::BucketName { name: name.clone(), reason })?;
+    }
+    let mut skip = args.skip_checks.clone();
+    if args.skip_logging {
+        skip.push("s3.bucket.logging-disabled".into());
+    }
+    if args.skip_versioning {
+        skip.push("s3.bucket.versioning-disabled".into());
+    }
+    let checks = registry::select_checks(&args.checks, &skip)?;
+    let reporter = registry::reporter(&args.format).expect("clap only accepts registered formats");
+    let options = CheckOptions { log_buckets: args.log_bucket, log_prefix: args.log_prefix };
+
+    let clients = S3Clients::load(&aws_options(global)).await?;
+    let selection = select::resolve(&clients, &selectors)
+        .await
+        .map_err(|e| Failure::Incomplete(format!("could not list buckets: {e}")))?;
+    for pattern in &selection.unmatched {
+        eprintln!("warning: no bucket matches '{pattern}'");
+    }
+    let progress = Progress::new(selection.buckets.len());
+    let report = crate::runner::scan(
+        AccountState::new(clients),
+        selection.buckets,
+        &checks,
+        &options,
+        global.concurrency,
+        &|done, total| progress.update(done, total),
+    )
+    .await;
+    progress.finish();
+
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    reporter.reporter.write(&report, style, &mut out)?;
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+fn aws_options(global: &GlobalArgs) -> AwsOptions {
+    AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        concurrency: global.concurrency,
+    }
+}
+
+/// A one-line counter on stderr, only when stderr is a terminal.
+struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        Progress { enabled: total > 1 && io::stderr().is_terminal() }
+    }
+
+    fn update(&self, done: usize, total: usize) {
+        if self.enabled {
+            eprint!("\rscanned {done}/{total} buckets");
+        }
+    }
+
+    fn finish(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn list_checks() -> Result<u8, Failure> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let checks = registry::checks();
+    let width = checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(0);
+    for c in checks {
+        writeln!(out, "{:width$}  {:8}  {}", c.meta.id, c.meta.severity.as_str(), c.meta.title)?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn explain(id: &str) -> Result<u8, Failure> {
+    let Some(entry) = registry::check(id) else {
+        return Err(InputError::UnknownCheck(id.to_owned()).into());
+    };
+    let meta = entry.meta;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# {}: {}", meta.id, meta.title)?;
+    writeln!(out)?;
+    writeln!(out, "Severity: {}", meta.severity)?;
+    writeln!(out, "Permissions: {}", meta.iam_actions().join(", "))?;
+    if let Some(r) = meta.remediation {
+        writeln!(out, "Remediation: {r}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", meta.doc_text().trim_end())?;
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,91 @@
+//! Error types of the library. A [`FetchError`] is cheap to clone because the state cache hands
+//! one cached failure to every check that reads the same facet.
+
+use crate::state::Facet;
+use std::fmt;
+
+/// Why a facet (one S3 read API) could not be read. The runner turns it into an `error`
+/// finding: a failed read never counts as a pass or a fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    pub facet: Facet,
+    pub kind: FetchErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchErrorKind {
+    /// 403: the caller lacks the facet's IAM action (or an SCP, bucket policy or KMS key denies it).
+    AccessDenied,
+    /// The bucket does not exist (404 `NoSuchBucket`, or HeadBucket's body-less 404).
+    NoSuchBucket,
+    /// `SlowDown`/503 and friends, still failing after the SDK's retries.
+    Throttled,
+    /// The request reached the wrong regional endpoint (301 `PermanentRedirect` and relatives).
+    WrongRegion { region: Option<String> },
+    /// No HTTP answer: connection refused, DNS, TLS, timeout.
+    Network { detail: String },
+    /// S3 answered, but the payload is not what the API promises (e.g. a policy that is not JSON).
+    Malformed { detail: String },
+    /// Any other error answer from the service.
+    Service { code: Option<String>, status: Option<u16>, message: Option<String> },
+    /// The state was built for offline evaluation and this facet was not provided.
+    Offline,
+}
+
+impl FetchError {
+    pub fn new(facet: Facet, kind: FetchErrorKind) -> Self {
+        FetchError { facet, kind }
+    }
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = self.facet.operation();
+        match &self.kind {
+            FetchErrorKind::AccessDenied => {
+                write!(f, "access denied to {op}: the caller needs {}", self.facet.iam_action())
+            }
+            FetchErrorKind::NoSuchBucket => write!(f, "bucket does not exist (NoSuchBucket)"),
+            FetchErrorKind::Throttled => write!(f, "{op} was throttled by S3 (SlowDown) after retries"),
+            FetchErrorKind::WrongRegion { region: Some(r) } => {
+                write!(f, "{op} was sent to the wrong region; the bucket is in {r}")
+            }
+            FetchErrorKind::WrongRegion { region: None } => {
+                write!(f, "{op} was sent to the wrong region and S3 did not say which is right")
+            }
+            FetchErrorKind::Network { detail } => write!(f, "{op} failed to reach S3: {detail}"),
+            FetchErrorKind::Malformed { detail } => write!(f, "{op} returned malformed data: {detail}"),
+            FetchErrorKind::Service { code, status, message } => {
+                write!(f, "{op} failed")?;
+                match (code, status) {
+                    (Some(c), Some(s)) => write!(f, ": {c} (HTTP {s})")?,
+                    (Some(c), None) => write!(f, ": {c}")?,
+                    (None, Some(s)) => write!(f, ": HTTP {s}")?,
+                    (None, None) => {}
+                }
+                if let Some(m) = message.as_deref().filter(|m| !m.is_empty()) {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
+            FetchErrorKind::Offline => write!(f, "{op} is not available in offline evaluation"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// Bad input detected before any request is sent: the CLI prints it and exits with code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("invalid bucket name '{name}': {reason}")]
+    BucketName { name: String, reason: String },
+    #[error("invalid bucket pattern '{pattern}': {reason}")]
+    BucketPattern { pattern: String, reason: String },
+    #[error("no check matches '{0}' (see `s3tk checks` for the ids)")]
+    UnknownCheck(String),
+    #[error("no checks left to run after --skip options")]
+    NoChecks,
+    #[error("{0}")]
+    Other(String),
+}

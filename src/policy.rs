@@ -1,0 +1,461 @@
+//! Bucket policies: a lossless document model and a local evaluator of "is this public?".
+//!
+//! The document keeps the JSON exactly as written (field order, unknown fields, string-or-list
+//! forms), so a policy can be read, edited and written back without losing anything. Views over
+//! it ([`Statement`]) accept every valid shape: `Statement` as an object or an array,
+//! `Principal` as `"*"` or a map of string-or-list values, and so on.
+//!
+//! The evaluator follows the S3 User Guide's "The meaning of public" (see
+//! `aws-s3-semantics.md` §1): a statement is public unless it grants only to fixed principals
+//! or is restricted by a fixed-value condition on one of the listed keys. AWS decides with an
+//! SMT solver over the whole policy, so this is an approximation used to explain and to work
+//! offline; `GetBucketPolicyStatus` wins wherever it answers.
+
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+/// A bucket policy, kept as parsed JSON so that writing it back loses nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyDocument {
+    json: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("policy is not valid JSON: {0}")]
+    Json(String),
+    #[error("policy must be a JSON object")]
+    NotAnObject,
+    #[error("policy has no Statement")]
+    NoStatement,
+    #[error("Statement must be an object or an array of objects")]
+    BadStatement,
+}
+
+impl PolicyDocument {
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
+        let Value::Object(json) = value else {
+            return Err(PolicyError::NotAnObject);
+        };
+        match json.get("Statement") {
+            None => return Err(PolicyError::NoStatement),
+            Some(Value::Object(_)) => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_object) => {}
+            Some(_) => return Err(PolicyError::BadStatement),
+        }
+        Ok(PolicyDocument { json })
+    }
+
+    /// The document as JSON, exactly as parsed.
+    pub fn json(&self) -> &Map<String, Value> {
+        &self.json
+    }
+
+    pub fn to_pretty_string(&self) -> String {
+        serde_json::to_string_pretty(&self.json).expect("a JSON map always serialises")
+    }
+
+    /// The statements in document order, whether `Statement` is one object or an array.
+    pub fn statements(&self) -> Vec<Statement<'_>> {
+        match self.json.get("Statement") {
+            Some(Value::Object(one)) => vec![Statement { index: 0, json: one }],
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_object)
+                .enumerate()
+                .map(|(index, json)| Statement { index, json })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A read-only view of one statement.
+#[derive(Debug, Clone, Copy)]
+pub struct Statement<'a> {
+    /// Zero-based position in the document.
+    pub index: usize,
+    pub json: &'a Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+    Invalid,
+}
+
+impl<'a> Statement<'a> {
+    pub fn sid(&self) -> Option<&'a str> {
+        self.json.get("Sid").and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    pub fn effect(&self) -> Effect {
+        match self.json.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => Effect::Allow,
+            Some("Deny") => Effect::Deny,
+            _ => Effect::Invalid,
+        }
+    }
+
+    /// How people should find the statement: its Sid and position, or its position alone.
+    pub fn label(&self) -> String {
+        match self.sid() {
+            Some(sid) => format!("statement \"{sid}\" (#{})", self.index + 1),
+            None => format!("statement #{}", self.index + 1),
+        }
+    }
+
+    /// The `Condition` block as (operator, key, values) triples in document order.
+    pub fn conditions(&self) -> Vec<Condition<'a>> {
+        let Some(Value::Object(ops)) = self.json.get("Condition") else {
+            return Vec::new();
+        };
+        ops.iter()
+            .filter_map(|(op, keys)| keys.as_object().map(|keys| (op, keys)))
+            .flat_map(|(op, keys)| {
+                keys.iter().map(move |(key, values)| Condition {
+                    operator: op,
+                    key,
+                    values: string_or_list(values),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One key under one condition operator. Values are rendered as strings (`true`, `12`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition<'a> {
+    pub operator: &'a str,
+    pub key: &'a str,
+    pub values: Vec<String>,
+}
+
+fn string_or_list(value: &Value) -> Vec<String> {
+    fn scalar(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+    match value {
+        Value::Array(items) => items.iter().filter_map(scalar).collect(),
+        other => scalar(other).into_iter().collect(),
+    }
+}
+
+/// Why a statement makes the policy public.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicStatement {
+    pub label: String,
+    pub reason: String,
+}
+
+/// The local verdict on a whole policy: public if any statement is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicVerdict {
+    pub public_statements: Vec<PublicStatement>,
+    /// A Deny statement with a condition might narrow a public Allow; only AWS can tell.
+    pub conditional_deny: bool,
+}
+
+impl PublicVerdict {
+    pub fn is_public(&self) -> bool {
+        !self.public_statements.is_empty()
+    }
+
+    /// One sentence naming every public statement and why.
+    pub fn explain(&self) -> String {
+        self.public_statements
+            .iter()
+            .map(|s| format!("{} {}", s.label, s.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Evaluates the policy statement by statement under AWS's rule for "public".
+pub fn evaluate_public(doc: &PolicyDocument) -> PublicVerdict {
+    let mut verdict = PublicVerdict::default();
+    for statement in doc.statements() {
+        match statement.effect() {
+            Effect::Deny => {
+                verdict.conditional_deny |= statement.json.contains_key("Condition");
+            }
+            // An invalid Effect would be refused by S3; treat it like Allow to stay on the safe side.
+            Effect::Allow | Effect::Invalid => {
+                if let Some(reason) = public_statement_reason(&statement) {
+                    verdict.public_statements.push(PublicStatement { label: statement.label(), reason });
+                }
+            }
+        }
+    }
+    verdict
+}
+
+fn public_statement_reason(statement: &Statement<'_>) -> Option<String> {
+    let grantee = public_grantee(statement)?;
+    let conditions = statement.conditions();
+    if conditions.iter().any(restricts_to_fixed_values) {
+        return None;
+    }
+    Some(if conditions.is_empty() {
+        format!("allows {grantee} with no condition")
+    } else {
+        let keys: Vec<String> = conditions.iter().map(|c| format!("{} {}", c.operator, c.key)).collect();
+        format!("allows {grantee}; its conditions ({}) do not limit it to fixed values", keys.join(", "))
+    })
+}
+
+/// Describes the principal if it reaches beyond fixed AWS principals, `None` if it does not.
+fn public_grantee(statement: &Statement<'_>) -> Option<String> {
+    if statement.json.contains_key("NotPrincipal") {
+        return Some("everyone except the NotPrincipal list (NotPrincipal with Allow)".into());
+    }
+    let Some(principal) = statement.json.get("Principal") else {
+        return Some("an unspecified principal (no Principal element)".into());
+    };
+    match principal {
+        Value::String(s) if s.contains('*') => Some(format!("Principal \"{s}\" (everyone)")),
+        // Only "*" is valid as a bare string; anything else names one fixed principal.
+        Value::String(_) => None,
+        Value::Object(kinds) => kinds.iter().find_map(|(kind, values)| {
+            let values = string_or_list(values);
+            if kind == "Federated" {
+                Some(format!("federated principal {}", values.join(", ")))
+            } else {
+                values
+                    .iter()
+                    .find(|v| v.contains('*'))
+                    .map(|v| format!("Principal {{\"{kind}\": \"{v}\"}} (everyone)"))
+            }
+        }),
+        _ => Some("a Principal of an unrecognised form".into()),
+    }
+}
+
+/// Condition keys whose fixed values make a statement non-public (S3 User Guide, "The meaning
+/// of public"), plus `aws:PrincipalAccount`/`aws:PrincipalArn`, which name an AWS principal as
+/// the rule's first item allows (marked "verify" in the reference). Lowercase: IAM compares
+/// condition key names case-insensitively.
+const FIXED_VALUE_KEYS: &[&str] = &[
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "aws:userid",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+];
+
+/// Whether one condition limits the statement to fixed values of a qualifying key.
+pub fn restricts_to_fixed_values(condition: &Condition<'_>) -> bool {
+    let op = condition.operator.to_ascii_lowercase();
+    let key = condition.key.to_ascii_lowercase();
+    // ForAllValues is true when the key is absent; IfExists is true when it is absent too.
+    if op.starts_with("forallvalues:") || op.ends_with("ifexists") || condition.values.is_empty() {
+        return false;
+    }
+    // ForAnyValue on a single-valued key behaves like the plain operator.
+    let op = op.strip_prefix("foranyvalue:").unwrap_or(&op);
+    let has_variable = condition.values.iter().any(|v| v.contains("${"));
+    if has_variable {
+        return false;
+    }
+    match op {
+        "ipaddress" => key == "aws:sourceip" && condition.values.iter().all(|v| is_narrow_cidr(v)),
+        "stringequals" | "stringequalsignorecase" | "arnequals" | "stringlike" | "arnlike" => {
+            FIXED_VALUE_KEYS.contains(&key.as_str())
+                && condition.values.iter().all(|v| {
+                    !v.contains(['*', '?'])
+                        || (key == "s3:dataaccesspointarn" && op != "stringequals" && is_fixed_account_access_point(v))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// `aws:SourceIp` values broader than /8 (IPv4) or /32 (IPv6) count as public.
+fn is_narrow_cidr(value: &str) -> bool {
+    let (addr, prefix) = match value.split_once('/') {
+        Some((addr, prefix)) => match prefix.parse::<u8>() {
+            Ok(p) => (addr, Some(p)),
+            Err(_) => return false,
+        },
+        None => (value, None),
+    };
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => prefix.is_none_or(|p| (8..=32).contains(&p)),
+        Ok(IpAddr::V6(_)) => prefix.is_none_or(|p| (32..=128).contains(&p)),
+        Err(_) => false,
+    }
+}
+
+/// In a bucket policy, `arn:aws:s3:REGION:ACCOUNT:accesspoint/*` is non-public as long as
+/// everything before the access-point name is fixed.
+fn is_fixed_account_access_point(value: &str) -> bool {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[..5].iter().all(|p| !p.contains(['*', '?']))
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("accesspoint/")
+        && !parts[5]["accesspoint/".len()..].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(policy: &str) -> PublicVerdict {
+        evaluate_public(&PolicyDocument::parse(policy).expect("test policy parses"))
+    }
+
+    fn allow(principal: &str, condition: &str) -> String {
+        let condition = if condition.is_empty() { String::new() } else { format!(r#","Condition":{condition}"#) };
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"{condition}}}]}}"#
+        )
+    }
+
+    /// (case, policy, public?) — drawn from aws-s3-semantics.md §1.1–§1.3.
+    fn cases() -> Vec<(&'static str, String, bool)> {
+        vec![
+            ("principal * no condition", allow(r#""*""#, ""), true),
+            ("AWS * no condition", allow(r#"{"AWS":"*"}"#, ""), true),
+            ("AWS [*] list", allow(r#"{"AWS":["*"]}"#, ""), true),
+            ("list with root and *", allow(r#"{"AWS":["arn:aws:iam::111122223333:root","*"]}"#, ""), true),
+            ("fixed account root", allow(r#"{"AWS":"arn:aws:iam::111122223333:root"}"#, ""), false),
+            ("fixed account id", allow(r#"{"AWS":"111122223333"}"#, ""), false),
+            ("fixed role arn list", allow(r#"{"AWS":["arn:aws:iam::111122223333:role/a","arn:aws:iam::444455556666:role/b"]}"#, ""), false),
+            ("canonical user", allow(r#"{"CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}"#, ""), false),
+            ("service principal", allow(r#"{"Service":"logging.s3.amazonaws.com"}"#, ""), false),
+            ("federated", allow(r#"{"Federated":"graph.facebook.com"}"#, ""), true),
+            ("wildcard account arn", allow(r#"{"AWS":"arn:aws:iam::*:root"}"#, ""), true),
+            ("AWS * plus service", allow(r#"{"AWS":"*","Service":"cloudtrail.amazonaws.com"}"#, ""), true),
+            ("source ip /24", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#), false),
+            ("source ip /8", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#), false),
+            ("source ip /1", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"0.0.0.0/1"}}"#), true),
+            ("source ip /0", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","0.0.0.0/0"]}}"#), true),
+            ("source ip single address", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"203.0.113.7"}}"#), false),
+            ("source ipv6 /32", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"2001:db8::/32"}}"#), false),
+            ("source ipv6 /16", allow(r#""*""#, r#"{"IpAddress":{"aws:SourceIp":"2001::/16"}}"#), true),
+            ("not ip address", allow(r#""*""#, r#"{"NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#), true),
+            ("source vpce equals", allow(r#""*""#, r#"{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}"#), false),
+            ("source vpc equals", allow(r#""*""#, r#"{"StringEquals":{"aws:SourceVpc":"vpc-91237329"}}"#), false),
+            ("source vpc like wildcard", allow(r#""*""#, r#"{"StringLike":{"aws:SourceVpc":"vpc-*"}}"#), true),
+            ("source vpc like literal", allow(r#""*""#, r#"{"StringLike":{"aws:SourceVpc":"vpc-91237329"}}"#), false),
+            ("principal org id", allow(r#"{"AWS":"*"}"#, r#"{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}"#), false),
+            ("key name case-insensitive", allow(r#""*""#, r#"{"StringEquals":{"AWS:SOURCEACCOUNT":"111122223333"}}"#), false),
+            ("source arn equals", allow(r#""*""#, r#"{"ArnEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:111122223333:trail/t"}}"#), false),
+            ("source arn like wildcard", allow(r#""*""#, r#"{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::*"}}"#), true),
+            ("policy variable", allow(r#""*""#, r#"{"StringEquals":{"aws:SourceAccount":"${aws:PrincipalAccount}"}}"#), true),
+            ("negated operator", allow(r#""*""#, r#"{"StringNotEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}"#), true),
+            ("if exists", allow(r#""*""#, r#"{"StringEqualsIfExists":{"aws:SourceVpc":"vpc-91237329"}}"#), true),
+            ("null operator", allow(r#""*""#, r#"{"Null":{"aws:SourceVpc":"false"}}"#), true),
+            ("for all values", allow(r#""*""#, r#"{"ForAllValues:StringEquals":{"aws:SourceVpc":"vpc-91237329"}}"#), true),
+            ("for any value", allow(r#""*""#, r#"{"ForAnyValue:StringEquals":{"aws:SourceVpc":"vpc-91237329"}}"#), false),
+            ("unlisted key secure transport", allow(r#""*""#, r#"{"Bool":{"aws:SecureTransport":"true"}}"#), true),
+            ("unlisted key referer", allow(r#""*""#, r#"{"StringEquals":{"aws:Referer":"https://example.com"}}"#), true),
+            ("userid role session wildcard", allow(r#""*""#, r#"{"StringLike":{"aws:userid":"AROAEXAMPLEID:*"}}"#), true),
+            ("userid fixed", allow(r#""*""#, r#"{"StringEquals":{"aws:userid":"AIDAEXAMPLEID"}}"#), false),
+            ("kms key id fixed", allow(r#""*""#, r#"{"StringEquals":{"s3:x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:111122223333:key/k"}}"#), false),
+            ("access point arn fixed account", allow(r#""*""#, r#"{"ArnLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}"#), false),
+            ("access point arn wildcard account", allow(r#""*""#, r#"{"ArnLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:*:accesspoint/*"}}"#), true),
+            ("access point account", allow(r#""*""#, r#"{"StringEquals":{"s3:DataAccessPointAccount":"123456789012"}}"#), false),
+            ("AND of unlisted and fixed", allow(r#""*""#, r#"{"Bool":{"aws:SecureTransport":"true"},"StringEquals":{"aws:SourceVpce":"vpce-1"}}"#), false),
+            (
+                "deny never public",
+                r#"{"Statement":[{"Sid":"TLS","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#.into(),
+                false,
+            ),
+            (
+                "statement as single object",
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#.into(),
+                true,
+            ),
+            (
+                "not principal with allow",
+                r#"{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#.into(),
+                true,
+            ),
+            (
+                "not principal with deny",
+                r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#.into(),
+                false,
+            ),
+            (
+                "not action still public",
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*"}]}"#.into(),
+                true,
+            ),
+            (
+                "one public among fixed statements",
+                r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:GetObject","Resource":"*"},{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#.into(),
+                true,
+            ),
+            (
+                "missing principal",
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#.into(),
+                true,
+            ),
+            ("boolean condition value", allow(r#""*""#, r#"{"Bool":{"aws:SecureTransport":true}}"#), true),
+        ]
+    }
+
+    #[test]
+    fn evaluator_table() {
+        let cases = cases();
+        assert!(cases.len() >= 30);
+        let wrong: Vec<_> = cases
+            .iter()
+            .filter(|(_, policy, public)| verdict(policy).is_public() != *public)
+            .map(|(name, _, public)| format!("{name}: expected public={public}"))
+            .collect();
+        assert!(wrong.is_empty(), "misjudged policies:\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn names_the_offending_statement() {
+        let v = verdict(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"1"},"Action":"s3:*","Resource":"*"},{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#,
+        );
+        assert_eq!(v.explain(), "statement \"Open\" (#2) allows Principal \"*\" (everyone) with no condition");
+        let v = verdict(&allow(r#"{"AWS":["arn:aws:iam::111122223333:root","*"]}"#, r#"{"Bool":{"aws:SecureTransport":"true"}}"#));
+        assert_eq!(
+            v.explain(),
+            "statement #1 allows Principal {\"AWS\": \"*\"} (everyone); its conditions (Bool aws:SecureTransport) do not limit it to fixed values"
+        );
+    }
+
+    #[test]
+    fn conditional_deny_is_noted() {
+        let v = verdict(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#,
+        );
+        assert!(v.is_public() && v.conditional_deny);
+    }
+
+    #[test]
+    fn parse_rejects_what_is_not_a_policy() {
+        assert!(matches!(PolicyDocument::parse("{"), Err(PolicyError::Json(_))));
+        assert_eq!(PolicyDocument::parse("[]"), Err(PolicyError::NotAnObject));
+        assert_eq!(PolicyDocument::parse(r#"{"Version":"2012-10-17"}"#), Err(PolicyError::NoStatement));
+        assert_eq!(PolicyDocument::parse(r#"{"Statement":"x"}"#), Err(PolicyError::BadStatement));
+    }
+
+    #[test]
+    fn round_trip_keeps_order_and_unknown_fields() {
+        let text = r#"{"Version":"2012-10-17","Id":"p1","Statement":{"Sid":"A","Effect":"Allow","Principal":{"AWS":["1","2"]},"Action":"s3:GetObject","Resource":"*","X-Custom":{"z":1,"a":[true]}}}"#;
+        let doc = PolicyDocument::parse(text).unwrap();
+        assert_eq!(serde_json::to_string(doc.json()).unwrap(), text);
+    }
+}

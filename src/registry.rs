@@ -1,0 +1,180 @@
+//! The registry: every check, remediation and reporter that registered itself with
+//! `inventory`, sorted (inventory's own order is unspecified), plus selection by id or prefix.
+
+use crate::check::CheckEntry;
+use crate::error::InputError;
+use crate::remediation::RemediationEntry;
+use crate::report::ReporterEntry;
+
+/// All checks, sorted by id.
+pub fn checks() -> Vec<&'static CheckEntry> {
+    let mut all: Vec<_> = inventory::iter::<CheckEntry>.into_iter().collect();
+    all.sort_by_key(|c| c.meta.id);
+    all
+}
+
+pub fn check(id: &str) -> Option<&'static CheckEntry> {
+    inventory::iter::<CheckEntry>.into_iter().find(|c| c.meta.id == id)
+}
+
+/// All remediations, sorted by id.
+pub fn remediations() -> Vec<&'static RemediationEntry> {
+    let mut all: Vec<_> = inventory::iter::<RemediationEntry>.into_iter().collect();
+    all.sort_by_key(|r| r.meta.id);
+    all
+}
+
+/// All reporters, sorted by name.
+pub fn reporters() -> Vec<&'static ReporterEntry> {
+    let mut all: Vec<_> = inventory::iter::<ReporterEntry>.into_iter().collect();
+    all.sort_by_key(|r| r.name);
+    all
+}
+
+pub fn reporter(name: &str) -> Option<&'static ReporterEntry> {
+    inventory::iter::<ReporterEntry>.into_iter().find(|r| r.name == name)
+}
+
+/// Whether `selector` names the id itself or one of its dotted prefixes (`s3.bucket`).
+fn selects(selector: &str, id: &str) -> bool {
+    id == selector || id.strip_prefix(selector).is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The checks to run: those matching any `only` selector (all when empty), minus those matching
+/// any `skip` selector. A selector that matches no check is an error, so typos do not silently
+/// turn a gate off.
+pub fn select_checks(only: &[String], skip: &[String]) -> Result<Vec<&'static CheckEntry>, InputError> {
+    let all = checks();
+    for selector in only.iter().chain(skip) {
+        if !all.iter().any(|c| selects(selector, c.meta.id)) {
+            return Err(InputError::UnknownCheck(selector.clone()));
+        }
+    }
+    let chosen: Vec<_> = all
+        .into_iter()
+        .filter(|c| only.is_empty() || only.iter().any(|s| selects(s, c.meta.id)))
+        .filter(|c| !skip.iter().any(|s| selects(s, c.meta.id)))
+        .collect();
+    if chosen.is_empty() {
+        return Err(InputError::NoChecks);
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registered ids. Adding, renaming or removing a check must update this list: ids are
+    /// API (JSON output, suppressions, CI configs).
+    const EXPECTED_CHECK_IDS: &[&str] = &[
+        "s3.bucket.logging-disabled",
+        "s3.bucket.public-acl",
+        "s3.bucket.public-policy",
+        "s3.bucket.versioning-disabled",
+    ];
+
+    #[test]
+    fn check_ids_snapshot() {
+        let ids: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
+        assert_eq!(ids, EXPECTED_CHECK_IDS);
+    }
+
+    #[test]
+    fn check_ids_are_unique_and_well_formed() {
+        let ids: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
+        let mut unique = ids.clone();
+        unique.dedup();
+        assert_eq!(ids, unique, "duplicate check id");
+        for id in ids {
+            let parts: Vec<_> = id.split('.').collect();
+            assert_eq!(parts.len(), 3, "{id}: expected s3.<scope>.<name>");
+            assert_eq!(parts[0], "s3", "{id}");
+            assert!(["account", "bucket", "object"].contains(&parts[1]), "{id}: unknown scope");
+            let name = parts[2];
+            assert!(
+                !name.is_empty()
+                    && !name.starts_with('-')
+                    && !name.ends_with('-')
+                    && !name.contains("--")
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{id}: name must be lowercase kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn check_files_are_named_after_their_ids() {
+        for c in checks() {
+            let mut parts = c.meta.id.split('.').skip(1);
+            let (scope, name) = (parts.next().unwrap(), parts.next().unwrap());
+            let expected = format!("checks/{scope}/{}.rs", name.replace('-', "_"));
+            assert!(
+                c.meta.source_file.replace('\\', "/").ends_with(&expected),
+                "{} is declared in {}, expected {expected}",
+                c.meta.id,
+                c.meta.source_file
+            );
+        }
+    }
+
+    #[test]
+    fn checks_are_documented() {
+        for c in checks() {
+            let doc = c.meta.doc_text();
+            for heading in ["## What it checks", "## Why it matters", "## How to fix"] {
+                let section = doc.split(heading).nth(1).unwrap_or_default();
+                let body = section.split("\n## ").next().unwrap_or_default();
+                assert!(!body.trim().is_empty(), "{}: section '{heading}' is missing or empty", c.meta.id);
+            }
+            let title = c.meta.title;
+            assert!(!title.is_empty() && !title.ends_with('.'), "{}: title must be set, without a period", c.meta.id);
+            assert!(title.chars().next().is_some_and(char::is_uppercase), "{}: title in sentence case", c.meta.id);
+            assert!(!c.meta.facets.is_empty(), "{}: declares no facets", c.meta.id);
+        }
+    }
+
+    #[test]
+    fn referenced_remediations_exist() {
+        let remediations: Vec<_> = remediations().iter().map(|r| r.meta.id).collect();
+        for c in checks() {
+            if let Some(r) = c.meta.remediation {
+                assert!(remediations.contains(&r), "{} names unknown remediation {r}", c.meta.id);
+            }
+        }
+        let checks: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
+        for r in super::remediations() {
+            for fixed in r.meta.fixes {
+                assert!(checks.contains(fixed), "{} fixes unknown check {fixed}", r.meta.id);
+            }
+        }
+    }
+
+    #[test]
+    fn reporters_are_registered_once() {
+        let names: Vec<_> = reporters().iter().map(|r| r.name).collect();
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names, unique);
+        for required in ["json", "table"] {
+            assert!(names.contains(&required), "reporter {required} missing");
+        }
+    }
+
+    #[test]
+    fn selection_by_id_and_prefix() {
+        let ids = |only: &[&str], skip: &[&str]| {
+            let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            select_checks(&own(only), &own(skip)).map(|v| v.iter().map(|c| c.meta.id).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(&["s3.bucket.public-acl"], &[]).unwrap(), ["s3.bucket.public-acl"]);
+        assert_eq!(ids(&["s3.bucket"], &[]).unwrap().len(), checks().len());
+        assert_eq!(
+            ids(&["s3"], &["s3.bucket.public-acl", "s3.bucket.public-policy"]).unwrap(),
+            ["s3.bucket.logging-disabled", "s3.bucket.versioning-disabled"]
+        );
+        // A prefix must end at a dot: "s3.bucket.public" is not a prefix of "s3.bucket.public-acl".
+        assert_eq!(ids(&["s3.bucket.public"], &[]), Err(InputError::UnknownCheck("s3.bucket.public".into())));
+        assert_eq!(ids(&[], &["s3"]), Err(InputError::NoChecks));
+    }
+}

@@ -1,0 +1,180 @@
+//! Bucket selection, shared by every bucket command: no argument means every bucket in the
+//! account; an argument is a bucket name or a wildcard pattern (see [`crate::glob`]).
+//!
+//! Names are used as given, without listing, so scanning a named bucket needs no
+//! `s3:ListAllMyBuckets`. A named bucket that does not exist surfaces later as an `error`
+//! finding (its region lookup answers NoSuchBucket), never as a silent skip or a pass.
+
+use crate::aws::S3Clients;
+use crate::error::{FetchError, InputError};
+use crate::glob::{self, Glob};
+use crate::state::Facet;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketSelector {
+    Name(String),
+    Pattern(Glob),
+}
+
+impl BucketSelector {
+    /// Parses one command-line argument, rejecting what can never be a bucket name or pattern.
+    pub fn parse(arg: &str) -> Result<Self, InputError> {
+        if glob::has_wildcards(arg) {
+            check_characters(arg, "*?[]!^\\").map_err(|reason| InputError::BucketPattern {
+                pattern: arg.to_owned(),
+                reason,
+            })?;
+            let glob = Glob::new(arg).map_err(|e| InputError::BucketPattern {
+                pattern: arg.to_owned(),
+                reason: e.to_string(),
+            })?;
+            Ok(BucketSelector::Pattern(glob))
+        } else {
+            validate_bucket_name(arg)
+                .map_err(|reason| InputError::BucketName { name: arg.to_owned(), reason })?;
+            Ok(BucketSelector::Name(arg.to_owned()))
+        }
+    }
+
+    pub fn parse_all(args: &[String]) -> Result<Vec<Self>, InputError> {
+        args.iter().map(|a| Self::parse(a)).collect()
+    }
+}
+
+/// Bucket naming rules, loosened to what legacy us-east-1 buckets may still carry (uppercase,
+/// `_`, up to 255 characters), so that no existing bucket is refused.
+pub fn validate_bucket_name(name: &str) -> Result<(), String> {
+    if let Some(rest) = name.strip_prefix("s3://") {
+        return Err(format!("write the bucket name without 's3://' (e.g. '{}')", rest.trim_end_matches('/')));
+    }
+    check_characters(name, "")?;
+    if name.len() < 3 {
+        return Err("bucket names have at least 3 characters".into());
+    }
+    if name.len() > 255 {
+        return Err("bucket names have at most 63 characters (255 for legacy buckets)".into());
+    }
+    Ok(())
+}
+
+fn check_characters(text: &str, extra: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    match text
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || extra.contains(c)))
+    {
+        Some('/') => Err("bucket names cannot contain '/'; give the bucket only, not a key or prefix".into()),
+        Some(c) => Err(format!("bucket names cannot contain {c:?}")),
+        None => Ok(()),
+    }
+}
+
+/// A bucket chosen for a command, with the region ListBuckets reported when it was listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedBucket {
+    pub name: String,
+    pub listed_region: Option<String>,
+}
+
+/// The outcome of selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Sorted by name, without duplicates.
+    pub buckets: Vec<SelectedBucket>,
+    /// Patterns that matched no bucket (worth a warning: a typo would otherwise pass silently).
+    pub unmatched: Vec<String>,
+}
+
+/// Resolves selectors into buckets, listing the account's buckets only when needed.
+pub async fn resolve(clients: &S3Clients, selectors: &[BucketSelector]) -> Result<Selection, FetchError> {
+    let mut chosen: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let patterns: Vec<&Glob> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            BucketSelector::Pattern(g) => Some(g),
+            BucketSelector::Name(_) => None,
+        })
+        .collect();
+    let mut unmatched = Vec::new();
+    if selectors.is_empty() || !patterns.is_empty() {
+        let listed = list_buckets(clients).await?;
+        for g in &patterns {
+            if !listed.iter().any(|b| g.is_match(&b.name)) {
+                unmatched.push(g.to_string());
+            }
+        }
+        for b in listed {
+            if selectors.is_empty() || patterns.iter().any(|g| g.is_match(&b.name)) {
+                chosen.insert(b.name, b.listed_region);
+            }
+        }
+    }
+    for s in selectors {
+        if let BucketSelector::Name(name) = s {
+            chosen.entry(name.clone()).or_insert(None);
+        }
+    }
+    Ok(Selection {
+        buckets: chosen.into_iter().map(|(name, listed_region)| SelectedBucket { name, listed_region }).collect(),
+        unmatched,
+    })
+}
+
+/// Every bucket of the account, following ListBuckets pagination. `MaxBuckets` is always sent:
+/// S3 returns each bucket's region only when the request carries a parameter.
+pub async fn list_buckets(clients: &S3Clients) -> Result<Vec<SelectedBucket>, FetchError> {
+    let client = clients.client(clients.default_region());
+    let mut buckets = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = {
+            let _permit = clients.permit().await;
+            client
+                .list_buckets()
+                .max_buckets(10_000)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| crate::aws::classify(Facet::BucketList, e))?
+        };
+        buckets.extend(page.buckets().iter().filter_map(|b| {
+            Some(SelectedBucket {
+                name: b.name()?.to_owned(),
+                listed_region: b.bucket_region().filter(|r| !r.is_empty()).map(str::to_owned),
+            })
+        }));
+        match page.continuation_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => return Ok(buckets),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_patterns() {
+        assert_eq!(BucketSelector::parse("my-bucket").unwrap(), BucketSelector::Name("my-bucket".into()));
+        assert!(matches!(BucketSelector::parse("my-bucket*").unwrap(), BucketSelector::Pattern(_)));
+        assert!(matches!(BucketSelector::parse("logs-[0-9]?").unwrap(), BucketSelector::Pattern(_)));
+        assert!(BucketSelector::parse("Legacy_Bucket").is_ok());
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_a_bucket() {
+        let reason = |arg: &str| BucketSelector::parse(arg).unwrap_err().to_string();
+        assert_eq!(reason("s3://b1/"), "invalid bucket name 's3://b1/': write the bucket name without 's3://' (e.g. 'b1')");
+        assert!(reason("bucket/key").contains("cannot contain '/'"));
+        assert!(reason("ab").contains("at least 3"));
+        assert!(reason("a b c").contains("' '"));
+        assert!(reason("bad[").contains("never closed"));
+        assert!(reason("x*y z").starts_with("invalid bucket pattern"));
+        assert!(reason("").contains("empty"));
+        assert!(reason(&"a".repeat(256)).contains("at most 63"));
+    }
+}
