@@ -54,6 +54,7 @@ impl S3Clients {
     /// `credentials`, profiles, SSO, assume-role, IMDS) with the given overrides, and checks
     /// that credentials resolve before any bucket is touched.
     pub async fn load(options: &AwsOptions) -> Result<Self, ConfigError> {
+        use aws_credential_types::provider::error::CredentialsError;
         use aws_sdk_s3::config::ProvideCredentials;
         if options.concurrency == 0 {
             return Err(ConfigError::Concurrency);
@@ -75,10 +76,16 @@ impl S3Clients {
         let provider = sdk.credentials_provider().ok_or_else(|| {
             ConfigError::Credentials("no credential provider is configured".into())
         })?;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| ConfigError::Credentials(DisplayErrorContext(e).to_string()))?;
+        provider.provide_credentials().await.map_err(|e| {
+            ConfigError::Credentials(match e {
+                CredentialsError::CredentialsNotLoaded(_) => "none found in the environment, the AWS config and \
+                    credentials files, web identity, the container or the instance metadata service \
+                    (set AWS_PROFILE or --profile, or run `aws sso login`)"
+                    .into(),
+                // Keep the message on one line: SSO and assume-role errors span several.
+                other => DisplayErrorContext(other).to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+            })
+        })?;
 
         let mut builder = aws_sdk_s3::config::Builder::from(&sdk);
         if sdk.region().is_none() {

@@ -1,0 +1,8 @@
+//! The one integration-test binary (one link on a 2-core machine, not one per file).
+
+mod cache;
+mod cli;
+mod fake_s3;
+mod moto;
+mod scan;
+mod support;
