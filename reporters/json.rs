@@ -29,7 +29,10 @@ impl Reporter for JsonReporter {
     fn write(&self, report: &Report, _: Style, out: &mut dyn Write) -> io::Result<()> {
         let doc = Document {
             schema_version: 1,
-            tool: Tool { name: "s3tk", version: env!("CARGO_PKG_VERSION") },
+            tool: Tool {
+                name: "s3tk",
+                version: env!("CARGO_PKG_VERSION"),
+            },
             findings: &report.findings,
             summary: report.summary(),
         };
@@ -40,12 +43,16 @@ impl Reporter for JsonReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{sample_report, Style};
+    use crate::report::{Style, sample_report};
 
     #[test]
     fn snapshot() {
         let mut out = Vec::new();
-        crate::registry::reporter("json").unwrap().reporter.write(&sample_report(), Style::default(), &mut out).unwrap();
+        crate::registry::reporter("json")
+            .unwrap()
+            .reporter
+            .write(&sample_report(), Style::default(), &mut out)
+            .unwrap();
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let expected = serde_json::json!({
             "schema_version": 1,
@@ -71,7 +78,12 @@ mod tests {
         assert_eq!(value, expected);
         // Key order is part of the contract for people reading the output.
         let text = String::from_utf8(out).unwrap();
-        let order = ["\"schema_version\"", "\"tool\"", "\"findings\"", "\"summary\""];
+        let order = [
+            "\"schema_version\"",
+            "\"tool\"",
+            "\"findings\"",
+            "\"summary\"",
+        ];
         let positions: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
     }

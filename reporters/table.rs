@@ -3,7 +3,7 @@
 //! of counts follows.
 
 use crate::report::{Report, Reporter, ReporterEntry, Status, Style};
-use comfy_table::{presets, Cell, Color, Table};
+use comfy_table::{Cell, Color, Table, presets};
 use std::io::{self, Write};
 
 struct TableReporter;
@@ -75,11 +75,15 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{sample_report, Style};
+    use crate::report::{Style, sample_report};
 
     fn render(color: bool) -> String {
         let mut out = Vec::new();
-        crate::registry::reporter("table").unwrap().reporter.write(&sample_report(), Style { color }, &mut out).unwrap();
+        crate::registry::reporter("table")
+            .unwrap()
+            .reporter
+            .write(&sample_report(), Style { color }, &mut out)
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 

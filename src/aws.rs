@@ -7,10 +7,10 @@
 
 use crate::error::{FetchError, FetchErrorKind};
 use crate::state::Facet;
+use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::Client;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -110,7 +110,10 @@ impl S3Clients {
 
     /// The region of the configuration the run started with.
     pub fn default_region(&self) -> &str {
-        self.base.region().map(Region::as_ref).unwrap_or(FALLBACK_REGION)
+        self.base
+            .region()
+            .map(Region::as_ref)
+            .unwrap_or(FALLBACK_REGION)
     }
 
     /// A client whose requests are signed for and sent to `region`; built once per region.
@@ -119,7 +122,11 @@ impl S3Clients {
         clients
             .entry(region.to_owned())
             .or_insert_with(|| {
-                let conf = self.base.to_builder().region(Region::new(region.to_owned())).build();
+                let conf = self
+                    .base
+                    .to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build();
                 Client::from_conf(conf)
             })
             .clone()
@@ -127,7 +134,10 @@ impl S3Clients {
 
     /// Waits for a request slot; hold the permit for the duration of one request.
     pub async fn permit(&self) -> SemaphorePermit<'_> {
-        self.limiter.acquire().await.expect("the request limiter is never closed")
+        self.limiter
+            .acquire()
+            .await
+            .expect("the request limiter is never closed")
     }
 }
 
@@ -164,7 +174,10 @@ where
                 }
                 (
                     Some(
-                        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
+                        "SlowDown"
+                        | "Throttling"
+                        | "ThrottlingException"
+                        | "RequestLimitExceeded"
                         | "TooManyRequestsException",
                     ),
                     _,
@@ -172,7 +185,9 @@ where
                 | (_, Some(429 | 503)) => FetchErrorKind::Throttled,
                 (
                     Some(
-                        "PermanentRedirect" | "TemporaryRedirect" | "AuthorizationHeaderMalformed"
+                        "PermanentRedirect"
+                        | "TemporaryRedirect"
+                        | "AuthorizationHeaderMalformed"
                         | "IllegalLocationConstraintException",
                     ),
                     _,

@@ -86,14 +86,22 @@ impl CheckMeta {
 
     /// The doc text without the one leading space each `///` line carries.
     pub fn doc_text(&self) -> String {
-        self.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n")
+        self.doc
+            .lines()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
 #[async_trait]
 pub trait Check: Send + Sync + 'static {
     /// Evaluates one bucket from its cached facets. `Err` means a facet could not be read.
-    async fn evaluate(&self, bucket: &BucketState, options: &CheckOptions) -> Result<Outcome, FetchError>;
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        options: &CheckOptions,
+    ) -> Result<Outcome, FetchError>;
 }
 
 /// What `declare_check!` registers with `inventory`.

@@ -1,7 +1,7 @@
 //! The command line: argument definitions (clap) and one function per command. This is the
 //! only module that prints; everything it calls returns data.
 
-use crate::aws::{AwsOptions, ConfigError, S3Clients, DEFAULT_CONCURRENCY};
+use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::check::CheckOptions;
 use crate::error::InputError;
 use crate::registry;
@@ -13,7 +13,12 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "s3tk", version, about = "A security toolkit for Amazon S3", max_term_width = 100)]
+#[command(
+    name = "s3tk",
+    version,
+    about = "A security toolkit for Amazon S3",
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -90,13 +95,17 @@ pub struct ScanArgs {
 
 fn reporter_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
-        registry::reporters().into_iter().map(|r| clap::builder::PossibleValue::new(r.name).help(r.description)),
+        registry::reporters()
+            .into_iter()
+            .map(|r| clap::builder::PossibleValue::new(r.name).help(r.description)),
     )
 }
 
 /// Parses the arguments and runs the command; returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
-    let style = Style { color: use_color(cli.global.color) };
+    let style = Style {
+        color: use_color(cli.global.color),
+    };
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
         Command::Checks => list_checks(),
@@ -161,8 +170,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     // Validate everything the user typed before the first request.
     let selectors = BucketSelector::parse_all(&args.buckets)?;
     for name in &args.log_bucket {
-        select::validate_bucket_name(name)
-            .map_err(|reason| InputError::BucketName { name: name.clone(), reason })?;
+        select::validate_bucket_name(name).map_err(|reason| InputError::BucketName {
+            name: name.clone(),
+            reason,
+        })?;
     }
     let mut skip = args.skip_checks.clone();
     if args.skip_logging {
@@ -173,7 +184,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     }
     let checks = registry::select_checks(&args.checks, &skip)?;
     let reporter = registry::reporter(&args.format).expect("clap only accepts registered formats");
-    let options = CheckOptions { log_buckets: args.log_bucket, log_prefix: args.log_prefix };
+    let options = CheckOptions {
+        log_buckets: args.log_bucket,
+        log_prefix: args.log_prefix,
+    };
 
     let clients = S3Clients::load(&aws_options(global)).await?;
     let selection = select::resolve(&clients, &selectors)
@@ -216,7 +230,9 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize) -> Self {
-        Progress { enabled: total > 1 && io::stderr().is_terminal() }
+        Progress {
+            enabled: total > 1 && io::stderr().is_terminal(),
+        }
     }
 
     fn update(&self, done: usize, total: usize) {
@@ -237,7 +253,13 @@ fn list_checks() -> Result<u8, Failure> {
     let checks = registry::checks();
     let width = checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(0);
     for c in checks {
-        writeln!(out, "{:width$}  {:8}  {}", c.meta.id, c.meta.severity.as_str(), c.meta.title)?;
+        writeln!(
+            out,
+            "{:width$}  {:8}  {}",
+            c.meta.id,
+            c.meta.severity.as_str(),
+            c.meta.title
+        )?;
     }
     out.flush()?;
     Ok(0)

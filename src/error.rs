@@ -27,7 +27,11 @@ pub enum FetchErrorKind {
     /// S3 answered, but the payload is not what the API promises (e.g. a policy that is not JSON).
     Malformed { detail: String },
     /// Any other error answer from the service.
-    Service { code: Option<String>, status: Option<u16>, message: Option<String> },
+    Service {
+        code: Option<String>,
+        status: Option<u16>,
+        message: Option<String>,
+    },
     /// The state was built for offline evaluation and this facet was not provided.
     Offline,
 }
@@ -43,19 +47,34 @@ impl fmt::Display for FetchError {
         let op = self.facet.operation();
         match &self.kind {
             FetchErrorKind::AccessDenied => {
-                write!(f, "access denied to {op}: the caller needs {}", self.facet.iam_action())
+                write!(
+                    f,
+                    "access denied to {op}: the caller needs {}",
+                    self.facet.iam_action()
+                )
             }
             FetchErrorKind::NoSuchBucket => write!(f, "bucket does not exist (NoSuchBucket)"),
-            FetchErrorKind::Throttled => write!(f, "{op} was throttled by S3 (SlowDown) after retries"),
+            FetchErrorKind::Throttled => {
+                write!(f, "{op} was throttled by S3 (SlowDown) after retries")
+            }
             FetchErrorKind::WrongRegion { region: Some(r) } => {
                 write!(f, "{op} was sent to the wrong region; the bucket is in {r}")
             }
             FetchErrorKind::WrongRegion { region: None } => {
-                write!(f, "{op} was sent to the wrong region and S3 did not say which is right")
+                write!(
+                    f,
+                    "{op} was sent to the wrong region and S3 did not say which is right"
+                )
             }
             FetchErrorKind::Network { detail } => write!(f, "{op} failed to reach S3: {detail}"),
-            FetchErrorKind::Malformed { detail } => write!(f, "{op} returned malformed data: {detail}"),
-            FetchErrorKind::Service { code, status, message } => {
+            FetchErrorKind::Malformed { detail } => {
+                write!(f, "{op} returned malformed data: {detail}")
+            }
+            FetchErrorKind::Service {
+                code,
+                status,
+                message,
+            } => {
                 write!(f, "{op} failed")?;
                 match (code, status) {
                     (Some(c), Some(s)) => write!(f, ": {c} (HTTP {s})")?,

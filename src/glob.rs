@@ -10,7 +10,10 @@ enum Token {
     Literal(char),
     AnyOne,
     AnyRun,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 /// A compiled wildcard pattern.
@@ -50,7 +53,9 @@ impl Glob {
                 '?' => tokens.push(Token::AnyOne),
                 '\\' => {
                     i += 1;
-                    tokens.push(Token::Literal(*chars.get(i).ok_or(GlobError::TrailingEscape)?));
+                    tokens.push(Token::Literal(
+                        *chars.get(i).ok_or(GlobError::TrailingEscape)?,
+                    ));
                 }
                 '[' => {
                     let start = i;
@@ -68,7 +73,9 @@ impl Glob {
                             break;
                         }
                         first = false;
-                        if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|&e| e != ']') {
+                        if chars.get(i + 1) == Some(&'-')
+                            && chars.get(i + 2).is_some_and(|&e| e != ']')
+                        {
                             let end = chars[i + 2];
                             if end < c {
                                 return Err(GlobError::BackwardsRange(c, end));
@@ -86,7 +93,10 @@ impl Glob {
             }
             i += 1;
         }
-        Ok(Glob { pattern: pattern.to_owned(), tokens })
+        Ok(Glob {
+            pattern: pattern.to_owned(),
+            tokens,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -144,7 +154,9 @@ fn token_matches(token: &Token, c: char) -> bool {
         Token::Literal(l) => *l == c,
         Token::AnyOne => true,
         Token::AnyRun => true,
-        Token::Class { negated, ranges } => ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)) != *negated,
+        Token::Class { negated, ranges } => {
+            ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&c)) != *negated
+        }
     }
 }
 

@@ -34,7 +34,8 @@ pub enum PolicyError {
 
 impl PolicyDocument {
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
         let Value::Object(json) = value else {
             return Err(PolicyError::NotAnObject);
         };
@@ -59,7 +60,10 @@ impl PolicyDocument {
     /// The statements in document order, whether `Statement` is one object or an array.
     pub fn statements(&self) -> Vec<Statement<'_>> {
         match self.json.get("Statement") {
-            Some(Value::Object(one)) => vec![Statement { index: 0, json: one }],
+            Some(Value::Object(one)) => vec![Statement {
+                index: 0,
+                json: one,
+            }],
             Some(Value::Array(items)) => items
                 .iter()
                 .filter_map(Value::as_object)
@@ -88,7 +92,10 @@ pub enum Effect {
 
 impl<'a> Statement<'a> {
     pub fn sid(&self) -> Option<&'a str> {
-        self.json.get("Sid").and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.json
+            .get("Sid")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn effect(&self) -> Effect {
@@ -188,7 +195,10 @@ pub fn evaluate_public(doc: &PolicyDocument) -> PublicVerdict {
             // An invalid Effect would be refused by S3; treat it like Allow to stay on the safe side.
             Effect::Allow | Effect::Invalid => {
                 if let Some(reason) = public_statement_reason(&statement) {
-                    verdict.public_statements.push(PublicStatement { label: statement.label(), reason });
+                    verdict.public_statements.push(PublicStatement {
+                        label: statement.label(),
+                        reason,
+                    });
                 }
             }
         }
@@ -205,8 +215,14 @@ fn public_statement_reason(statement: &Statement<'_>) -> Option<String> {
     Some(if conditions.is_empty() {
         format!("allows {grantee} with no condition")
     } else {
-        let keys: Vec<String> = conditions.iter().map(|c| format!("{} {}", c.operator, c.key)).collect();
-        format!("allows {grantee}; its conditions ({}) do not limit it to fixed values", keys.join(", "))
+        let keys: Vec<String> = conditions
+            .iter()
+            .map(|c| format!("{} {}", c.operator, c.key))
+            .collect();
+        format!(
+            "allows {grantee}; its conditions ({}) do not limit it to fixed values",
+            keys.join(", ")
+        )
     })
 }
 
@@ -276,7 +292,9 @@ pub fn restricts_to_fixed_values(condition: &Condition<'_>) -> bool {
             FIXED_VALUE_KEYS.contains(&key.as_str())
                 && condition.values.iter().all(|v| {
                     !v.contains(['*', '?'])
-                        || (key == "s3:dataaccesspointarn" && op != "stringequals" && is_fixed_account_access_point(v))
+                        || (key == "s3:dataaccesspointarn"
+                            && op != "stringequals"
+                            && is_fixed_account_access_point(v))
                 })
         }
         _ => false,
@@ -320,7 +338,11 @@ mod tests {
     }
 
     fn allow(principal: &str, condition: &str) -> String {
-        let condition = if condition.is_empty() { String::new() } else { format!(r#","Condition":{condition}"#) };
+        let condition = if condition.is_empty() {
+            String::new()
+        } else {
+            format!(r#","Condition":{condition}"#)
+        };
         format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"{condition}}}]}}"#
         )
@@ -420,7 +442,11 @@ mod tests {
             .filter(|(_, policy, public)| verdict(policy).is_public() != *public)
             .map(|(name, _, public)| format!("{name}: expected public={public}"))
             .collect();
-        assert!(wrong.is_empty(), "misjudged policies:\n{}", wrong.join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "misjudged policies:\n{}",
+            wrong.join("\n")
+        );
     }
 
     #[test]
@@ -428,8 +454,14 @@ mod tests {
         let v = verdict(
             r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"1"},"Action":"s3:*","Resource":"*"},{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#,
         );
-        assert_eq!(v.explain(), "statement \"Open\" (#2) allows Principal \"*\" (everyone) with no condition");
-        let v = verdict(&allow(r#"{"AWS":["arn:aws:iam::111122223333:root","*"]}"#, r#"{"Bool":{"aws:SecureTransport":"true"}}"#));
+        assert_eq!(
+            v.explain(),
+            "statement \"Open\" (#2) allows Principal \"*\" (everyone) with no condition"
+        );
+        let v = verdict(&allow(
+            r#"{"AWS":["arn:aws:iam::111122223333:root","*"]}"#,
+            r#"{"Bool":{"aws:SecureTransport":"true"}}"#,
+        ));
         assert_eq!(
             v.explain(),
             "statement #1 allows Principal {\"AWS\": \"*\"} (everyone); its conditions (Bool aws:SecureTransport) do not limit it to fixed values"
@@ -446,10 +478,19 @@ mod tests {
 
     #[test]
     fn parse_rejects_what_is_not_a_policy() {
-        assert!(matches!(PolicyDocument::parse("{"), Err(PolicyError::Json(_))));
+        assert!(matches!(
+            PolicyDocument::parse("{"),
+            Err(PolicyError::Json(_))
+        ));
         assert_eq!(PolicyDocument::parse("[]"), Err(PolicyError::NotAnObject));
-        assert_eq!(PolicyDocument::parse(r#"{"Version":"2012-10-17"}"#), Err(PolicyError::NoStatement));
-        assert_eq!(PolicyDocument::parse(r#"{"Statement":"x"}"#), Err(PolicyError::BadStatement));
+        assert_eq!(
+            PolicyDocument::parse(r#"{"Version":"2012-10-17"}"#),
+            Err(PolicyError::NoStatement)
+        );
+        assert_eq!(
+            PolicyDocument::parse(r#"{"Statement":"x"}"#),
+            Err(PolicyError::BadStatement)
+        );
     }
 
     #[test]

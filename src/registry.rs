@@ -14,7 +14,9 @@ pub fn checks() -> Vec<&'static CheckEntry> {
 }
 
 pub fn check(id: &str) -> Option<&'static CheckEntry> {
-    inventory::iter::<CheckEntry>.into_iter().find(|c| c.meta.id == id)
+    inventory::iter::<CheckEntry>
+        .into_iter()
+        .find(|c| c.meta.id == id)
 }
 
 /// All remediations, sorted by id.
@@ -32,18 +34,26 @@ pub fn reporters() -> Vec<&'static ReporterEntry> {
 }
 
 pub fn reporter(name: &str) -> Option<&'static ReporterEntry> {
-    inventory::iter::<ReporterEntry>.into_iter().find(|r| r.name == name)
+    inventory::iter::<ReporterEntry>
+        .into_iter()
+        .find(|r| r.name == name)
 }
 
 /// Whether `selector` names the id itself or one of its dotted prefixes (`s3.bucket`).
 fn selects(selector: &str, id: &str) -> bool {
-    id == selector || id.strip_prefix(selector).is_some_and(|rest| rest.starts_with('.'))
+    id == selector
+        || id
+            .strip_prefix(selector)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// The checks to run: those matching any `only` selector (all when empty), minus those matching
 /// any `skip` selector. A selector that matches no check is an error, so typos do not silently
 /// turn a gate off.
-pub fn select_checks(only: &[String], skip: &[String]) -> Result<Vec<&'static CheckEntry>, InputError> {
+pub fn select_checks(
+    only: &[String],
+    skip: &[String],
+) -> Result<Vec<&'static CheckEntry>, InputError> {
     let all = checks();
     for selector in only.iter().chain(skip) {
         if !all.iter().any(|c| selects(selector, c.meta.id)) {
@@ -90,14 +100,19 @@ mod tests {
             let parts: Vec<_> = id.split('.').collect();
             assert_eq!(parts.len(), 3, "{id}: expected s3.<scope>.<name>");
             assert_eq!(parts[0], "s3", "{id}");
-            assert!(["account", "bucket", "object"].contains(&parts[1]), "{id}: unknown scope");
+            assert!(
+                ["account", "bucket", "object"].contains(&parts[1]),
+                "{id}: unknown scope"
+            );
             let name = parts[2];
             assert!(
                 !name.is_empty()
                     && !name.starts_with('-')
                     && !name.ends_with('-')
                     && !name.contains("--")
-                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{id}: name must be lowercase kebab-case"
             );
         }
@@ -125,12 +140,28 @@ mod tests {
             for heading in ["## What it checks", "## Why it matters", "## How to fix"] {
                 let section = doc.split(heading).nth(1).unwrap_or_default();
                 let body = section.split("\n## ").next().unwrap_or_default();
-                assert!(!body.trim().is_empty(), "{}: section '{heading}' is missing or empty", c.meta.id);
+                assert!(
+                    !body.trim().is_empty(),
+                    "{}: section '{heading}' is missing or empty",
+                    c.meta.id
+                );
             }
             let title = c.meta.title;
-            assert!(!title.is_empty() && !title.ends_with('.'), "{}: title must be set, without a period", c.meta.id);
-            assert!(title.chars().next().is_some_and(char::is_uppercase), "{}: title in sentence case", c.meta.id);
-            assert!(!c.meta.facets.is_empty(), "{}: declares no facets", c.meta.id);
+            assert!(
+                !title.is_empty() && !title.ends_with('.'),
+                "{}: title must be set, without a period",
+                c.meta.id
+            );
+            assert!(
+                title.chars().next().is_some_and(char::is_uppercase),
+                "{}: title in sentence case",
+                c.meta.id
+            );
+            assert!(
+                !c.meta.facets.is_empty(),
+                "{}: declares no facets",
+                c.meta.id
+            );
         }
     }
 
@@ -139,13 +170,21 @@ mod tests {
         let remediations: Vec<_> = remediations().iter().map(|r| r.meta.id).collect();
         for c in checks() {
             if let Some(r) = c.meta.remediation {
-                assert!(remediations.contains(&r), "{} names unknown remediation {r}", c.meta.id);
+                assert!(
+                    remediations.contains(&r),
+                    "{} names unknown remediation {r}",
+                    c.meta.id
+                );
             }
         }
         let checks: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
         for r in super::remediations() {
             for fixed in r.meta.fixes {
-                assert!(checks.contains(fixed), "{} fixes unknown check {fixed}", r.meta.id);
+                assert!(
+                    checks.contains(fixed),
+                    "{} fixes unknown check {fixed}",
+                    r.meta.id
+                );
             }
         }
     }
@@ -165,16 +204,30 @@ mod tests {
     fn selection_by_id_and_prefix() {
         let ids = |only: &[&str], skip: &[&str]| {
             let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            select_checks(&own(only), &own(skip)).map(|v| v.iter().map(|c| c.meta.id).collect::<Vec<_>>())
+            select_checks(&own(only), &own(skip))
+                .map(|v| v.iter().map(|c| c.meta.id).collect::<Vec<_>>())
         };
-        assert_eq!(ids(&["s3.bucket.public-acl"], &[]).unwrap(), ["s3.bucket.public-acl"]);
+        assert_eq!(
+            ids(&["s3.bucket.public-acl"], &[]).unwrap(),
+            ["s3.bucket.public-acl"]
+        );
         assert_eq!(ids(&["s3.bucket"], &[]).unwrap().len(), checks().len());
         assert_eq!(
-            ids(&["s3"], &["s3.bucket.public-acl", "s3.bucket.public-policy"]).unwrap(),
-            ["s3.bucket.logging-disabled", "s3.bucket.versioning-disabled"]
+            ids(
+                &["s3"],
+                &["s3.bucket.public-acl", "s3.bucket.public-policy"]
+            )
+            .unwrap(),
+            [
+                "s3.bucket.logging-disabled",
+                "s3.bucket.versioning-disabled"
+            ]
         );
         // A prefix must end at a dot: "s3.bucket.public" is not a prefix of "s3.bucket.public-acl".
-        assert_eq!(ids(&["s3.bucket.public"], &[]), Err(InputError::UnknownCheck("s3.bucket.public".into())));
+        assert_eq!(
+            ids(&["s3.bucket.public"], &[]),
+            Err(InputError::UnknownCheck("s3.bucket.public".into()))
+        );
         assert_eq!(ids(&[], &["s3"]), Err(InputError::NoChecks));
     }
 }

@@ -45,7 +45,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(meta: &'static CheckMeta, bucket: &str, region: Option<&str>, result: Result<Outcome, FetchError>) -> Self {
+    pub fn new(
+        meta: &'static CheckMeta,
+        bucket: &str,
+        region: Option<&str>,
+        result: Result<Outcome, FetchError>,
+    ) -> Self {
         let (status, message) = match result {
             Ok(Outcome::Pass(m)) => (Status::Pass, m),
             Ok(Outcome::Fail(m)) => (Status::Fail, m),
@@ -141,16 +146,17 @@ inventory::collect!(ReporterEntry);
 #[cfg(test)]
 pub fn sample_report() -> Report {
     use crate::check::Severity;
-    let finding = |bucket: &str, check, severity, status, title, message: &str, remediation| Finding {
-        check,
-        bucket: bucket.into(),
-        region: Some("eu-west-1".into()),
-        status,
-        severity,
-        title,
-        message: message.into(),
-        remediation,
-    };
+    let finding =
+        |bucket: &str, check, severity, status, title, message: &str, remediation| Finding {
+            check,
+            bucket: bucket.into(),
+            region: Some("eu-west-1".into()),
+            status,
+            severity,
+            title,
+            message: message.into(),
+            remediation,
+        };
     Report::new(vec![
         finding(
             "app-data",

@@ -39,8 +39,13 @@ pub async fn scan(
 }
 
 /// Runs every check on one bucket concurrently.
-pub async fn evaluate_bucket(state: &BucketState, checks: &[&'static CheckEntry], options: &CheckOptions) -> Vec<Finding> {
-    let results = futures::future::join_all(checks.iter().map(|c| c.check.evaluate(state, options))).await;
+pub async fn evaluate_bucket(
+    state: &BucketState,
+    checks: &[&'static CheckEntry],
+    options: &CheckOptions,
+) -> Vec<Finding> {
+    let results =
+        futures::future::join_all(checks.iter().map(|c| c.check.evaluate(state, options))).await;
     checks
         .iter()
         .zip(results)

@@ -31,8 +31,10 @@ impl BucketSelector {
             })?;
             Ok(BucketSelector::Pattern(glob))
         } else {
-            validate_bucket_name(arg)
-                .map_err(|reason| InputError::BucketName { name: arg.to_owned(), reason })?;
+            validate_bucket_name(arg).map_err(|reason| InputError::BucketName {
+                name: arg.to_owned(),
+                reason,
+            })?;
             Ok(BucketSelector::Name(arg.to_owned()))
         }
     }
@@ -46,7 +48,10 @@ impl BucketSelector {
 /// `_`, up to 255 characters), so that no existing bucket is refused.
 pub fn validate_bucket_name(name: &str) -> Result<(), String> {
     if let Some(rest) = name.strip_prefix("s3://") {
-        return Err(format!("write the bucket name without 's3://' (e.g. '{}')", rest.trim_end_matches('/')));
+        return Err(format!(
+            "write the bucket name without 's3://' (e.g. '{}')",
+            rest.trim_end_matches('/')
+        ));
     }
     check_characters(name, "")?;
     if name.len() < 3 {
@@ -62,11 +67,12 @@ fn check_characters(text: &str, extra: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("it is empty".into());
     }
-    match text
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || extra.contains(c)))
-    {
-        Some('/') => Err("bucket names cannot contain '/'; give the bucket only, not a key or prefix".into()),
+    match text.chars().find(|&c| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') || extra.contains(c))
+    }) {
+        Some('/') => {
+            Err("bucket names cannot contain '/'; give the bucket only, not a key or prefix".into())
+        }
         Some(c) => Err(format!("bucket names cannot contain {c:?}")),
         None => Ok(()),
     }
@@ -89,7 +95,10 @@ pub struct Selection {
 }
 
 /// Resolves selectors into buckets, listing the account's buckets only when needed.
-pub async fn resolve(clients: &S3Clients, selectors: &[BucketSelector]) -> Result<Selection, FetchError> {
+pub async fn resolve(
+    clients: &S3Clients,
+    selectors: &[BucketSelector],
+) -> Result<Selection, FetchError> {
     let mut chosen: BTreeMap<String, Option<String>> = BTreeMap::new();
     let patterns: Vec<&Glob> = selectors
         .iter()
@@ -118,7 +127,13 @@ pub async fn resolve(clients: &S3Clients, selectors: &[BucketSelector]) -> Resul
         }
     }
     Ok(Selection {
-        buckets: chosen.into_iter().map(|(name, listed_region)| SelectedBucket { name, listed_region }).collect(),
+        buckets: chosen
+            .into_iter()
+            .map(|(name, listed_region)| SelectedBucket {
+                name,
+                listed_region,
+            })
+            .collect(),
         unmatched,
     })
 }
@@ -143,7 +158,10 @@ pub async fn list_buckets(clients: &S3Clients) -> Result<Vec<SelectedBucket>, Fe
         buckets.extend(page.buckets().iter().filter_map(|b| {
             Some(SelectedBucket {
                 name: b.name()?.to_owned(),
-                listed_region: b.bucket_region().filter(|r| !r.is_empty()).map(str::to_owned),
+                listed_region: b
+                    .bucket_region()
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned),
             })
         }));
         match page.continuation_token() {
@@ -159,16 +177,28 @@ mod tests {
 
     #[test]
     fn names_and_patterns() {
-        assert_eq!(BucketSelector::parse("my-bucket").unwrap(), BucketSelector::Name("my-bucket".into()));
-        assert!(matches!(BucketSelector::parse("my-bucket*").unwrap(), BucketSelector::Pattern(_)));
-        assert!(matches!(BucketSelector::parse("logs-[0-9]?").unwrap(), BucketSelector::Pattern(_)));
+        assert_eq!(
+            BucketSelector::parse("my-bucket").unwrap(),
+            BucketSelector::Name("my-bucket".into())
+        );
+        assert!(matches!(
+            BucketSelector::parse("my-bucket*").unwrap(),
+            BucketSelector::Pattern(_)
+        ));
+        assert!(matches!(
+            BucketSelector::parse("logs-[0-9]?").unwrap(),
+            BucketSelector::Pattern(_)
+        ));
         assert!(BucketSelector::parse("Legacy_Bucket").is_ok());
     }
 
     #[test]
     fn rejects_what_cannot_be_a_bucket() {
         let reason = |arg: &str| BucketSelector::parse(arg).unwrap_err().to_string();
-        assert_eq!(reason("s3://b1/"), "invalid bucket name 's3://b1/': write the bucket name without 's3://' (e.g. 'b1')");
+        assert_eq!(
+            reason("s3://b1/"),
+            "invalid bucket name 's3://b1/': write the bucket name without 's3://' (e.g. 'b1')"
+        );
         assert!(reason("bucket/key").contains("cannot contain '/'"));
         assert!(reason("ab").contains("at least 3"));
         assert!(reason("a b c").contains("' '"));

@@ -33,20 +33,31 @@ declare_check! {
 
 #[async_trait]
 impl Check for LoggingDisabled {
-    async fn evaluate(&self, bucket: &BucketState, options: &CheckOptions) -> Result<Outcome, FetchError> {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        options: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
         let Some(target) = bucket.logging().await? else {
             return Ok(Outcome::Fail("server access logging is disabled".into()));
         };
         if !options.log_buckets.is_empty() && !options.log_buckets.contains(&target.bucket) {
             return Ok(Outcome::Fail(format!(
                 "logs to {target}, not to {}",
-                options.log_buckets.iter().map(|b| format!("s3://{b}/")).collect::<Vec<_>>().join(" or ")
+                options
+                    .log_buckets
+                    .iter()
+                    .map(|b| format!("s3://{b}/"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )));
         }
         if let Some(template) = &options.log_prefix {
             let expected = template.replace("{bucket}", bucket.name());
             if target.prefix != expected {
-                return Ok(Outcome::Fail(format!("logs to {target}, not under prefix '{expected}'")));
+                return Ok(Outcome::Fail(format!(
+                    "logs to {target}, not under prefix '{expected}'"
+                )));
             }
         }
         Ok(Outcome::Pass(format!("logs to {target}")))
@@ -56,11 +67,18 @@ impl Check for LoggingDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::LoggingTarget;
     use crate::state::OfflineBucket;
+    use crate::state::model::LoggingTarget;
 
-    async fn outcome(target: Option<(&str, &str)>, log_buckets: &[&str], log_prefix: Option<&str>) -> Outcome {
-        let target = target.map(|(bucket, prefix)| LoggingTarget { bucket: bucket.into(), prefix: prefix.into() });
+    async fn outcome(
+        target: Option<(&str, &str)>,
+        log_buckets: &[&str],
+        log_prefix: Option<&str>,
+    ) -> Outcome {
+        let target = target.map(|(bucket, prefix)| LoggingTarget {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        });
         let bucket = OfflineBucket::new("app").logging(Ok(target)).build();
         let options = CheckOptions {
             log_buckets: log_buckets.iter().map(|s| s.to_string()).collect(),
@@ -71,12 +89,18 @@ mod tests {
 
     #[tokio::test]
     async fn disabled_fails() {
-        assert_eq!(outcome(None, &[], None).await, Outcome::Fail("server access logging is disabled".into()));
+        assert_eq!(
+            outcome(None, &[], None).await,
+            Outcome::Fail("server access logging is disabled".into())
+        );
     }
 
     #[tokio::test]
     async fn any_target_passes_without_expectations() {
-        assert_eq!(outcome(Some(("logs", "app/")), &[], None).await, Outcome::Pass("logs to s3://logs/app/".into()));
+        assert_eq!(
+            outcome(Some(("logs", "app/")), &[], None).await,
+            Outcome::Pass("logs to s3://logs/app/".into())
+        );
     }
 
     #[tokio::test]
@@ -90,7 +114,12 @@ mod tests {
             Outcome::Fail("logs to s3://logs/x/, not under prefix 'app/'".into())
         );
         assert_eq!(
-            outcome(Some(("logs2", "s3/app/")), &["logs", "logs2"], Some("s3/{bucket}/")).await,
+            outcome(
+                Some(("logs2", "s3/app/")),
+                &["logs", "logs2"],
+                Some("s3/{bucket}/")
+            )
+            .await,
             Outcome::Pass("logs to s3://logs2/s3/app/".into())
         );
     }

@@ -33,7 +33,11 @@ declare_check! {
 
 #[async_trait]
 impl Check for PublicAcl {
-    async fn evaluate(&self, bucket: &BucketState, _: &CheckOptions) -> Result<Outcome, FetchError> {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        _: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
         let acl = bucket.acl().await?;
         let mut by_group: Vec<(_, Vec<&str>)> = Vec::new();
         for (group, permission) in acl.public_grants() {
@@ -43,11 +47,20 @@ impl Check for PublicAcl {
             }
         }
         if by_group.is_empty() {
-            return Ok(Outcome::Pass("ACL grants nothing to AllUsers or AuthenticatedUsers".into()));
+            return Ok(Outcome::Pass(
+                "ACL grants nothing to AllUsers or AuthenticatedUsers".into(),
+            ));
         }
         let parts: Vec<String> = by_group
             .iter()
-            .map(|(group, permissions)| format!("{} to {} ({})", permissions.join(", "), group.name(), group.meaning()))
+            .map(|(group, permissions)| {
+                format!(
+                    "{} to {} ({})",
+                    permissions.join(", "),
+                    group.name(),
+                    group.meaning()
+                )
+            })
             .collect();
         Ok(Outcome::Fail(format!("ACL grants {}", parts.join(" and "))))
     }
@@ -56,23 +69,41 @@ impl Check for PublicAcl {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::{Acl, Grant, Grantee, ALL_USERS_URI, AUTHENTICATED_USERS_URI, LOG_DELIVERY_URI};
     use crate::state::OfflineBucket;
+    use crate::state::model::{
+        ALL_USERS_URI, AUTHENTICATED_USERS_URI, Acl, Grant, Grantee, LOG_DELIVERY_URI,
+    };
 
     fn group(uri: &str, permission: &str) -> Grant {
-        Grant { grantee: Grantee::Group { uri: uri.into() }, permission: permission.into() }
+        Grant {
+            grantee: Grantee::Group { uri: uri.into() },
+            permission: permission.into(),
+        }
     }
 
     async fn outcome(grants: Vec<Grant>) -> Outcome {
-        let owner = Grant { grantee: Grantee::CanonicalUser { id: "owner".into() }, permission: "FULL_CONTROL".into() };
-        let acl = Acl { owner_id: Some("owner".into()), grants: [vec![owner], grants].concat() };
+        let owner = Grant {
+            grantee: Grantee::CanonicalUser { id: "owner".into() },
+            permission: "FULL_CONTROL".into(),
+        };
+        let acl = Acl {
+            owner_id: Some("owner".into()),
+            grants: [vec![owner], grants].concat(),
+        };
         let bucket = OfflineBucket::new("b").acl(Ok(acl)).build();
-        PublicAcl.evaluate(&bucket, &CheckOptions::default()).await.unwrap()
+        PublicAcl
+            .evaluate(&bucket, &CheckOptions::default())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn owner_and_log_delivery_are_not_public() {
-        let result = outcome(vec![group(LOG_DELIVERY_URI, "WRITE"), group(LOG_DELIVERY_URI, "READ_ACP")]).await;
+        let result = outcome(vec![
+            group(LOG_DELIVERY_URI, "WRITE"),
+            group(LOG_DELIVERY_URI, "READ_ACP"),
+        ])
+        .await;
         assert!(matches!(result, Outcome::Pass(_)), "{result:?}");
     }
 

@@ -43,12 +43,20 @@ declare_check! {
 
 #[async_trait]
 impl Check for PublicPolicy {
-    async fn evaluate(&self, bucket: &BucketState, _: &CheckOptions) -> Result<Outcome, FetchError> {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        _: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
         let Some(policy) = bucket.policy().await? else {
             return Ok(Outcome::Pass("bucket has no policy".into()));
         };
         let local = evaluate_public(policy);
-        let deny_note = if local.conditional_deny { ", perhaps because a conditional Deny narrows it" } else { "" };
+        let deny_note = if local.conditional_deny {
+            ", perhaps because a conditional Deny narrows it"
+        } else {
+            ""
+        };
         Ok(match (bucket.policy_status().await, local.is_public()) {
             (Ok(Some(true)), true) => Outcome::Fail(format!("policy is public: {}", local.explain())),
             (Ok(Some(true)), false) => Outcome::Fail(
@@ -95,13 +103,22 @@ mod tests {
 
     async fn outcome(policy: Option<&str>, status: Result<Option<bool>, FetchError>) -> Outcome {
         let policy = policy.map(|p| PolicyDocument::parse(p).unwrap());
-        let bucket = OfflineBucket::new("b").policy(Ok(policy)).policy_status(status).build();
-        PublicPolicy.evaluate(&bucket, &CheckOptions::default()).await.unwrap()
+        let bucket = OfflineBucket::new("b")
+            .policy(Ok(policy))
+            .policy_status(status)
+            .build();
+        PublicPolicy
+            .evaluate(&bucket, &CheckOptions::default())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn no_policy_passes() {
-        assert_eq!(outcome(None, Ok(None)).await, Outcome::Pass("bucket has no policy".into()));
+        assert_eq!(
+            outcome(None, Ok(None)).await,
+            Outcome::Pass("bucket has no policy".into())
+        );
     }
 
     #[tokio::test]
@@ -110,21 +127,36 @@ mod tests {
             outcome(Some(PUBLIC), Ok(Some(true))).await,
             Outcome::Fail("policy is public: statement \"Open\" (#1) allows Principal \"*\" (everyone) with no condition".into())
         );
-        assert!(matches!(outcome(Some(PRIVATE), Ok(Some(false))).await, Outcome::Pass(_)));
+        assert!(matches!(
+            outcome(Some(PRIVATE), Ok(Some(false))).await,
+            Outcome::Pass(_)
+        ));
     }
 
     #[tokio::test]
     async fn aws_verdict_wins_and_disagreement_is_reported() {
-        let Outcome::Pass(m) = outcome(Some(PUBLIC), Ok(Some(false))).await else { panic!("AWS says not public") };
-        assert!(m.contains("reports the policy not public") && m.contains("\"Open\""), "{m}");
-        let Outcome::Fail(m) = outcome(Some(PRIVATE), Ok(Some(true))).await else { panic!("AWS says public") };
+        let Outcome::Pass(m) = outcome(Some(PUBLIC), Ok(Some(false))).await else {
+            panic!("AWS says not public")
+        };
+        assert!(
+            m.contains("reports the policy not public") && m.contains("\"Open\""),
+            "{m}"
+        );
+        let Outcome::Fail(m) = outcome(Some(PRIVATE), Ok(Some(true))).await else {
+            panic!("AWS says public")
+        };
         assert!(m.contains("no statement was found public locally"), "{m}");
     }
 
     #[tokio::test]
     async fn denied_status_falls_back_to_local_verdict() {
-        let denied = Err(FetchError::new(Facet::PolicyStatus, FetchErrorKind::AccessDenied));
-        let Outcome::Fail(m) = outcome(Some(PUBLIC), denied).await else { panic!("locally public") };
+        let denied = Err(FetchError::new(
+            Facet::PolicyStatus,
+            FetchErrorKind::AccessDenied,
+        ));
+        let Outcome::Fail(m) = outcome(Some(PUBLIC), denied).await else {
+            panic!("locally public")
+        };
         assert!(m.ends_with("(not confirmed by AWS: access denied to GetBucketPolicyStatus: the caller needs s3:GetBucketPolicyStatus)"), "{m}");
     }
 
@@ -132,6 +164,11 @@ mod tests {
     async fn unreadable_policy_is_an_error() {
         let denied = FetchError::new(Facet::Policy, FetchErrorKind::AccessDenied);
         let bucket = OfflineBucket::new("b").policy(Err(denied.clone())).build();
-        assert_eq!(PublicPolicy.evaluate(&bucket, &CheckOptions::default()).await, Err(denied));
+        assert_eq!(
+            PublicPolicy
+                .evaluate(&bucket, &CheckOptions::default())
+                .await,
+            Err(denied)
+        );
     }
 }

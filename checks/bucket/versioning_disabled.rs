@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
-use crate::state::model::VersioningStatus;
 use crate::state::BucketState;
+use crate::state::model::VersioningStatus;
 use async_trait::async_trait;
 
 declare_check! {
@@ -31,7 +31,11 @@ declare_check! {
 
 #[async_trait]
 impl Check for VersioningDisabled {
-    async fn evaluate(&self, bucket: &BucketState, _: &CheckOptions) -> Result<Outcome, FetchError> {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        _: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
         let versioning = bucket.versioning().await?;
         Ok(match versioning.status {
             Some(VersioningStatus::Enabled) => Outcome::Pass("versioning is enabled".into()),
@@ -44,18 +48,35 @@ impl Check for VersioningDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::Versioning;
     use crate::state::OfflineBucket;
+    use crate::state::model::Versioning;
 
     async fn outcome(status: Option<VersioningStatus>) -> Outcome {
-        let bucket = OfflineBucket::new("b").versioning(Ok(Versioning { status, mfa_delete: None })).build();
-        VersioningDisabled.evaluate(&bucket, &CheckOptions::default()).await.unwrap()
+        let bucket = OfflineBucket::new("b")
+            .versioning(Ok(Versioning {
+                status,
+                mfa_delete: None,
+            }))
+            .build();
+        VersioningDisabled
+            .evaluate(&bucket, &CheckOptions::default())
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
     async fn only_enabled_passes() {
-        assert_eq!(outcome(Some(VersioningStatus::Enabled)).await, Outcome::Pass("versioning is enabled".into()));
-        assert_eq!(outcome(Some(VersioningStatus::Suspended)).await, Outcome::Fail("versioning is suspended".into()));
-        assert_eq!(outcome(None).await, Outcome::Fail("versioning has never been enabled".into()));
+        assert_eq!(
+            outcome(Some(VersioningStatus::Enabled)).await,
+            Outcome::Pass("versioning is enabled".into())
+        );
+        assert_eq!(
+            outcome(Some(VersioningStatus::Suspended)).await,
+            Outcome::Fail("versioning is suspended".into())
+        );
+        assert_eq!(
+            outcome(None).await,
+            Outcome::Fail("versioning has never been enabled".into())
+        );
     }
 }

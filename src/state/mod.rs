@@ -81,7 +81,9 @@ pub struct AccountState {
 
 impl AccountState {
     pub fn new(clients: S3Clients) -> Arc<Self> {
-        Arc::new(AccountState { clients: Some(clients) })
+        Arc::new(AccountState {
+            clients: Some(clients),
+        })
     }
 
     pub fn offline() -> Arc<Self> {
@@ -108,7 +110,11 @@ pub struct BucketState {
 }
 
 impl BucketState {
-    pub fn new(name: impl Into<String>, listed_region: Option<String>, account: Arc<AccountState>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        listed_region: Option<String>,
+        account: Arc<AccountState>,
+    ) -> Self {
         BucketState {
             name: name.into(),
             listed_region,
@@ -128,7 +134,9 @@ impl BucketState {
 
     /// The bucket's region, resolved once (ListBuckets' answer, else HeadBucket).
     pub async fn region(&self) -> Result<&str, FetchError> {
-        cached(&self.region, || fetch::region(self)).await.map(String::as_str)
+        cached(&self.region, || fetch::region(self))
+            .await
+            .map(String::as_str)
     }
 
     /// The region if it has already been resolved successfully (never sends a request).
@@ -145,17 +153,23 @@ impl BucketState {
 
     /// The bucket policy; `None` when the bucket has none.
     pub async fn policy(&self) -> Result<Option<&PolicyDocument>, FetchError> {
-        cached(&self.policy, || fetch::policy(self)).await.map(Option::as_ref)
+        cached(&self.policy, || fetch::policy(self))
+            .await
+            .map(Option::as_ref)
     }
 
     /// AWS's own verdict on the policy (`GetBucketPolicyStatus.IsPublic`); `None` without a policy.
     pub async fn policy_status(&self) -> Result<Option<bool>, FetchError> {
-        cached(&self.policy_status, || fetch::policy_status(self)).await.copied()
+        cached(&self.policy_status, || fetch::policy_status(self))
+            .await
+            .copied()
     }
 
     /// Where server access logs go; `None` when logging is off.
     pub async fn logging(&self) -> Result<Option<&LoggingTarget>, FetchError> {
-        cached(&self.logging, || fetch::logging(self)).await.map(Option::as_ref)
+        cached(&self.logging, || fetch::logging(self))
+            .await
+            .map(Option::as_ref)
     }
 
     pub async fn versioning(&self) -> Result<&Versioning, FetchError> {
@@ -167,7 +181,7 @@ impl BucketState {
     }
 }
 
-async fn cached<'a, T, F, Fut>(slot: &'a Slot<T>, fetch: F) -> Result<&'a T, FetchError>
+async fn cached<T, F, Fut>(slot: &Slot<T>, fetch: F) -> Result<&T, FetchError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, FetchError>>,

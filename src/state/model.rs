@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 pub const ALL_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
-pub const AUTHENTICATED_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+pub const AUTHENTICATED_USERS_URI: &str =
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 pub const LOG_DELIVERY_URI: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 /// A bucket or object ACL.
@@ -67,7 +68,9 @@ impl Acl {
     /// Grants to `AllUsers` or `AuthenticatedUsers`, in ACL order.
     pub fn public_grants(&self) -> impl Iterator<Item = (PublicGroup, &str)> {
         self.grants.iter().filter_map(|g| match &g.grantee {
-            Grantee::Group { uri } => PublicGroup::from_uri(uri).map(|p| (p, g.permission.as_str())),
+            Grantee::Group { uri } => {
+                PublicGroup::from_uri(uri).map(|p| (p, g.permission.as_str()))
+            }
             _ => None,
         })
     }

@@ -4,7 +4,9 @@ use crate::fake_s3::{FakeBucket, FakeS3};
 use crate::support::{pairs, s3tk, s3tk_env};
 
 fn clean() -> FakeBucket {
-    FakeBucket::new("us-east-1").logging("logs", "x/").versioning("Enabled")
+    FakeBucket::new("us-east-1")
+        .logging("logs", "x/")
+        .versioning("Enabled")
 }
 
 async fn fake_with(names: &[&str]) -> FakeS3 {
@@ -26,7 +28,18 @@ async fn wildcards_select_from_the_bucket_list() {
     let fake = fake_with(&["my-bucket", "my-bucket-logs", "other", "my-b"]).await;
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "my-bucket*"]).await;
     assert_eq!(buckets(&run), ["my-bucket", "my-bucket-logs"]);
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "my-bucket-l?gs", "other", "my-[a-c]"]).await;
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "my-bucket-l?gs",
+            "other",
+            "my-[a-c]",
+        ],
+    )
+    .await;
     assert_eq!(buckets(&run), ["my-b", "my-bucket-logs", "other"]);
 }
 
@@ -35,7 +48,14 @@ async fn names_are_used_without_listing() {
     let fake = fake_with(&["alpha", "beta"]).await;
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "beta"]).await;
     assert_eq!(buckets(&run), ["beta"]);
-    assert!(!fake.requests().await.iter().any(|r| r.starts_with("GET /?") || r == "GET /"), "no ListBuckets for a plain name");
+    assert!(
+        !fake
+            .requests()
+            .await
+            .iter()
+            .any(|r| r.starts_with("GET /?") || r == "GET /"),
+        "no ListBuckets for a plain name"
+    );
 }
 
 #[tokio::test]
@@ -45,7 +65,12 @@ async fn no_argument_scans_every_bucket_across_pages() {
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(buckets(&run), ["b1", "b2", "b3", "b4", "b5"]);
-    let lists = fake.requests().await.iter().filter(|r| r.starts_with("GET /?")).count();
+    let lists = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("GET /?"))
+        .count();
     assert_eq!(lists, 3, "three ListBuckets pages");
 }
 
@@ -62,13 +87,34 @@ async fn pattern_matching_nothing_warns() {
 async fn bad_input_exits_2_before_any_request() {
     let fake = fake_with(&["alpha"]).await;
     for (args, message) in [
-        (vec!["scan", "s3://alpha"], "error: invalid bucket name 's3://alpha': write the bucket name without 's3://' (e.g. 'alpha')\n"),
-        (vec!["scan", "alpha/key"], "error: invalid bucket name 'alpha/key': bucket names cannot contain '/'; give the bucket only, not a key or prefix\n"),
-        (vec!["scan", "logs-[0-9"], "error: invalid bucket pattern 'logs-[0-9': '[' at position 5 is never closed\n"),
-        (vec!["scan", "--checks", "s3.bucket.nope"], "error: no check matches 's3.bucket.nope' (see `s3tk checks` for the ids)\n"),
-        (vec!["scan", "--skip-checks", "s3"], "error: no checks left to run after --skip options\n"),
-        (vec!["scan", "--log-bucket", "s3://logs"], "error: invalid bucket name 's3://logs': write the bucket name without 's3://' (e.g. 'logs')\n"),
-        (vec!["--concurrency", "0", "scan"], "error: --concurrency must be at least 1\n"),
+        (
+            vec!["scan", "s3://alpha"],
+            "error: invalid bucket name 's3://alpha': write the bucket name without 's3://' (e.g. 'alpha')\n",
+        ),
+        (
+            vec!["scan", "alpha/key"],
+            "error: invalid bucket name 'alpha/key': bucket names cannot contain '/'; give the bucket only, not a key or prefix\n",
+        ),
+        (
+            vec!["scan", "logs-[0-9"],
+            "error: invalid bucket pattern 'logs-[0-9': '[' at position 5 is never closed\n",
+        ),
+        (
+            vec!["scan", "--checks", "s3.bucket.nope"],
+            "error: no check matches 's3.bucket.nope' (see `s3tk checks` for the ids)\n",
+        ),
+        (
+            vec!["scan", "--skip-checks", "s3"],
+            "error: no checks left to run after --skip options\n",
+        ),
+        (
+            vec!["scan", "--log-bucket", "s3://logs"],
+            "error: invalid bucket name 's3://logs': write the bucket name without 's3://' (e.g. 'logs')\n",
+        ),
+        (
+            vec!["--concurrency", "0", "scan"],
+            "error: --concurrency must be at least 1\n",
+        ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
         assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
@@ -76,25 +122,49 @@ async fn bad_input_exits_2_before_any_request() {
     }
     let run = s3tk(&fake.uri(), &["scan", "--format", "xml"]).await;
     assert_eq!(run.code, 2, "clap rejects unknown formats");
-    assert!(run.stderr.contains("invalid value 'xml'") && run.stderr.contains("[possible values: json, table]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'xml'")
+            && run.stderr.contains("[possible values: json, table]"),
+        "{}",
+        run.stderr
+    );
     let run = s3tk_env(&["--endpoint-url", "localhost:9000", "scan"], &[]).await;
-    assert_eq!(run.stderr, "error: invalid --endpoint-url 'localhost:9000': it must start with http:// or https://\n");
-    assert_eq!(fake.requests().await, Vec::<String>::new(), "nothing is sent for bad input");
+    assert_eq!(
+        run.stderr,
+        "error: invalid --endpoint-url 'localhost:9000': it must start with http:// or https://\n"
+    );
+    assert_eq!(
+        fake.requests().await,
+        Vec::<String>::new(),
+        "nothing is sent for bad input"
+    );
 }
 
 #[tokio::test]
 async fn missing_credentials_exit_2() {
     let fake = fake_with(&["alpha"]).await;
-    let run = s3tk_env(&["--endpoint-url", &fake.uri(), "scan"], &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")]).await;
+    let run = s3tk_env(
+        &["--endpoint-url", &fake.uri(), "scan"],
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    )
+    .await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.starts_with("error: no usable AWS credentials"), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: no usable AWS credentials"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
 }
 
 #[tokio::test]
 async fn endpoint_from_environment() {
     let fake = fake_with(&["alpha"]).await;
-    let run = s3tk_env(&["scan", "--format", "json"], &[("AWS_ENDPOINT_URL", &fake.uri())]).await;
+    let run = s3tk_env(
+        &["scan", "--format", "json"],
+        &[("AWS_ENDPOINT_URL", &fake.uri())],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(buckets(&run), ["alpha"]);
 }
@@ -102,13 +172,65 @@ async fn endpoint_from_environment() {
 #[tokio::test]
 async fn skip_flags_and_check_selection() {
     let fake = fake_with(&["alpha"]).await;
-    let checks = |run: &crate::support::Run| pairs(&run.json()).into_iter().map(|(_, c)| c).collect::<Vec<_>>();
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "--skip-logging", "--skip-versioning"]).await;
-    assert_eq!(checks(&run), ["s3.bucket.public-acl", "s3.bucket.public-policy"]);
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "--checks", "s3.bucket", "--skip-checks", "s3.bucket.public-acl"]).await;
-    assert_eq!(checks(&run), ["s3.bucket.logging-disabled", "s3.bucket.public-policy", "s3.bucket.versioning-disabled"]);
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "--checks", "s3.bucket.public-acl", "--checks", "s3.bucket.public-policy"]).await;
-    assert_eq!(checks(&run), ["s3.bucket.public-acl", "s3.bucket.public-policy"]);
+    let checks = |run: &crate::support::Run| {
+        pairs(&run.json())
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect::<Vec<_>>()
+    };
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--skip-logging",
+            "--skip-versioning",
+        ],
+    )
+    .await;
+    assert_eq!(
+        checks(&run),
+        ["s3.bucket.public-acl", "s3.bucket.public-policy"]
+    );
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket",
+            "--skip-checks",
+            "s3.bucket.public-acl",
+        ],
+    )
+    .await;
+    assert_eq!(
+        checks(&run),
+        [
+            "s3.bucket.logging-disabled",
+            "s3.bucket.public-policy",
+            "s3.bucket.versioning-disabled"
+        ]
+    );
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.public-acl",
+            "--checks",
+            "s3.bucket.public-policy",
+        ],
+    )
+    .await;
+    assert_eq!(
+        checks(&run),
+        ["s3.bucket.public-acl", "s3.bucket.public-policy"]
+    );
 }
 
 #[tokio::test]
@@ -119,13 +241,29 @@ async fn table_is_the_default_format() {
     assert_eq!(run.code, 1);
     let failing: Vec<&str> = run.stdout.lines().filter(|l| l.contains('✘')).collect();
     assert_eq!(failing.len(), 1, "{}", run.stdout);
-    assert!(failing[0].contains("open") && failing[0].contains("s3.bucket.public-acl") && failing[0].contains("AllUsers"));
+    assert!(
+        failing[0].contains("open")
+            && failing[0].contains("s3.bucket.public-acl")
+            && failing[0].contains("AllUsers")
+    );
     assert_eq!(run.stdout.lines().filter(|l| l.contains('✔')).count(), 3);
-    assert!(run.stdout.ends_with("1 bucket × 4 checks: 3 passed, 1 failed, 0 errors, 0 skipped\n"), "{}", run.stdout);
-    assert!(!run.stdout.contains('\u{1b}'), "no colour when stdout is not a terminal");
+    assert!(
+        run.stdout
+            .ends_with("1 bucket × 4 checks: 3 passed, 1 failed, 0 errors, 0 skipped\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
     let forced = s3tk(&fake.uri(), &["--color", "always", "scan"]).await;
     assert!(forced.stdout.contains('\u{1b}'));
-    let no_color = s3tk_env(&["--endpoint-url", &fake.uri(), "--color", "always", "scan"], &[("NO_COLOR", "1")]).await;
+    let no_color = s3tk_env(
+        &["--endpoint-url", &fake.uri(), "--color", "always", "scan"],
+        &[("NO_COLOR", "1")],
+    )
+    .await;
     assert!(!no_color.stdout.contains('\u{1b}'), "NO_COLOR wins");
 }
 
@@ -135,7 +273,11 @@ async fn checks_and_explain() {
     assert_eq!(run.code, 0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 4);
-    assert!(lines[0].starts_with("s3.bucket.logging-disabled") && lines[0].contains("medium") && lines[0].ends_with("Server access logging is not enabled"));
+    assert!(
+        lines[0].starts_with("s3.bucket.logging-disabled")
+            && lines[0].contains("medium")
+            && lines[0].ends_with("Server access logging is not enabled")
+    );
     let run = s3tk_env(&["explain", "s3.bucket.public-policy"], &[]).await;
     assert_eq!(run.code, 0);
     assert!(run.stdout.starts_with("# s3.bucket.public-policy: Bucket policy allows public access\n\nSeverity: critical\nPermissions: s3:GetBucketPolicy, s3:GetBucketPolicyStatus\n"), "{}", run.stdout);
@@ -143,5 +285,11 @@ async fn checks_and_explain() {
         assert!(run.stdout.contains(heading), "{heading}");
     }
     let run = s3tk_env(&["explain", "s3.bucket.nope"], &[]).await;
-    assert_eq!((run.code, run.stderr.as_str()), (2, "error: no check matches 's3.bucket.nope' (see `s3tk checks` for the ids)\n"));
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            "error: no check matches 's3.bucket.nope' (see `s3tk checks` for the ids)\n"
+        )
+    );
 }

@@ -40,7 +40,10 @@ pub struct FakeBucket {
 
 impl FakeBucket {
     pub fn new(region: &str) -> Self {
-        FakeBucket { region: region.into(), ..Default::default() }
+        FakeBucket {
+            region: region.into(),
+            ..Default::default()
+        }
     }
     pub fn public_read(mut self) -> Self {
         self.group_grants.push((ALL_USERS, "READ"));
@@ -69,11 +72,31 @@ impl FakeBucket {
         self
     }
     pub fn fault(mut self, facet: &'static str, status: u16, code: &'static str) -> Self {
-        self.faults.insert(facet, Fault { status, code, times: None });
+        self.faults.insert(
+            facet,
+            Fault {
+                status,
+                code,
+                times: None,
+            },
+        );
         self
     }
-    pub fn fault_times(mut self, facet: &'static str, status: u16, code: &'static str, times: usize) -> Self {
-        self.faults.insert(facet, Fault { status, code, times: Some(times) });
+    pub fn fault_times(
+        mut self,
+        facet: &'static str,
+        status: u16,
+        code: &'static str,
+        times: usize,
+    ) -> Self {
+        self.faults.insert(
+            facet,
+            Fault {
+                status,
+                code,
+                times: Some(times),
+            },
+        );
         self
     }
 }
@@ -98,9 +121,19 @@ pub struct FakeS3 {
 impl FakeS3 {
     pub async fn start() -> Self {
         let server = MockServer::start().await;
-        let model = Arc::new(Mutex::new(Model { page_size: 1000, list_regions: true, ..Default::default() }));
-        Mock::given(any()).respond_with(Responder(Arc::clone(&model))).mount(&server).await;
-        FakeS3 { server: Arc::new(server), model }
+        let model = Arc::new(Mutex::new(Model {
+            page_size: 1000,
+            list_regions: true,
+            ..Default::default()
+        }));
+        Mock::given(any())
+            .respond_with(Responder(Arc::clone(&model)))
+            .mount(&server)
+            .await;
+        FakeS3 {
+            server: Arc::new(server),
+            model,
+        }
     }
 
     pub fn uri(&self) -> String {
@@ -108,7 +141,11 @@ impl FakeS3 {
     }
 
     pub fn bucket(&self, name: &str, bucket: FakeBucket) -> &Self {
-        self.model.lock().unwrap().buckets.insert(name.into(), bucket);
+        self.model
+            .lock()
+            .unwrap()
+            .buckets
+            .insert(name.into(), bucket);
         self
     }
 
@@ -155,8 +192,19 @@ impl FakeS3 {
 
 /// (bucket, sub-resource) of a path-style bucket request; `None` for ListBuckets.
 fn route(req: &Request) -> Option<(String, String)> {
-    let bucket = req.url.path().trim_matches('/').split('/').next().filter(|b| !b.is_empty())?;
-    let sub = req.url.query_pairs().next().map(|(k, _)| k.into_owned()).unwrap_or_default();
+    let bucket = req
+        .url
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .next()
+        .filter(|b| !b.is_empty())?;
+    let sub = req
+        .url
+        .query_pairs()
+        .next()
+        .map(|(k, _)| k.into_owned())
+        .unwrap_or_default();
     Some((bucket.to_owned(), sub))
 }
 
@@ -187,12 +235,25 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
     };
     let head = method == "HEAD";
     let Some(bucket) = model.buckets.get_mut(&name) else {
-        return if head { ResponseTemplate::new(404) } else { error(404, "NoSuchBucket", "The specified bucket does not exist") };
+        return if head {
+            ResponseTemplate::new(404)
+        } else {
+            error(404, "NoSuchBucket", "The specified bucket does not exist")
+        };
     };
     // S3 names the bucket's region on wrong-region answers; the Rust SDK does not follow them.
     if signed_region(req).as_deref() != Some(bucket.region.as_str()) {
-        let redirect = ResponseTemplate::new(301).insert_header("x-amz-bucket-region", bucket.region.as_str());
-        return if head { redirect } else { with_error_body(redirect, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint.") };
+        let redirect =
+            ResponseTemplate::new(301).insert_header("x-amz-bucket-region", bucket.region.as_str());
+        return if head {
+            redirect
+        } else {
+            with_error_body(
+                redirect,
+                "PermanentRedirect",
+                "The bucket you are attempting to access must be addressed using the specified endpoint.",
+            )
+        };
     }
     if let Some(fault) = bucket.faults.get_mut(sub.as_str()) {
         let active = fault.times.is_none_or(|n| n > 0);
@@ -200,21 +261,42 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             *n = n.saturating_sub(1);
         }
         if active {
-            let template = ResponseTemplate::new(fault.status).insert_header("x-amz-bucket-region", bucket.region.as_str());
-            return if head { template } else { with_error_body(template, fault.code, "injected fault") };
+            let template = ResponseTemplate::new(fault.status)
+                .insert_header("x-amz-bucket-region", bucket.region.as_str());
+            return if head {
+                template
+            } else {
+                with_error_body(template, fault.code, "injected fault")
+            };
         }
     }
     match (method, sub.as_str()) {
-        ("HEAD", "") => ResponseTemplate::new(200).insert_header("x-amz-bucket-region", bucket.region.as_str()),
+        ("HEAD", "") => {
+            ResponseTemplate::new(200).insert_header("x-amz-bucket-region", bucket.region.as_str())
+        }
         ("GET", "acl") => xml(acl_xml(bucket)),
         ("GET", "policy") => match &bucket.policy {
             Some(p) => ResponseTemplate::new(200).set_body_raw(p.clone(), "application/json"),
-            None => error(404, "NoSuchBucketPolicy", "The bucket policy does not exist"),
+            None => error(
+                404,
+                "NoSuchBucketPolicy",
+                "The bucket policy does not exist",
+            ),
         },
         ("GET", "policyStatus") => match (&bucket.policy, bucket.policy_is_public) {
-            (None, _) => error(404, "NoSuchBucketPolicy", "The bucket policy does not exist"),
-            (Some(_), None) => error(501, "NotImplemented", "A header you provided implies functionality that is not implemented"),
-            (Some(_), Some(public)) => xml(format!("<PolicyStatus><IsPublic>{public}</IsPublic></PolicyStatus>")),
+            (None, _) => error(
+                404,
+                "NoSuchBucketPolicy",
+                "The bucket policy does not exist",
+            ),
+            (Some(_), None) => error(
+                501,
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+            ),
+            (Some(_), Some(public)) => xml(format!(
+                "<PolicyStatus><IsPublic>{public}</IsPublic></PolicyStatus>"
+            )),
         },
         ("GET", "logging") => xml(match &bucket.logging {
             Some((target, prefix)) => format!(
@@ -222,11 +304,16 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 escape(target),
                 escape(prefix)
             ),
-            None => r#"<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#.into(),
+            None => {
+                r#"<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#.into()
+            }
         }),
         ("GET", "versioning") => xml(match bucket.versioning {
-            Some(status) => format!(r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>{status}</Status></VersioningConfiguration>"#),
-            None => r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#.into(),
+            Some(status) => format!(
+                r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>{status}</Status></VersioningConfiguration>"#
+            ),
+            None => r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#
+                .into(),
         }),
         _ => error(501, "NotImplemented", "not supported by the fake"),
     }
@@ -235,14 +322,25 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
 fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
     let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
     let start = query.get("continuation-token").cloned().unwrap_or_default();
-    let limit = query.get("max-buckets").and_then(|m| m.parse().ok()).unwrap_or(usize::MAX).min(model.page_size);
-    let names: Vec<(&String, &FakeBucket)> = model.buckets.iter().filter(|(n, _)| n.as_str() > start.as_str()).collect();
+    let limit = query
+        .get("max-buckets")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(usize::MAX)
+        .min(model.page_size);
+    let names: Vec<(&String, &FakeBucket)> = model
+        .buckets
+        .iter()
+        .filter(|(n, _)| n.as_str() > start.as_str())
+        .collect();
     let page = &names[..names.len().min(limit)];
     let mut body = format!(
         r#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>{OWNER_ID}</ID></Owner><Buckets>"#
     );
     for (name, bucket) in page {
-        body += &format!("<Bucket><Name>{}</Name><CreationDate>2024-05-01T10:00:00.000Z</CreationDate>", escape(name));
+        body += &format!(
+            "<Bucket><Name>{}</Name><CreationDate>2024-05-01T10:00:00.000Z</CreationDate>",
+            escape(name)
+        );
         if model.list_regions {
             body += &format!("<BucketRegion>{}</BucketRegion>", bucket.region);
         }
@@ -251,7 +349,10 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
     body += "</Buckets>";
     if names.len() > page.len() {
         // The token is the last name of this page: the next page starts after it.
-        body += &format!("<ContinuationToken>{}</ContinuationToken>", escape(page.last().unwrap().0));
+        body += &format!(
+            "<ContinuationToken>{}</ContinuationToken>",
+            escape(page.last().unwrap().0)
+        );
     }
     body += "</ListAllMyBucketsResult>";
     xml(body)
@@ -259,9 +360,14 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
 
 fn acl_xml(bucket: &FakeBucket) -> String {
     let grant = |grantee: String, permission: &str| {
-        format!(r#"<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" {grantee}</Grantee><Permission>{permission}</Permission></Grant>"#)
+        format!(
+            r#"<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" {grantee}</Grantee><Permission>{permission}</Permission></Grant>"#
+        )
     };
-    let mut grants = grant(format!(r#"xsi:type="CanonicalUser"><ID>{OWNER_ID}</ID>"#), "FULL_CONTROL");
+    let mut grants = grant(
+        format!(r#"xsi:type="CanonicalUser"><ID>{OWNER_ID}</ID>"#),
+        "FULL_CONTROL",
+    );
     for (uri, permission) in &bucket.group_grants {
         grants += &grant(format!(r#"xsi:type="Group"><URI>{uri}</URI>"#), permission);
     }
@@ -271,7 +377,10 @@ fn acl_xml(bucket: &FakeBucket) -> String {
 }
 
 fn xml(body: String) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(format!(r#"<?xml version="1.0" encoding="UTF-8"?>{body}"#), "application/xml")
+    ResponseTemplate::new(200).set_body_raw(
+        format!(r#"<?xml version="1.0" encoding="UTF-8"?>{body}"#),
+        "application/xml",
+    )
 }
 
 fn error(status: u16, code: &str, message: &str) -> ResponseTemplate {
@@ -289,5 +398,8 @@ fn with_error_body(template: ResponseTemplate, code: &str, message: &str) -> Res
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

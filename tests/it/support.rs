@@ -14,7 +14,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -22,7 +27,15 @@ impl Run {
 pub async fn s3tk_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"));
     cmd.args(args);
-    for var in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "NO_COLOR"] {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "NO_COLOR",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
@@ -30,7 +43,10 @@ pub async fn s3tk_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/s3tk-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/s3tk-test/credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/s3tk-test/credentials",
+        )
         .env("AWS_MAX_ATTEMPTS", "1");
     for (k, v) in env {
         cmd.env(k, v);
@@ -55,11 +71,21 @@ pub fn clients(endpoint: &str, concurrency: usize) -> S3Clients {
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDTESTING", "testing-secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIDTESTING",
+            "testing-secret",
+            None,
+            None,
+            "test",
+        ))
         .endpoint_url(endpoint)
         .force_path_style(true)
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        .timeout_config(aws_sdk_s3::config::timeout::TimeoutConfig::builder().operation_timeout(Duration::from_secs(10)).build())
+        .timeout_config(
+            aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
         .build();
     S3Clients::new(conf, concurrency)
 }
@@ -72,7 +98,10 @@ pub fn finding(report: &Value, bucket: &str, check: &str) -> (String, String) {
         .iter()
         .find(|f| f["bucket"] == bucket && f["check"] == check)
         .unwrap_or_else(|| panic!("no finding for {bucket} / {check} in {report:#}"));
-    (f["status"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned())
+    (
+        f["status"].as_str().unwrap().to_owned(),
+        f["message"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// The (bucket, check) pairs of a JSON report, in report order.
@@ -81,6 +110,11 @@ pub fn pairs(report: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["bucket"].as_str().unwrap().to_owned(), f["check"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["bucket"].as_str().unwrap().to_owned(),
+                f["check"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
