@@ -10,7 +10,7 @@ use crate::state::Facet;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -77,13 +77,18 @@ impl S3Clients {
             ConfigError::Credentials("no credential provider is configured".into())
         })?;
         provider.provide_credentials().await.map_err(|e| {
-            ConfigError::Credentials(match e {
-                CredentialsError::CredentialsNotLoaded(_) => "none found in the environment, the AWS config and \
-                    credentials files, web identity, the container or the instance metadata service \
+            let profile = options.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+            ConfigError::Credentials(match (e, profile) {
+                (CredentialsError::CredentialsNotLoaded(_), Some(profile)) => format!(
+                    "profile '{profile}' was not found or has no credentials in the AWS config and \
+                     credentials files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and \
+                     AWS_SHARED_CREDENTIALS_FILE)"
+                ),
+                (CredentialsError::CredentialsNotLoaded(_), None) => "none found in the environment, the AWS config \
+                    and credentials files, web identity, the container or the instance metadata service \
                     (set AWS_PROFILE or --profile, or run `aws sso login`)"
                     .into(),
-                // Keep the message on one line: SSO and assume-role errors span several.
-                other => DisplayErrorContext(other).to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+                (other, _) => error_chain(&other),
             })
         })?;
 
@@ -158,10 +163,10 @@ where
 {
     let kind = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => FetchErrorKind::Network {
-            detail: DisplayErrorContext(&err).to_string(),
+            detail: error_chain(&err),
         },
         SdkError::ResponseError(_) => FetchErrorKind::Malformed {
-            detail: DisplayErrorContext(&err).to_string(),
+            detail: error_chain(&err),
         },
         _ => {
             let status = err.raw_response().map(|r| r.status().as_u16());
@@ -204,4 +209,24 @@ where
         }
     };
     FetchError::new(facet, kind)
+}
+
+/// An error and its sources on one line (`dispatch failure: io error: … Connection refused`),
+/// skipping a source whose text its parent already contains. The SDK's `Display` alone says
+/// only "dispatch failure"; `DisplayErrorContext` appends a multi-line debug dump.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }

@@ -293,3 +293,52 @@ async fn checks_and_explain() {
         )
     );
 }
+
+#[tokio::test]
+async fn profile_from_the_shared_files() {
+    let fake = fake_with(&["alpha"]).await;
+    let dir = std::env::temp_dir().join(format!("s3tk-profile-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, credentials) = (dir.join("config"), dir.join("credentials"));
+    std::fs::write(&config, "[profile auditor]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[auditor]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n",
+    )
+    .unwrap();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+    ];
+    let run = s3tk_env(
+        &[
+            "--profile",
+            "auditor",
+            "--endpoint-url",
+            &fake.uri(),
+            "scan",
+            "--format",
+            "json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(fake.access_keys().await, ["AKIDFROMPROFILE"]);
+    let run = s3tk_env(
+        &["--profile", "nosuch", "--endpoint-url", &fake.uri(), "scan"],
+        &env,
+    )
+    .await;
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("error: no usable AWS credentials: ")
+            && run.stderr.contains("nosuch"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1);
+}

@@ -178,6 +178,30 @@ impl FakeS3 {
             .collect()
     }
 
+    /// The access key ids that signed the requests received so far, deduplicated.
+    pub async fn access_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                let auth = r.headers.get("authorization")?.to_str().ok()?;
+                Some(
+                    auth.split("Credential=")
+                        .nth(1)?
+                        .split('/')
+                        .next()?
+                        .to_owned(),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// How many requests targeted `bucket`'s sub-resource (`acl`, `policy`, …; `""` for HEAD).
     pub async fn count(&self, bucket: &str, subresource: &str) -> usize {
         self.server
