@@ -18,6 +18,7 @@ fn symbol(status: Status) -> (&'static str, Color) {
         Status::Fail => ("✘", Color::Red),
         Status::Error => ("!", Color::Yellow),
         Status::Skip => ("-", Color::DarkGrey),
+        Status::Muted => ("~", Color::DarkGrey),
     }
 }
 
@@ -39,34 +40,33 @@ impl Reporter for TableReporter {
             table.add_row([
                 Cell::new(mark).fg(color),
                 Cell::new(&f.bucket),
-                Cell::new(f.check),
-                Cell::new(f.severity),
-                Cell::new(&f.message),
+                Cell::new(f.check.id),
+                Cell::new(f.check.severity),
+                Cell::new(match &f.muted_reason {
+                    Some(reason) => format!("{} (muted: {reason})", f.message),
+                    None => f.message.clone(),
+                }),
             ]);
         }
         writeln!(out, "{table}")?;
         let s = report.summary();
-        writeln!(
+        let (buckets, checks) = (report.buckets().len(), report.checks().len());
+        write!(
             out,
-            "{} {} × {} {}: {} passed, {} failed, {} {}, {} skipped",
-            report.bucket_count(),
-            plural(report.bucket_count(), "bucket", "buckets"),
-            check_count(report),
-            plural(check_count(report), "check", "checks"),
+            "{buckets} {} × {checks} {}: {} passed, {} failed, {} {}, {} skipped",
+            plural(buckets, "bucket", "buckets"),
+            plural(checks, "check", "checks"),
             s.pass,
             s.fail,
             s.error,
             plural(s.error, "error", "errors"),
             s.skip
-        )
+        )?;
+        if s.muted > 0 {
+            write!(out, ", {} muted", s.muted)?;
+        }
+        writeln!(out)
     }
-}
-
-fn check_count(report: &Report) -> usize {
-    let mut ids: Vec<&str> = report.findings.iter().map(|f| f.check).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.len()
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
@@ -90,18 +90,7 @@ mod tests {
     #[test]
     fn snapshot() {
         // Rows stay on one line each (no wrapping), so `grep ✘` finds whole findings.
-        let expected = "\
-┌───┬──────────┬───────────────────────────────┬──────────┬─────────────────────────────────────────────────────────────────────────────────────┐
-│   ┆ Bucket   ┆ Check                         ┆ Severity ┆ Result                                                                              │
-╞═══╪══════════╪═══════════════════════════════╪══════════╪═════════════════════════════════════════════════════════════════════════════════════╡
-│ ✘ ┆ app-data ┆ s3.bucket.public-acl          ┆ critical ┆ ACL grants READ to AllUsers (anyone on the internet)                                │
-│ ✔ ┆ app-data ┆ s3.bucket.versioning-disabled ┆ medium   ┆ versioning is enabled                                                               │
-│ ! ┆ app-logs ┆ s3.bucket.public-acl          ┆ critical ┆ could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl │
-│ - ┆ site|www ┆ s3.bucket.logging-disabled    ┆ medium   ┆ not applicable                                                                      │
-└───┴──────────┴───────────────────────────────┴──────────┴─────────────────────────────────────────────────────────────────────────────────────┘
-3 buckets × 3 checks: 1 passed, 1 failed, 1 error, 1 skipped
-";
-        assert_eq!(render(false), expected);
+        crate::report::assert_snapshot("table.txt", &render(false));
     }
 
     #[test]

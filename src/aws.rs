@@ -47,6 +47,8 @@ pub struct S3Clients {
     base: aws_sdk_s3::Config,
     by_region: Mutex<HashMap<String, Client>>,
     limiter: Semaphore,
+    /// For the account id reports state; absent when built from an explicit S3 configuration.
+    sts: Option<aws_sdk_sts::Client>,
 }
 
 impl S3Clients {
@@ -101,7 +103,14 @@ impl S3Clients {
         let custom_endpoint = sdk.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
         builder = builder.force_path_style(custom_endpoint);
-        Ok(Self::new(builder.build(), options.concurrency))
+        let s3 = builder.build();
+        let sts = aws_sdk_sts::config::Builder::from(&sdk)
+            .region(s3.region().cloned())
+            .build();
+        Ok(S3Clients {
+            sts: Some(aws_sdk_sts::Client::from_conf(sts)),
+            ..Self::new(s3, options.concurrency)
+        })
     }
 
     /// Wraps an explicit S3 configuration (tests, embedding).
@@ -110,7 +119,17 @@ impl S3Clients {
             base,
             by_region: Mutex::new(HashMap::new()),
             limiter: Semaphore::new(concurrency.max(1)),
+            sts: None,
         }
+    }
+
+    /// The AWS account of the credentials (STS GetCallerIdentity, which needs no permission);
+    /// `None` when it cannot be determined, e.g. on an S3-only emulator. Reports only.
+    pub async fn account_id(&self) -> Option<String> {
+        let sts = self.sts.as_ref()?;
+        let _permit = self.permit().await;
+        let identity = sts.get_caller_identity().send().await.ok()?;
+        identity.account().map(str::to_owned)
     }
 
     /// The region of the configuration the run started with.

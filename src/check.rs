@@ -57,7 +57,30 @@ pub struct CheckOptions {
     pub log_prefix: Option<String>,
 }
 
+/// A control of a compliance framework that a check covers. Verified against the frameworks'
+/// own documents (see `aws-s3-semantics.md` and `peers.md` §a.2–a.3), not copied from a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// A Security Hub control that belongs to the AWS Foundational Security Best Practices standard.
+    Fsbp(&'static str),
+    /// A Security Hub control outside FSBP (NIST, PCI or CIS standards only).
+    SecurityHub(&'static str),
+    /// A CIS AWS Foundations Benchmark recommendation: (benchmark version, recommendation id).
+    Cis(&'static str, &'static str),
+}
+
+impl std::fmt::Display for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Control::Fsbp(id) => write!(f, "FSBP {id}"),
+            Control::SecurityHub(id) => write!(f, "Security Hub {id}"),
+            Control::Cis(version, id) => write!(f, "CIS {version} {id}"),
+        }
+    }
+}
+
 /// The constant description of a check, shown by `s3tk checks` and `s3tk explain`.
+/// Two metas are equal when their ids are: ids are unique (registry tests).
 #[derive(Debug)]
 pub struct CheckMeta {
     /// `s3.<scope>.<bad-state>`, e.g. `s3.bucket.public-acl`. Ids are API: never rename.
@@ -69,11 +92,21 @@ pub struct CheckMeta {
     pub facets: &'static [Facet],
     /// The id of the remediation that fixes a failure, if s3tk has one.
     pub remediation: Option<&'static str>,
+    /// The compliance controls the check covers.
+    pub compliance: &'static [Control],
     /// Markdown with `## What it checks`, `## Why it matters`, `## How to fix`.
     pub doc: &'static str,
     /// The file that declares the check (the registry tests check it matches the id).
     pub source_file: &'static str,
 }
+
+impl PartialEq for CheckMeta {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for CheckMeta {}
 
 impl CheckMeta {
     /// The IAM actions the check needs, sorted and deduplicated.
@@ -91,6 +124,26 @@ impl CheckMeta {
             .map(|l| l.strip_prefix(' ').unwrap_or(l))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// The body of one `## heading` section of the doc text, trimmed (empty if absent).
+    pub fn doc_section(&self, heading: &str) -> String {
+        let doc = self.doc_text();
+        let marker = format!("## {heading}\n");
+        let Some(start) = doc.find(&marker) else {
+            return String::new();
+        };
+        let body = &doc[start + marker.len()..];
+        body[..body.find("\n## ").unwrap_or(body.len())]
+            .trim()
+            .to_owned()
+    }
+
+    /// The first paragraph of a section on one line (for tables and summaries).
+    pub fn doc_summary(&self, heading: &str) -> String {
+        let section = self.doc_section(heading);
+        let first = section.split("\n\n").next().unwrap_or_default();
+        first.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -124,6 +177,7 @@ inventory::collect!(CheckEntry);
 ///         severity: Critical,
 ///         facets: [Acl],
 ///         remediation: None,
+///         compliance: [Fsbp("S3.2"), Cis("5.0", "2.1.4")],
 ///     }
 /// }
 /// ```
@@ -139,7 +193,8 @@ macro_rules! declare_check {
             title: $title:literal,
             severity: $severity:ident,
             facets: [$($facet:ident),* $(,)?],
-            remediation: $remediation:expr $(,)?
+            remediation: $remediation:expr,
+            compliance: [$($kind:ident($($arg:literal),+)),* $(,)?] $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -153,6 +208,7 @@ macro_rules! declare_check {
                 severity: $crate::check::Severity::$severity,
                 facets: &[$($crate::state::Facet::$facet),*],
                 remediation: $remediation,
+                compliance: &[$($crate::check::Control::$kind($($arg),+)),*],
                 doc: concat!($($doc, "\n"),*),
                 source_file: file!(),
             };

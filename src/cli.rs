@@ -4,13 +4,17 @@
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::check::CheckOptions;
 use crate::error::InputError;
+use crate::output::{self, Output};
 use crate::registry;
-use crate::report::Style;
+use crate::report::{FailOn, Report, RunInfo, Style};
 use crate::select::{self, BucketSelector};
 use crate::state::AccountState;
+use crate::suppress::{DEFAULT_IGNORE_FILE, Date, IgnoreFile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,6 +62,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the available checks
     Checks,
+    /// List the output formats
+    Reporters,
     /// Show what a check looks at, why it matters and how to fix it
     Explain {
         /// A check id, as listed by `s3tk checks`
@@ -88,17 +94,20 @@ pub struct ScanArgs {
     /// Do not run these checks: ids or dotted prefixes (comma-separated or repeated)
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip_checks: Vec<String>,
-    /// Output format
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = reporter_names())]
-    pub format: String,
+    /// Output format, optionally to a file: table (default), json, junit, markdown, sarif. Repeat
+    /// for several outputs, e.g. --format table --format junit=reports/s3tk.xml
+    #[arg(long, value_name = "FORMAT[=PATH]")]
+    pub format: Vec<String>,
+    /// Exit 1 only for failing findings of this severity or worse; `never` for report-only runs
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = clap::builder::ValueParser::new(parse_fail_on))]
+    pub fail_on: FailOn,
+    /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
+    #[arg(long, value_name = "PATH")]
+    pub ignore_file: Option<PathBuf>,
 }
 
-fn reporter_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(
-        registry::reporters()
-            .into_iter()
-            .map(|r| clap::builder::PossibleValue::new(r.name).help(r.description)),
-    )
+fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+    text.parse()
 }
 
 /// Parses the arguments and runs the command; returns the process exit code.
@@ -109,6 +118,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
         Command::Checks => list_checks(),
+        Command::Reporters => list_reporters(),
         Command::Explain { id } => explain(&id),
     };
     match result {
@@ -183,7 +193,14 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         skip.push("s3.bucket.versioning-disabled".into());
     }
     let checks = registry::select_checks(&args.checks, &skip)?;
-    let reporter = registry::reporter(&args.format).expect("clap only accepts registered formats");
+    let outputs = output::parse_outputs(&args.format)?;
+    let ignore = match &args.ignore_file {
+        Some(path) => Some(IgnoreFile::load(path)?),
+        None if Path::new(DEFAULT_IGNORE_FILE).exists() => {
+            Some(IgnoreFile::load(Path::new(DEFAULT_IGNORE_FILE))?)
+        }
+        None => None,
+    };
     let options = CheckOptions {
         log_buckets: args.log_bucket,
         log_prefix: args.log_prefix,
@@ -197,21 +214,55 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         eprintln!("warning: no bucket matches '{pattern}'");
     }
     let progress = Progress::new(selection.buckets.len());
-    let report = crate::runner::scan(
-        AccountState::new(clients),
-        selection.buckets,
-        &checks,
-        &options,
-        global.concurrency,
-        &|done, total| progress.update(done, total),
-    )
-    .await;
+    let on_progress = |done, total| progress.update(done, total);
+    let account = AccountState::new(clients);
+    let (mut findings, account_id) = tokio::join!(
+        crate::runner::scan(
+            Arc::clone(&account),
+            selection.buckets,
+            &checks,
+            &options,
+            global.concurrency,
+            &on_progress,
+        ),
+        async { account.clients()?.account_id().await },
+    );
     progress.finish();
+    if let Some(ignore) = &ignore {
+        for warning in ignore.apply(&mut findings, Date::today()) {
+            eprintln!("warning: {warning}");
+        }
+    }
+    let report = Report::new(RunInfo::now(account_id), findings);
+    write_outputs(&report, &outputs, style)?;
+    Ok(report.exit_code(args.fail_on))
+}
 
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    reporter.reporter.write(&report, style, &mut out)?;
-    out.flush()?;
-    Ok(report.exit_code())
+/// Writes every requested format: files atomically, at most one to stdout (coloured only there).
+fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<(), Failure> {
+    for o in outputs {
+        match &o.path {
+            None => {
+                let mut out = io::BufWriter::new(io::stdout().lock());
+                o.reporter.reporter.write(report, style, &mut out)?;
+                out.flush()?;
+            }
+            Some(path) => {
+                let mut bytes = Vec::new();
+                o.reporter
+                    .reporter
+                    .write(report, Style { color: false }, &mut bytes)?;
+                output::write_atomically(path, &bytes).map_err(|e| {
+                    Failure::Usage(format!(
+                        "cannot write {} report to {}: {e}",
+                        o.reporter.name,
+                        path.display()
+                    ))
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn aws_options(global: &GlobalArgs) -> AwsOptions {
@@ -260,6 +311,15 @@ fn list_checks() -> Result<u8, Failure> {
             c.meta.severity.as_str(),
             c.meta.title
         )?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn list_reporters() -> Result<u8, Failure> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for r in registry::reporters() {
+        writeln!(out, "{:9} {}", r.name, r.description)?;
     }
     out.flush()?;
     Ok(0)

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod error;
 pub mod glob;
+pub mod output;
 pub mod policy;
 pub mod registry;
 pub mod remediation;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod runner;
 pub mod select;
 pub mod state;
+pub mod suppress;
 
 // The plugin folders sit at the top level (the product owner's layout) but must be part of this
 // crate: a separate crate would depend on the core while the core's binary depends on it, a

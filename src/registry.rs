@@ -26,6 +26,12 @@ pub fn remediations() -> Vec<&'static RemediationEntry> {
     all
 }
 
+pub fn remediation(id: &str) -> Option<&'static RemediationEntry> {
+    inventory::iter::<RemediationEntry>
+        .into_iter()
+        .find(|r| r.meta.id == id)
+}
+
 /// All reporters, sorted by name.
 pub fn reporters() -> Vec<&'static ReporterEntry> {
     let mut all: Vec<_> = inventory::iter::<ReporterEntry>.into_iter().collect();
@@ -195,7 +201,7 @@ mod tests {
         let mut unique = names.clone();
         unique.dedup();
         assert_eq!(names, unique);
-        for required in ["json", "table"] {
+        for required in ["json", "junit", "markdown", "sarif", "table"] {
             assert!(names.contains(&required), "reporter {required} missing");
         }
     }

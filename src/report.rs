@@ -7,6 +7,7 @@ use crate::check::{CheckMeta, Outcome, Severity};
 use crate::error::FetchError;
 use serde::Serialize;
 use std::io::{self, Write};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,6 +18,8 @@ pub enum Status {
     Error,
     /// The check does not apply to this bucket.
     Skip,
+    /// A failure suppressed by the ignore file: reported everywhere, never counted by `--fail-on`.
+    Muted,
 }
 
 impl Status {
@@ -26,30 +29,33 @@ impl Status {
             Status::Fail => "fail",
             Status::Error => "error",
             Status::Skip => "skip",
+            Status::Muted => "muted",
         }
     }
 }
 
 /// One check's verdict on one bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub check: &'static str,
+    pub check: &'static CheckMeta,
     pub bucket: String,
     /// `None` when the region could not be resolved (e.g. the bucket does not exist).
     pub region: Option<String>,
     pub status: Status,
-    pub severity: Severity,
-    pub title: &'static str,
     pub message: String,
-    pub remediation: Option<&'static str>,
+    /// Why the failure is muted (the ignore file's `reason`), for `Status::Muted`.
+    pub muted_reason: Option<String>,
+    /// How long the check took on this bucket, waiting for facets included.
+    pub elapsed: Duration,
 }
 
 impl Finding {
     pub fn new(
-        meta: &'static CheckMeta,
+        check: &'static CheckMeta,
         bucket: &str,
         region: Option<&str>,
         result: Result<Outcome, FetchError>,
+        elapsed: Duration,
     ) -> Self {
         let (status, message) = match result {
             Ok(Outcome::Pass(m)) => (Status::Pass, m),
@@ -58,15 +64,41 @@ impl Finding {
             Err(e) => (Status::Error, format!("could not evaluate: {e}")),
         };
         Finding {
-            check: meta.id,
+            check,
             bucket: bucket.to_owned(),
             region: region.map(str::to_owned),
             status,
-            severity: meta.severity,
-            title: meta.title,
             message,
-            remediation: meta.remediation,
+            muted_reason: None,
+            elapsed,
         }
+    }
+
+    /// The s3tk command that fixes this finding, when a remediation exists for its check.
+    pub fn fix_command(&self) -> Option<String> {
+        let remediation = crate::registry::remediation(self.check.remediation?)?;
+        Some(format!(
+            "s3tk {} {}",
+            remediation.meta.command,
+            shell_word(&self.bucket)
+        ))
+    }
+
+    /// `s3://bucket`: the stable identity of the resource in every format.
+    pub fn resource_uri(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it (legacy bucket names may hold odd characters).
+fn shell_word(word: &str) -> String {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -77,45 +109,148 @@ pub struct Summary {
     pub fail: usize,
     pub error: usize,
     pub skip: usize,
+    pub muted: usize,
 }
 
-/// The result of one run, findings sorted by bucket then check id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    pub findings: Vec<Finding>,
-}
-
-impl Report {
-    pub fn new(mut findings: Vec<Finding>) -> Self {
-        findings.sort_by(|a, b| (&a.bucket, a.check).cmp(&(&b.bucket, b.check)));
-        Report { findings }
-    }
-
-    pub fn summary(&self) -> Summary {
+impl Summary {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
         let mut s = Summary::default();
-        for f in &self.findings {
+        for f in findings {
             *match f.status {
                 Status::Pass => &mut s.pass,
                 Status::Fail => &mut s.fail,
                 Status::Error => &mut s.error,
                 Status::Skip => &mut s.skip,
+                Status::Muted => &mut s.muted,
             } += 1;
         }
         s
     }
 
-    pub fn bucket_count(&self) -> usize {
-        let mut names: Vec<&str> = self.findings.iter().map(|f| f.bucket.as_str()).collect();
-        names.dedup();
-        names.len()
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.error + self.skip + self.muted
+    }
+}
+
+/// Which failing findings make the run fail (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Failures of this severity or worse.
+    AtLeast(Severity),
+    /// Report only: failing findings never set the exit code.
+    Never,
+}
+
+impl Default for FailOn {
+    fn default() -> Self {
+        FailOn::AtLeast(Severity::Low)
+    }
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use clap::ValueEnum;
+        if s == "never" {
+            return Ok(FailOn::Never);
+        }
+        Severity::from_str(s, false)
+            .map(FailOn::AtLeast)
+            .map_err(|_| format!("'{s}' is not one of info, low, medium, high, critical, never"))
+    }
+}
+
+/// Facts about the run that every report states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// When the scan finished, RFC 3339 in UTC (`2026-11-27T02:23:38Z`).
+    pub generated_at: String,
+    /// The AWS account scanned, when it could be determined (STS GetCallerIdentity).
+    pub account: Option<String>,
+    /// The machine that ran the scan.
+    pub hostname: String,
+    pub tool_version: &'static str,
+}
+
+impl RunInfo {
+    /// Describes a run finishing now.
+    pub fn now(account: Option<String>) -> Self {
+        use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+        let now = DateTime::from(std::time::SystemTime::now());
+        let secs = DateTime::from_secs(now.secs());
+        RunInfo {
+            generated_at: secs.fmt(DateTimeFormat::DateTime).unwrap_or_default(),
+            account,
+            hostname: hostname(),
+            tool_version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// The result of one run, findings sorted by bucket then check id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub run: RunInfo,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn new(run: RunInfo, mut findings: Vec<Finding>) -> Self {
+        findings.sort_by(|a, b| (&a.bucket, a.check.id).cmp(&(&b.bucket, b.check.id)));
+        Report { run, findings }
     }
 
-    /// 1 when any check failed, else 3 when any could not be evaluated, else 0.
-    pub fn exit_code(&self) -> u8 {
-        let s = self.summary();
-        if s.fail > 0 {
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.findings)
+    }
+
+    /// The buckets in the report, sorted.
+    pub fn buckets(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.findings.iter().map(|f| f.bucket.as_str()).collect();
+        names.dedup();
+        names
+    }
+
+    /// The regions of the scanned buckets, sorted.
+    pub fn regions(&self) -> Vec<&str> {
+        let mut regions: Vec<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.region.as_deref())
+            .collect();
+        regions.sort_unstable();
+        regions.dedup();
+        regions
+    }
+
+    /// The checks that ran, sorted by id.
+    pub fn checks(&self) -> Vec<&'static CheckMeta> {
+        let mut checks: Vec<&'static CheckMeta> = self.findings.iter().map(|f| f.check).collect();
+        checks.sort_by_key(|c| c.id);
+        checks.dedup_by_key(|c| c.id);
+        checks
+    }
+
+    /// 1 when a failure at or above `fail_on` remains, else 3 when any check could not be
+    /// evaluated, else 0.
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        let gating = |f: &&Finding| match fail_on {
+            FailOn::AtLeast(threshold) => f.status == Status::Fail && f.check.severity >= threshold,
+            FailOn::Never => false,
+        };
+        if self.findings.iter().any(|f| gating(&f)) {
             1
-        } else if s.error > 0 {
+        } else if self.findings.iter().any(|f| f.status == Status::Error) {
             3
         } else {
             0
@@ -142,60 +277,108 @@ pub struct ReporterEntry {
 
 inventory::collect!(ReporterEntry);
 
-/// A small report with one finding of each status, shared by the reporters' snapshot tests.
+/// A small report with one finding of each status, a bucket name with Markdown and XML
+/// special characters, shared by the reporters' snapshot tests.
 #[cfg(test)]
 pub fn sample_report() -> Report {
-    use crate::check::Severity;
+    let meta = |id: &str| {
+        crate::registry::check(id)
+            .unwrap_or_else(|| panic!("{id} is registered"))
+            .meta
+    };
     let finding =
-        |bucket: &str, check, severity, status, title, message: &str, remediation| Finding {
-            check,
+        |bucket: &str, id: &str, status, message: &str, region: Option<&str>, millis| Finding {
+            check: meta(id),
             bucket: bucket.into(),
-            region: Some("eu-west-1".into()),
+            region: region.map(str::to_owned),
             status,
-            severity,
-            title,
             message: message.into(),
-            remediation,
+            muted_reason: None,
+            elapsed: Duration::from_millis(millis),
         };
-    Report::new(vec![
-        finding(
-            "app-data",
+    let muted = Finding {
+        muted_reason: Some("staging data, reviewed by <security> & approved".into()),
+        ..finding(
+            "app-logs",
             "s3.bucket.versioning-disabled",
-            Severity::Medium,
-            Status::Pass,
-            "Bucket versioning is not enabled",
-            "versioning is enabled",
-            None,
-        ),
-        finding(
-            "app-data",
-            "s3.bucket.public-acl",
-            Severity::Critical,
-            Status::Fail,
-            "Bucket ACL grants access to everyone",
-            "ACL grants READ to AllUsers (anyone on the internet)",
-            Some("s3.bucket.block-public-access"),
-        ),
-        Finding {
-            region: None,
-            ..finding(
+            Status::Muted,
+            "versioning has never been enabled",
+            Some("us-east-1"),
+            12,
+        )
+    };
+    Report::new(
+        RunInfo {
+            generated_at: "2026-11-27T10:00:00Z".into(),
+            account: Some("123456789012".into()),
+            hostname: "ci-runner".into(),
+            tool_version: "0.1.0",
+        },
+        vec![
+            finding(
+                "app-data",
+                "s3.bucket.versioning-disabled",
+                Status::Pass,
+                "versioning is enabled",
+                Some("eu-west-1"),
+                15,
+            ),
+            finding(
+                "app-data",
+                "s3.bucket.public-acl",
+                Status::Fail,
+                "ACL grants READ to AllUsers (anyone on the internet)",
+                Some("eu-west-1"),
+                21,
+            ),
+            finding(
                 "app-logs",
                 "s3.bucket.public-acl",
-                Severity::Critical,
                 Status::Error,
-                "Bucket ACL grants access to everyone",
                 "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl",
-                Some("s3.bucket.block-public-access"),
-            )
-        },
-        finding(
-            "site|www",
-            "s3.bucket.logging-disabled",
-            Severity::Medium,
-            Status::Skip,
-            "Server access logging is not enabled",
-            "not applicable",
-            None,
-        ),
-    ])
+                Some("us-east-1"),
+                9,
+            ),
+            muted,
+            finding(
+                "site|www_<b>",
+                "s3.bucket.public-policy",
+                Status::Fail,
+                "policy is public: statement \"Open*\" (#1) allows Principal \"*\" (everyone) with no condition",
+                Some("us-east-1"),
+                30,
+            ),
+            finding(
+                "site|www_<b>",
+                "s3.bucket.logging-disabled",
+                Status::Skip,
+                "not applicable | <n/a>",
+                None,
+                1,
+            ),
+        ],
+    )
+}
+
+/// Compares a reporter's output with `reporters/snapshots/NAME`; with
+/// `S3TK_UPDATE_SNAPSHOTS=1` it rewrites the file instead (then review the diff).
+#[cfg(test)]
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("reporters/snapshots")
+        .join(name);
+    if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with S3TK_UPDATE_SNAPSHOTS=1 to create it)",
+            path.display()
+        )
+    });
+    assert!(
+        actual == expected,
+        "{name} differs from its snapshot (S3TK_UPDATE_SNAPSHOTS=1 updates it):\n{actual}"
+    );
 }

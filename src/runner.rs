@@ -5,14 +5,15 @@
 //! phase is needed. The S3 request limit lives in [`crate::aws::S3Clients`].
 
 use crate::check::{CheckEntry, CheckOptions};
-use crate::report::{Finding, Report};
+use crate::report::Finding;
 use crate::select::SelectedBucket;
 use crate::state::{AccountState, BucketState};
 use futures::stream::{self, StreamExt};
 use std::sync::Arc;
+use std::time::Instant;
 
-/// Runs `checks` on every bucket and returns the sorted report. `on_progress(done, total)` is
-/// called as each bucket finishes.
+/// Runs `checks` on every bucket and returns the findings (unsorted: `Report::new` sorts).
+/// `on_progress(done, total)` is called as each bucket finishes.
 pub async fn scan(
     account: Arc<AccountState>,
     buckets: Vec<SelectedBucket>,
@@ -20,7 +21,7 @@ pub async fn scan(
     options: &CheckOptions,
     concurrency: usize,
     on_progress: &(dyn Fn(usize, usize) + Sync),
-) -> Report {
+) -> Vec<Finding> {
     let total = buckets.len();
     let mut findings = Vec::with_capacity(total * checks.len());
     let mut done = 0;
@@ -35,7 +36,7 @@ pub async fn scan(
         done += 1;
         on_progress(done, total);
     }
-    Report::new(findings)
+    findings
 }
 
 /// Runs every check on one bucket concurrently.
@@ -44,11 +45,17 @@ pub async fn evaluate_bucket(
     checks: &[&'static CheckEntry],
     options: &CheckOptions,
 ) -> Vec<Finding> {
-    let results =
-        futures::future::join_all(checks.iter().map(|c| c.check.evaluate(state, options))).await;
+    let timed = checks.iter().map(|c| async move {
+        let started = Instant::now();
+        let result = c.check.evaluate(state, options).await;
+        (result, started.elapsed())
+    });
+    let results = futures::future::join_all(timed).await;
     checks
         .iter()
         .zip(results)
-        .map(|(c, result)| Finding::new(c.meta, state.name(), state.known_region(), result))
+        .map(|(c, (result, elapsed))| {
+            Finding::new(c.meta, state.name(), state.known_region(), result, elapsed)
+        })
         .collect()
 }

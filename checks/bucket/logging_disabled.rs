@@ -28,6 +28,7 @@ declare_check! {
         severity: Medium,
         facets: [Logging],
         remediation: None,
+        compliance: [Fsbp("S3.9")],
     }
 }
 

@@ -18,16 +18,18 @@ declare_check! {
     /// Security Hub controls S3.2 and S3.3 (critical) cover this.
     ///
     /// ## How to fix
-    /// Turn on Block Public Access for the bucket (`s3tk block-public-access BUCKET`), which
-    /// makes S3 ignore public ACLs, then remove the grants
-    /// (`aws s3api put-bucket-acl --bucket BUCKET --acl private`) and disable ACLs altogether
-    /// with Object Ownership `BucketOwnerEnforced`.
+    /// Turn on Block Public Access for the bucket, which makes S3 ignore public ACLs
+    /// (`aws s3api put-public-access-block --bucket BUCKET --public-access-block-configuration
+    /// BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true`),
+    /// then remove the grants (`aws s3api put-bucket-acl --bucket BUCKET --acl private`) and
+    /// disable ACLs altogether with Object Ownership `BucketOwnerEnforced`.
     pub PublicAcl {
         id: "s3.bucket.public-acl",
         title: "Bucket ACL grants access to everyone",
         severity: Critical,
         facets: [Acl],
         remediation: None,
+        compliance: [Fsbp("S3.2"), Fsbp("S3.3")],
     }
 }
 

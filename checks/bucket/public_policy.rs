@@ -31,13 +31,15 @@ declare_check! {
     /// `"StringEquals": {"aws:SourceVpce": "vpce-…"}` or `"aws:PrincipalOrgID"`; serve public
     /// content through CloudFront with origin access control instead. Turn on Block Public
     /// Access (`BlockPublicPolicy` and `RestrictPublicBuckets`) to stop new public policies and
-    /// neutralise existing ones: `s3tk block-public-access BUCKET`.
+    /// neutralise existing ones: `aws s3api put-public-access-block --bucket BUCKET
+    /// --public-access-block-configuration BlockPublicPolicy=true,RestrictPublicBuckets=true,BlockPublicAcls=true,IgnorePublicAcls=true`.
     pub PublicPolicy {
         id: "s3.bucket.public-policy",
         title: "Bucket policy allows public access",
         severity: Critical,
         facets: [Policy, PolicyStatus],
         remediation: None,
+        compliance: [Fsbp("S3.2"), Fsbp("S3.3")],
     }
 }
 

@@ -26,6 +26,7 @@ declare_check! {
         severity: Medium,
         facets: [Versioning],
         remediation: None,
+        compliance: [SecurityHub("S3.14")],
     }
 }
 

@@ -37,7 +37,7 @@ async fn each_facet_is_requested_once_per_bucket() {
         .into_iter()
         .chain(s3tk::registry::checks())
         .collect();
-    let report = s3tk::runner::scan(
+    let findings = s3tk::runner::scan(
         account,
         buckets,
         &checks,
@@ -46,7 +46,7 @@ async fn each_facet_is_requested_once_per_bucket() {
         &|_, _| {},
     )
     .await;
-    assert_eq!(report.findings.len(), 24);
+    assert_eq!(findings.len(), 24);
     for name in ["one", "two", "three"] {
         for facet in ["", "acl", "policy", "policyStatus", "logging", "versioning"] {
             assert_eq!(

@@ -1,0 +1,223 @@
+//! `junit`: JUnit XML for CI gates (Jenkins, GitLab, Azure DevOps, CircleCI).
+//!
+//! One `<testsuite>` per check (with its own `tests`/`failures`/`errors`/`skipped` counts and
+//! time), one `<testcase>` per bucket named `[SEVERITY][check-id] bucket` with classname
+//! `s3tk.<check-id>`. A failure's body says where, why it matters and how to fix it; an
+//! evaluation error is `<error>`; skipped and muted findings are `<skipped>` with the reason.
+//!
+//! The document is valid against the Apache Ant JUnit schema (the strictest published one:
+//! required `properties`, `system-out`, `system-err`, `hostname`, a timestamp without zone),
+//! plus the totals on `<testsuites>` that Jenkins' schema allows. quick-junit is not used: it
+//! always writes a `disabled` attribute and zoned timestamps, which both schemas reject; the
+//! XML is written with quick-xml, which escapes every attribute and text node.
+
+use crate::check::CheckMeta;
+use crate::report::{Finding, Report, Reporter, ReporterEntry, Status, Style, Summary};
+use quick_xml::Writer;
+use quick_xml::escape::partial_escape;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use std::io::{self, Write};
+use std::time::Duration;
+
+struct JunitReporter;
+
+inventory::submit! {
+    ReporterEntry { name: "junit", description: "JUnit XML for CI test reports", reporter: &JunitReporter }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// XML 1.0 cannot carry most control characters, even escaped.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
+impl Reporter for JunitReporter {
+    fn write(&self, report: &Report, _: Style, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = Writer::new_with_indent(out, b' ', 2);
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+        let total = report.summary();
+        let all_time: Duration = report.findings.iter().map(|f| f.elapsed).sum();
+        w.create_element("testsuites")
+            .with_attribute(("name", "s3tk"))
+            .with_attribute(("tests", total.total().to_string().as_str()))
+            .with_attribute(("failures", total.fail.to_string().as_str()))
+            .with_attribute(("errors", total.error.to_string().as_str()))
+            .with_attribute(("time", seconds(all_time).as_str()))
+            .write_inner_content(|w| {
+                for (index, check) in report.checks().into_iter().enumerate() {
+                    let findings: Vec<&Finding> = report
+                        .findings
+                        .iter()
+                        .filter(|f| f.check.id == check.id)
+                        .collect();
+                    write_suite(w, report, index, check, &findings)?;
+                }
+                Ok(())
+            })?;
+        writeln!(w.get_mut())
+    }
+}
+
+fn write_suite<W: Write>(
+    w: &mut Writer<W>,
+    report: &Report,
+    index: usize,
+    check: &CheckMeta,
+    findings: &[&Finding],
+) -> io::Result<()> {
+    let counts = Summary::of(findings.iter().copied());
+    let time: Duration = findings.iter().map(|f| f.elapsed).sum();
+    // The Ant schema's timestamp has no zone designator; s3tk's times are UTC.
+    let timestamp = report.run.generated_at.trim_end_matches('Z');
+    w.create_element("testsuite")
+        .with_attribute(("name", check.id))
+        .with_attribute(("package", "s3tk"))
+        .with_attribute(("id", index.to_string().as_str()))
+        .with_attribute(("timestamp", timestamp))
+        .with_attribute(("hostname", report.run.hostname.as_str()))
+        .with_attribute(("tests", findings.len().to_string().as_str()))
+        .with_attribute(("failures", counts.fail.to_string().as_str()))
+        .with_attribute(("errors", counts.error.to_string().as_str()))
+        .with_attribute(("skipped", (counts.skip + counts.muted).to_string().as_str()))
+        .with_attribute(("time", seconds(time).as_str()))
+        .write_inner_content(|w| {
+            let compliance: Vec<String> =
+                check.compliance.iter().map(ToString::to_string).collect();
+            let properties = [
+                ("check.id", check.id.to_owned()),
+                ("check.title", check.title.to_owned()),
+                ("check.severity", check.severity.to_string()),
+                ("check.compliance", compliance.join(", ")),
+                (
+                    "aws.account",
+                    report
+                        .run
+                        .account
+                        .clone()
+                        .unwrap_or_else(|| "unknown".into()),
+                ),
+                ("s3tk.version", report.run.tool_version.to_owned()),
+            ];
+            w.create_element("properties").write_inner_content(|w| {
+                for (name, value) in &properties {
+                    w.create_element("property")
+                        .with_attribute(("name", *name))
+                        .with_attribute(("value", xml_text(value).as_str()))
+                        .write_empty()?;
+                }
+                Ok(())
+            })?;
+            for finding in findings {
+                write_case(w, finding)?;
+            }
+            w.create_element("system-out").write_empty()?;
+            w.create_element("system-err").write_empty()?;
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
+    let name = format!(
+        "[{}][{}] {}",
+        f.check.severity.as_str().to_uppercase(),
+        f.check.id,
+        f.bucket
+    );
+    let case = w
+        .create_element("testcase")
+        .with_attribute(("name", xml_text(&name).as_str()))
+        .with_attribute(("classname", format!("s3tk.{}", f.check.id).as_str()))
+        .with_attribute(("time", seconds(f.elapsed).as_str()));
+    let region = f.region.as_deref().unwrap_or("unknown");
+    let message = xml_text(&f.message);
+    match f.status {
+        Status::Pass => {
+            case.write_empty()?;
+        }
+        Status::Fail => {
+            let fix = match f.fix_command() {
+                Some(command) => format!("Fix: {command}"),
+                None => format!("How to fix: {}", f.check.doc_summary("How to fix")),
+            };
+            let body = format!(
+                "Bucket: {}\nRegion: {region}\nSeverity: {}\nCompliance: {}\nFinding: {}\nWhy it matters: {}\n{fix}\nMore: s3tk explain {}",
+                f.bucket,
+                f.check.severity,
+                f.check
+                    .compliance
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.message,
+                f.check.doc_summary("Why it matters"),
+                f.check.id
+            );
+            case.write_inner_content(|w| {
+                w.create_element("failure")
+                    .with_attribute(("message", message.as_str()))
+                    .with_attribute(("type", f.check.id))
+                    .write_text_content(BytesText::from_escaped(partial_escape(&xml_text(
+                        &body,
+                    ))))?;
+                Ok(())
+            })?;
+        }
+        Status::Error => {
+            let body = format!(
+                "Bucket: {}\nRegion: {region}\nThe check could not be evaluated, so the bucket is neither passed nor failed.\n\
+                 Permissions the check needs: {}",
+                f.bucket,
+                f.check.iam_actions().join(", ")
+            );
+            case.write_inner_content(|w| {
+                w.create_element("error")
+                    .with_attribute(("message", message.as_str()))
+                    .with_attribute(("type", "could-not-evaluate"))
+                    .write_text_content(BytesText::from_escaped(partial_escape(&xml_text(
+                        &body,
+                    ))))?;
+                Ok(())
+            })?;
+        }
+        Status::Skip | Status::Muted => {
+            let reason = match &f.muted_reason {
+                Some(reason) => format!("muted: {reason}"),
+                None => f.message.clone(),
+            };
+            case.write_inner_content(|w| {
+                w.create_element("skipped")
+                    .with_attribute(("message", xml_text(&reason).as_str()))
+                    .write_text_content(BytesText::from_escaped(partial_escape(&message)))?;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::{Style, sample_report};
+
+    fn render() -> String {
+        let mut out = Vec::new();
+        crate::registry::reporter("junit")
+            .unwrap()
+            .reporter
+            .write(&sample_report(), Style::default(), &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn snapshot() {
+        crate::report::assert_snapshot("junit.xml", &render());
+    }
+}
