@@ -163,9 +163,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
                 w.create_element("failure")
                     .with_attribute(("message", message.as_str()))
                     .with_attribute(("type", f.check.id))
-                    .write_text_content(BytesText::from_escaped(partial_escape(&xml_text(
-                        &body,
-                    ))))?;
+                    .write_text_content(BytesText::from_escaped(partial_escape(xml_text(&body))))?;
                 Ok(())
             })?;
         }
@@ -180,9 +178,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
                 w.create_element("error")
                     .with_attribute(("message", message.as_str()))
                     .with_attribute(("type", "could-not-evaluate"))
-                    .write_text_content(BytesText::from_escaped(partial_escape(&xml_text(
-                        &body,
-                    ))))?;
+                    .write_text_content(BytesText::from_escaped(partial_escape(xml_text(&body))))?;
                 Ok(())
             })?;
         }

@@ -1,5 +1,7 @@
 //! AWS access: configuration from the default chain, one S3 client per region, a limit on
-//! in-flight requests, and the mapping of SDK errors onto [`FetchError`].
+//! in-flight requests, the account-level calls (ListBuckets, the caller's account id), and the
+//! mapping of SDK errors onto [`FetchError`]. With [`crate::state`] this is the only code that
+//! talks to AWS.
 //!
 //! The Rust SDK does not follow S3's wrong-region redirects (awslabs/aws-sdk-rust#183), so every
 //! bucket's region is resolved once (see `state::fetch::region`) and requests go to a client
@@ -40,6 +42,31 @@ pub enum ConfigError {
     Endpoint(String),
     #[error("--concurrency must be at least 1")]
     Concurrency,
+    #[error("invalid region '{0}' (expected a region code such as us-east-1 or eu-central-1)")]
+    Region(String),
+}
+
+/// Whether `region` looks like an AWS region code (`us-east-1`, `us-gov-west-1`,
+/// `eu-isoe-west-1`). With a custom endpoint any lowercase name is accepted: S3-compatible
+/// stores use names such as `default`.
+pub fn is_valid_region(region: &str, custom_endpoint: bool) -> bool {
+    let simple = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if custom_endpoint {
+        return simple;
+    }
+    let parts: Vec<&str> = region.split('-').collect();
+    simple
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// S3 clients per region plus the run-wide request limit.
@@ -94,15 +121,18 @@ impl S3Clients {
             })
         })?;
 
-        let mut builder = aws_sdk_s3::config::Builder::from(&sdk);
-        if sdk.region().is_none() {
-            builder = builder.region(Region::new(FALLBACK_REGION));
-        }
         // Custom endpoints (moto, MinIO, LocalStack, wiremock) rarely resolve virtual-hosted
         // bucket names, so address buckets by path there.
         let custom_endpoint = sdk.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
-        builder = builder.force_path_style(custom_endpoint);
+        let mut builder = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(custom_endpoint);
+        match sdk.region() {
+            None => builder = builder.region(Region::new(FALLBACK_REGION)),
+            Some(region) if !is_valid_region(region.as_ref(), custom_endpoint) => {
+                return Err(ConfigError::Region(region.to_string()));
+            }
+            Some(_) => {}
+        }
         let s3 = builder.build();
         let sts = aws_sdk_sts::config::Builder::from(&sdk)
             .region(s3.region().cloned())
@@ -165,6 +195,49 @@ impl S3Clients {
     }
 }
 
+/// A bucket as ListBuckets reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedBucket {
+    pub name: String,
+    /// Real S3 reports it when the request carries a parameter; emulators may not.
+    pub region: Option<String>,
+}
+
+impl S3Clients {
+    /// Every bucket of the account, following ListBuckets pagination. `MaxBuckets` is always
+    /// sent: S3 returns each bucket's region only when the request carries a parameter.
+    pub async fn list_buckets(&self) -> Result<Vec<ListedBucket>, FetchError> {
+        let client = self.client(self.default_region());
+        let mut buckets = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _permit = self.permit().await;
+                client
+                    .list_buckets()
+                    .max_buckets(10_000)
+                    .set_continuation_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| classify(Facet::BucketList, e))?
+            };
+            buckets.extend(page.buckets().iter().filter_map(|b| {
+                Some(ListedBucket {
+                    name: b.name()?.to_owned(),
+                    region: b
+                        .bucket_region()
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
+                })
+            }));
+            match page.continuation_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return Ok(buckets),
+            }
+        }
+    }
+}
+
 /// The region S3 named in a response header (present on HeadBucket answers whatever the
 /// caller's permissions, and on wrong-region errors).
 pub fn bucket_region_header<E>(err: &SdkError<E, HttpResponse>) -> Option<String> {
@@ -190,6 +263,23 @@ where
         _ => {
             let status = err.raw_response().map(|r| r.status().as_u16());
             match (err.code(), status) {
+                // A success status with an error means the SDK could not parse the answer
+                // (e.g. an emulator's wrong root element): the data is malformed.
+                (_, Some(200..=299)) => FetchErrorKind::Malformed {
+                    detail: error_chain(&err),
+                },
+                (
+                    Some(
+                        "InvalidAccessKeyId"
+                        | "SignatureDoesNotMatch"
+                        | "ExpiredToken"
+                        | "InvalidToken"
+                        | "TokenRefreshRequired",
+                    ),
+                    _,
+                ) => FetchErrorKind::CredentialsRejected {
+                    code: err.code().unwrap_or_default().to_owned(),
+                },
                 (Some("AccessDenied"), _) | (None, Some(403)) => FetchErrorKind::AccessDenied,
                 (Some("NoSuchBucket"), _) => FetchErrorKind::NoSuchBucket,
                 // HeadBucket answers without a body, so its 404 carries no code.

@@ -3,7 +3,7 @@
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::check::CheckOptions;
-use crate::error::InputError;
+use crate::error::{FetchErrorKind, InputError};
 use crate::output::{self, Output};
 use crate::registry;
 use crate::report::{FailOn, Report, RunInfo, Style};
@@ -209,7 +209,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     let clients = S3Clients::load(&aws_options(global)).await?;
     let selection = select::resolve(&clients, &selectors)
         .await
-        .map_err(|e| Failure::Incomplete(format!("could not list buckets: {e}")))?;
+        .map_err(|e| match e.kind {
+            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
+        })?;
     for pattern in &selection.unmatched {
         eprintln!("warning: no bucket matches '{pattern}'");
     }
@@ -234,8 +237,16 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         }
     }
     let report = Report::new(RunInfo::now(account_id), findings);
-    write_outputs(&report, &outputs, style)?;
-    Ok(report.exit_code(args.fail_on))
+    let code = report.exit_code(args.fail_on);
+    if let Some(rejected) = report.credentials_rejected() {
+        eprintln!("error: {rejected}");
+    }
+    match write_outputs(&report, &outputs, style) {
+        // `s3tk scan | head` must still fail the pipeline when checks failed.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(other) => Err(other),
+        Ok(()) => Ok(code),
+    }
 }
 
 /// Writes every requested format: files atomically, at most one to stdout (coloured only there).

@@ -22,6 +22,9 @@ pub enum FetchErrorKind {
     Throttled,
     /// The request reached the wrong regional endpoint (301 `PermanentRedirect` and relatives).
     WrongRegion { region: Option<String> },
+    /// S3 refused the credentials themselves (unknown key, bad secret, expired session): a
+    /// configuration problem of the whole run, not of one bucket.
+    CredentialsRejected { code: String },
     /// No HTTP answer: connection refused, DNS, TLS, timeout.
     Network { detail: String },
     /// S3 answered, but the payload is not what the API promises (e.g. a policy that is not JSON).
@@ -64,6 +67,12 @@ impl fmt::Display for FetchError {
                 write!(
                     f,
                     "{op} was sent to the wrong region and S3 did not say which is right"
+                )
+            }
+            FetchErrorKind::CredentialsRejected { code } => {
+                write!(
+                    f,
+                    "S3 rejected the credentials ({code}); check the access key, secret and session token"
                 )
             }
             FetchErrorKind::Network { detail } => write!(f, "{op} failed to reach S3: {detail}"),

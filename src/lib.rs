@@ -1,8 +1,9 @@
 //! s3tk: a security toolkit for Amazon S3.
 //!
 //! The core lives in `src/`: the plugin traits ([`check`], [`remediation`], [`report`]), the
-//! [`registry`] that collects them, the per-bucket state cache ([`state`]) that is the only code
-//! that reads from AWS, and the [`runner`] that composes selected checks over selected buckets.
+//! [`registry`] that collects them, AWS access ([`aws`]: clients, account-level calls) and the
+//! per-bucket state cache ([`state`]), which together are the only code that talks to AWS, and
+//! the [`runner`] that composes selected checks over selected buckets.
 //! Plugins live in the top-level `checks/`, `remediations/` and `reporters/` folders; they read
 //! the cache and return data, and never call AWS themselves.
 

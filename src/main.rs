@@ -1,7 +1,39 @@
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use s3tk::cli::{Cli, run};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    s3tk::cli::run(s3tk::cli::Cli::parse()).await
+    match Cli::try_parse() {
+        Ok(cli) => run(cli).await,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        Err(e) => {
+            eprintln!("{}", one_line_usage_error(&e.render().to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Clap's usage errors span several lines; bad input gets one line here, keeping any tip.
+fn one_line_usage_error(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut message = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_owned();
+    for tip in lines.filter(|l| l.starts_with("tip:")) {
+        message.push_str("; ");
+        message.push_str(tip);
+    }
+    let subcommand = std::env::args()
+        .skip(1)
+        .find(|a| Cli::command().get_subcommands().any(|c| c.get_name() == a));
+    match subcommand {
+        Some(name) => format!("{message} (see `s3tk {name} --help`)"),
+        None => format!("{message} (see `s3tk --help`)"),
+    }
 }

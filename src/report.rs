@@ -47,6 +47,8 @@ pub struct Finding {
     pub muted_reason: Option<String>,
     /// How long the check took on this bucket, waiting for facets included.
     pub elapsed: Duration,
+    /// Why the check could not be evaluated, for `Status::Error`.
+    pub error: Option<FetchError>,
 }
 
 impl Finding {
@@ -57,11 +59,11 @@ impl Finding {
         result: Result<Outcome, FetchError>,
         elapsed: Duration,
     ) -> Self {
-        let (status, message) = match result {
-            Ok(Outcome::Pass(m)) => (Status::Pass, m),
-            Ok(Outcome::Fail(m)) => (Status::Fail, m),
-            Ok(Outcome::Skip(m)) => (Status::Skip, m),
-            Err(e) => (Status::Error, format!("could not evaluate: {e}")),
+        let (status, message, error) = match result {
+            Ok(Outcome::Pass(m)) => (Status::Pass, m, None),
+            Ok(Outcome::Fail(m)) => (Status::Fail, m, None),
+            Ok(Outcome::Skip(m)) => (Status::Skip, m, None),
+            Err(e) => (Status::Error, format!("could not evaluate: {e}"), Some(e)),
         };
         Finding {
             check,
@@ -71,6 +73,7 @@ impl Finding {
             message,
             muted_reason: None,
             elapsed,
+            error,
         }
     }
 
@@ -241,9 +244,26 @@ impl Report {
         checks
     }
 
-    /// 1 when a failure at or above `fail_on` remains, else 3 when any check could not be
-    /// evaluated, else 0.
+    /// The first rejection of the credentials, if S3 refused them: the run as a whole is then
+    /// a configuration error.
+    pub fn credentials_rejected(&self) -> Option<&FetchError> {
+        self.findings
+            .iter()
+            .filter_map(|f| f.error.as_ref())
+            .find(|e| {
+                matches!(
+                    e.kind,
+                    crate::error::FetchErrorKind::CredentialsRejected { .. }
+                )
+            })
+    }
+
+    /// 2 when S3 rejected the credentials, else 1 when a failure at or above `fail_on`
+    /// remains, else 3 when any check could not be evaluated, else 0.
     pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        if self.credentials_rejected().is_some() {
+            return 2;
+        }
         let gating = |f: &&Finding| match fail_on {
             FailOn::AtLeast(threshold) => f.status == Status::Fail && f.check.severity >= threshold,
             FailOn::Never => false,
@@ -295,6 +315,7 @@ pub fn sample_report() -> Report {
             message: message.into(),
             muted_reason: None,
             elapsed: Duration::from_millis(millis),
+            error: None,
         };
     let muted = Finding {
         muted_reason: Some("staging data, reviewed by <security> & approved".into()),

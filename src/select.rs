@@ -8,7 +8,6 @@
 use crate::aws::S3Clients;
 use crate::error::{FetchError, InputError};
 use crate::glob::{self, Glob};
-use crate::state::Facet;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +108,7 @@ pub async fn resolve(
         .collect();
     let mut unmatched = Vec::new();
     if selectors.is_empty() || !patterns.is_empty() {
-        let listed = list_buckets(clients).await?;
+        let listed = clients.list_buckets().await?;
         for g in &patterns {
             if !listed.iter().any(|b| g.is_match(&b.name)) {
                 unmatched.push(g.to_string());
@@ -117,7 +116,7 @@ pub async fn resolve(
         }
         for b in listed {
             if selectors.is_empty() || patterns.iter().any(|g| g.is_match(&b.name)) {
-                chosen.insert(b.name, b.listed_region);
+                chosen.insert(b.name, b.region);
             }
         }
     }
@@ -136,39 +135,6 @@ pub async fn resolve(
             .collect(),
         unmatched,
     })
-}
-
-/// Every bucket of the account, following ListBuckets pagination. `MaxBuckets` is always sent:
-/// S3 returns each bucket's region only when the request carries a parameter.
-pub async fn list_buckets(clients: &S3Clients) -> Result<Vec<SelectedBucket>, FetchError> {
-    let client = clients.client(clients.default_region());
-    let mut buckets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = {
-            let _permit = clients.permit().await;
-            client
-                .list_buckets()
-                .max_buckets(10_000)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| crate::aws::classify(Facet::BucketList, e))?
-        };
-        buckets.extend(page.buckets().iter().filter_map(|b| {
-            Some(SelectedBucket {
-                name: b.name()?.to_owned(),
-                listed_region: b
-                    .bucket_region()
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned),
-            })
-        }));
-        match page.continuation_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => return Ok(buckets),
-        }
-    }
 }
 
 #[cfg(test)]

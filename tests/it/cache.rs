@@ -119,4 +119,7 @@ async fn concurrency_bounds_requests_in_flight() {
     // Six 40 ms requests one at a time cannot take less than 240 ms; this bounds from below
     // only, so a slow machine cannot make it fail.
     assert!(run(1).await >= Duration::from_millis(240));
+    // With three slots the same six requests need at least two rounds: more than three in
+    // flight at once would finish in one.
+    assert!(run(3).await >= Duration::from_millis(80));
 }

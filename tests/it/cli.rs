@@ -120,14 +120,26 @@ async fn bad_input_exits_2_before_any_request() {
         assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
         assert!(run.stdout.is_empty());
     }
-    let run = s3tk(&fake.uri(), &["scan", "--format", "xml"]).await;
-    assert_eq!(run.code, 2, "clap rejects unknown formats");
-    assert!(
-        run.stderr.contains("invalid value 'xml'")
-            && run.stderr.contains("[possible values: json, table]"),
-        "{}",
-        run.stderr
+    let run = s3tk(&fake.uri(), &["scan", "--formt", "json"]).await;
+    assert_eq!(run.code, 2, "clap rejects unknown flags");
+    assert_eq!(
+        run.stderr,
+        "error: unexpected argument '--formt' found; tip: a similar argument exists: '--format' (see `s3tk scan --help`)\n"
     );
+    for (args, message) in [
+        (
+            vec!["--region", "us east", "scan"],
+            "error: invalid region 'us east' (expected a region code such as us-east-1 or eu-central-1)\n",
+        ),
+        (
+            vec!["--region", "useast1", "scan"],
+            "error: invalid region 'useast1' (expected a region code such as us-east-1 or eu-central-1)\n",
+        ),
+    ] {
+        // The region rule is AWS's; without a custom endpoint the flag alone decides.
+        let run = s3tk_env(&args, &[]).await;
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+    }
     let run = s3tk_env(&["--endpoint-url", "localhost:9000", "scan"], &[]).await;
     assert_eq!(
         run.stderr,
@@ -341,4 +353,86 @@ async fn profile_from_the_shared_files() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1);
+}
+
+#[tokio::test]
+async fn region_flag_chooses_where_account_calls_go() {
+    let fake = fake_with(&["alpha"]).await;
+    let run = s3tk(
+        &fake.uri(),
+        &["--region", "eu-west-1", "scan", "--format", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let requests = fake.requests().await;
+    let regions = fake.signed_regions().await;
+    let list = requests
+        .iter()
+        .position(|r| r.starts_with("GET /?"))
+        .unwrap();
+    assert_eq!(
+        regions[list], "eu-west-1",
+        "ListBuckets goes to the chosen region"
+    );
+    let acl = requests
+        .iter()
+        .position(|r| r == "GET /alpha/?acl")
+        .unwrap();
+    assert_eq!(
+        regions[acl], "us-east-1",
+        "bucket requests go to the bucket's own region"
+    );
+}
+
+#[tokio::test]
+async fn rejected_credentials_are_a_configuration_error() {
+    let fake = fake_with(&["alpha"]).await;
+    fake.reject_access_key("AKIDTESTING");
+    let run = s3tk(&fake.uri(), &["scan"]).await;
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: S3 rejected the credentials (InvalidAccessKeyId); check the access key, secret and session token\n"
+    );
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "alpha"]).await;
+    assert_eq!(
+        run.code, 2,
+        "named buckets: the findings are errors and the run is a configuration error"
+    );
+    assert!(
+        run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "error")
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn a_closed_stdout_keeps_the_exit_code() {
+    let fake = FakeS3::start().await;
+    fake.bucket("open", clean().public_read());
+    fake.latency(std::time::Duration::from_millis(100));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"))
+        .args(["--endpoint-url", &fake.uri(), "scan"])
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+        .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Like `s3tk scan | head -0`: the reader is gone before the report is written.
+    drop(child.stdout.take());
+    let status = child.wait().await.unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a failing finding still fails the pipeline"
+    );
 }

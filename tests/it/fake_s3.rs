@@ -10,6 +10,7 @@ use std::time::Duration;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub const ACCOUNT_ID: &str = "123456789012";
 pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -22,6 +23,8 @@ pub struct Fault {
     pub code: &'static str,
     /// How many requests get the fault before normal answers resume (`None`: all of them).
     pub times: Option<usize>,
+    /// Whether the answer names the bucket's region (S3 does; some S3-compatible stores don't).
+    pub region_header: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,6 +39,10 @@ pub struct FakeBucket {
     pub logging: Option<(String, String)>,
     pub versioning: Option<&'static str>,
     pub faults: HashMap<&'static str, Fault>,
+    /// A 200 answer with this body instead of the modelled one, per facet.
+    pub raw: HashMap<&'static str, &'static str>,
+    /// The region ListBuckets reports, when it should differ from the real one (stale data).
+    pub listed_region: Option<String>,
 }
 
 impl FakeBucket {
@@ -72,14 +79,13 @@ impl FakeBucket {
         self
     }
     pub fn fault(mut self, facet: &'static str, status: u16, code: &'static str) -> Self {
-        self.faults.insert(
-            facet,
-            Fault {
-                status,
-                code,
-                times: None,
-            },
-        );
+        let fault = Fault {
+            status,
+            code,
+            times: None,
+            region_header: true,
+        };
+        self.faults.insert(facet, fault);
         self
     }
     pub fn fault_times(
@@ -89,14 +95,32 @@ impl FakeBucket {
         code: &'static str,
         times: usize,
     ) -> Self {
-        self.faults.insert(
-            facet,
-            Fault {
-                status,
-                code,
-                times: Some(times),
-            },
-        );
+        let fault = Fault {
+            status,
+            code,
+            times: Some(times),
+            region_header: true,
+        };
+        self.faults.insert(facet, fault);
+        self
+    }
+    /// HeadBucket answers a bare 403 without naming the region.
+    pub fn head_denied_without_region(mut self) -> Self {
+        let fault = Fault {
+            status: 403,
+            code: "AccessDenied",
+            times: None,
+            region_header: false,
+        };
+        self.faults.insert("", fault);
+        self
+    }
+    pub fn raw(mut self, facet: &'static str, body: &'static str) -> Self {
+        self.raw.insert(facet, body);
+        self
+    }
+    pub fn listed_in(mut self, region: &str) -> Self {
+        self.listed_region = Some(region.into());
         self
     }
 }
@@ -109,6 +133,8 @@ struct Model {
     /// Whether ListBuckets reports `BucketRegion` (real S3 does; moto does not).
     list_regions: bool,
     latency: Duration,
+    /// Requests signed with these access keys get 403 InvalidAccessKeyId.
+    rejected_keys: Vec<String>,
 }
 
 /// The fake server. Cloning shares the model.
@@ -159,6 +185,11 @@ impl FakeS3 {
         self
     }
 
+    pub fn reject_access_key(&self, key: &str) -> &Self {
+        self.model.lock().unwrap().rejected_keys.push(key.into());
+        self
+    }
+
     pub fn latency(&self, delay: Duration) -> &Self {
         self.model.lock().unwrap().latency = delay;
         self
@@ -178,25 +209,21 @@ impl FakeS3 {
             .collect()
     }
 
-    /// The access key ids that signed the requests received so far, deduplicated.
-    pub async fn access_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .server
+    /// The region each request was signed for, in arrival order.
+    pub async fn signed_regions(&self) -> Vec<String> {
+        self.server
             .received_requests()
             .await
             .unwrap_or_default()
             .iter()
-            .filter_map(|r| {
-                let auth = r.headers.get("authorization")?.to_str().ok()?;
-                Some(
-                    auth.split("Credential=")
-                        .nth(1)?
-                        .split('/')
-                        .next()?
-                        .to_owned(),
-                )
-            })
-            .collect();
+            .filter_map(signed_region)
+            .collect()
+    }
+
+    /// The access key ids that signed the requests received so far, deduplicated.
+    pub async fn access_keys(&self) -> Vec<String> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        let mut keys: Vec<String> = requests.iter().filter_map(access_key).collect();
         keys.sort();
         keys.dedup();
         keys
@@ -232,6 +259,18 @@ fn route(req: &Request) -> Option<(String, String)> {
     Some((bucket.to_owned(), sub))
 }
 
+/// The access key id that signed the request.
+fn access_key(req: &Request) -> Option<String> {
+    let auth = req.headers.get("authorization")?.to_str().ok()?;
+    Some(
+        auth.split("Credential=")
+            .nth(1)?
+            .split('/')
+            .next()?
+            .to_owned(),
+    )
+}
+
 /// The region the request was signed for (SigV4 credential scope).
 fn signed_region(req: &Request) -> Option<String> {
     let auth = req.headers.get("authorization")?.to_str().ok()?;
@@ -251,9 +290,30 @@ impl Respond for Responder {
 
 fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
     let method = req.method.as_str();
+    if access_key(req).is_some_and(|k| model.rejected_keys.contains(&k)) {
+        let template = ResponseTemplate::new(403);
+        return if method == "HEAD" {
+            template
+        } else {
+            with_error_body(
+                template,
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+        };
+    }
     let Some((name, sub)) = route(req) else {
         return match method {
             "GET" => list_buckets(model, req),
+            // The CLI's endpoint override applies to STS too: answer GetCallerIdentity.
+            "POST" if String::from_utf8_lossy(&req.body).contains("Action=GetCallerIdentity") => {
+                ResponseTemplate::new(200).set_body_raw(
+                    format!(
+                        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT_ID}:user/auditor</Arn><UserId>AIDAFAKEUSER</UserId><Account>{ACCOUNT_ID}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+                    ),
+                    "text/xml",
+                )
+            }
             _ => error(405, "MethodNotAllowed", "not supported by the fake"),
         };
     };
@@ -285,14 +345,19 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             *n = n.saturating_sub(1);
         }
         if active {
-            let template = ResponseTemplate::new(fault.status)
-                .insert_header("x-amz-bucket-region", bucket.region.as_str());
+            let mut template = ResponseTemplate::new(fault.status);
+            if fault.region_header {
+                template = template.insert_header("x-amz-bucket-region", bucket.region.as_str());
+            }
             return if head {
                 template
             } else {
                 with_error_body(template, fault.code, "injected fault")
             };
         }
+    }
+    if let Some(body) = bucket.raw.get(sub.as_str()) {
+        return xml(body.to_string());
     }
     match (method, sub.as_str()) {
         ("HEAD", "") => {
@@ -366,7 +431,10 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
             escape(name)
         );
         if model.list_regions {
-            body += &format!("<BucketRegion>{}</BucketRegion>", bucket.region);
+            body += &format!(
+                "<BucketRegion>{}</BucketRegion>",
+                bucket.listed_region.as_ref().unwrap_or(&bucket.region)
+            );
         }
         body += "</Bucket>";
     }

@@ -4,5 +4,6 @@ mod cache;
 mod cli;
 mod fake_s3;
 mod moto;
+mod reports;
 mod scan;
 mod support;

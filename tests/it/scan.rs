@@ -42,7 +42,7 @@ async fn clean_bucket_passes_every_check() {
     );
     assert_eq!(
         report["summary"],
-        serde_json::json!({"pass": 4, "fail": 0, "error": 0, "skip": 0})
+        serde_json::json!({"pass": 4, "fail": 0, "error": 0, "skip": 0, "muted": 0})
     );
     assert_eq!(report["findings"][0]["region"], "us-east-1");
 }
@@ -364,4 +364,76 @@ async fn output_is_sorted_by_bucket_then_check() {
     sorted.sort();
     assert_eq!(pairs, sorted);
     assert_eq!(pairs.len(), 12);
+}
+
+#[tokio::test]
+async fn malformed_answers_and_denied_policies_are_errors() {
+    let fake = FakeS3::start().await;
+    // moto 5.2's reply: the SDK cannot parse a <GetBucketVersioningResponse> root.
+    fake.bucket(
+        "odd-reply",
+        clean("us-east-1").raw(
+            "versioning",
+            "<GetBucketVersioningResponse><Status>Enabled</Status></GetBucketVersioningResponse>",
+        ),
+    )
+    .bucket(
+        "policy-denied",
+        clean("us-east-1").fault("policy", 403, "AccessDenied"),
+    );
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    assert_eq!(run.code, 3);
+    let report = run.json();
+    let (status, message) = finding(&report, "odd-reply", VERSIONING);
+    assert_eq!(status, "error");
+    assert!(
+        message.starts_with("could not evaluate: GetBucketVersioning returned malformed data: "),
+        "{message}"
+    );
+    assert_eq!(
+        finding(&report, "policy-denied", POLICY),
+        ("error".into(), "could not evaluate: access denied to GetBucketPolicy: the caller needs s3:GetBucketPolicy".into())
+    );
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_an_error_per_bucket() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let run = s3tk(&endpoint, &["scan", "--format", "json", "some-bucket"]).await;
+    assert_eq!(run.code, 3);
+    let (status, message) = finding(&run.json(), "some-bucket", ACL);
+    assert_eq!(status, "error");
+    assert!(
+        message.starts_with("could not evaluate: HeadBucket failed to reach S3: dispatch failure"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Connection refused") && !message.contains('\n'),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn region_edge_cases() {
+    let fake = FakeS3::start().await;
+    fake.list_regions(false)
+        // HeadBucket refused without naming a region: try the default region, which is right here.
+        .bucket(
+            "no-list-permission",
+            clean("us-east-1").head_denied_without_region(),
+        );
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+
+    let fake = FakeS3::start().await;
+    // ListBuckets reporting a stale region: S3's 301 names the right one in the error.
+    fake.bucket("moved", clean("eu-west-1").listed_in("us-east-1"));
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        finding(&run.json(), "moved", ACL).1,
+        "could not evaluate: GetBucketAcl was sent to the wrong region; the bucket is in eu-west-1"
+    );
 }

@@ -25,19 +25,21 @@ impl Run {
 
 /// Runs `s3tk ARGS` with a hermetic AWS environment plus `env`.
 pub async fn s3tk_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    s3tk_in(None, args, env).await
+}
+
+/// Runs `s3tk ARGS` in directory `dir` (for the default ignore file).
+pub async fn s3tk_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"));
-    cmd.args(args);
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "NO_COLOR",
-    ] {
-        cmd.env_remove(var);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
     }
+    cmd.args(args);
+    // Nothing from the developer's or the CI runner's environment: no profile, web identity,
+    // container credentials or endpoint can lead a test to real AWS.
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir());
     cmd.env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
         .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
         .env("AWS_REGION", "us-east-1")
@@ -117,4 +119,45 @@ pub fn pairs(report: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// A fresh, empty directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("s3tk-test-{label}-{}-{n}", std::process::id()));
+        std::fs::remove_dir_all(&path).ok();
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// The tools virtualenv's Python (xmlschema, jsonschema), which `scripts/test` installs.
+/// `None` skips schema validation with a note, unless `S3TK_REQUIRE_TOOLS=1` (CI) makes it fail.
+pub fn tools_python() -> Option<String> {
+    match std::env::var("S3TK_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ => {
+            assert!(
+                std::env::var("S3TK_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "S3TK_REQUIRE_TOOLS=1 but S3TK_PYTHON is not set"
+            );
+            eprintln!("skipping schema validation: S3TK_PYTHON is not set (scripts/test sets it)");
+            None
+        }
+    }
 }
