@@ -166,6 +166,7 @@ struct ResultProperties<'a> {
     bucket: &'a str,
     region: Option<&'a str>,
     severity: Severity,
+    compliance: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -307,6 +308,7 @@ impl Reporter for SarifReporter {
                     bucket: &f.bucket,
                     region: f.region.as_deref(),
                     severity: f.check.severity,
+                    compliance: f.check.compliance.iter().map(ToString::to_string).collect(),
                 },
             })
             .collect();
@@ -395,6 +397,10 @@ mod tests {
             .find(|r| r["ruleId"] == "s3.bucket.public-policy")
             .unwrap();
         assert_eq!(policy["level"], "error");
+        assert_eq!(
+            policy["properties"]["compliance"],
+            serde_json::json!(["FSBP S3.2", "FSBP S3.3"])
+        );
         assert_eq!(
             policy["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "s3://site%7Cwww_%3Cb%3E"
