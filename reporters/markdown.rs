@@ -352,13 +352,7 @@ mod tests {
     use crate::report::{Report, RunInfo, Style, sample_report};
 
     fn render(report: &Report) -> String {
-        let mut out = Vec::new();
-        crate::registry::reporter("markdown")
-            .unwrap()
-            .reporter
-            .write(report, Style::default(), &mut out)
-            .unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::render("markdown", report, Style::default())
     }
 
     #[test]

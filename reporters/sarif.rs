@@ -364,13 +364,7 @@ mod tests {
     use crate::report::{Style, sample_report};
 
     fn render() -> String {
-        let mut out = Vec::new();
-        crate::registry::reporter("sarif")
-            .unwrap()
-            .reporter
-            .write(&sample_report(), Style::default(), &mut out)
-            .unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::render("sarif", &sample_report(), Style::default())
     }
 
     #[test]

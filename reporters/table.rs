@@ -78,13 +78,7 @@ mod tests {
     use crate::report::{Style, sample_report};
 
     fn render(color: bool) -> String {
-        let mut out = Vec::new();
-        crate::registry::reporter("table")
-            .unwrap()
-            .reporter
-            .write(&sample_report(), Style { color }, &mut out)
-            .unwrap();
-        String::from_utf8(out).unwrap()
+        crate::report::render("table", &sample_report(), Style { color })
     }
 
     #[test]

@@ -381,6 +381,16 @@ pub fn sample_report() -> Report {
     )
 }
 
+/// What the named reporter writes for `report` (reporter tests).
+#[cfg(test)]
+pub fn render(format: &str, report: &Report, style: Style) -> String {
+    let mut out = Vec::new();
+    let entry =
+        crate::registry::reporter(format).unwrap_or_else(|| panic!("{format} is registered"));
+    entry.reporter.write(report, style, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 /// Compares a reporter's output with `reporters/snapshots/NAME`; with
 /// `S3TK_UPDATE_SNAPSHOTS=1` it rewrites the file instead (then review the diff).
 #[cfg(test)]
