@@ -69,13 +69,14 @@ pub fn is_valid_region(region: &str, custom_endpoint: bool) -> bool {
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// S3 clients per region plus the run-wide request limit.
+/// The AWS clients of a run (S3 and S3 Control per region, STS) plus the run-wide request limit.
 pub struct S3Clients {
     base: aws_sdk_s3::Config,
+    control_base: aws_sdk_s3control::Config,
+    sts: aws_sdk_sts::Client,
     by_region: Mutex<HashMap<String, Client>>,
+    control_by_region: Mutex<HashMap<String, aws_sdk_s3control::Client>>,
     limiter: Semaphore,
-    /// For the account id reports state; absent when built from an explicit S3 configuration.
-    sts: Option<aws_sdk_sts::Client>,
 }
 
 impl S3Clients {
@@ -106,7 +107,10 @@ impl S3Clients {
             ConfigError::Credentials("no credential provider is configured".into())
         })?;
         provider.provide_credentials().await.map_err(|e| {
-            let profile = options.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+            let profile = options
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
             ConfigError::Credentials(match (e, profile) {
                 (CredentialsError::CredentialsNotLoaded(_), Some(profile)) => format!(
                     "profile '{profile}' was not found or has no credentials in the AWS config and \
@@ -120,46 +124,50 @@ impl S3Clients {
                 (other, _) => error_chain(&other),
             })
         })?;
+        let s3_endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+            .ok()
+            .filter(|v| !v.is_empty());
+        Self::from_sdk_config(&sdk, s3_endpoint.as_deref(), options.concurrency)
+    }
 
+    /// Builds the clients from a loaded configuration (also how tests point them at a fake).
+    /// `s3_endpoint` is an S3-only endpoint override (`AWS_ENDPOINT_URL_S3`).
+    pub fn from_sdk_config(
+        sdk: &aws_config::SdkConfig,
+        s3_endpoint: Option<&str>,
+        concurrency: usize,
+    ) -> Result<Self, ConfigError> {
         // Custom endpoints (moto, MinIO, LocalStack, wiremock) rarely resolve virtual-hosted
         // bucket names, so address buckets by path there.
-        let custom_endpoint = sdk.endpoint_url().is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
-        let mut builder = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(custom_endpoint);
-        match sdk.region() {
-            None => builder = builder.region(Region::new(FALLBACK_REGION)),
+        let custom_endpoint = sdk.endpoint_url().is_some() || s3_endpoint.is_some();
+        let region = match sdk.region() {
+            None => Region::new(FALLBACK_REGION),
             Some(region) if !is_valid_region(region.as_ref(), custom_endpoint) => {
                 return Err(ConfigError::Region(region.to_string()));
             }
-            Some(_) => {}
+            Some(region) => region.clone(),
+        };
+        let mut s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(custom_endpoint)
+            .region(region.clone());
+        if let Some(url) = s3_endpoint {
+            s3 = s3.endpoint_url(url);
         }
-        let s3 = builder.build();
-        let sts = aws_sdk_sts::config::Builder::from(&sdk)
-            .region(s3.region().cloned())
+        let mut control = aws_sdk_s3control::config::Builder::from(sdk).region(region.clone());
+        if let Some(url) = sdk.endpoint_url() {
+            control = control.interceptor(AccountHostPrefix::for_endpoint(url));
+        }
+        let sts = aws_sdk_sts::config::Builder::from(sdk)
+            .region(region)
             .build();
         Ok(S3Clients {
-            sts: Some(aws_sdk_sts::Client::from_conf(sts)),
-            ..Self::new(s3, options.concurrency)
-        })
-    }
-
-    /// Wraps an explicit S3 configuration (tests, embedding).
-    pub fn new(base: aws_sdk_s3::Config, concurrency: usize) -> Self {
-        S3Clients {
-            base,
+            base: s3.build(),
+            control_base: control.build(),
+            sts: aws_sdk_sts::Client::from_conf(sts),
             by_region: Mutex::new(HashMap::new()),
+            control_by_region: Mutex::new(HashMap::new()),
             limiter: Semaphore::new(concurrency.max(1)),
-            sts: None,
-        }
-    }
-
-    /// The AWS account of the credentials (STS GetCallerIdentity, which needs no permission);
-    /// `None` when it cannot be determined, e.g. on an S3-only emulator. Reports only.
-    pub async fn account_id(&self) -> Option<String> {
-        let sts = self.sts.as_ref()?;
-        let _permit = self.permit().await;
-        let identity = sts.get_caller_identity().send().await.ok()?;
-        identity.account().map(str::to_owned)
+        })
     }
 
     /// The region of the configuration the run started with.
@@ -170,7 +178,7 @@ impl S3Clients {
             .unwrap_or(FALLBACK_REGION)
     }
 
-    /// A client whose requests are signed for and sent to `region`; built once per region.
+    /// An S3 client whose requests are signed for and sent to `region`; built once per region.
     pub fn client(&self, region: &str) -> Client {
         let mut clients = self.by_region.lock().expect("client cache poisoned");
         clients
@@ -184,6 +192,29 @@ impl S3Clients {
                 Client::from_conf(conf)
             })
             .clone()
+    }
+
+    /// An S3 Control client for `region` (access points are regional); built once per region.
+    pub fn control(&self, region: &str) -> aws_sdk_s3control::Client {
+        let mut clients = self
+            .control_by_region
+            .lock()
+            .expect("client cache poisoned");
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = self
+                    .control_base
+                    .to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_s3control::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
     }
 
     /// Waits for a request slot; hold the permit for the duration of one request.
@@ -338,4 +369,50 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         next = e.source();
     }
     parts.join(": ")
+}
+
+/// S3 Control puts the account id in front of the host (`123456789012.s3-control.…`), even in
+/// front of a custom endpoint, where `123456789012.127.0.0.1` resolves nowhere. With a custom
+/// endpoint (emulators, tests) this puts the configured host back, before signing so that the
+/// signature covers the host that is really used.
+#[derive(Debug)]
+struct AccountHostPrefix {
+    authority: String,
+}
+
+impl AccountHostPrefix {
+    fn for_endpoint(url: &str) -> Self {
+        AccountHostPrefix {
+            authority: authority(url).to_owned(),
+        }
+    }
+}
+
+/// The `host[:port]` part of a URL.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+impl aws_sdk_s3control::config::Intercept for AccountHostPrefix {
+    fn name(&self) -> &'static str {
+        "AccountHostPrefix"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_s3control::config::interceptors::BeforeTransmitInterceptorContextMut<
+            '_,
+        >,
+        _: &aws_sdk_s3control::config::RuntimeComponents,
+        _: &mut aws_sdk_s3control::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3control::error::BoxError> {
+        let uri = context.request().uri().to_owned();
+        let host = authority(&uri);
+        if host != self.authority && host.ends_with(&format!(".{}", self.authority)) {
+            let fixed = uri.replacen(host, &self.authority, 1);
+            context.request_mut().set_uri(fixed.as_str())?;
+        }
+        Ok(())
+    }
 }

@@ -111,7 +111,11 @@ impl Eq for CheckMeta {}
 impl CheckMeta {
     /// The IAM actions the check needs, sorted and deduplicated.
     pub fn iam_actions(&self) -> Vec<&'static str> {
-        let mut actions: Vec<_> = self.facets.iter().map(|f| f.iam_action()).collect();
+        let mut actions: Vec<_> = self
+            .facets
+            .iter()
+            .flat_map(|f| f.iam_actions().iter().copied())
+            .collect();
         actions.sort_unstable();
         actions.dedup();
         actions

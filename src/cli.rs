@@ -228,7 +228,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             global.concurrency,
             &on_progress,
         ),
-        async { account.clients()?.account_id().await },
+        async { account.account_id().await.ok().map(str::to_owned) },
     );
     progress.finish();
     if let Some(ignore) = &ignore {

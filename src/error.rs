@@ -53,7 +53,7 @@ impl fmt::Display for FetchError {
                 write!(
                     f,
                     "access denied to {op}: the caller needs {}",
-                    self.facet.iam_action()
+                    self.facet.iam_actions().join(" and ")
                 )
             }
             FetchErrorKind::NoSuchBucket => write!(f, "bucket does not exist (NoSuchBucket)"),

@@ -1,9 +1,13 @@
-//! The bucket-state cache: everything the checks know about a bucket, fetched lazily.
+//! The state cache: everything the checks know about the account and each bucket, fetched
+//! lazily.
 //!
 //! A [`BucketState`] holds one slot per facet (one S3 read API). The first reader fetches it;
 //! concurrent readers wait for that one request; later readers get the cached answer. Failures
 //! are cached too, so a denied facet costs one request, not one per check that reads it.
 //! "Not configured" answers (`NoSuchBucketPolicy`, …) are values (`None`), never errors.
+//! [`AccountState`] does the same for account-wide facets (the account id, the account-level
+//! Block Public Access), fetched once per run, and shares each bucket's region between every
+//! state that asks (a scanned bucket and the same bucket as another's log target).
 //!
 //! This module and [`crate::aws`] are the only code that talks to AWS.
 
@@ -13,173 +17,115 @@ pub mod model;
 use crate::aws::S3Clients;
 use crate::error::{FetchError, FetchErrorKind};
 use crate::policy::PolicyDocument;
-use model::{Acl, LoggingTarget, Versioning};
+use model::{
+    AccessPoint, Acl, DefaultEncryption, LifecycleRule, LoggingTarget, Notifications, ObjectLock,
+    ObjectOwnership, PublicAccessBlock, ReplicationRule, Versioning, Website,
+};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-/// One S3 read API whose answer is cached per bucket. Its IAM action is what a check that
-/// reads it needs, which is how `s3tk explain` and error findings name missing permissions.
+/// One AWS read API whose answer is cached, per bucket or per account. Its IAM actions are what
+/// a check that reads it needs, which is how `s3tk explain` and error findings name missing
+/// permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Facet {
     /// The account's bucket list (selection by pattern, or every bucket).
     BucketList,
-    /// The bucket's region (HeadBucket); every other facet depends on it.
+    /// The account the credentials belong to.
+    AccountId,
+    /// The account-level Block Public Access (S3 Control).
+    AccountPublicAccessBlock,
+    /// The bucket's region (HeadBucket); every other bucket facet depends on it.
     Region,
     Acl,
     Policy,
     PolicyStatus,
+    PublicAccessBlock,
+    OwnershipControls,
+    Encryption,
     Logging,
     Versioning,
+    ObjectLock,
+    Lifecycle,
+    Replication,
+    Notifications,
+    Website,
+    /// The bucket's access points and their Block Public Access (S3 Control).
+    AccessPoints,
 }
 
 impl Facet {
-    /// The S3 API operation that reads the facet.
+    /// The API operation that reads the facet.
     pub const fn operation(self) -> &'static str {
         match self {
             Facet::BucketList => "ListBuckets",
+            Facet::AccountId => "GetCallerIdentity",
+            Facet::AccountPublicAccessBlock => "GetPublicAccessBlock (account)",
             Facet::Region => "HeadBucket",
             Facet::Acl => "GetBucketAcl",
             Facet::Policy => "GetBucketPolicy",
             Facet::PolicyStatus => "GetBucketPolicyStatus",
+            Facet::PublicAccessBlock => "GetPublicAccessBlock",
+            Facet::OwnershipControls => "GetBucketOwnershipControls",
+            Facet::Encryption => "GetBucketEncryption",
             Facet::Logging => "GetBucketLogging",
             Facet::Versioning => "GetBucketVersioning",
+            Facet::ObjectLock => "GetObjectLockConfiguration",
+            Facet::Lifecycle => "GetBucketLifecycleConfiguration",
+            Facet::Replication => "GetBucketReplication",
+            Facet::Notifications => "GetBucketNotificationConfiguration",
+            Facet::Website => "GetBucketWebsite",
+            Facet::AccessPoints => "ListAccessPoints/GetAccessPoint",
         }
     }
 
-    /// The IAM action the operation needs.
-    pub const fn iam_action(self) -> &'static str {
+    /// The IAM actions the operation needs.
+    pub const fn iam_actions(self) -> &'static [&'static str] {
         match self {
-            Facet::BucketList => "s3:ListAllMyBuckets",
-            Facet::Region => "s3:ListBucket",
-            Facet::Acl => "s3:GetBucketAcl",
-            Facet::Policy => "s3:GetBucketPolicy",
-            Facet::PolicyStatus => "s3:GetBucketPolicyStatus",
-            Facet::Logging => "s3:GetBucketLogging",
-            Facet::Versioning => "s3:GetBucketVersioning",
+            Facet::BucketList => &["s3:ListAllMyBuckets"],
+            Facet::AccountId => &["sts:GetCallerIdentity"],
+            Facet::AccountPublicAccessBlock => &["s3:GetAccountPublicAccessBlock"],
+            Facet::Region => &["s3:ListBucket"],
+            Facet::Acl => &["s3:GetBucketAcl"],
+            Facet::Policy => &["s3:GetBucketPolicy"],
+            Facet::PolicyStatus => &["s3:GetBucketPolicyStatus"],
+            Facet::PublicAccessBlock => &["s3:GetBucketPublicAccessBlock"],
+            Facet::OwnershipControls => &["s3:GetBucketOwnershipControls"],
+            Facet::Encryption => &["s3:GetEncryptionConfiguration"],
+            Facet::Logging => &["s3:GetBucketLogging"],
+            Facet::Versioning => &["s3:GetBucketVersioning"],
+            Facet::ObjectLock => &["s3:GetBucketObjectLockConfiguration"],
+            Facet::Lifecycle => &["s3:GetLifecycleConfiguration"],
+            Facet::Replication => &["s3:GetReplicationConfiguration"],
+            Facet::Notifications => &["s3:GetBucketNotification"],
+            Facet::Website => &["s3:GetBucketWebsite"],
+            Facet::AccessPoints => &["s3:ListAccessPoints", "s3:GetAccessPoint"],
         }
     }
 
-    /// The error code with which S3 says "this is not configured" (an answer, not a failure).
+    /// The error code with which AWS says "this is not configured" (an answer, not a failure).
     pub const fn absent_code(self) -> Option<&'static str> {
         match self {
             Facet::Policy | Facet::PolicyStatus => Some("NoSuchBucketPolicy"),
+            Facet::PublicAccessBlock | Facet::AccountPublicAccessBlock => {
+                Some("NoSuchPublicAccessBlockConfiguration")
+            }
+            Facet::OwnershipControls => Some("OwnershipControlsNotFoundError"),
+            Facet::Encryption => Some("ServerSideEncryptionConfigurationNotFoundError"),
+            Facet::ObjectLock => Some("ObjectLockConfigurationNotFoundError"),
+            Facet::Lifecycle => Some("NoSuchLifecycleConfiguration"),
+            Facet::Replication => Some("ReplicationConfigurationNotFoundError"),
+            Facet::Website => Some("NoSuchWebsiteConfiguration"),
             _ => None,
         }
     }
 }
 
 type Slot<T> = OnceCell<Result<T, FetchError>>;
-
-/// Account-wide state shared by every bucket of a run: the S3 clients and the request limit.
-/// `None` clients mean offline evaluation (check unit tests): unseeded facets then fail.
-pub struct AccountState {
-    clients: Option<S3Clients>,
-}
-
-impl AccountState {
-    pub fn new(clients: S3Clients) -> Arc<Self> {
-        Arc::new(AccountState {
-            clients: Some(clients),
-        })
-    }
-
-    pub fn offline() -> Arc<Self> {
-        Arc::new(AccountState { clients: None })
-    }
-
-    pub fn clients(&self) -> Option<&S3Clients> {
-        self.clients.as_ref()
-    }
-}
-
-/// The lazily fetched state of one bucket.
-pub struct BucketState {
-    name: String,
-    /// The region ListBuckets reported, when it did (real AWS does; emulators may not).
-    listed_region: Option<String>,
-    account: Arc<AccountState>,
-    region: Slot<String>,
-    acl: Slot<Acl>,
-    policy: Slot<Option<PolicyDocument>>,
-    policy_status: Slot<Option<bool>>,
-    logging: Slot<Option<LoggingTarget>>,
-    versioning: Slot<Versioning>,
-}
-
-impl BucketState {
-    pub fn new(
-        name: impl Into<String>,
-        listed_region: Option<String>,
-        account: Arc<AccountState>,
-    ) -> Self {
-        BucketState {
-            name: name.into(),
-            listed_region,
-            account,
-            region: OnceCell::new(),
-            acl: OnceCell::new(),
-            policy: OnceCell::new(),
-            policy_status: OnceCell::new(),
-            logging: OnceCell::new(),
-            versioning: OnceCell::new(),
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The bucket's region, resolved once (ListBuckets' answer, else HeadBucket).
-    pub async fn region(&self) -> Result<&str, FetchError> {
-        cached(&self.region, || fetch::region(self))
-            .await
-            .map(String::as_str)
-    }
-
-    /// The region if it has already been resolved successfully (never sends a request).
-    pub fn known_region(&self) -> Option<&str> {
-        match self.region.get() {
-            Some(Ok(r)) => Some(r),
-            _ => self.listed_region.as_deref(),
-        }
-    }
-
-    pub async fn acl(&self) -> Result<&Acl, FetchError> {
-        cached(&self.acl, || fetch::acl(self)).await
-    }
-
-    /// The bucket policy; `None` when the bucket has none.
-    pub async fn policy(&self) -> Result<Option<&PolicyDocument>, FetchError> {
-        cached(&self.policy, || fetch::policy(self))
-            .await
-            .map(Option::as_ref)
-    }
-
-    /// AWS's own verdict on the policy (`GetBucketPolicyStatus.IsPublic`); `None` without a policy.
-    pub async fn policy_status(&self) -> Result<Option<bool>, FetchError> {
-        cached(&self.policy_status, || fetch::policy_status(self))
-            .await
-            .copied()
-    }
-
-    /// Where server access logs go; `None` when logging is off.
-    pub async fn logging(&self) -> Result<Option<&LoggingTarget>, FetchError> {
-        cached(&self.logging, || fetch::logging(self))
-            .await
-            .map(Option::as_ref)
-    }
-
-    pub async fn versioning(&self) -> Result<&Versioning, FetchError> {
-        cached(&self.versioning, || fetch::versioning(self)).await
-    }
-
-    fn offline_error(facet: Facet) -> FetchError {
-        FetchError::new(facet, FetchErrorKind::Offline)
-    }
-}
 
 async fn cached<T, F, Fut>(slot: &Slot<T>, fetch: F) -> Result<&T, FetchError>
 where
@@ -191,43 +137,234 @@ where
     slot.get_or_init(fetch).await.as_ref().map_err(Clone::clone)
 }
 
+fn offline_error(facet: Facet) -> FetchError {
+    FetchError::new(facet, FetchErrorKind::Offline)
+}
+
+/// Account-wide state shared by every bucket of a run. `None` clients mean offline evaluation
+/// (check unit tests): unseeded facets then fail.
+pub struct AccountState {
+    clients: Option<S3Clients>,
+    account_id: Slot<String>,
+    public_access_block: Slot<Option<PublicAccessBlock>>,
+    /// Each bucket's region slot, shared by every state of that bucket.
+    regions: Mutex<HashMap<String, Arc<Slot<String>>>>,
+}
+
+impl AccountState {
+    pub fn new(clients: S3Clients) -> Arc<Self> {
+        Arc::new(Self::with_clients(Some(clients)))
+    }
+
+    pub fn offline() -> Arc<Self> {
+        Arc::new(Self::with_clients(None))
+    }
+
+    fn with_clients(clients: Option<S3Clients>) -> Self {
+        AccountState {
+            clients,
+            account_id: OnceCell::new(),
+            public_access_block: OnceCell::new(),
+            regions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn clients(&self) -> Option<&S3Clients> {
+        self.clients.as_ref()
+    }
+
+    /// The account of the credentials (STS GetCallerIdentity), once per run.
+    pub async fn account_id(&self) -> Result<&str, FetchError> {
+        cached(&self.account_id, || fetch::account_id(self))
+            .await
+            .map(String::as_str)
+    }
+
+    /// The account-level Block Public Access (S3 Control), once per run; `None` when unset.
+    pub async fn public_access_block(&self) -> Result<&Option<PublicAccessBlock>, FetchError> {
+        cached(&self.public_access_block, || {
+            fetch::account_public_access_block(self)
+        })
+        .await
+    }
+
+    /// The shared region slot of a bucket.
+    fn region_slot(&self, bucket: &str) -> Arc<Slot<String>> {
+        let mut regions = self.regions.lock().expect("region map poisoned");
+        Arc::clone(regions.entry(bucket.to_owned()).or_default())
+    }
+
+    /// The region of any bucket by name, resolved at most once per run (HeadBucket);
+    /// `FetchErrorKind::NoSuchBucket` when it does not exist.
+    pub async fn bucket_region(&self, bucket: &str) -> Result<String, FetchError> {
+        let slot = self.region_slot(bucket);
+        cached(&slot, || fetch::region(self, bucket, None))
+            .await
+            .cloned()
+    }
+}
+
+/// Declares the per-bucket facets: the slot, the cached accessor, and the offline seeder.
+macro_rules! bucket_facets {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $fetch:path;)*) => {
+        #[derive(Default)]
+        struct BucketFacets {
+            $($name: Slot<$ty>,)*
+        }
+
+        impl BucketState {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self) -> Result<&$ty, FetchError> {
+                    cached(&self.facets.$name, || $fetch(self)).await
+                }
+            )*
+        }
+
+        impl OfflineBucket {
+            $(
+                pub fn $name(self, value: Result<$ty, FetchError>) -> Self {
+                    self.0.facets.$name.set(value).ok();
+                    self
+                }
+            )*
+        }
+    };
+}
+
+bucket_facets! {
+    acl: Acl = fetch::acl;
+    /// The bucket policy; `None` when the bucket has none.
+    policy: Option<PolicyDocument> = fetch::policy;
+    /// AWS's own verdict on the policy (`GetBucketPolicyStatus.IsPublic`); `None` without a policy.
+    policy_status: Option<bool> = fetch::policy_status;
+    /// The bucket-level Block Public Access; `None` when the bucket has no configuration.
+    public_access_block: Option<PublicAccessBlock> = fetch::public_access_block;
+    /// Object Ownership; `None` when not configured (which behaves as `ObjectWriter`).
+    ownership_controls: Option<ObjectOwnership> = fetch::ownership_controls;
+    /// The default encryption rule; `None` when there is none (emulators; pre-2023 buckets).
+    encryption: Option<DefaultEncryption> = fetch::encryption;
+    /// Where server access logs go; `None` when logging is off.
+    logging: Option<LoggingTarget> = fetch::logging;
+    versioning: Versioning = fetch::versioning;
+    /// Object Lock; `None` when the bucket has none.
+    object_lock: Option<ObjectLock> = fetch::object_lock;
+    /// Lifecycle rules; `None` when the bucket has no lifecycle configuration.
+    lifecycle: Option<Vec<LifecycleRule>> = fetch::lifecycle;
+    /// Replication rules; `None` when the bucket does not replicate.
+    replication: Option<Vec<ReplicationRule>> = fetch::replication;
+    notifications: Notifications = fetch::notifications;
+    /// Static website hosting; `None` when off.
+    website: Option<Website> = fetch::website;
+    /// The bucket's access points.
+    access_points: Vec<AccessPoint> = fetch::access_points;
+}
+
+/// The lazily fetched state of one bucket.
+pub struct BucketState {
+    name: String,
+    /// The region ListBuckets reported, when it did (real AWS does; emulators may not).
+    listed_region: Option<String>,
+    account: Arc<AccountState>,
+    region: Arc<Slot<String>>,
+    facets: BucketFacets,
+}
+
+impl BucketState {
+    pub fn new(
+        name: impl Into<String>,
+        listed_region: Option<String>,
+        account: Arc<AccountState>,
+    ) -> Self {
+        let name = name.into();
+        BucketState {
+            region: account.region_slot(&name),
+            name,
+            listed_region,
+            account,
+            facets: BucketFacets::default(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The account-wide state this bucket belongs to.
+    pub fn account(&self) -> &AccountState {
+        &self.account
+    }
+
+    /// The bucket's region, resolved once (ListBuckets' answer, else HeadBucket).
+    pub async fn region(&self) -> Result<&str, FetchError> {
+        cached(&self.region, || {
+            fetch::region(&self.account, &self.name, self.listed_region.as_deref())
+        })
+        .await
+        .map(String::as_str)
+    }
+
+    /// The region if it has already been resolved successfully (never sends a request).
+    pub fn known_region(&self) -> Option<&str> {
+        match self.region.get() {
+            Some(Ok(r)) => Some(r),
+            _ => self.listed_region.as_deref(),
+        }
+    }
+}
+
 /// Seeds facets for offline evaluation, so a check's unit tests need no network. Facets not
 /// seeded fail with [`FetchErrorKind::Offline`].
 pub struct OfflineBucket(BucketState);
 
 impl OfflineBucket {
     pub fn new(name: &str) -> Self {
-        let state = BucketState::new(name, Some("us-east-1".into()), AccountState::offline());
+        Self::in_account(name, AccountState::offline())
+    }
+
+    /// A bucket of an offline account seeded with [`OfflineAccount`].
+    pub fn in_account(name: &str, account: Arc<AccountState>) -> Self {
+        let state = BucketState::new(name, Some("us-east-1".into()), account);
         state.region.set(Ok("us-east-1".into())).ok();
         OfflineBucket(state)
     }
 
-    pub fn acl(self, acl: Result<Acl, FetchError>) -> Self {
-        self.0.acl.set(acl).ok();
-        self
-    }
-
-    pub fn policy(self, policy: Result<Option<PolicyDocument>, FetchError>) -> Self {
-        self.0.policy.set(policy).ok();
-        self
-    }
-
-    pub fn policy_status(self, status: Result<Option<bool>, FetchError>) -> Self {
-        self.0.policy_status.set(status).ok();
-        self
-    }
-
-    pub fn logging(self, logging: Result<Option<LoggingTarget>, FetchError>) -> Self {
-        self.0.logging.set(logging).ok();
-        self
-    }
-
-    pub fn versioning(self, versioning: Result<Versioning, FetchError>) -> Self {
-        self.0.versioning.set(versioning).ok();
-        self
-    }
-
     pub fn build(self) -> BucketState {
         self.0
+    }
+}
+
+/// Seeds account facets for offline evaluation.
+pub struct OfflineAccount(AccountState);
+
+impl OfflineAccount {
+    pub fn new() -> Self {
+        OfflineAccount(AccountState::with_clients(None))
+    }
+
+    pub fn account_id(self, id: Result<String, FetchError>) -> Self {
+        self.0.account_id.set(id).ok();
+        self
+    }
+
+    pub fn public_access_block(self, pab: Result<Option<PublicAccessBlock>, FetchError>) -> Self {
+        self.0.public_access_block.set(pab).ok();
+        self
+    }
+
+    /// Records another bucket's region (`Err` with `NoSuchBucket` for a missing bucket).
+    pub fn bucket_region(self, bucket: &str, region: Result<String, FetchError>) -> Self {
+        self.0.region_slot(bucket).set(region).ok();
+        self
+    }
+
+    pub fn build(self) -> Arc<AccountState> {
+        Arc::new(self.0)
+    }
+}
+
+impl Default for OfflineAccount {
+    fn default() -> Self {
+        Self::new()
     }
 }

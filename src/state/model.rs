@@ -103,3 +103,143 @@ pub struct Versioning {
     /// `Some(true)` when MFA delete is enabled; `None` when it was never configured.
     pub mfa_delete: Option<bool>,
 }
+
+/// The four Block Public Access flags at one level (bucket, account or access point). A level
+/// with no configuration has all four off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    pub const ALL_ON: PublicAccessBlock = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+
+    /// The flags that are off, by their API names.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("BlockPublicAcls", self.block_public_acls),
+            ("IgnorePublicAcls", self.ignore_public_acls),
+            ("BlockPublicPolicy", self.block_public_policy),
+            ("RestrictPublicBuckets", self.restrict_public_buckets),
+        ]
+        .into_iter()
+        .filter(|(_, on)| !on)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// Object Ownership (`GetBucketOwnershipControls`); no configuration behaves as `ObjectWriter`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ObjectOwnership {
+    /// ACLs are disabled: the bucket owner owns every object and ACLs grant nothing.
+    BucketOwnerEnforced,
+    BucketOwnerPreferred,
+    ObjectWriter,
+    Other(String),
+}
+
+/// The default encryption rule (`GetBucketEncryption`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DefaultEncryption {
+    /// `AES256` (SSE-S3), `aws:kms` (SSE-KMS), `aws:kms:dsse` (DSSE-KMS); `None` when the rule
+    /// has no default (a rule may carry only `BucketKeyEnabled`).
+    pub algorithm: Option<String>,
+    /// The KMS key; `None` with a KMS algorithm means the AWS managed key `aws/s3`.
+    pub kms_key_id: Option<String>,
+    pub bucket_key_enabled: bool,
+    /// `BlockedEncryptionTypes`, e.g. `SSE-C`.
+    pub blocked_encryption_types: Vec<String>,
+}
+
+impl DefaultEncryption {
+    pub fn is_kms(&self) -> bool {
+        matches!(self.algorithm.as_deref(), Some("aws:kms" | "aws:kms:dsse"))
+    }
+
+    /// "SSE-S3", "SSE-KMS with key …", in words.
+    pub fn describe(&self) -> String {
+        match self.algorithm.as_deref() {
+            Some("AES256") => "SSE-S3 (AES256)".into(),
+            Some(kms @ ("aws:kms" | "aws:kms:dsse")) => {
+                let kind = if kms == "aws:kms" {
+                    "SSE-KMS"
+                } else {
+                    "DSSE-KMS"
+                };
+                match &self.kms_key_id {
+                    Some(key) => format!("{kind} with key {key}"),
+                    None => format!("{kind} with the AWS managed key aws/s3"),
+                }
+            }
+            Some(other) => other.to_owned(),
+            None => "no default algorithm".into(),
+        }
+    }
+}
+
+/// Object Lock (`GetObjectLockConfiguration`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectLock {
+    pub enabled: bool,
+    /// Default retention, e.g. "GOVERNANCE for 30 days".
+    pub default_retention: Option<String>,
+}
+
+/// One lifecycle rule, reduced to what the checks need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LifecycleRule {
+    pub id: Option<String>,
+    pub enabled: bool,
+    pub expires_noncurrent_versions: bool,
+    pub expires_current_versions: bool,
+    pub aborts_incomplete_uploads: bool,
+}
+
+/// One replication rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplicationRule {
+    pub id: Option<String>,
+    pub enabled: bool,
+    pub destination_bucket: String,
+}
+
+/// Where event notifications go (`GetBucketNotificationConfiguration`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Notifications {
+    pub topics: usize,
+    pub queues: usize,
+    pub lambda_functions: usize,
+    pub event_bridge: bool,
+}
+
+impl Notifications {
+    pub fn is_empty(&self) -> bool {
+        self.topics + self.queues + self.lambda_functions == 0 && !self.event_bridge
+    }
+}
+
+/// Static website hosting (`GetBucketWebsite`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Website {
+    pub index_document: Option<String>,
+    /// Set when the website only redirects every request to another host.
+    pub redirect_all_to: Option<String>,
+}
+
+/// An S3 access point of the bucket, with its own Block Public Access settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessPoint {
+    pub name: String,
+    /// `Internet` or `VPC` (a VPC access point is never public).
+    pub network_origin: String,
+    pub public_access_block: PublicAccessBlock,
+}

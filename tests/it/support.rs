@@ -70,18 +70,14 @@ pub async fn s3tk(endpoint: &str, args: &[&str]) -> Run {
 
 /// Library clients for `endpoint` in us-east-1, without retries (tests want one request per call).
 pub fn clients(endpoint: &str, concurrency: usize) -> S3Clients {
-    let conf = aws_sdk_s3::Config::builder()
+    let credentials = Credentials::new("AKIDTESTING", "testing-secret", None, None, "test");
+    let sdk = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDTESTING",
-            "testing-secret",
-            None,
-            None,
-            "test",
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            credentials,
         ))
         .endpoint_url(endpoint)
-        .force_path_style(true)
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
         .timeout_config(
             aws_sdk_s3::config::timeout::TimeoutConfig::builder()
@@ -89,7 +85,7 @@ pub fn clients(endpoint: &str, concurrency: usize) -> S3Clients {
                 .build(),
         )
         .build();
-    S3Clients::new(conf, concurrency)
+    S3Clients::from_sdk_config(&sdk, None, concurrency).expect("valid test configuration")
 }
 
 /// The finding for (bucket, check) in a JSON report, as (status, message).
