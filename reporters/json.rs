@@ -37,7 +37,10 @@ struct Run<'a> {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     check: &'static str,
-    bucket: &'a str,
+    /// `null` for account-level findings.
+    bucket: Option<&'a str>,
+    /// `s3://bucket`, or the account's root ARN.
+    resource: String,
     region: Option<&'a str>,
     status: Status,
     severity: Severity,
@@ -53,10 +56,11 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
     fn from(f: &'a Finding) -> Self {
         JsonFinding {
             check: f.check.id,
-            bucket: &f.bucket,
+            bucket: f.resource.bucket(),
+            resource: f.resource.uri(),
             region: f.region.as_deref(),
             status: f.status,
-            severity: f.check.severity,
+            severity: f.severity,
             title: f.check.title,
             message: &f.message,
             remediation: f.check.remediation,
@@ -90,58 +94,18 @@ impl Reporter for JsonReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::{sample_report, Style};
 
     #[test]
     fn snapshot() {
         let out = crate::report::render("json", &sample_report(), Style::default());
-        let value: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let finding = |check: &str,
-                       bucket: &str,
-                       region: serde_json::Value,
-                       status: &str,
-                       severity: &str,
-                       title: &str,
-                       message: &str,
-                       compliance: &[&str],
-                       muted: Option<&str>| {
-            serde_json::json!({
-                "check": check, "bucket": bucket, "region": region, "status": status, "severity": severity,
-                "title": title, "message": message, "remediation": null, "fix_command": null,
-                "compliance": compliance, "muted_reason": muted
-            })
-        };
-        let expected = serde_json::json!({
-            "schema_version": 1,
-            "tool": {"name": "s3tk", "version": "0.1.0"},
-            "run": {"generated_at": "2026-11-27T10:00:00Z", "account": "123456789012", "regions": ["eu-west-1", "us-east-1"]},
-            "findings": [
-                finding("s3.bucket.public-acl", "app-data", "eu-west-1".into(), "fail", "critical", "Bucket ACL grants access to everyone",
-                        "ACL grants READ to AllUsers (anyone on the internet)", &["FSBP S3.2", "FSBP S3.3"], None),
-                finding("s3.bucket.versioning-disabled", "app-data", "eu-west-1".into(), "pass", "medium", "Bucket versioning is not enabled",
-                        "versioning is enabled", &["Security Hub S3.14"], None),
-                finding("s3.bucket.public-acl", "app-logs", "us-east-1".into(), "error", "critical", "Bucket ACL grants access to everyone",
-                        "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl", &["FSBP S3.2", "FSBP S3.3"], None),
-                finding("s3.bucket.versioning-disabled", "app-logs", "us-east-1".into(), "muted", "medium", "Bucket versioning is not enabled",
-                        "versioning has never been enabled", &["Security Hub S3.14"], Some("staging data, reviewed by <security> & approved")),
-                finding("s3.bucket.logging-disabled", "site|www_<b>", serde_json::Value::Null, "skip", "medium", "Server access logging is not enabled",
-                        "not applicable | <n/a>", &["FSBP S3.9"], None),
-                finding("s3.bucket.public-policy", "site|www_<b>", "us-east-1".into(), "fail", "critical", "Bucket policy allows public access",
-                        "policy is public: statement \"Open*\" (#1) allows Principal \"*\" (everyone) with no condition", &["FSBP S3.2", "FSBP S3.3"], None),
-            ],
-            "summary": {"pass": 1, "fail": 2, "error": 1, "skip": 1, "muted": 1}
-        });
-        assert_eq!(value, expected);
+        crate::report::assert_snapshot("report.json", &out);
         // Key order is part of the contract for people reading the output.
-        let text = out;
-        let order = [
-            "\"schema_version\"",
-            "\"tool\"",
-            "\"run\"",
-            "\"findings\"",
-            "\"summary\"",
-        ];
-        let positions: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
-        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+        let order = ["\"schema_version\"", "\"tool\"", "\"run\"", "\"findings\"", "\"summary\""];
+        let positions: Vec<usize> = order.iter().map(|k| out.find(k).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{out}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let account = &doc["findings"][0];
+        assert_eq!((account["bucket"].is_null(), account["resource"].as_str()), (true, Some("arn:aws:iam::123456789012:root")));
     }
 }

@@ -12,7 +12,7 @@
 //! XML is written with quick-xml, which escapes every attribute and text node.
 
 use crate::check::CheckMeta;
-use crate::report::{Finding, Report, Reporter, ReporterEntry, Status, Style, Summary};
+use crate::report::{Finding, Report, Reporter, ReporterEntry, Resource, Status, Style, Summary};
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -125,9 +125,9 @@ fn write_suite<W: Write>(
 fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
     let name = format!(
         "[{}][{}] {}",
-        f.check.severity.as_str().to_uppercase(),
+        f.severity.as_str().to_uppercase(),
         f.check.id,
-        f.bucket
+        f.resource.name()
     );
     let case = w
         .create_element("testcase")
@@ -135,6 +135,10 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
         .with_attribute(("classname", format!("s3tk.{}", f.check.id).as_str()))
         .with_attribute(("time", seconds(f.elapsed).as_str()));
     let region = f.region.as_deref().unwrap_or("unknown");
+    let where_ = match &f.resource {
+        Resource::Bucket(name) => format!("Bucket: {name}"),
+        Resource::Account(id) => format!("Account: {id}"),
+    };
     let message = xml_text(&f.message);
     match f.status {
         Status::Pass => {
@@ -146,9 +150,8 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
                 None => format!("How to fix: {}", f.check.doc_summary("How to fix")),
             };
             let body = format!(
-                "Bucket: {}\nRegion: {region}\nSeverity: {}\nCompliance: {}\nFinding: {}\nWhy it matters: {}\n{fix}\nMore: s3tk explain {}",
-                f.bucket,
-                f.check.severity,
+                "{where_}\nRegion: {region}\nSeverity: {}\nCompliance: {}\nFinding: {}\nWhy it matters: {}\n{fix}\nMore: s3tk explain {}",
+                f.severity,
                 f.check
                     .compliance
                     .iter()
@@ -169,9 +172,8 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
         }
         Status::Error => {
             let body = format!(
-                "Bucket: {}\nRegion: {region}\nThe check could not be evaluated, so the bucket is neither passed nor failed.\n\
+                "{where_}\nRegion: {region}\nThe check could not be evaluated: it is neither passed nor failed.\n\
                  Permissions the check needs: {}",
-                f.bucket,
                 f.check.iam_actions().join(", ")
             );
             case.write_inner_content(|w| {

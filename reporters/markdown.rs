@@ -140,12 +140,7 @@ fn write_summary_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "| Severity | Fail | Error | Muted | Pass | Skip |\n| --- | ---: | ---: | ---: | ---: | ---: |"
     )?;
     for severity in SEVERITIES {
-        let s = Summary::of(
-            report
-                .findings
-                .iter()
-                .filter(|f| f.check.severity == severity),
-        );
+        let s = Summary::of(report.findings.iter().filter(|f| f.severity == severity));
         if s.total() > 0 {
             writeln!(
                 out,
@@ -169,7 +164,7 @@ fn by_severity(report: &Report, status: Status) -> Vec<&Finding> {
         .filter(|f| f.status == status)
         .collect();
     // Stable sort: within a severity the report's bucket/check order stays.
-    findings.sort_by_key(|f| std::cmp::Reverse(f.check.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     findings
 }
 
@@ -187,8 +182,8 @@ fn write_failing(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            f.check.severity,
-            md(&f.bucket),
+            f.severity,
+            md(&f.resource.name()),
             md(f.region.as_deref().unwrap_or("unknown")),
             code(f.check.id),
             md(&f.message)
@@ -232,7 +227,7 @@ fn write_what_to_fix(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         } else {
             writeln!(out, "**Fix:**\n\n```sh\n{}\n```\n", commands.join("\n"))?;
         }
-        let names: Vec<String> = affected.iter().map(|f| md(&f.bucket)).collect();
+        let names: Vec<String> = affected.iter().map(|f| md(&f.resource.name())).collect();
         writeln!(
             out,
             "Affected buckets ({}): {}\n",
@@ -270,7 +265,7 @@ fn write_errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} |",
-            md(&f.bucket),
+            md(&f.resource.name()),
             code(f.check.id),
             md(reason),
             actions.join(", ")
@@ -293,8 +288,8 @@ fn write_muted(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            f.check.severity,
-            md(&f.bucket),
+            f.severity,
+            md(&f.resource.name()),
             code(f.check.id),
             md(&f.message),
             md(f.muted_reason.as_deref().unwrap_or_default())
@@ -306,15 +301,16 @@ fn write_muted(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 fn write_per_bucket(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Buckets\n")?;
     let mut clean = Vec::new();
-    for bucket in report.buckets() {
+    for resource in report.resources() {
         let findings: Vec<&Finding> = report
             .findings
             .iter()
-            .filter(|f| f.bucket == bucket)
+            .filter(|f| &f.resource == resource)
             .collect();
         let s = Summary::of(findings.iter().copied());
+        let name = resource.name();
         if s.fail + s.error + s.muted == 0 {
-            clean.push(md(bucket));
+            clean.push(md(&name));
             continue;
         }
         let region = findings
@@ -324,7 +320,7 @@ fn write_per_bucket(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "<details><summary>{} ({}): {}</summary>\n",
-            html(bucket),
+            html(&name),
             html(region),
             headline(&s)
         )?;

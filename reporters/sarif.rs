@@ -8,7 +8,7 @@
 //! that could not be evaluated become tool-execution notifications, not results.
 
 use crate::check::{CheckMeta, Severity};
-use crate::report::{Finding, Report, Reporter, ReporterEntry, Status, Style};
+use crate::report::{Finding, Report, Reporter, ReporterEntry, Resource, Status, Style};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -163,7 +163,7 @@ struct Suppression<'a> {
 
 #[derive(Serialize)]
 struct ResultProperties<'a> {
-    bucket: &'a str,
+    bucket: Option<&'a str>,
     region: Option<&'a str>,
     severity: Severity,
     compliance: Vec<String>,
@@ -209,15 +209,20 @@ fn uri_component(text: &str) -> String {
 }
 
 fn location(f: &Finding) -> Location {
+    let (uri, arn) = match &f.resource {
+        Resource::Bucket(name) => (
+            format!("s3://{}", uri_component(name)),
+            format!("arn:aws:s3:::{name}"),
+        ),
+        Resource::Account(_) => (f.resource.uri(), f.resource.uri()),
+    };
     Location {
         physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: format!("s3://{}", uri_component(&f.bucket)),
-            },
+            artifact_location: ArtifactLocation { uri },
         },
         logical_locations: [LogicalLocation {
-            name: f.bucket.clone(),
-            fully_qualified_name: format!("arn:aws:s3:::{}", f.bucket),
+            name: f.resource.name(),
+            fully_qualified_name: arn,
             kind: "resource",
         }],
     }
@@ -286,13 +291,13 @@ impl Reporter for SarifReporter {
             .map(|f| SarifResult {
                 rule_id: f.check.id,
                 rule_index: index_of(f.check.id),
-                level: level(f.check.severity),
+                level: level(f.severity),
                 message: Text {
                     text: f.message.clone(),
                 },
                 locations: [location(f)],
                 partial_fingerprints: Fingerprints {
-                    finding: format!("{}:{}", f.check.id, f.bucket),
+                    finding: format!("{}:{}", f.check.id, f.resource.name()),
                 },
                 suppressions: f
                     .muted_reason
@@ -305,9 +310,9 @@ impl Reporter for SarifReporter {
                     .into_iter()
                     .collect(),
                 properties: ResultProperties {
-                    bucket: &f.bucket,
+                    bucket: f.resource.bucket(),
                     region: f.region.as_deref(),
-                    severity: f.check.severity,
+                    severity: f.severity,
                     compliance: f.check.compliance.iter().map(ToString::to_string).collect(),
                 },
             })
@@ -319,7 +324,7 @@ impl Reporter for SarifReporter {
             .map(|f| Notification {
                 level: "error",
                 message: Text {
-                    text: format!("{} on {}: {}", f.check.id, f.bucket, f.message),
+                    text: format!("{} on {}: {}", f.check.id, f.resource.name(), f.message),
                 },
                 descriptor: Reference {
                     id: "s3tk/could-not-evaluate".into(),
@@ -376,7 +381,7 @@ mod tests {
     fn results_levels_and_fingerprints() {
         let log: serde_json::Value = serde_json::from_str(&render()).unwrap();
         let results = log["runs"][0]["results"].as_array().unwrap();
-        assert_eq!(results.len(), 3, "two failures and one muted finding");
+        assert_eq!(results.len(), 4, "three failures and one muted finding");
         let muted = results
             .iter()
             .find(|r| r["suppressions"].is_array())
@@ -388,12 +393,12 @@ mod tests {
         assert_eq!(muted["level"], "warning");
         let policy = results
             .iter()
-            .find(|r| r["ruleId"] == "s3.bucket.public-policy")
+            .find(|r| r["ruleId"] == "s3.bucket.public-policy-read")
             .unwrap();
         assert_eq!(policy["level"], "error");
         assert_eq!(
             policy["properties"]["compliance"],
-            serde_json::json!(["FSBP S3.2", "FSBP S3.3"])
+            serde_json::json!(["FSBP S3.2", "CIS 7.0 2.21"])
         );
         assert_eq!(
             policy["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -401,14 +406,14 @@ mod tests {
         );
         assert_eq!(
             policy["partialFingerprints"]["s3tkFinding/v1"],
-            "s3.bucket.public-policy:site|www_<b>"
+            "s3.bucket.public-policy-read:site|www_<b>"
         );
         let rules = log["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
             .unwrap();
         assert_eq!(
             rules[policy["ruleIndex"].as_u64().unwrap() as usize]["id"],
-            "s3.bucket.public-policy"
+            "s3.bucket.public-policy-read"
         );
         let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
             .as_array()

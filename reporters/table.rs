@@ -39,9 +39,9 @@ impl Reporter for TableReporter {
             let (mark, color) = symbol(f.status);
             table.add_row([
                 Cell::new(mark).fg(color),
-                Cell::new(&f.bucket),
+                Cell::new(f.resource.name()),
                 Cell::new(f.check.id),
-                Cell::new(f.check.severity),
+                Cell::new(f.severity),
                 Cell::new(match &f.muted_reason {
                     Some(reason) => format!("{} (muted: {reason})", f.message),
                     None => f.message.clone(),

@@ -5,7 +5,7 @@
 //! `error` finding, so a missing permission is never mistaken for a pass or a fail.
 
 use crate::error::FetchError;
-use crate::state::{BucketState, Facet};
+use crate::state::{AccountState, BucketState, Facet};
 use async_trait::async_trait;
 use serde::Serialize;
 
@@ -44,6 +44,9 @@ impl std::fmt::Display for Severity {
 pub enum Outcome {
     Pass(String),
     Fail(String),
+    /// A failure whose severity differs from the check's, e.g. an exposure that a Block Public
+    /// Access setting currently neutralises.
+    FailAt(Severity, String),
     /// The check does not apply to this bucket (the message says why).
     Skip(String),
 }
@@ -55,6 +58,8 @@ pub struct CheckOptions {
     pub log_buckets: Vec<String>,
     /// `--log-prefix`: logging must use this prefix; `{bucket}` is replaced by the bucket name.
     pub log_prefix: Option<String>,
+    /// `--trusted-account`: accounts a bucket policy may grant access to without a finding.
+    pub trusted_accounts: Vec<String>,
 }
 
 /// A control of a compliance framework that a check covers. Verified against the frameworks'
@@ -87,6 +92,8 @@ pub struct CheckMeta {
     pub id: &'static str,
     /// Sentence case, states the problem, no trailing period.
     pub title: &'static str,
+    /// Whether it runs per bucket or once for the account.
+    pub scope: Scope,
     pub severity: Severity,
     /// Every facet `evaluate` may read; the IAM actions the check needs follow from these.
     pub facets: &'static [Facet],
@@ -161,10 +168,35 @@ pub trait Check: Send + Sync + 'static {
     ) -> Result<Outcome, FetchError>;
 }
 
+/// A check of the account as a whole (evaluated once per run, not per bucket).
+#[async_trait]
+pub trait AccountCheck: Send + Sync + 'static {
+    /// Evaluates the account from its cached facets. `Err` means a facet could not be read.
+    async fn evaluate(
+        &self,
+        account: &AccountState,
+        options: &CheckOptions,
+    ) -> Result<Outcome, FetchError>;
+}
+
+/// What a check looks at: each bucket, or the account once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Account,
+    Bucket,
+}
+
+/// The behaviour behind a registered check, by scope.
+pub enum CheckKind {
+    Account(&'static dyn AccountCheck),
+    Bucket(&'static dyn Check),
+}
+
 /// What `declare_check!` registers with `inventory`.
 pub struct CheckEntry {
     pub meta: &'static CheckMeta,
-    pub check: &'static dyn Check,
+    pub check: CheckKind,
 }
 
 inventory::collect!(CheckEntry);
@@ -178,6 +210,7 @@ inventory::collect!(CheckEntry);
 ///     pub PublicAcl {
 ///         id: "s3.bucket.public-acl",
 ///         title: "Bucket ACL grants access to everyone",
+///         scope: Bucket,
 ///         severity: Critical,
 ///         facets: [Acl],
 ///         remediation: None,
@@ -187,7 +220,8 @@ inventory::collect!(CheckEntry);
 /// ```
 /// expands to `pub struct PublicAcl;`, `impl PublicAcl { pub const META: CheckMeta = … }` with
 /// the doc comment as `META.doc`, and `inventory::submit!` of a [`CheckEntry`]. The struct
-/// still needs its `#[async_trait] impl Check`.
+/// still needs its `#[async_trait] impl Check` (scope `Bucket`) or `impl AccountCheck`
+/// (scope `Account`).
 #[macro_export]
 macro_rules! declare_check {
     (
@@ -195,6 +229,7 @@ macro_rules! declare_check {
         $vis:vis $name:ident {
             id: $id:literal,
             title: $title:literal,
+            scope: $scope:ident,
             severity: $severity:ident,
             facets: [$($facet:ident),* $(,)?],
             remediation: $remediation:expr,
@@ -209,6 +244,7 @@ macro_rules! declare_check {
             pub const META: $crate::check::CheckMeta = $crate::check::CheckMeta {
                 id: $id,
                 title: $title,
+                scope: $crate::check::Scope::$scope,
                 severity: $crate::check::Severity::$severity,
                 facets: &[$($crate::state::Facet::$facet),*],
                 remediation: $remediation,
@@ -219,7 +255,7 @@ macro_rules! declare_check {
         }
 
         ::inventory::submit! {
-            $crate::check::CheckEntry { meta: &$name::META, check: &$name }
+            $crate::check::CheckEntry { meta: &$name::META, check: $crate::check::CheckKind::$scope(&$name) }
         }
     };
 }

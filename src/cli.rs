@@ -2,6 +2,7 @@
 //! only module that prints; everything it calls returns data.
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
+use crate::catalog::Framework;
 use crate::check::CheckOptions;
 use crate::error::{FetchErrorKind, InputError};
 use crate::output::{self, Output};
@@ -61,7 +62,11 @@ pub enum Command {
     /// Scan buckets for public access, logging and versioning
     Scan(ScanArgs),
     /// List the available checks
-    Checks,
+    Checks {
+        /// table, json, or markdown (the README's table, with compliance references)
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
+        format: CatalogFormat,
+    },
     /// List the output formats
     Reporters,
     /// Show what a check looks at, why it matters and how to fix it
@@ -69,6 +74,13 @@ pub enum Command {
         /// A check id, as listed by `s3tk checks`
         id: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +100,18 @@ pub struct ScanArgs {
     /// Do not check versioning
     #[arg(long)]
     pub skip_versioning: bool,
+    /// Do not check default encryption
+    #[arg(long)]
+    pub skip_default_encryption: bool,
+    /// Accepted for compatibility with s3tk 0.5, where the check was opt-in; it always runs now
+    #[arg(long, hide = true)]
+    pub default_encryption: bool,
+    /// Run only the checks mapped to this compliance framework
+    #[arg(long, value_enum, value_name = "FRAMEWORK")]
+    pub compliance: Option<Framework>,
+    /// An account that bucket policies may grant access to (repeatable)
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub trusted_account: Vec<String>,
     /// Run only these checks: ids or dotted prefixes such as `s3.bucket` (comma-separated or repeated)
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub checks: Vec<String>,
@@ -117,7 +141,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
-        Command::Checks => list_checks(),
+        Command::Checks { format } => list_checks(format),
         Command::Reporters => list_reporters(),
         Command::Explain { id } => explain(&id),
     };
@@ -192,7 +216,28 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     if args.skip_versioning {
         skip.push("s3.bucket.versioning-disabled".into());
     }
-    let checks = registry::select_checks(&args.checks, &skip)?;
+    if args.skip_default_encryption {
+        skip.push("s3.bucket.default-encryption-disabled".into());
+    }
+    let mut checks = registry::select_checks(&args.checks, &skip)?;
+    if let Some(framework) = args.compliance {
+        checks.retain(|c| {
+            c.meta
+                .compliance
+                .iter()
+                .any(|control| framework.covers(control))
+        });
+        if checks.is_empty() {
+            return Err(InputError::NoChecks.into());
+        }
+    }
+    for account in &args.trusted_account {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Failure::Usage(format!(
+                "invalid --trusted-account '{account}': an AWS account id is 12 digits"
+            )));
+        }
+    }
     let outputs = output::parse_outputs(&args.format)?;
     let ignore = match &args.ignore_file {
         Some(path) => Some(IgnoreFile::load(path)?),
@@ -204,6 +249,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     let options = CheckOptions {
         log_buckets: args.log_bucket,
         log_prefix: args.log_prefix,
+        trusted_accounts: args.trusted_account,
     };
 
     let clients = S3Clients::load(&aws_options(global)).await?;
@@ -310,18 +356,24 @@ impl Progress {
     }
 }
 
-fn list_checks() -> Result<u8, Failure> {
+fn list_checks(format: CatalogFormat) -> Result<u8, Failure> {
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let checks = registry::checks();
-    let width = checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(0);
-    for c in checks {
-        writeln!(
-            out,
-            "{:width$}  {:8}  {}",
-            c.meta.id,
-            c.meta.severity.as_str(),
-            c.meta.title
-        )?;
+    match format {
+        CatalogFormat::Json => out.write_all(crate::catalog::json().as_bytes())?,
+        CatalogFormat::Markdown => out.write_all(crate::catalog::markdown_table().as_bytes())?,
+        CatalogFormat::Table => {
+            let checks = registry::checks();
+            let width = checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(0);
+            for c in checks {
+                writeln!(
+                    out,
+                    "{:width$}  {:8}  {}",
+                    c.meta.id,
+                    c.meta.severity.as_str(),
+                    c.meta.title
+                )?;
+            }
+        }
     }
     out.flush()?;
     Ok(0)

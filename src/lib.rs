@@ -8,9 +8,11 @@
 //! the cache and return data, and never call AWS themselves.
 
 pub mod aws;
+pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod error;
+pub mod exposure;
 pub mod glob;
 pub mod output;
 pub mod policy;

@@ -106,6 +106,47 @@ impl<'a> Statement<'a> {
         }
     }
 
+    /// The values of a string-or-list element (`Action`, `Resource`, …); empty when absent.
+    pub fn strings(&self, key: &str) -> Vec<String> {
+        self.json.get(key).map(string_or_list).unwrap_or_default()
+    }
+
+    /// Whether the `Principal` is everyone (`"*"`, or `"*"` among the `AWS` principals).
+    pub fn principal_is_everyone(&self) -> bool {
+        match self.json.get("Principal") {
+            Some(Value::String(s)) => s == "*",
+            Some(Value::Object(kinds)) => kinds
+                .get("AWS")
+                .is_some_and(|v| string_or_list(v).iter().any(|p| p == "*")),
+            _ => false,
+        }
+    }
+
+    /// The account ids named by the `AWS` principals (`111122223333`, `arn:aws:iam::111122223333:root`,
+    /// role, user and assumed-role ARNs), in order, without duplicates.
+    pub fn principal_accounts(&self) -> Vec<String> {
+        let Some(Value::Object(kinds)) = self.json.get("Principal") else {
+            return Vec::new();
+        };
+        let mut accounts: Vec<String> = Vec::new();
+        for principal in kinds.get("AWS").map(string_or_list).unwrap_or_default() {
+            let account = if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit())
+            {
+                Some(principal.clone())
+            } else {
+                // arn:PARTITION:iam|sts::ACCOUNT:…
+                let parts: Vec<&str> = principal.splitn(6, ':').collect();
+                (parts.len() == 6 && parts[0] == "arn" && matches!(parts[2], "iam" | "sts"))
+                    .then(|| parts[4].to_owned())
+                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            };
+            if let Some(account) = account.filter(|a| !accounts.contains(a)) {
+                accounts.push(account);
+            }
+        }
+        accounts
+    }
+
     /// How people should find the statement: its Sid and position, or its position alone.
     pub fn label(&self) -> String {
         match self.sid() {
@@ -154,11 +195,119 @@ fn string_or_list(value: &Value) -> Vec<String> {
     }
 }
 
-/// Why a statement makes the policy public.
+/// Why a statement makes the policy public, and what it exposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicStatement {
     pub label: String,
     pub reason: String,
+    /// Whether its actions read data or metadata (`s3:GetObject`, `s3:ListBucket`, …).
+    pub reads: bool,
+    /// Whether its actions write, delete or reconfigure (`s3:PutObject`, `s3:DeleteObject`,
+    /// `s3:PutBucketPolicy`, …).
+    pub writes: bool,
+}
+
+impl PublicStatement {
+    pub fn grants(&self, access: Access) -> bool {
+        match access {
+            Access::Read => self.reads,
+            Access::Write => self.writes,
+        }
+    }
+}
+
+/// The two kinds of exposure the public checks tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Access {
+    pub const fn word(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        }
+    }
+}
+
+/// S3 actions that read objects or list or describe the bucket (lowercase: IAM action names
+/// are case-insensitive).
+const READ_ACTIONS: &[&str] = &[
+    "s3:getobject",
+    "s3:getobjectversion",
+    "s3:getobjectacl",
+    "s3:getobjecttagging",
+    "s3:getobjectattributes",
+    "s3:listbucket",
+    "s3:listbucketversions",
+    "s3:listbucketmultipartuploads",
+    "s3:listmultipartuploadparts",
+    "s3:getbucketacl",
+    "s3:getbucketpolicy",
+];
+
+/// S3 actions that create, overwrite, delete or reconfigure.
+const WRITE_ACTIONS: &[&str] = &[
+    "s3:putobject",
+    "s3:putobjectacl",
+    "s3:putobjectversionacl",
+    "s3:putobjecttagging",
+    "s3:putobjectretention",
+    "s3:putobjectlegalhold",
+    "s3:deleteobject",
+    "s3:deleteobjectversion",
+    "s3:deleteobjecttagging",
+    "s3:restoreobject",
+    "s3:abortmultipartupload",
+    "s3:replicateobject",
+    "s3:replicatedelete",
+    "s3:bypassgovernanceretention",
+    "s3:deletebucket",
+    "s3:putbucketacl",
+    "s3:putbucketpolicy",
+    "s3:deletebucketpolicy",
+    "s3:putbucketpublicaccessblock",
+    "s3:putbucketownershipcontrols",
+    "s3:putbucketversioning",
+    "s3:putencryptionconfiguration",
+    "s3:putlifecycleconfiguration",
+    "s3:putbucketlogging",
+    "s3:putbucketnotification",
+    "s3:putbucketwebsite",
+    "s3:putbucketcors",
+    "s3:putreplicationconfiguration",
+];
+
+impl<'a> Statement<'a> {
+    /// Whether the statement's actions include reads and writes. `NotAction` grants every
+    /// action it does not list; a statement with neither counts as granting everything.
+    pub fn access(&self) -> (bool, bool) {
+        let patterns = |key: &str| -> Option<Vec<crate::glob::Glob>> {
+            let values = string_or_list(self.json.get(key)?);
+            Some(
+                values
+                    .iter()
+                    .filter_map(|v| crate::glob::Glob::new(&v.to_ascii_lowercase()).ok())
+                    .collect(),
+            )
+        };
+        let grants = |actions: &[&str]| -> bool {
+            if let Some(allowed) = patterns("Action") {
+                actions
+                    .iter()
+                    .any(|a| allowed.iter().any(|p| p.is_match(a)))
+            } else if let Some(excluded) = patterns("NotAction") {
+                actions
+                    .iter()
+                    .any(|a| !excluded.iter().any(|p| p.is_match(a)))
+            } else {
+                true
+            }
+        };
+        (grants(READ_ACTIONS), grants(WRITE_ACTIONS))
+    }
 }
 
 /// The local verdict on a whole policy: public if any statement is.
@@ -195,9 +344,13 @@ pub fn evaluate_public(doc: &PolicyDocument) -> PublicVerdict {
             // An invalid Effect would be refused by S3; treat it like Allow to stay on the safe side.
             Effect::Allow | Effect::Invalid => {
                 if let Some(reason) = public_statement_reason(&statement) {
+                    let (reads, writes) = statement.access();
+                    let label = statement.label();
                     verdict.public_statements.push(PublicStatement {
-                        label: statement.label(),
+                        label,
                         reason,
+                        reads,
+                        writes,
                     });
                 }
             }
@@ -466,6 +619,44 @@ mod tests {
             v.explain(),
             "statement #1 allows Principal {\"AWS\": \"*\"} (everyone); its conditions (Bool aws:SecureTransport) do not limit it to fixed values"
         );
+    }
+
+    #[test]
+    fn actions_split_read_and_write() {
+        let access = |actions: &str| {
+            let v = verdict(&format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":"*",{actions},"Resource":"*"}}]}}"#
+            ));
+            let s = &v.public_statements[0];
+            (s.reads, s.writes)
+        };
+        assert_eq!(access(r#""Action":"s3:GetObject""#), (true, false));
+        assert_eq!(access(r#""Action":["s3:Get*","s3:List*"]"#), (true, false));
+        assert_eq!(
+            access(r#""Action":"S3:PUTOBJECT""#),
+            (false, true),
+            "action names are case-insensitive"
+        );
+        assert_eq!(
+            access(r#""Action":["s3:GetObject","s3:DeleteObject"]"#),
+            (true, true)
+        );
+        assert_eq!(access(r#""Action":"s3:*""#), (true, true));
+        assert_eq!(access(r#""Action":"*""#), (true, true));
+        assert_eq!(access(r#""Action":"s3:Put*""#), (false, true));
+        assert_eq!(
+            access(r#""NotAction":"s3:Delete*""#),
+            (true, true),
+            "NotAction grants the rest"
+        );
+        assert_eq!(
+            access(
+                r#""NotAction":["s3:Put*","s3:Delete*","s3:Restore*","s3:Abort*","s3:Replicate*","s3:Bypass*"]"#
+            ),
+            (true, false)
+        );
+        assert_eq!(access(r#""NotAction":"s3:*""#), (false, false));
+        assert_eq!(access(r#""Action":"kms:Decrypt""#), (false, false));
     }
 
     #[test]

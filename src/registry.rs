@@ -45,9 +45,30 @@ pub fn reporter(name: &str) -> Option<&'static ReporterEntry> {
         .find(|r| r.name == name)
 }
 
-/// Whether `selector` names the id itself or one of its dotted prefixes (`s3.bucket`).
-fn selects(selector: &str, id: &str) -> bool {
-    id == selector
+/// Check ids that were split or renamed, and what they stand for now. Ids are API (CI
+/// configs, ignore files), so an old id keeps selecting its successors.
+pub const RENAMED: &[(&str, &[&str])] = &[
+    (
+        "s3.bucket.public-acl",
+        &["s3.bucket.public-acl-read", "s3.bucket.public-acl-write"],
+    ),
+    (
+        "s3.bucket.public-policy",
+        &[
+            "s3.bucket.public-policy-read",
+            "s3.bucket.public-policy-write",
+        ],
+    ),
+];
+
+/// Whether `selector` names the id, one of its dotted prefixes (`s3.bucket`), or an old id the
+/// check replaced.
+pub fn selects(selector: &str, id: &str) -> bool {
+    let renamed = RENAMED
+        .iter()
+        .any(|(old, new)| *old == selector && new.contains(&id));
+    renamed
+        || id == selector
         || id
             .strip_prefix(selector)
             .is_some_and(|rest| rest.starts_with('.'))
@@ -84,9 +105,27 @@ mod tests {
     /// The registered ids. Adding, renaming or removing a check must update this list: ids are
     /// API (JSON output, suppressions, CI configs).
     const EXPECTED_CHECK_IDS: &[&str] = &[
+        "s3.account.public-access-block-disabled",
+        "s3.bucket.access-point-public-access-block-disabled",
+        "s3.bucket.acls-enabled",
+        "s3.bucket.bucket-key-disabled",
+        "s3.bucket.cross-account-access",
+        "s3.bucket.default-encryption-disabled",
+        "s3.bucket.event-notifications-disabled",
+        "s3.bucket.insecure-transport",
+        "s3.bucket.kms-encryption-disabled",
         "s3.bucket.logging-disabled",
-        "s3.bucket.public-acl",
-        "s3.bucket.public-policy",
+        "s3.bucket.mfa-delete-disabled",
+        "s3.bucket.object-lock-disabled",
+        "s3.bucket.public-access-block-disabled",
+        "s3.bucket.public-acl-read",
+        "s3.bucket.public-acl-write",
+        "s3.bucket.public-policy-read",
+        "s3.bucket.public-policy-write",
+        "s3.bucket.public-website",
+        "s3.bucket.replication-disabled",
+        "s3.bucket.unencrypted-uploads-allowed",
+        "s3.bucket.versioned-without-lifecycle",
         "s3.bucket.versioning-disabled",
     ];
 
@@ -207,6 +246,16 @@ mod tests {
     }
 
     #[test]
+    fn renamed_ids_point_at_registered_checks() {
+        for (old, new) in RENAMED {
+            assert!(check(old).is_none(), "{old} is both renamed and registered");
+            for id in *new {
+                assert!(check(id).is_some(), "{old} → {id}, which is not registered");
+            }
+        }
+    }
+
+    #[test]
     fn selection_by_id_and_prefix() {
         let ids = |only: &[&str], skip: &[&str]| {
             let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -214,22 +263,30 @@ mod tests {
                 .map(|v| v.iter().map(|c| c.meta.id).collect::<Vec<_>>())
         };
         assert_eq!(
-            ids(&["s3.bucket.public-acl"], &[]).unwrap(),
-            ["s3.bucket.public-acl"]
+            ids(&["s3.bucket.public-acl-read"], &[]).unwrap(),
+            ["s3.bucket.public-acl-read"]
         );
-        assert_eq!(ids(&["s3.bucket"], &[]).unwrap().len(), checks().len());
         assert_eq!(
-            ids(
-                &["s3"],
-                &["s3.bucket.public-acl", "s3.bucket.public-policy"]
-            )
-            .unwrap(),
-            [
-                "s3.bucket.logging-disabled",
-                "s3.bucket.versioning-disabled"
-            ]
+            ids(&["s3.bucket.public-acl"], &[]).unwrap(),
+            ["s3.bucket.public-acl-read", "s3.bucket.public-acl-write"]
         );
-        // A prefix must end at a dot: "s3.bucket.public" is not a prefix of "s3.bucket.public-acl".
+        assert_eq!(ids(&["s3"], &[]).unwrap().len(), checks().len());
+        assert_eq!(
+            ids(&["s3.account"], &[]).unwrap(),
+            ["s3.account.public-access-block-disabled"]
+        );
+        let rest = ids(
+            &["s3.bucket"],
+            &["s3.bucket.public-acl", "s3.bucket.public-policy"],
+        )
+        .unwrap();
+        assert_eq!(rest.len(), checks().len() - 5);
+        assert!(
+            !rest
+                .iter()
+                .any(|id| id.contains("public-acl-") || id.contains("public-policy-"))
+        );
+        // A prefix must end at a dot: "s3.bucket.public" is not a prefix of "s3.bucket.public-acl-read".
         assert_eq!(
             ids(&["s3.bucket.public"], &[]),
             Err(InputError::UnknownCheck("s3.bucket.public".into()))

@@ -34,14 +34,49 @@ impl Status {
     }
 }
 
-/// One check's verdict on one bucket.
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resource {
+    /// The AWS account (its id, or `unknown` when it could not be determined).
+    Account(String),
+    Bucket(String),
+}
+
+impl Resource {
+    /// How people name it: the bucket's name, or `account 123456789012`.
+    pub fn name(&self) -> String {
+        match self {
+            Resource::Account(id) => format!("account {id}"),
+            Resource::Bucket(name) => name.clone(),
+        }
+    }
+
+    pub fn bucket(&self) -> Option<&str> {
+        match self {
+            Resource::Bucket(name) => Some(name),
+            Resource::Account(_) => None,
+        }
+    }
+
+    /// A stable identifier: `s3://bucket`, or the account's root ARN.
+    pub fn uri(&self) -> String {
+        match self {
+            Resource::Account(id) => format!("arn:aws:iam::{id}:root"),
+            Resource::Bucket(name) => format!("s3://{name}"),
+        }
+    }
+}
+
+/// One check's verdict on one bucket, or on the account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub check: &'static CheckMeta,
-    pub bucket: String,
+    pub resource: Resource,
     /// `None` when the region could not be resolved (e.g. the bucket does not exist).
     pub region: Option<String>,
     pub status: Status,
+    /// The check's severity, or a lower one the check chose for this finding (`Outcome::FailAt`).
+    pub severity: Severity,
     pub message: String,
     /// Why the failure is muted (the ignore file's `reason`), for `Status::Muted`.
     pub muted_reason: Option<String>,
@@ -54,22 +89,28 @@ pub struct Finding {
 impl Finding {
     pub fn new(
         check: &'static CheckMeta,
-        bucket: &str,
+        resource: Resource,
         region: Option<&str>,
         result: Result<Outcome, FetchError>,
         elapsed: Duration,
     ) -> Self {
+        let mut severity = check.severity;
         let (status, message, error) = match result {
             Ok(Outcome::Pass(m)) => (Status::Pass, m, None),
             Ok(Outcome::Fail(m)) => (Status::Fail, m, None),
+            Ok(Outcome::FailAt(s, m)) => {
+                severity = s;
+                (Status::Fail, m, None)
+            }
             Ok(Outcome::Skip(m)) => (Status::Skip, m, None),
             Err(e) => (Status::Error, format!("could not evaluate: {e}"), Some(e)),
         };
         Finding {
             check,
-            bucket: bucket.to_owned(),
+            resource,
             region: region.map(str::to_owned),
             status,
+            severity,
             message,
             muted_reason: None,
             elapsed,
@@ -80,16 +121,12 @@ impl Finding {
     /// The s3tk command that fixes this finding, when a remediation exists for its check.
     pub fn fix_command(&self) -> Option<String> {
         let remediation = crate::registry::remediation(self.check.remediation?)?;
-        Some(format!(
-            "s3tk {} {}",
-            remediation.meta.command,
-            shell_word(&self.bucket)
-        ))
-    }
-
-    /// `s3://bucket`: the stable identity of the resource in every format.
-    pub fn resource_uri(&self) -> String {
-        format!("s3://{}", self.bucket)
+        Some(match &self.resource {
+            Resource::Bucket(name) => {
+                format!("s3tk {} {}", remediation.meta.command, shell_word(name))
+            }
+            Resource::Account(_) => format!("s3tk {}", remediation.meta.command),
+        })
     }
 }
 
@@ -209,7 +246,7 @@ pub struct Report {
 
 impl Report {
     pub fn new(run: RunInfo, mut findings: Vec<Finding>) -> Self {
-        findings.sort_by(|a, b| (&a.bucket, a.check.id).cmp(&(&b.bucket, b.check.id)));
+        findings.sort_by(|a, b| (&a.resource, a.check.id).cmp(&(&b.resource, b.check.id)));
         Report { run, findings }
     }
 
@@ -219,9 +256,20 @@ impl Report {
 
     /// The buckets in the report, sorted.
     pub fn buckets(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.findings.iter().map(|f| f.bucket.as_str()).collect();
+        let mut names: Vec<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.resource.bucket())
+            .collect();
         names.dedup();
         names
+    }
+
+    /// The resources in the report (the account first, then buckets), sorted.
+    pub fn resources(&self) -> Vec<&Resource> {
+        let mut resources: Vec<&Resource> = self.findings.iter().map(|f| &f.resource).collect();
+        resources.dedup();
+        resources
     }
 
     /// The regions of the scanned buckets, sorted.
@@ -265,7 +313,7 @@ impl Report {
             return 2;
         }
         let gating = |f: &&Finding| match fail_on {
-            FailOn::AtLeast(threshold) => f.status == Status::Fail && f.check.severity >= threshold,
+            FailOn::AtLeast(threshold) => f.status == Status::Fail && f.severity >= threshold,
             FailOn::Never => false,
         };
         if self.findings.iter().any(|f| gating(&f)) {
@@ -309,9 +357,10 @@ pub fn sample_report() -> Report {
     let finding =
         |bucket: &str, id: &str, status, message: &str, region: Option<&str>, millis| Finding {
             check: meta(id),
-            bucket: bucket.into(),
+            resource: Resource::Bucket(bucket.into()),
             region: region.map(str::to_owned),
             status,
+            severity: meta(id).severity,
             message: message.into(),
             muted_reason: None,
             elapsed: Duration::from_millis(millis),
@@ -336,6 +385,17 @@ pub fn sample_report() -> Report {
             tool_version: "0.1.0",
         },
         vec![
+            Finding {
+                resource: Resource::Account("123456789012".into()),
+                ..finding(
+                    "unused",
+                    "s3.account.public-access-block-disabled",
+                    Status::Fail,
+                    "BlockPublicPolicy, RestrictPublicBuckets off at the account level",
+                    Some("us-east-1"),
+                    5,
+                )
+            },
             finding(
                 "app-data",
                 "s3.bucket.versioning-disabled",
@@ -346,7 +406,7 @@ pub fn sample_report() -> Report {
             ),
             finding(
                 "app-data",
-                "s3.bucket.public-acl",
+                "s3.bucket.public-acl-read",
                 Status::Fail,
                 "ACL grants READ to AllUsers (anyone on the internet)",
                 Some("eu-west-1"),
@@ -354,7 +414,7 @@ pub fn sample_report() -> Report {
             ),
             finding(
                 "app-logs",
-                "s3.bucket.public-acl",
+                "s3.bucket.public-acl-read",
                 Status::Error,
                 "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl",
                 Some("us-east-1"),
@@ -363,7 +423,7 @@ pub fn sample_report() -> Report {
             muted,
             finding(
                 "site|www_<b>",
-                "s3.bucket.public-policy",
+                "s3.bucket.public-policy-read",
                 Status::Fail,
                 "policy is public: statement \"Open*\" (#1) allows Principal \"*\" (everyone) with no condition",
                 Some("us-east-1"),

@@ -1,19 +1,21 @@
-//! The runner composes the selected checks over the selected buckets.
+//! The runner composes the selected checks over the account and the selected buckets.
 //!
-//! Buckets are evaluated concurrently (bounded), and within a bucket every check runs at once:
-//! the state cache makes checks that read the same facet share one request, so no prefetch
-//! phase is needed. The S3 request limit lives in [`crate::aws::S3Clients`].
+//! Account checks run once. Buckets are evaluated concurrently (bounded), and within a bucket
+//! every check runs at once: the state cache makes checks that read the same facet share one
+//! request, so no prefetch phase is needed. The AWS request limit lives in
+//! [`crate::aws::S3Clients`].
 
-use crate::check::{CheckEntry, CheckOptions};
-use crate::report::Finding;
+use crate::check::{CheckEntry, CheckKind, CheckOptions};
+use crate::report::{Finding, Resource};
 use crate::select::SelectedBucket;
 use crate::state::{AccountState, BucketState};
 use futures::stream::{self, StreamExt};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Runs `checks` on every bucket and returns the findings (unsorted: `Report::new` sorts).
-/// `on_progress(done, total)` is called as each bucket finishes.
+/// Runs `checks` on the account and every bucket and returns the findings (unsorted:
+/// `Report::new` sorts). `on_progress(done, total)` is called as each bucket finishes.
 pub async fn scan(
     account: Arc<AccountState>,
     buckets: Vec<SelectedBucket>,
@@ -24,38 +26,108 @@ pub async fn scan(
 ) -> Vec<Finding> {
     let total = buckets.len();
     let mut findings = Vec::with_capacity(total * checks.len());
-    let mut done = 0;
+    let account_findings = evaluate_account(&account, checks, options);
     let mut per_bucket = stream::iter(buckets)
         .map(|b| {
             let state = BucketState::new(b.name, b.listed_region, Arc::clone(&account));
             async move { evaluate_bucket(&state, checks, options).await }
         })
         .buffer_unordered(concurrency.max(1));
-    while let Some(bucket_findings) = per_bucket.next().await {
-        findings.extend(bucket_findings);
-        done += 1;
-        on_progress(done, total);
-    }
+    let buckets_done = async {
+        let mut done = 0;
+        let mut found = Vec::new();
+        while let Some(bucket_findings) = per_bucket.next().await {
+            found.extend(bucket_findings);
+            done += 1;
+            on_progress(done, total);
+        }
+        found
+    };
+    let (account_findings, bucket_findings) = tokio::join!(account_findings, buckets_done);
+    findings.extend(account_findings);
+    findings.extend(bucket_findings);
     findings
 }
 
-/// Runs every check on one bucket concurrently.
+async fn timed<T>(work: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let result = work.await;
+    (result, started.elapsed())
+}
+
+/// Runs the account-scope checks once.
+pub async fn evaluate_account(
+    account: &AccountState,
+    checks: &[&'static CheckEntry],
+    options: &CheckOptions,
+) -> Vec<Finding> {
+    let account_checks: Vec<_> = checks
+        .iter()
+        .filter_map(|c| match c.check {
+            CheckKind::Account(check) => Some((c.meta, check)),
+            CheckKind::Bucket(_) => None,
+        })
+        .collect();
+    if account_checks.is_empty() {
+        return Vec::new();
+    }
+    let results = futures::future::join_all(
+        account_checks
+            .iter()
+            .map(|(_, check)| timed(check.evaluate(account, options))),
+    )
+    .await;
+    let id = account
+        .account_id()
+        .await
+        .map(str::to_owned)
+        .unwrap_or_else(|_| "unknown".into());
+    let region = account.clients().map(|c| c.default_region().to_owned());
+    account_checks
+        .iter()
+        .zip(results)
+        .map(|((meta, _), (result, elapsed))| {
+            Finding::new(
+                meta,
+                Resource::Account(id.clone()),
+                region.as_deref(),
+                result,
+                elapsed,
+            )
+        })
+        .collect()
+}
+
+/// Runs every bucket-scope check on one bucket concurrently.
 pub async fn evaluate_bucket(
     state: &BucketState,
     checks: &[&'static CheckEntry],
     options: &CheckOptions,
 ) -> Vec<Finding> {
-    let timed = checks.iter().map(|c| async move {
-        let started = Instant::now();
-        let result = c.check.evaluate(state, options).await;
-        (result, started.elapsed())
-    });
-    let results = futures::future::join_all(timed).await;
-    checks
+    let bucket_checks: Vec<_> = checks
+        .iter()
+        .filter_map(|c| match c.check {
+            CheckKind::Bucket(check) => Some((c.meta, check)),
+            CheckKind::Account(_) => None,
+        })
+        .collect();
+    let results = futures::future::join_all(
+        bucket_checks
+            .iter()
+            .map(|(_, check)| timed(check.evaluate(state, options))),
+    )
+    .await;
+    bucket_checks
         .iter()
         .zip(results)
-        .map(|(c, (result, elapsed))| {
-            Finding::new(c.meta, state.name(), state.known_region(), result, elapsed)
+        .map(|((meta, _), (result, elapsed))| {
+            Finding::new(
+                meta,
+                Resource::Bucket(state.name().to_owned()),
+                state.known_region(),
+                result,
+                elapsed,
+            )
         })
         .collect()
 }

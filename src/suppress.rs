@@ -95,18 +95,16 @@ pub struct IgnoreEntry {
 
 impl IgnoreEntry {
     fn matches(&self, finding: &Finding) -> bool {
-        let check_ok = self.check.as_deref().is_none_or(|c| {
-            finding.check.id == c
-                || finding
-                    .check
-                    .id
-                    .strip_prefix(c)
-                    .is_some_and(|r| r.starts_with('.'))
-        });
+        let check_ok = self
+            .check
+            .as_deref()
+            .is_none_or(|c| registry::selects(c, finding.check.id));
         let bucket_ok = match &self.bucket {
             None => true,
-            Some(BucketSelector::Name(name)) => *name == finding.bucket,
-            Some(BucketSelector::Pattern(glob)) => glob.is_match(&finding.bucket),
+            Some(BucketSelector::Name(name)) => finding.resource.bucket() == Some(name.as_str()),
+            Some(BucketSelector::Pattern(glob)) => {
+                finding.resource.bucket().is_some_and(|b| glob.is_match(b))
+            }
         };
         check_ok && bucket_ok
     }
@@ -181,13 +179,9 @@ impl IgnoreFile {
                 ));
             }
             if let Some(check) = &raw.check {
-                let known = registry::checks().iter().any(|c| {
-                    c.meta.id == check
-                        || c.meta
-                            .id
-                            .strip_prefix(check.as_str())
-                            .is_some_and(|r| r.starts_with('.'))
-                });
+                let known = registry::checks()
+                    .iter()
+                    .any(|c| registry::selects(check, c.meta.id));
                 if !known {
                     return Err(at(
                         offset,
@@ -363,12 +357,12 @@ mod tests {
         );
         assert_eq!(
             (muted[0].check.id, muted[0].status),
-            ("s3.bucket.public-policy", Status::Muted)
+            ("s3.bucket.public-policy-read", Status::Muted)
         );
         assert!(
             findings
                 .iter()
-                .any(|f| f.bucket == "app-logs" && f.status == Status::Error)
+                .any(|f| f.resource.bucket() == Some("app-logs") && f.status == Status::Error)
         );
 
         let mut findings = sample_report().findings;

@@ -9,7 +9,9 @@ declare_check! {
     /// Whether server access logging is on. With `--log-bucket NAME` (repeatable) the logs must
     /// go to one of the named buckets, and with `--log-prefix TEMPLATE` under that prefix
     /// (`{bucket}` in the template is replaced by the bucket's name); logging anywhere else
-    /// fails too, and the message names the actual target.
+    /// fails too, and the message names the actual target. Logging into a bucket that does
+    /// not exist fails as well: nothing is delivered, and anyone could create that bucket and
+    /// receive the logs.
     ///
     /// ## Why it matters
     /// Access logs are the record of who read, wrote or deleted what. Without them an incident
@@ -25,8 +27,9 @@ declare_check! {
     pub LoggingDisabled {
         id: "s3.bucket.logging-disabled",
         title: "Server access logging is not enabled",
+        scope: Bucket,
         severity: Medium,
-        facets: [Logging],
+        facets: [Logging, Region],
         remediation: None,
         compliance: [Fsbp("S3.9")],
     }
@@ -61,6 +64,15 @@ impl Check for LoggingDisabled {
                 )));
             }
         }
+        match bucket.account().bucket_region(&target.bucket).await {
+            Err(e) if e.kind == crate::error::FetchErrorKind::NoSuchBucket => {
+                return Ok(Outcome::Fail(format!(
+                    "logs to {target}, but that bucket does not exist"
+                )));
+            }
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
         Ok(Outcome::Pass(format!("logs to {target}")))
     }
 }
@@ -68,22 +80,32 @@ impl Check for LoggingDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::OfflineBucket;
+    use crate::error::FetchErrorKind;
     use crate::state::model::LoggingTarget;
+    use crate::state::{Facet, OfflineAccount, OfflineBucket};
 
     async fn outcome(
         target: Option<(&str, &str)>,
         log_buckets: &[&str],
         log_prefix: Option<&str>,
     ) -> Outcome {
+        let mut account = OfflineAccount::new();
+        for existing in ["logs", "logs2", "other"] {
+            account = account.bucket_region(existing, Ok("us-east-1".into()));
+        }
+        let missing = FetchError::new(Facet::Region, FetchErrorKind::NoSuchBucket);
+        let account = account.bucket_region("deleted-logs", Err(missing)).build();
         let target = target.map(|(bucket, prefix)| LoggingTarget {
             bucket: bucket.into(),
             prefix: prefix.into(),
         });
-        let bucket = OfflineBucket::new("app").logging(Ok(target)).build();
+        let bucket = OfflineBucket::in_account("app", account)
+            .logging(Ok(target))
+            .build();
         let options = CheckOptions {
             log_buckets: log_buckets.iter().map(|s| s.to_string()).collect(),
             log_prefix: log_prefix.map(str::to_owned),
+            ..Default::default()
         };
         LoggingDisabled.evaluate(&bucket, &options).await.unwrap()
     }
@@ -93,6 +115,14 @@ mod tests {
         assert_eq!(
             outcome(None, &[], None).await,
             Outcome::Fail("server access logging is disabled".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_target_fails() {
+        assert_eq!(
+            outcome(Some(("deleted-logs", "app/")), &[], None).await,
+            Outcome::Fail("logs to s3://deleted-logs/app/, but that bucket does not exist".into())
         );
     }
 

@@ -23,6 +23,7 @@ declare_check! {
     pub VersioningDisabled {
         id: "s3.bucket.versioning-disabled",
         title: "Bucket versioning is not enabled",
+        scope: Bucket,
         severity: Medium,
         facets: [Versioning],
         remediation: None,

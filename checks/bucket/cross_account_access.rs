@@ -1,0 +1,128 @@
+use crate::check::{Check, CheckOptions, Outcome};
+use crate::declare_check;
+use crate::error::FetchError;
+use crate::policy::Effect;
+use crate::state::BucketState;
+use async_trait::async_trait;
+
+declare_check! {
+    /// ## What it checks
+    /// Whether the bucket policy allows principals of other AWS accounts: `Allow` statements
+    /// whose `AWS` principals name an account (an account id, or an IAM or STS ARN) other than
+    /// the scanning account, unless the account is listed with `--trusted-account ID`
+    /// (repeatable). The message names each statement, the accounts and the actions granted.
+    /// Public statements (`"*"`) are the public-policy checks' business; service principals
+    /// are not accounts.
+    ///
+    /// ## Why it matters
+    /// Cross-account grants are easy to forget: a partner, a vendor, a decommissioned account
+    /// that changed hands. Each keeps the access the policy gives it, often including writes
+    /// or changes to the bucket's own permissions. Security Hub S3.6 (high) flags grants of
+    /// permission-changing actions to other accounts; this check lists every grant so the
+    /// ones that are expected can be trusted explicitly.
+    ///
+    /// ## How to fix
+    /// Remove statements for accounts that should no longer have access, narrow the actions of
+    /// the rest (never `s3:PutBucketPolicy`, `s3:PutBucketAcl`, `s3:DeleteBucketPolicy`,
+    /// `s3:PutEncryptionConfiguration` or `s3:PutObjectAcl`), and pass the accounts you do
+    /// trust with `--trusted-account`.
+    pub CrossAccountAccess {
+        id: "s3.bucket.cross-account-access",
+        title: "Bucket policy grants access to other accounts",
+        scope: Bucket,
+        severity: High,
+        facets: [Policy, AccountId],
+        remediation: None,
+        compliance: [Fsbp("S3.6")],
+    }
+}
+
+#[async_trait]
+impl Check for CrossAccountAccess {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        options: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
+        let Some(policy) = bucket.policy().await? else {
+            return Ok(Outcome::Pass("the bucket has no policy".into()));
+        };
+        let own = bucket.account().account_id().await?;
+        let grants: Vec<String> = policy
+            .statements()
+            .iter()
+            .filter(|s| s.effect() == Effect::Allow)
+            .filter_map(|s| {
+                let foreign: Vec<String> = s
+                    .principal_accounts()
+                    .into_iter()
+                    .filter(|a| a != own && !options.trusted_accounts.contains(a))
+                    .collect();
+                if foreign.is_empty() {
+                    return None;
+                }
+                let actions = match s.strings("Action") {
+                    actions if !actions.is_empty() => actions.join(", "),
+                    _ => format!("every action except {}", s.strings("NotAction").join(", ")),
+                };
+                Some(format!(
+                    "{} allows account {} to {actions}",
+                    s.label(),
+                    foreign.join(", ")
+                ))
+            })
+            .collect();
+        Ok(if grants.is_empty() {
+            Outcome::Pass("no statement grants access to an untrusted account".into())
+        } else {
+            Outcome::Fail(grants.join("; "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyDocument;
+    use crate::state::{OfflineAccount, OfflineBucket};
+
+    const POLICY: &str = r#"{"Statement":[
+        {"Sid":"Self","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"},
+        {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/reader","555566667777"]},"Action":["s3:GetObject","s3:PutObject"],"Resource":"*"},
+        {"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
+        {"Effect":"Deny","Principal":{"AWS":"999988887777"},"Action":"s3:*","Resource":"*"}
+    ]}"#;
+
+    async fn outcome(trusted: &[&str]) -> Outcome {
+        let account = OfflineAccount::new()
+            .account_id(Ok("111122223333".into()))
+            .build();
+        let bucket = OfflineBucket::in_account("b", account)
+            .policy(Ok(Some(PolicyDocument::parse(POLICY).unwrap())))
+            .build();
+        let options = CheckOptions {
+            trusted_accounts: trusted.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        CrossAccountAccess
+            .evaluate(&bucket, &options)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn other_accounts_unless_trusted() {
+        assert_eq!(
+            outcome(&[]).await,
+            Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666, 555566667777 to s3:GetObject, s3:PutObject".into())
+        );
+        assert_eq!(
+            outcome(&["555566667777"]).await,
+            Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666 to s3:GetObject, s3:PutObject".into())
+        );
+        assert!(matches!(
+            outcome(&["444455556666", "555566667777"]).await,
+            Outcome::Pass(_)
+        ));
+    }
+}

@@ -1,0 +1,266 @@
+//! The check catalog as data: `s3tk checks --format json|markdown`, and the README's table of
+//! checks, which a test keeps identical to the registry.
+
+use crate::check::{CheckMeta, Control};
+use crate::registry;
+use serde::Serialize;
+
+/// A compliance framework, for `--compliance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Framework {
+    /// AWS Foundational Security Best Practices (the Security Hub controls in that standard).
+    Fsbp,
+    /// Every Security Hub S3 control, FSBP or not.
+    Securityhub,
+    /// CIS AWS Foundations Benchmark, any version.
+    Cis,
+}
+
+impl Framework {
+    pub fn covers(self, control: &Control) -> bool {
+        matches!(
+            (self, control),
+            (Framework::Fsbp, Control::Fsbp(_))
+                | (
+                    Framework::Securityhub,
+                    Control::Fsbp(_) | Control::SecurityHub(_)
+                )
+                | (Framework::Cis, Control::Cis(..))
+        )
+    }
+}
+
+/// Security Hub controls, "S3.2 (FSBP)" style.
+pub fn security_hub(meta: &CheckMeta) -> Vec<String> {
+    meta.compliance
+        .iter()
+        .filter_map(|c| match c {
+            Control::Fsbp(id) => Some(format!("{id} (FSBP)")),
+            Control::SecurityHub(id) => Some((*id).to_owned()),
+            Control::Cis(..) => None,
+        })
+        .collect()
+}
+
+/// CIS recommendations grouped by id across benchmark versions: "2.1.5 (v1.4–1.5)".
+pub fn cis(meta: &CheckMeta) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for control in meta.compliance {
+        if let Control::Cis(version, id) = control {
+            match groups.iter_mut().find(|(g, _)| g == id) {
+                Some((_, versions)) => versions.push(version),
+                None => groups.push((id, vec![version])),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(id, versions)| match versions.as_slice() {
+            [one] => format!("{id} (v{one})"),
+            [first, .., last] => format!("{id} (v{first}–{last})"),
+            [] => id.to_owned(),
+        })
+        .collect()
+}
+
+/// The Markdown table of every check (the README carries exactly this).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| Id | Severity | Title | Security Hub | CIS AWS Foundations |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for entry in registry::checks() {
+        let m = entry.meta;
+        let or_dash = |v: Vec<String>| {
+            if v.is_empty() {
+                "–".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        out += &format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            m.id,
+            m.severity,
+            m.title,
+            or_dash(security_hub(m)),
+            or_dash(cis(m))
+        );
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonCheck {
+    id: &'static str,
+    title: &'static str,
+    scope: crate::check::Scope,
+    severity: crate::check::Severity,
+    iam_actions: Vec<&'static str>,
+    remediation: Option<&'static str>,
+    compliance: Vec<String>,
+    doc: String,
+}
+
+/// Every check as a JSON array.
+pub fn json() -> String {
+    let checks: Vec<JsonCheck> = registry::checks()
+        .into_iter()
+        .map(|e| JsonCheck {
+            id: e.meta.id,
+            title: e.meta.title,
+            scope: e.meta.scope,
+            severity: e.meta.severity,
+            iam_actions: e.meta.iam_actions(),
+            remediation: e.meta.remediation,
+            compliance: e.meta.compliance.iter().map(ToString::to_string).collect(),
+            doc: e.meta.doc_text(),
+        })
+        .collect();
+    serde_json::to_string_pretty(&checks).expect("the catalog serialises") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readme_table_matches_the_registry() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("<!-- checks:start -->\n")
+            .expect("README has the checks:start marker")
+            + "<!-- checks:start -->\n".len();
+        let end = readme
+            .find("<!-- checks:end -->")
+            .expect("README has the checks:end marker");
+        assert!(
+            readme[start..end] == markdown_table(),
+            "README's check table is out of date; replace it with `s3tk checks --format markdown`:\n{}",
+            markdown_table()
+        );
+    }
+
+    /// Security Hub's S3 controls and whether each is in the FSBP standard (peers.md §a.2,
+    /// from Security Hub's "Amazon S3 controls" page).
+    const SECURITY_HUB: &[(&str, bool)] = &[
+        ("S3.1", true),
+        ("S3.2", true),
+        ("S3.3", true),
+        ("S3.5", true),
+        ("S3.6", true),
+        ("S3.7", false),
+        ("S3.8", true),
+        ("S3.9", true),
+        ("S3.10", false),
+        ("S3.11", false),
+        ("S3.12", true),
+        ("S3.13", true),
+        ("S3.14", false),
+        ("S3.15", false),
+        ("S3.17", false),
+        ("S3.19", true),
+        ("S3.20", false),
+        ("S3.22", false),
+        ("S3.23", false),
+        ("S3.24", true),
+        ("S3.25", true),
+    ];
+
+    /// CIS AWS Foundations S3 recommendations by benchmark version (peers.md §a.3), with the
+    /// topic each covers.
+    const CIS: &[(&str, &str, &str)] = &[
+        ("1.4", "2.1.1", "encryption"),
+        ("1.5", "2.1.1", "encryption"),
+        ("1.4", "2.1.2", "tls"),
+        ("1.5", "2.1.2", "tls"),
+        ("2.0", "2.1.1", "tls"),
+        ("3.0", "2.1.1", "tls"),
+        ("4.0", "2.1.1", "tls"),
+        ("5.0", "2.1.1", "tls"),
+        ("6.0", "3.1.1", "tls"),
+        ("7.0", "3.1.1", "tls"),
+        ("1.4", "2.1.3", "mfa-delete"),
+        ("1.5", "2.1.3", "mfa-delete"),
+        ("2.0", "2.1.2", "mfa-delete"),
+        ("3.0", "2.1.2", "mfa-delete"),
+        ("4.0", "2.1.2", "mfa-delete"),
+        ("5.0", "2.1.2", "mfa-delete"),
+        ("6.0", "3.1.2", "mfa-delete"),
+        ("7.0", "3.1.2", "mfa-delete"),
+        ("1.4", "2.1.5", "block-public-access"),
+        ("1.5", "2.1.5", "block-public-access"),
+        ("2.0", "2.1.4", "block-public-access"),
+        ("3.0", "2.1.4", "block-public-access"),
+        ("4.0", "2.1.4", "block-public-access"),
+        ("5.0", "2.1.4", "block-public-access"),
+        ("6.0", "3.1.4", "block-public-access"),
+        ("7.0", "3.1.4", "block-public-access"),
+        ("7.0", "2.21", "principal-star"),
+    ];
+
+    /// The CIS topic each mapped check implements.
+    const CHECK_TOPICS: &[(&str, &str)] = &[
+        (
+            "s3.account.public-access-block-disabled",
+            "block-public-access",
+        ),
+        (
+            "s3.bucket.public-access-block-disabled",
+            "block-public-access",
+        ),
+        ("s3.bucket.insecure-transport", "tls"),
+        ("s3.bucket.mfa-delete-disabled", "mfa-delete"),
+        ("s3.bucket.default-encryption-disabled", "encryption"),
+        ("s3.bucket.public-policy-read", "principal-star"),
+        ("s3.bucket.public-policy-write", "principal-star"),
+    ];
+
+    #[test]
+    fn compliance_references_match_the_frameworks() {
+        for entry in registry::checks() {
+            let id = entry.meta.id;
+            let topic = CHECK_TOPICS.iter().find(|(c, _)| *c == id).map(|(_, t)| *t);
+            for control in entry.meta.compliance {
+                match control {
+                    Control::Fsbp(c) | Control::SecurityHub(c) => {
+                        let fsbp = matches!(control, Control::Fsbp(_));
+                        assert!(
+                            SECURITY_HUB.contains(&(c, fsbp)),
+                            "{id}: {control} is not a Security Hub control with that FSBP membership"
+                        );
+                    }
+                    Control::Cis(version, c) => {
+                        let listed = CIS.iter().find(|(v, i, _)| v == version && i == c);
+                        assert!(listed.is_some(), "{id}: CIS {version} {c} does not exist");
+                        assert_eq!(
+                            Some(listed.unwrap().2),
+                            topic,
+                            "{id}: CIS {version} {c} covers another topic"
+                        );
+                    }
+                }
+            }
+            // A check mapped to a CIS topic lists that topic in every benchmark version.
+            if let Some(topic) = topic {
+                for (version, c, _) in CIS.iter().filter(|(_, _, t)| *t == topic) {
+                    assert!(
+                        entry.meta.compliance.contains(&Control::Cis(version, c)),
+                        "{id}: CIS {version} {c} is missing"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cis_versions_are_grouped() {
+        let meta = registry::check("s3.bucket.public-access-block-disabled")
+            .unwrap()
+            .meta;
+        assert_eq!(
+            cis(meta),
+            ["2.1.5 (v1.4–1.5)", "2.1.4 (v2.0–5.0)", "3.1.4 (v6.0–7.0)"]
+        );
+        assert_eq!(security_hub(meta), ["S3.8 (FSBP)"]);
+    }
+}
