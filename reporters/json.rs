@@ -94,18 +94,27 @@ impl Reporter for JsonReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{sample_report, Style};
+    use crate::report::{Style, sample_report};
 
     #[test]
     fn snapshot() {
         let out = crate::report::render("json", &sample_report(), Style::default());
         crate::report::assert_snapshot("report.json", &out);
         // Key order is part of the contract for people reading the output.
-        let order = ["\"schema_version\"", "\"tool\"", "\"run\"", "\"findings\"", "\"summary\""];
+        let order = [
+            "\"schema_version\"",
+            "\"tool\"",
+            "\"run\"",
+            "\"findings\"",
+            "\"summary\"",
+        ];
         let positions: Vec<usize> = order.iter().map(|k| out.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{out}");
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         let account = &doc["findings"][0];
-        assert_eq!((account["bucket"].is_null(), account["resource"].as_str()), (true, Some("arn:aws:iam::123456789012:root")));
+        assert_eq!(
+            (account["bucket"].is_null(), account["resource"].as_str()),
+            (true, Some("arn:aws:iam::123456789012:root"))
+        );
     }
 }

@@ -262,6 +262,13 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     for pattern in &selection.unmatched {
         eprintln!("warning: no bucket matches '{pattern}'");
     }
+    // Account checks run with every scan of the account, but not when the buckets asked for
+    // do not exist at all: then there is nothing to report.
+    let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
+        Vec::new()
+    } else {
+        checks
+    };
     let progress = Progress::new(selection.buckets.len());
     let on_progress = |done, total| progress.update(done, total);
     let account = AccountState::new(clients);

@@ -8,24 +8,40 @@ use s3tk::select::SelectedBucket;
 use s3tk::state::{AccountState, BucketState};
 use std::time::{Duration, Instant};
 
-const POLICY: &str =
-    r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+/// Every S3 sub-resource a full scan reads, per bucket ("" is HeadBucket).
+const BUCKET_FACETS: &[&str] = &[
+    "",
+    "acl",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "ownershipControls",
+    "encryption",
+    "logging",
+    "versioning",
+    "object-lock",
+    "lifecycle",
+    "replication",
+    "notification",
+    "website",
+];
 
 #[tokio::test]
-async fn each_facet_is_requested_once_per_bucket() {
+async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run() {
     let fake = FakeS3::start().await;
     fake.list_regions(false);
-    for name in ["one", "two", "three"] {
+    let names = ["one", "two", "three"];
+    for name in names {
+        let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
         fake.bucket(
             name,
-            FakeBucket::new("eu-west-1")
-                .policy(POLICY, Some(true))
-                .logging("l", "p/")
-                .versioning("Enabled"),
+            FakeBucket::hardened(name, "eu-west-1")
+                .policy(public, Some(true))
+                .website("index.html"),
         );
     }
     let account = AccountState::new(clients(&fake.uri(), 16));
-    let buckets: Vec<SelectedBucket> = ["one", "two", "three"]
+    let buckets: Vec<SelectedBucket> = names
         .iter()
         .map(|n| SelectedBucket {
             name: n.to_string(),
@@ -46,9 +62,24 @@ async fn each_facet_is_requested_once_per_bucket() {
         &|_, _| {},
     )
     .await;
-    assert_eq!(findings.len(), 24);
-    for name in ["one", "two", "three"] {
-        for facet in ["", "acl", "policy", "policyStatus", "logging", "versioning"] {
+    let account_checks = s3tk::registry::checks()
+        .iter()
+        .filter(|c| c.meta.scope == s3tk::check::Scope::Account)
+        .count();
+    let bucket_checks = s3tk::registry::checks().len() - account_checks;
+    assert_eq!(
+        findings.len(),
+        2 * (bucket_checks * names.len() + account_checks),
+        "account checks once, not per bucket"
+    );
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.status == s3tk::report::Status::Error)
+        .map(|f| &f.message)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for name in names {
+        for facet in BUCKET_FACETS {
             assert_eq!(
                 fake.count(name, facet).await,
                 1,
@@ -56,7 +87,38 @@ async fn each_facet_is_requested_once_per_bucket() {
                 fake.requests().await
             );
         }
+        let listed = fake
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r.ends_with(&format!("/v20180820/accesspoint?bucket={name}")))
+            .count();
+        assert_eq!(listed, 1, "ListAccessPoints once for {name}");
     }
+    assert_eq!(
+        fake.control_count("configuration/publicAccessBlock").await,
+        1,
+        "account block once per run"
+    );
+    let sts = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.as_str() == "POST /")
+        .count();
+    assert_eq!(sts, 1, "GetCallerIdentity once per run");
+    assert_eq!(
+        fake.count("central-logs", "").await,
+        1,
+        "the shared log target's region once"
+    );
+    let total = fake.requests().await.len();
+    assert_eq!(
+        total,
+        names.len() * (BUCKET_FACETS.len() + 1) + 3,
+        "nothing else: {:?}",
+        fake.requests().await
+    );
 }
 
 #[tokio::test]

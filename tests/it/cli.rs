@@ -3,22 +3,20 @@
 use crate::fake_s3::{FakeBucket, FakeS3};
 use crate::support::{pairs, s3tk, s3tk_env};
 
-fn clean() -> FakeBucket {
-    FakeBucket::new("us-east-1")
-        .logging("logs", "x/")
-        .versioning("Enabled")
-}
-
 async fn fake_with(names: &[&str]) -> FakeS3 {
     let fake = FakeS3::start().await;
     for name in names {
-        fake.bucket(name, clean());
+        fake.bucket(name, FakeBucket::hardened(name, "us-east-1"));
     }
     fake
 }
 
 fn buckets(run: &crate::support::Run) -> Vec<String> {
-    let mut names: Vec<String> = pairs(&run.json()).into_iter().map(|(b, _)| b).collect();
+    let mut names: Vec<String> = pairs(&run.json())
+        .into_iter()
+        .map(|(b, _)| b)
+        .filter(|b| b != "(account)")
+        .collect();
     names.dedup();
     names
 }
@@ -184,84 +182,121 @@ async fn endpoint_from_environment() {
 #[tokio::test]
 async fn skip_flags_and_check_selection() {
     let fake = fake_with(&["alpha"]).await;
-    let checks = |run: &crate::support::Run| {
-        pairs(&run.json())
-            .into_iter()
-            .map(|(_, c)| c)
-            .collect::<Vec<_>>()
+    let run_checks = |args: &'static [&'static str]| {
+        let uri = fake.uri();
+        async move {
+            let mut all = vec!["scan", "--format", "json"];
+            all.extend_from_slice(args);
+            let run = s3tk(&uri, &all).await;
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            pairs(&run.json())
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+        }
     };
-    let run = s3tk(
-        &fake.uri(),
-        &[
-            "scan",
-            "--format",
-            "json",
-            "--skip-logging",
-            "--skip-versioning",
-        ],
-    )
+    let all = s3tk::registry::checks().len();
+    let skipped = run_checks(&[
+        "--skip-logging",
+        "--skip-versioning",
+        "--skip-default-encryption",
+    ])
     .await;
+    assert_eq!(skipped.len(), all - 3);
+    for gone in [
+        "s3.bucket.logging-disabled",
+        "s3.bucket.versioning-disabled",
+        "s3.bucket.default-encryption-disabled",
+    ] {
+        assert!(!skipped.iter().any(|c| c == gone), "{gone}");
+    }
     assert_eq!(
-        checks(&run),
-        ["s3.bucket.public-acl", "s3.bucket.public-policy"]
+        run_checks(&["--default-encryption"]).await.len(),
+        all,
+        "the 0.5 flag is accepted and changes nothing"
     );
-    let run = s3tk(
-        &fake.uri(),
-        &[
-            "scan",
-            "--format",
-            "json",
-            "--checks",
-            "s3.bucket",
-            "--skip-checks",
-            "s3.bucket.public-acl",
-        ],
-    )
-    .await;
     assert_eq!(
-        checks(&run),
+        run_checks(&[
+            "--checks",
+            "s3.bucket.public-acl",
+            "--checks",
+            "s3.bucket.versioning-disabled"
+        ])
+        .await,
         [
-            "s3.bucket.logging-disabled",
-            "s3.bucket.public-policy",
+            "s3.bucket.public-acl-read",
+            "s3.bucket.public-acl-write",
             "s3.bucket.versioning-disabled"
         ]
     );
-    let run = s3tk(
-        &fake.uri(),
-        &[
-            "scan",
-            "--format",
-            "json",
-            "--checks",
-            "s3.bucket.public-acl",
-            "--checks",
-            "s3.bucket.public-policy",
-        ],
-    )
-    .await;
     assert_eq!(
-        checks(&run),
-        ["s3.bucket.public-acl", "s3.bucket.public-policy"]
+        run_checks(&[
+            "--checks",
+            "s3.bucket.public-policy,s3.account",
+            "--skip-checks",
+            "s3.bucket.public-policy-write"
+        ])
+        .await,
+        [
+            "s3.account.public-access-block-disabled",
+            "s3.bucket.public-policy-read"
+        ]
+    );
+    let cis = run_checks(&["--compliance", "cis"]).await;
+    assert_eq!(
+        cis,
+        [
+            "s3.account.public-access-block-disabled",
+            "s3.bucket.default-encryption-disabled",
+            "s3.bucket.insecure-transport",
+            "s3.bucket.mfa-delete-disabled",
+            "s3.bucket.public-access-block-disabled",
+            "s3.bucket.public-policy-read",
+            "s3.bucket.public-policy-write"
+        ]
+    );
+    let fsbp = run_checks(&["--compliance", "fsbp"]).await;
+    assert!(
+        fsbp.contains(&"s3.bucket.logging-disabled".to_owned())
+            && !fsbp.contains(&"s3.bucket.versioning-disabled".to_owned())
+    );
+    let hub = run_checks(&["--compliance", "securityhub"]).await;
+    assert!(hub.contains(&"s3.bucket.versioning-disabled".to_owned()) && hub.len() > fsbp.len());
+    let bad = s3tk(&fake.uri(), &["scan", "--trusted-account", "12345"]).await;
+    assert_eq!(bad.code, 2);
+    assert_eq!(
+        bad.stderr,
+        "error: invalid --trusted-account '12345': an AWS account id is 12 digits\n"
     );
 }
 
 #[tokio::test]
 async fn table_is_the_default_format() {
     let fake = FakeS3::start().await;
-    fake.bucket("open", clean().public_read());
+    fake.bucket(
+        "open",
+        FakeBucket::hardened("open", "us-east-1").public_read(),
+    );
     let run = s3tk(&fake.uri(), &["scan"]).await;
     assert_eq!(run.code, 1);
     let failing: Vec<&str> = run.stdout.lines().filter(|l| l.contains('✘')).collect();
     assert_eq!(failing.len(), 1, "{}", run.stdout);
     assert!(
         failing[0].contains("open")
-            && failing[0].contains("s3.bucket.public-acl")
+            && failing[0].contains("s3.bucket.public-acl-read")
+            && failing[0].contains(" low ")
             && failing[0].contains("AllUsers")
     );
-    assert_eq!(run.stdout.lines().filter(|l| l.contains('✔')).count(), 3);
+    let checks = s3tk::registry::checks().len();
+    assert_eq!(
+        run.stdout.lines().filter(|l| l.contains('✔')).count(),
+        checks - 1
+    );
     assert!(
-        run.stdout
-            .ends_with("1 bucket × 4 checks: 3 passed, 1 failed, 0 errors, 0 skipped\n"),
+        run.stdout.ends_with(&format!(
+            "1 bucket × {checks} checks: {} passed, 1 failed, 0 errors, 0 skipped\n",
+            checks - 1
+        )),
         "{}",
         run.stdout
     );
@@ -284,15 +319,31 @@ async fn checks_and_explain() {
     let run = s3tk_env(&["checks"], &[]).await;
     assert_eq!(run.code, 0);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), s3tk::registry::checks().len());
     assert!(
-        lines[0].starts_with("s3.bucket.logging-disabled")
-            && lines[0].contains("medium")
-            && lines[0].ends_with("Server access logging is not enabled")
+        lines[0].starts_with("s3.account.public-access-block-disabled")
+            && lines[0].contains("high")
+            && lines[0].ends_with("Block Public Access is not fully on for the account")
     );
-    let run = s3tk_env(&["explain", "s3.bucket.public-policy"], &[]).await;
+    let run = s3tk_env(&["explain", "s3.bucket.public-policy-read"], &[]).await;
     assert_eq!(run.code, 0);
-    assert!(run.stdout.starts_with("# s3.bucket.public-policy: Bucket policy allows public access\n\nSeverity: critical\nPermissions: s3:GetBucketPolicy, s3:GetBucketPolicyStatus\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with(
+            "# s3.bucket.public-policy-read: Bucket policy lets everyone read\n\nSeverity: critical\nPermissions: \
+             s3:GetAccountPublicAccessBlock, s3:GetBucketPolicy, s3:GetBucketPolicyStatus, s3:GetBucketPublicAccessBlock, sts:GetCallerIdentity\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = s3tk_env(&["checks", "--format", "markdown"], &[]).await;
+    assert_eq!(run.stdout, s3tk::catalog::markdown_table());
+    let run = s3tk_env(&["checks", "--format", "json"], &[]).await;
+    let catalog: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        catalog.as_array().unwrap().len(),
+        s3tk::registry::checks().len()
+    );
+    assert_eq!(catalog[0]["compliance"][0], "FSBP S3.1");
     for heading in ["## What it checks", "## Why it matters", "## How to fix"] {
         assert!(run.stdout.contains(heading), "{heading}");
     }
@@ -412,7 +463,10 @@ async fn rejected_credentials_are_a_configuration_error() {
 #[tokio::test]
 async fn a_closed_stdout_keeps_the_exit_code() {
     let fake = FakeS3::start().await;
-    fake.bucket("open", clean().public_read());
+    fake.bucket(
+        "open",
+        FakeBucket::hardened("open", "us-east-1").public_read(),
+    );
     fake.latency(std::time::Duration::from_millis(100));
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"))
         .args(["--endpoint-url", &fake.uri(), "scan"])

@@ -4,6 +4,7 @@
 //! `PermanentRedirect` S3 sends, which proves per-region clients. Faults (an error code for one
 //! facet, a number of throttled answers) and latency can be injected per bucket.
 
+use s3tk::state::model::PublicAccessBlock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,9 +44,100 @@ pub struct FakeBucket {
     pub raw: HashMap<&'static str, &'static str>,
     /// The region ListBuckets reports, when it should differ from the real one (stale data).
     pub listed_region: Option<String>,
+    pub public_access_block: Option<PublicAccessBlock>,
+    pub ownership: Option<&'static str>,
+    /// (algorithm, KMS key, bucket key)
+    pub encryption: Option<(&'static str, Option<&'static str>, bool)>,
+    /// Default retention in days, if any.
+    pub object_lock: Option<Option<u32>>,
+    /// (rule id, enabled, noncurrent-version expiry days)
+    pub lifecycle: Option<Vec<(&'static str, bool, Option<u32>)>>,
+    /// Destination bucket ARN.
+    pub replication: Option<&'static str>,
+    pub event_bridge: bool,
+    pub website_index: Option<&'static str>,
+    pub mfa_delete: bool,
+    /// (name, its Block Public Access)
+    pub access_points: Vec<(&'static str, PublicAccessBlock)>,
 }
 
 impl FakeBucket {
+    pub fn block(mut self, block: PublicAccessBlock) -> Self {
+        self.public_access_block = Some(block);
+        self
+    }
+    pub fn ownership(mut self, ownership: &'static str) -> Self {
+        self.ownership = Some(ownership);
+        self
+    }
+    pub fn encryption(
+        mut self,
+        algorithm: &'static str,
+        key: Option<&'static str>,
+        bucket_key: bool,
+    ) -> Self {
+        self.encryption = Some((algorithm, key, bucket_key));
+        self
+    }
+    pub fn object_lock(mut self, retention_days: Option<u32>) -> Self {
+        self.object_lock = Some(retention_days);
+        self
+    }
+    pub fn lifecycle_rule(
+        mut self,
+        id: &'static str,
+        enabled: bool,
+        noncurrent_days: Option<u32>,
+    ) -> Self {
+        self.lifecycle
+            .get_or_insert_with(Vec::new)
+            .push((id, enabled, noncurrent_days));
+        self
+    }
+    pub fn replication(mut self, destination: &'static str) -> Self {
+        self.replication = Some(destination);
+        self
+    }
+    pub fn event_bridge(mut self) -> Self {
+        self.event_bridge = true;
+        self
+    }
+    pub fn website(mut self, index: &'static str) -> Self {
+        self.website_index = Some(index);
+        self
+    }
+    pub fn access_point(mut self, name: &'static str, block: PublicAccessBlock) -> Self {
+        self.access_points.push((name, block));
+        self
+    }
+
+    /// A bucket that passes every check: Block Public Access, ACLs disabled, a policy that
+    /// denies HTTP and unencrypted uploads, SSE-KMS with a Bucket Key, logging to
+    /// `central-logs` (which exists, in another account), versioning with MFA delete, Object
+    /// Lock, a lifecycle rule, replication and EventBridge notifications.
+    pub fn hardened(name: &str, region: &str) -> Self {
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AllowSSLRequestsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{name}","arn:aws:s3:::{name}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}},{{"Sid":"DenyUnencryptedUploads","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::{name}/*","Condition":{{"Null":{{"s3:x-amz-server-side-encryption":"true"}}}}}}]}}"#
+        );
+        let mut bucket = FakeBucket::new(region)
+            .block(PublicAccessBlock::ALL_ON)
+            .ownership("BucketOwnerEnforced")
+            .policy(&policy, Some(false))
+            .encryption(
+                "aws:kms",
+                Some("arn:aws:kms:us-east-1:123456789012:key/k"),
+                true,
+            )
+            .logging("central-logs", &format!("{name}/"))
+            .versioning("Enabled")
+            .object_lock(Some(30))
+            .lifecycle_rule("expire-old-versions", true, Some(90))
+            .replication("arn:aws:s3:::replica")
+            .event_bridge();
+        bucket.mfa_delete = true;
+        bucket
+    }
+
     pub fn new(region: &str) -> Self {
         FakeBucket {
             region: region.into(),
@@ -54,6 +146,10 @@ impl FakeBucket {
     }
     pub fn public_read(mut self) -> Self {
         self.group_grants.push((ALL_USERS, "READ"));
+        self
+    }
+    pub fn grant_all_users(mut self, permission: &'static str) -> Self {
+        self.group_grants.push((ALL_USERS, permission));
         self
     }
     pub fn grant_authenticated(mut self, permission: &'static str) -> Self {
@@ -135,6 +231,13 @@ struct Model {
     latency: Duration,
     /// Requests signed with these access keys get 403 InvalidAccessKeyId.
     rejected_keys: Vec<String>,
+    /// The account-level Block Public Access (S3 Control).
+    account_block: Option<PublicAccessBlock>,
+    /// An error (status, code) for every S3 Control request.
+    control_fault: Option<(u16, &'static str)>,
+    /// Buckets that exist in other accounts (HeadBucket answers 403 with their region), e.g.
+    /// a central log bucket.
+    foreign: HashMap<String, String>,
 }
 
 /// The fake server. Cloning shares the model.
@@ -147,9 +250,13 @@ pub struct FakeS3 {
 impl FakeS3 {
     pub async fn start() -> Self {
         let server = MockServer::start().await;
+        // The account starts hardened, and `central-logs` exists elsewhere, so hardened
+        // buckets pass every check; tests about those change them.
         let model = Arc::new(Mutex::new(Model {
             page_size: 1000,
             list_regions: true,
+            account_block: Some(PublicAccessBlock::ALL_ON),
+            foreign: HashMap::from([("central-logs".to_owned(), "us-east-1".to_owned())]),
             ..Default::default()
         }));
         Mock::given(any())
@@ -183,6 +290,23 @@ impl FakeS3 {
     pub fn list_regions(&self, on: bool) -> &Self {
         self.model.lock().unwrap().list_regions = on;
         self
+    }
+
+    pub fn account_block(&self, block: Option<PublicAccessBlock>) -> &Self {
+        self.model.lock().unwrap().account_block = block;
+        self
+    }
+
+    pub fn control_fault(&self, status: u16, code: &'static str) -> &Self {
+        self.model.lock().unwrap().control_fault = Some((status, code));
+        self
+    }
+
+    /// How many S3 Control requests went to `path` (after `/v20180820/`).
+    pub async fn control_count(&self, path: &str) -> usize {
+        let wanted = format!("/v20180820/{path}");
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests.iter().filter(|r| r.url.path() == wanted).count()
     }
 
     pub fn reject_access_key(&self, key: &str) -> &Self {
@@ -243,6 +367,9 @@ impl FakeS3 {
 
 /// (bucket, sub-resource) of a path-style bucket request; `None` for ListBuckets.
 fn route(req: &Request) -> Option<(String, String)> {
+    if req.url.path().starts_with("/v20180820/") {
+        return None;
+    }
     let bucket = req
         .url
         .path()
@@ -302,6 +429,9 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             )
         };
     }
+    if let Some(path) = req.url.path().strip_prefix("/v20180820/") {
+        return control(model, req, path);
+    }
     let Some((name, sub)) = route(req) else {
         return match method {
             "GET" => list_buckets(model, req),
@@ -318,6 +448,9 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
         };
     };
     let head = method == "HEAD";
+    if let (true, Some(region)) = (head, model.foreign.get(&name)) {
+        return ResponseTemplate::new(403).insert_header("x-amz-bucket-region", region.as_str());
+    }
     let Some(bucket) = model.buckets.get_mut(&name) else {
         return if head {
             ResponseTemplate::new(404)
@@ -359,7 +492,104 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
     if let Some(body) = bucket.raw.get(sub.as_str()) {
         return xml(body.to_string());
     }
+    let ns = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
     match (method, sub.as_str()) {
+        ("GET", "publicAccessBlock") => match &bucket.public_access_block {
+            Some(block) => xml(format!(
+                "<PublicAccessBlockConfiguration {ns}>{}</PublicAccessBlockConfiguration>",
+                block_xml(block)
+            )),
+            None => error(
+                404,
+                "NoSuchPublicAccessBlockConfiguration",
+                "The public access block configuration was not found",
+            ),
+        },
+        ("GET", "ownershipControls") => match bucket.ownership {
+            Some(o) => xml(format!(
+                "<OwnershipControls {ns}><Rule><ObjectOwnership>{o}</ObjectOwnership></Rule></OwnershipControls>"
+            )),
+            None => error(
+                404,
+                "OwnershipControlsNotFoundError",
+                "The bucket ownership controls were not found",
+            ),
+        },
+        ("GET", "encryption") => match bucket.encryption {
+            Some((algorithm, key, bucket_key)) => {
+                let key = key
+                    .map(|k| format!("<KMSMasterKeyID>{k}</KMSMasterKeyID>"))
+                    .unwrap_or_default();
+                xml(format!(
+                    "<ServerSideEncryptionConfiguration {ns}><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>{algorithm}</SSEAlgorithm>{key}</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>{bucket_key}</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>"
+                ))
+            }
+            None => error(
+                404,
+                "ServerSideEncryptionConfigurationNotFoundError",
+                "The server side encryption configuration was not found",
+            ),
+        },
+        ("GET", "object-lock") => match bucket.object_lock {
+            Some(days) => {
+                let rule = days.map(|d| format!("<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>{d}</Days></DefaultRetention></Rule>")).unwrap_or_default();
+                xml(format!(
+                    "<ObjectLockConfiguration {ns}><ObjectLockEnabled>Enabled</ObjectLockEnabled>{rule}</ObjectLockConfiguration>"
+                ))
+            }
+            None => error(
+                404,
+                "ObjectLockConfigurationNotFoundError",
+                "Object Lock configuration does not exist for this bucket",
+            ),
+        },
+        ("GET", "lifecycle") => match &bucket.lifecycle {
+            Some(rules) => {
+                let rules: String = rules
+                    .iter()
+                    .map(|(id, enabled, days)| {
+                        let status = if *enabled { "Enabled" } else { "Disabled" };
+                        let expiry = days.map(|d| format!("<NoncurrentVersionExpiration><NoncurrentDays>{d}</NoncurrentDays></NoncurrentVersionExpiration>")).unwrap_or_default();
+                        format!("<Rule><ID>{id}</ID><Filter><Prefix></Prefix></Filter><Status>{status}</Status>{expiry}</Rule>")
+                    })
+                    .collect();
+                xml(format!(
+                    "<LifecycleConfiguration {ns}>{rules}</LifecycleConfiguration>"
+                ))
+            }
+            None => error(
+                404,
+                "NoSuchLifecycleConfiguration",
+                "The lifecycle configuration does not exist",
+            ),
+        },
+        ("GET", "replication") => match bucket.replication {
+            Some(destination) => xml(format!(
+                "<ReplicationConfiguration {ns}><Role>arn:aws:iam::{ACCOUNT_ID}:role/replication</Role><Rule><ID>all</ID><Priority>1</Priority><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication><Destination><Bucket>{destination}</Bucket></Destination></Rule></ReplicationConfiguration>"
+            )),
+            None => error(
+                404,
+                "ReplicationConfigurationNotFoundError",
+                "The replication configuration was not found",
+            ),
+        },
+        ("GET", "notification") => xml(if bucket.event_bridge {
+            format!(
+                "<NotificationConfiguration {ns}><EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>"
+            )
+        } else {
+            format!("<NotificationConfiguration {ns}></NotificationConfiguration>")
+        }),
+        ("GET", "website") => match bucket.website_index {
+            Some(index) => xml(format!(
+                "<WebsiteConfiguration {ns}><IndexDocument><Suffix>{index}</Suffix></IndexDocument></WebsiteConfiguration>"
+            )),
+            None => error(
+                404,
+                "NoSuchWebsiteConfiguration",
+                "The specified bucket does not have a website configuration",
+            ),
+        },
         ("HEAD", "") => {
             ResponseTemplate::new(200).insert_header("x-amz-bucket-region", bucket.region.as_str())
         }
@@ -398,9 +628,16 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             }
         }),
         ("GET", "versioning") => xml(match bucket.versioning {
-            Some(status) => format!(
-                r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>{status}</Status></VersioningConfiguration>"#
-            ),
+            Some(status) => {
+                let mfa = if bucket.mfa_delete {
+                    "<MfaDelete>Enabled</MfaDelete>"
+                } else {
+                    ""
+                };
+                format!(
+                    "<VersioningConfiguration {ns}><Status>{status}</Status>{mfa}</VersioningConfiguration>"
+                )
+            }
             None => r#"<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#
                 .into(),
         }),
@@ -494,4 +731,101 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+fn block_xml(b: &PublicAccessBlock) -> String {
+    format!(
+        "<BlockPublicAcls>{}</BlockPublicAcls><IgnorePublicAcls>{}</IgnorePublicAcls><BlockPublicPolicy>{}</BlockPublicPolicy><RestrictPublicBuckets>{}</RestrictPublicBuckets>",
+        b.block_public_acls, b.ignore_public_acls, b.block_public_policy, b.restrict_public_buckets
+    )
+}
+
+/// S3 Control: the account-level Block Public Access and access points.
+fn control(model: &Model, req: &Request, path: &str) -> ResponseTemplate {
+    if req
+        .headers
+        .get("x-amz-account-id")
+        .and_then(|v| v.to_str().ok())
+        != Some(ACCOUNT_ID)
+    {
+        return control_error(403, "AccessDenied", "wrong or missing x-amz-account-id");
+    }
+    if let Some((status, code)) = model.control_fault {
+        return control_error(status, code, "injected fault");
+    }
+    let ns = r#"xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/""#;
+    let point = |bucket: &str, name: &str, block: &PublicAccessBlock| {
+        format!(
+            "<Name>{name}</Name><Bucket>{bucket}</Bucket><NetworkOrigin>Internet</NetworkOrigin><PublicAccessBlockConfiguration>{}</PublicAccessBlockConfiguration>",
+            block_xml(block)
+        )
+    };
+    match path {
+        "configuration/publicAccessBlock" => match &model.account_block {
+            Some(block) => xml(format!(
+                "<PublicAccessBlockConfiguration {ns}>{}</PublicAccessBlockConfiguration>",
+                block_xml(block)
+            )),
+            None => control_error(
+                404,
+                "NoSuchPublicAccessBlockConfiguration",
+                "The public access block configuration was not found",
+            ),
+        },
+        "accesspoint" => {
+            let bucket: Option<String> = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "bucket")
+                .map(|(_, v)| v.into_owned());
+            let points: String = model
+                .buckets
+                .iter()
+                .filter(|(name, _)| bucket.as_deref().is_none_or(|b| b == name.as_str()))
+                .flat_map(|(name, b)| {
+                    b.access_points.iter().map(move |(p, block)| {
+                        format!("<AccessPoint>{}</AccessPoint>", point(name, p, block))
+                    })
+                })
+                .collect();
+            xml(format!(
+                "<ListAccessPointsResult {ns}><AccessPointList>{points}</AccessPointList></ListAccessPointsResult>"
+            ))
+        }
+        other => match other.strip_prefix("accesspoint/") {
+            Some(wanted) => model
+                .buckets
+                .iter()
+                .find_map(|(name, b)| {
+                    b.access_points
+                        .iter()
+                        .find(|(p, _)| *p == wanted)
+                        .map(|(p, block)| point(name, p, block))
+                })
+                .map(|body| {
+                    xml(format!(
+                        "<GetAccessPointResult {ns}>{body}</GetAccessPointResult>"
+                    ))
+                })
+                .unwrap_or_else(|| {
+                    control_error(
+                        404,
+                        "NoSuchAccessPoint",
+                        "The specified accesspoint does not exist",
+                    )
+                }),
+            None => control_error(501, "NotImplemented", "not supported by the fake"),
+        },
+    }
+}
+
+/// S3 Control wraps its errors in `<ErrorResponse>`, unlike S3.
+fn control_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Code>{code}</Code><Message>{}</Message></Error><RequestId>FAKE</RequestId></ErrorResponse>"#,
+            escape(message)
+        ),
+        "application/xml",
+    )
 }

@@ -9,24 +9,31 @@ use serde_json::Value;
 const OPEN_POLICY: &str =
     r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
 
-fn clean() -> FakeBucket {
-    FakeBucket::new("us-east-1")
-        .logging("logs", "x/")
-        .versioning("Enabled")
+fn clean(name: &str) -> FakeBucket {
+    FakeBucket::hardened(name, "us-east-1")
 }
 
-/// Three buckets: critical failures (ACL, policy), a medium failure, an error and passes.
+/// The original s3tk's four checks, which the tests here count on.
+const CHECKS: &str = "s3.bucket.public-acl-read,s3.bucket.public-policy-read,s3.bucket.logging-disabled,s3.bucket.versioning-disabled";
+
+/// Three buckets, scanned with `CHECKS`: a critical and a high failure (policy, ACL), a medium
+/// failure (versioning), an error (ACL denied) and eight passes.
 async fn mixed_account() -> FakeS3 {
     let fake = FakeS3::start().await;
+    // No account-level block, so the public findings keep their severity.
+    fake.account_block(None);
+    let open = FakeBucket::new("us-east-1")
+        .logging("central-logs", "open-data/")
+        .versioning("Enabled");
     fake.bucket(
         "open-data",
-        clean().public_read().policy(OPEN_POLICY, Some(true)),
+        open.public_read().policy(OPEN_POLICY, Some(true)),
     )
     .bucket(
         "no-versioning",
-        FakeBucket::new("eu-west-1").logging("logs", "y/"),
+        FakeBucket::new("eu-west-1").logging("central-logs", "y/"),
     )
-    .bucket("locked", clean().fault("acl", 403, "AccessDenied"));
+    .bucket("locked", clean("locked").fault("acl", 403, "AccessDenied"));
     fake
 }
 
@@ -89,6 +96,8 @@ async fn every_format_in_one_run_agrees() {
         &fake.uri(),
         &[
             "scan",
+            "--checks",
+            CHECKS,
             "--format",
             "table",
             "--format",
@@ -134,7 +143,7 @@ async fn every_format_in_one_run_agrees() {
     );
     assert_eq!(xml.matches("<testsuite ").count(), 4, "one suite per check");
     assert_eq!(xml.matches("<testcase ").count(), 12);
-    assert!(xml.contains(r#"<testcase name="[CRITICAL][s3.bucket.public-acl] open-data" classname="s3tk.s3.bucket.public-acl""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="[HIGH][s3.bucket.public-acl-read] open-data" classname="s3tk.s3.bucket.public-acl-read""#), "{xml}");
 
     let md = std::fs::read_to_string(&markdown).unwrap();
     let totals = markdown_table(&md, "Summary").pop().unwrap();
@@ -147,7 +156,7 @@ async fn every_format_in_one_run_agrees() {
     assert_eq!(failing.len(), 3);
     assert_eq!(
         failing.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
-        ["critical", "critical", "medium"],
+        ["critical", "high", "medium"],
         "sorted by severity"
     );
     assert_eq!(markdown_table(&md, "Could not evaluate").len(), 1);
@@ -269,10 +278,8 @@ fn exit_of(run: &Run) -> i32 {
 #[tokio::test]
 async fn fail_on_sets_the_threshold() {
     let fake = FakeS3::start().await;
-    fake.bucket(
-        "medium-only",
-        FakeBucket::new("us-east-1").logging("logs", "x/"),
-    );
+    // Only versioning (medium) fails.
+    fake.bucket("medium-only", clean("medium-only").versioning("Suspended"));
     let uri = fake.uri();
     assert_eq!(
         exit_of(&s3tk(&uri, &["scan"]).await),
@@ -305,7 +312,10 @@ async fn fail_on_sets_the_threshold() {
 #[tokio::test]
 async fn muted_findings_pass_until_the_entry_expires() {
     let fake = FakeS3::start().await;
-    fake.bucket("public-site", clean().public_read());
+    // Anyone may write: a critical finding that no Block Public Access neutralises.
+    fake.account_block(None);
+    let open = clean("public-site").block(s3tk::state::model::PublicAccessBlock::default());
+    fake.bucket("public-site", open.grant_all_users("WRITE"));
     let dir = TempDir::new("ignore");
     let write = |expires: &str| {
         std::fs::write(
@@ -315,7 +325,15 @@ async fn muted_findings_pass_until_the_entry_expires() {
         .unwrap()
     };
     let uri = fake.uri();
-    let args = ["--endpoint-url", uri.as_str(), "scan", "--format", "json"];
+    let args = [
+        "--endpoint-url",
+        uri.as_str(),
+        "scan",
+        "--format",
+        "json",
+        "--checks",
+        "s3.bucket.public-acl",
+    ];
     let scan = || s3tk_in(Some(&dir.0), &args, &[]);
 
     write("2999-12-31");
@@ -329,12 +347,20 @@ async fn muted_findings_pass_until_the_entry_expires() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["check"] == "s3.bucket.public-acl")
+        .find(|f| f["check"] == "s3.bucket.public-acl-write")
         .cloned()
         .unwrap();
     assert_eq!(
-        (finding["status"].as_str(), finding["muted_reason"].as_str()),
-        (Some("muted"), Some("static website, approved by security"))
+        (
+            finding["status"].as_str(),
+            finding["severity"].as_str(),
+            finding["muted_reason"].as_str()
+        ),
+        (
+            Some("muted"),
+            Some("critical"),
+            Some("static website, approved by security")
+        )
     );
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 
@@ -374,7 +400,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
 #[tokio::test]
 async fn output_problems_are_usage_errors() {
     let fake = FakeS3::start().await;
-    fake.bucket("alpha", clean());
+    fake.bucket("alpha", clean("alpha"));
     for (args, message) in [
         (
             vec!["scan", "--format", "json", "--format", "table"],

@@ -1,67 +1,91 @@
-//! `s3tk scan` end to end against the fake: pass, fail and error for every check.
+//! `s3tk scan` end to end against the fake: the public, logging and versioning checks (the
+//! original s3tk's), error classification, regions and ordering. `catalog.rs` covers the rest.
 
 use crate::fake_s3::{FakeBucket, FakeS3};
 use crate::support::{finding, s3tk, s3tk_env};
 
-const ACL: &str = "s3.bucket.public-acl";
-const POLICY: &str = "s3.bucket.public-policy";
+const ACL_READ: &str = "s3.bucket.public-acl-read";
+const ACL_WRITE: &str = "s3.bucket.public-acl-write";
+const POLICY_READ: &str = "s3.bucket.public-policy-read";
 const LOGGING: &str = "s3.bucket.logging-disabled";
 const VERSIONING: &str = "s3.bucket.versioning-disabled";
 
-fn clean(region: &str) -> FakeBucket {
-    FakeBucket::new(region)
-        .logging("central-logs", "app/")
-        .versioning("Enabled")
+fn hardened(name: &str) -> FakeBucket {
+    FakeBucket::hardened(name, "us-east-1")
 }
 
 #[tokio::test]
-async fn clean_bucket_passes_every_check() {
+async fn a_hardened_bucket_passes_every_check() {
     let fake = FakeS3::start().await;
-    fake.bucket("app", clean("us-east-1"));
+    fake.bucket("app", hardened("app"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    let checks = s3tk::registry::checks().len();
     assert_eq!(
-        finding(&report, "app", ACL),
-        (
-            "pass".into(),
-            "ACL grants nothing to AllUsers or AuthenticatedUsers".into()
-        )
+        findings.len(),
+        checks,
+        "every check once: the account's and the bucket's"
+    );
+    let not_passing: Vec<_> = findings
+        .iter()
+        .filter(|f| f["status"] != "pass" && f["status"] != "skip")
+        .collect();
+    assert!(not_passing.is_empty(), "{not_passing:#?}");
+    assert_eq!(
+        finding(&report, "app", ACL_READ).1,
+        "ACL grants no read access to AllUsers or AuthenticatedUsers"
     );
     assert_eq!(
-        finding(&report, "app", POLICY),
-        ("pass".into(), "bucket has no policy".into())
+        finding(&report, "app", LOGGING).1,
+        "logs to s3://central-logs/app/"
     );
     assert_eq!(
-        finding(&report, "app", LOGGING),
-        ("pass".into(), "logs to s3://central-logs/app/".into())
+        finding(&report, "app", VERSIONING).1,
+        "versioning is enabled"
     );
-    assert_eq!(
-        finding(&report, "app", VERSIONING),
-        ("pass".into(), "versioning is enabled".into())
-    );
-    assert_eq!(
-        report["summary"],
-        serde_json::json!({"pass": 4, "fail": 0, "error": 0, "skip": 0, "muted": 0})
-    );
-    assert_eq!(report["findings"][0]["region"], "us-east-1");
+    assert_eq!(report["findings"][1]["region"], "us-east-1");
 }
 
 #[tokio::test]
 async fn public_acl_names_grantee_and_permission() {
     let fake = FakeS3::start().await;
+    fake.account_block(None);
     fake.bucket(
         "open",
-        clean("us-east-1")
+        FakeBucket::new("us-east-1")
             .public_read()
             .grant_authenticated("WRITE")
             .log_delivery(),
     );
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json", "--checks", ACL]).await;
+    // The old id selects both halves.
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.public-acl",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 1);
+    let report = run.json();
     assert_eq!(
-        finding(&run.json(), "open", ACL),
-        ("fail".into(), "ACL grants READ to AllUsers (anyone on the internet) and WRITE to AuthenticatedUsers (any AWS account)".into())
+        finding(&report, "open", ACL_READ),
+        (
+            "fail".into(),
+            "ACL grants READ to AllUsers (anyone on the internet)".into()
+        )
+    );
+    assert_eq!(
+        finding(&report, "open", ACL_WRITE),
+        (
+            "fail".into(),
+            "ACL grants WRITE to AuthenticatedUsers (any AWS account)".into()
+        )
     );
 }
 
@@ -73,46 +97,41 @@ async fn public_policy_forms() {
     let single_object = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::c/*"}}"#;
     let not_principal = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllBut","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::d/*"}]}"#;
     let tls_deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowSSLRequestsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::e","arn:aws:s3:::e/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    // Public buckets here have no Block Public Access, so the findings keep their severity.
+    let open = || FakeBucket::new("us-east-1");
+    fake.account_block(None);
     fake.bucket(
         "a-list-with-star",
-        clean("us-east-1").policy(list_with_star, Some(true)),
+        open().policy(list_with_star, Some(true)),
     )
+    .bucket("b-ip-restricted", open().policy(ip_restricted, Some(false)))
+    .bucket("c-single-object", open().policy(single_object, Some(true)))
+    .bucket("d-not-principal", open().policy(not_principal, None))
+    .bucket("e-tls-deny", open().policy(tls_deny, Some(false)))
+    .bucket("f-aws-disagrees", open().policy(single_object, Some(false)))
     .bucket(
-        "b-ip-restricted",
-        clean("us-east-1").policy(ip_restricted, Some(false)),
-    )
-    .bucket(
-        "c-single-object",
-        clean("us-east-1").policy(single_object, Some(true)),
-    )
-    .bucket(
-        "d-not-principal",
-        clean("us-east-1").policy(not_principal, None),
-    )
-    .bucket(
-        "e-tls-deny",
-        clean("us-east-1").policy(tls_deny, Some(false)),
-    )
-    .bucket(
-        "f-aws-disagrees",
-        clean("us-east-1").policy(single_object, Some(false)),
+        "g-blocked",
+        open()
+            .policy(single_object, Some(true))
+            .block(s3tk::state::model::PublicAccessBlock::ALL_ON),
     );
     let run = s3tk(
         &fake.uri(),
-        &["scan", "--format", "json", "--checks", POLICY],
+        &["scan", "--format", "json", "--checks", POLICY_READ],
     )
     .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
-    let (status, message) = finding(&report, "a-list-with-star", POLICY);
-    assert_eq!(status, "fail");
     assert_eq!(
-        message,
-        "policy is public: statement \"Mixed\" (#1) allows Principal {\"AWS\": \"*\"} (everyone) with no condition"
+        finding(&report, "a-list-with-star", POLICY_READ),
+        (
+            "fail".into(),
+            "policy allows public read access: statement \"Mixed\" (#1) allows Principal {\"AWS\": \"*\"} (everyone) with no condition".into()
+        )
     );
-    assert_eq!(finding(&report, "b-ip-restricted", POLICY).0, "pass");
-    assert_eq!(finding(&report, "c-single-object", POLICY).0, "fail");
-    let (status, message) = finding(&report, "d-not-principal", POLICY);
+    assert_eq!(finding(&report, "b-ip-restricted", POLICY_READ).0, "pass");
+    assert_eq!(finding(&report, "c-single-object", POLICY_READ).0, "fail");
+    let (status, message) = finding(&report, "d-not-principal", POLICY_READ);
     assert_eq!(status, "fail");
     assert!(
         message.contains("\"AllBut\" (#1) allows everyone except the NotPrincipal list"),
@@ -124,14 +143,31 @@ async fn public_policy_forms() {
         ),
         "{message}"
     );
-    assert_eq!(finding(&report, "e-tls-deny", POLICY).0, "pass");
-    let (status, message) = finding(&report, "f-aws-disagrees", POLICY);
+    assert_eq!(finding(&report, "e-tls-deny", POLICY_READ).0, "pass");
+    let (status, message) = finding(&report, "f-aws-disagrees", POLICY_READ);
     assert_eq!(status, "pass");
     assert!(
         message.starts_with(
             "GetBucketPolicyStatus reports the policy not public, although locally statement #1"
         ),
         "{message}"
+    );
+    let blocked = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["bucket"] == "g-blocked")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (blocked["status"].as_str(), blocked["severity"].as_str()),
+        (Some("fail"), Some("low"))
+    );
+    assert!(
+        blocked["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("currently blocked by bucket-level RestrictPublicBuckets")
     );
 }
 
@@ -147,11 +183,10 @@ async fn logging_and_versioning_failures() {
         FakeBucket::new("us-east-1").logging("elsewhere", "x/"),
     )
     .bucket(
-        "right-target",
-        FakeBucket::new("us-east-1")
-            .logging("central-logs", "right-target/")
-            .versioning("Enabled"),
-    );
+        "gone-target",
+        FakeBucket::new("us-east-1").logging("central-logs-old", "gone-target/"),
+    )
+    .bucket("right-target", hardened("right-target"));
     let run = s3tk(
         &fake.uri(),
         &[
@@ -162,6 +197,8 @@ async fn logging_and_versioning_failures() {
             "s3.bucket.logging-disabled,s3.bucket.versioning-disabled",
             "--log-bucket",
             "central-logs",
+            "--log-bucket",
+            "central-logs-old",
             "--log-prefix",
             "{bucket}/",
         ],
@@ -181,12 +218,19 @@ async fn logging_and_versioning_failures() {
         finding(&report, "wrong-target", LOGGING),
         (
             "fail".into(),
-            "logs to s3://elsewhere/x/, not to s3://central-logs/".into()
+            "logs to s3://elsewhere/x/, not to s3://central-logs/ or s3://central-logs-old/".into()
         )
     );
     assert_eq!(
         finding(&report, "wrong-target", VERSIONING),
         ("fail".into(), "versioning has never been enabled".into())
+    );
+    assert_eq!(
+        finding(&report, "gone-target", LOGGING),
+        (
+            "fail".into(),
+            "logs to s3://central-logs-old/gone-target/, but that bucket does not exist".into()
+        )
     );
     assert_eq!(finding(&report, "right-target", LOGGING).0, "pass");
     assert_eq!(finding(&report, "right-target", VERSIONING).0, "pass");
@@ -197,9 +241,9 @@ async fn access_denied_on_one_facet_is_an_error_and_the_scan_goes_on() {
     let fake = FakeS3::start().await;
     fake.bucket(
         "locked",
-        clean("us-east-1").fault("acl", 403, "AccessDenied"),
+        hardened("locked").fault("acl", 403, "AccessDenied"),
     )
-    .bucket("other", clean("us-east-1"));
+    .bucket("other", hardened("other"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(
         run.code, 3,
@@ -207,19 +251,20 @@ async fn access_denied_on_one_facet_is_an_error_and_the_scan_goes_on() {
         run.stdout
     );
     let report = run.json();
-    assert_eq!(
-        finding(&report, "locked", ACL),
-        (
-            "error".into(),
-            "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl"
-                .into()
-        )
-    );
-    for check in [POLICY, LOGGING, VERSIONING] {
-        assert_eq!(finding(&report, "locked", check).0, "pass", "{check}");
-        assert_eq!(finding(&report, "other", check).0, "pass", "{check}");
+    for check in [ACL_READ, ACL_WRITE] {
+        assert_eq!(
+            finding(&report, "locked", check),
+            ("error".into(), "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl".into())
+        );
+        assert_eq!(finding(&report, "other", check).0, "pass");
     }
-    assert_eq!(finding(&report, "other", ACL).0, "pass");
+    let errors = report["summary"]["error"].as_u64().unwrap();
+    assert_eq!(errors, 2, "only the checks that read the ACL");
+    assert_eq!(
+        fake.count("locked", "acl").await,
+        1,
+        "two checks, one denied request"
+    );
 }
 
 #[tokio::test]
@@ -227,11 +272,11 @@ async fn other_fetch_failures_are_classified() {
     let fake = FakeS3::start().await;
     fake.bucket(
         "throttled",
-        clean("us-east-1").fault("versioning", 503, "SlowDown"),
+        hardened("throttled").fault("versioning", 503, "SlowDown"),
     )
     .bucket(
         "odd",
-        clean("us-east-1").fault("logging", 500, "InternalError"),
+        hardened("odd").fault("logging", 500, "InternalError"),
     );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 3);
@@ -251,7 +296,7 @@ async fn throttling_is_retried_with_backoff() {
     let fake = FakeS3::start().await;
     fake.bucket(
         "busy",
-        clean("us-east-1").fault_times("acl", 503, "SlowDown", 1),
+        hardened("busy").fault_times("acl", 503, "SlowDown", 1),
     );
     let run = s3tk_env(
         &[
@@ -261,7 +306,7 @@ async fn throttling_is_retried_with_backoff() {
             "--format",
             "json",
             "--checks",
-            ACL,
+            ACL_READ,
         ],
         &[("AWS_MAX_ATTEMPTS", "3")],
     )
@@ -277,7 +322,7 @@ async fn throttling_is_retried_with_backoff() {
 #[tokio::test]
 async fn named_bucket_that_does_not_exist_is_an_error() {
     let fake = FakeS3::start().await;
-    fake.bucket("real", clean("us-east-1"));
+    fake.bucket("real", hardened("real"));
     let run = s3tk(
         &fake.uri(),
         &["scan", "--format", "json", "real", "ghost-bucket"],
@@ -285,7 +330,7 @@ async fn named_bucket_that_does_not_exist_is_an_error() {
     .await;
     assert_eq!(run.code, 3);
     let report = run.json();
-    for check in [ACL, POLICY, LOGGING, VERSIONING] {
+    for check in [ACL_READ, POLICY_READ, LOGGING, VERSIONING] {
         assert_eq!(
             finding(&report, "ghost-bucket", check),
             (
@@ -295,14 +340,17 @@ async fn named_bucket_that_does_not_exist_is_an_error() {
         );
         assert_eq!(finding(&report, "real", check).0, "pass");
     }
+    let ghost = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["bucket"] == "ghost-bucket")
+        .unwrap();
+    assert_eq!(ghost["region"], serde_json::Value::Null);
     assert_eq!(
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["bucket"] == "ghost-bucket")
-            .unwrap()["region"],
-        serde_json::Value::Null
+        fake.count("ghost-bucket", "").await,
+        1,
+        "one HeadBucket for every check"
     );
 }
 
@@ -311,12 +359,20 @@ async fn buckets_in_other_regions_use_their_regional_client() {
     let fake = FakeS3::start().await;
     // Without BucketRegion in ListBuckets (as on moto), the region comes from HeadBucket.
     fake.list_regions(false)
-        .bucket("frankfurt", clean("eu-central-1").public_read())
-        .bucket("virginia", clean("us-east-1"));
+        .bucket(
+            "frankfurt",
+            FakeBucket::hardened("frankfurt", "eu-central-1").public_read(),
+        )
+        .bucket("virginia", hardened("virginia"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 1, "{}", run.stdout);
     let report = run.json();
-    assert_eq!(finding(&report, "frankfurt", ACL).0, "fail");
+    let (status, message) = finding(&report, "frankfurt", ACL_READ);
+    assert_eq!(status, "fail");
+    assert!(
+        message.ends_with("currently blocked by account-level IgnorePublicAcls"),
+        "{message}"
+    );
     assert_eq!(finding(&report, "frankfurt", VERSIONING).0, "pass");
     let region = |b: &str| {
         report["findings"]
@@ -334,25 +390,23 @@ async fn buckets_in_other_regions_use_their_regional_client() {
         1,
         "one HeadBucket to find the region"
     );
-    let redirected = fake
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r.starts_with("GET /frankfurt"))
-        .count();
-    assert_eq!(
-        redirected,
-        4,
-        "each facet once, straight to the right region: {:?}",
-        fake.requests().await
-    );
+    let regions = fake.signed_regions().await;
+    let requests = fake.requests().await;
+    for (request, region) in requests.iter().zip(&regions) {
+        if request.starts_with("GET /frankfurt") {
+            assert_eq!(
+                region, "eu-central-1",
+                "{request} went straight to the bucket's region"
+            );
+        }
+    }
 }
 
 #[tokio::test]
 async fn output_is_sorted_by_bucket_then_check() {
     let fake = FakeS3::start().await;
     for name in ["zeta", "alpha", "mid"] {
-        fake.bucket(name, clean("us-east-1"));
+        fake.bucket(name, hardened(name));
     }
     let run = s3tk(
         &fake.uri(),
@@ -360,10 +414,19 @@ async fn output_is_sorted_by_bucket_then_check() {
     )
     .await;
     let pairs = crate::support::pairs(&run.json());
-    let mut sorted = pairs.clone();
+    assert_eq!(
+        pairs[0],
+        (
+            "(account)".to_owned(),
+            "s3.account.public-access-block-disabled".to_owned()
+        ),
+        "the account first"
+    );
+    let buckets = &pairs[1..];
+    let mut sorted = buckets.to_vec();
     sorted.sort();
-    assert_eq!(pairs, sorted);
-    assert_eq!(pairs.len(), 12);
+    assert_eq!(buckets, sorted);
+    assert_eq!(buckets.len(), 3 * (s3tk::registry::checks().len() - 1));
 }
 
 #[tokio::test]
@@ -372,14 +435,14 @@ async fn malformed_answers_and_denied_policies_are_errors() {
     // moto 5.2's reply: the SDK cannot parse a <GetBucketVersioningResponse> root.
     fake.bucket(
         "odd-reply",
-        clean("us-east-1").raw(
+        hardened("odd-reply").raw(
             "versioning",
             "<GetBucketVersioningResponse><Status>Enabled</Status></GetBucketVersioningResponse>",
         ),
     )
     .bucket(
         "policy-denied",
-        clean("us-east-1").fault("policy", 403, "AccessDenied"),
+        hardened("policy-denied").fault("policy", 403, "AccessDenied"),
     );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 3);
@@ -391,7 +454,7 @@ async fn malformed_answers_and_denied_policies_are_errors() {
         "{message}"
     );
     assert_eq!(
-        finding(&report, "policy-denied", POLICY),
+        finding(&report, "policy-denied", POLICY_READ),
         ("error".into(), "could not evaluate: access denied to GetBucketPolicy: the caller needs s3:GetBucketPolicy".into())
     );
 }
@@ -401,9 +464,20 @@ async fn unreachable_endpoint_is_an_error_per_bucket() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let run = s3tk(&endpoint, &["scan", "--format", "json", "some-bucket"]).await;
+    let run = s3tk(
+        &endpoint,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            ACL_READ,
+            "some-bucket",
+        ],
+    )
+    .await;
     assert_eq!(run.code, 3);
-    let (status, message) = finding(&run.json(), "some-bucket", ACL);
+    let (status, message) = finding(&run.json(), "some-bucket", ACL_READ);
     assert_eq!(status, "error");
     assert!(
         message.starts_with("could not evaluate: HeadBucket failed to reach S3: dispatch failure"),
@@ -418,22 +492,28 @@ async fn unreachable_endpoint_is_an_error_per_bucket() {
 #[tokio::test]
 async fn region_edge_cases() {
     let fake = FakeS3::start().await;
-    fake.list_regions(false)
-        // HeadBucket refused without naming a region: try the default region, which is right here.
-        .bucket(
-            "no-list-permission",
-            clean("us-east-1").head_denied_without_region(),
-        );
+    // HeadBucket refused without naming a region: try the default region, which is right here.
+    fake.list_regions(false).bucket(
+        "no-list-permission",
+        hardened("no-list-permission").head_denied_without_region(),
+    );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
 
     let fake = FakeS3::start().await;
     // ListBuckets reporting a stale region: S3's 301 names the right one in the error.
-    fake.bucket("moved", clean("eu-west-1").listed_in("us-east-1"));
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    fake.bucket(
+        "moved",
+        FakeBucket::hardened("moved", "eu-west-1").listed_in("us-east-1"),
+    );
+    let run = s3tk(
+        &fake.uri(),
+        &["scan", "--format", "json", "--checks", ACL_READ],
+    )
+    .await;
     assert_eq!(run.code, 3);
     assert_eq!(
-        finding(&run.json(), "moved", ACL).1,
+        finding(&run.json(), "moved", ACL_READ).1,
         "could not evaluate: GetBucketAcl was sent to the wrong region; the bucket is in eu-west-1"
     );
 }

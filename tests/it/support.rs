@@ -110,7 +110,7 @@ pub fn pairs(report: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|f| {
             (
-                f["bucket"].as_str().unwrap().to_owned(),
+                f["bucket"].as_str().unwrap_or("(account)").to_owned(),
                 f["check"].as_str().unwrap().to_owned(),
             )
         })
