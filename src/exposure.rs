@@ -188,10 +188,9 @@ pub async fn public_policy(bucket: &BucketState, access: Access) -> Result<Outco
                 verdict.explain()
             )));
         }
-        (Ok(Some(true)), true) => format!(
-            "GetBucketPolicyStatus reports the policy public although no statement was found public locally \
-             (AWS's verdict wins; which actions are exposed is unknown)"
-        ),
+        (Ok(Some(true)), true) => "GetBucketPolicyStatus reports the policy public although no statement was found \
+                                    public locally (AWS's verdict wins; which actions are exposed is unknown)"
+            .to_owned(),
         // No status (the policy changed between the two reads) or no permission to read it:
         // report the local verdict and say it is unconfirmed.
         (unconfirmed, none_granting) => {
