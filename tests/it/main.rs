@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link on a 2-core machine, not one per file).
 
 mod cache;
+mod catalog;
 mod cli;
 mod fake_s3;
 mod moto;

@@ -13,6 +13,9 @@ use aws_sdk_s3::types::{
 };
 use std::time::Duration;
 
+/// The original s3tk's checks: public ACL and policy (read), logging, versioning.
+const CORE: &str = "s3.bucket.public-acl-read,s3.bucket.public-policy-read,s3.bucket.logging-disabled,s3.bucket.versioning-disabled";
+
 struct Moto {
     endpoint: String,
     _process: tokio::process::Child,
@@ -174,19 +177,22 @@ async fn scan_reports_what_was_set_up_on_moto() {
 
     let run = s3tk(
         &moto.endpoint,
-        &["scan", "--format", "json", "e2e-*", "e2e-missing"],
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            CORE,
+            "e2e-*",
+            "e2e-missing",
+        ],
     )
     .await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     let status = |bucket: &str, check: &str| finding(&report, bucket, check).0;
 
-    for check in [
-        "s3.bucket.public-acl",
-        "s3.bucket.public-policy",
-        "s3.bucket.logging-disabled",
-        "s3.bucket.versioning-disabled",
-    ] {
+    for check in CORE.split(',') {
         assert_eq!(
             status("e2e-clean", check),
             "pass",
@@ -206,7 +212,7 @@ async fn scan_reports_what_was_set_up_on_moto() {
         "logs to s3://e2e-logs/e2e-clean/"
     );
 
-    let (acl_status, acl_message) = finding(&report, "e2e-public-acl", "s3.bucket.public-acl");
+    let (acl_status, acl_message) = finding(&report, "e2e-public-acl", "s3.bucket.public-acl-read");
     assert_eq!(
         (acl_status.as_str(), acl_message.as_str()),
         (
@@ -215,19 +221,25 @@ async fn scan_reports_what_was_set_up_on_moto() {
         )
     );
     // The log bucket's LogDelivery grants are not public.
-    assert_eq!(status("e2e-logs", "s3.bucket.public-acl"), "pass");
+    assert_eq!(status("e2e-logs", "s3.bucket.public-acl-read"), "pass");
 
     let (policy_status, policy_message) =
-        finding(&report, "e2e-public-policy", "s3.bucket.public-policy");
+        finding(&report, "e2e-public-policy", "s3.bucket.public-policy-read");
     assert_eq!(policy_status, "fail");
     assert!(
         policy_message.starts_with(
-            "policy is public: statement \"Mixed\" (#1) allows Principal {\"AWS\": \"*\"}"
+            "policy allows public read access: statement \"Mixed\" (#1) allows Principal {\"AWS\": \"*\"}"
         ),
         "{policy_message}"
     );
-    assert_eq!(status("e2e-ip-policy", "s3.bucket.public-policy"), "pass");
-    assert_eq!(status("e2e-public-acl", "s3.bucket.public-policy"), "pass");
+    assert_eq!(
+        status("e2e-ip-policy", "s3.bucket.public-policy-read"),
+        "pass"
+    );
+    assert_eq!(
+        status("e2e-public-acl", "s3.bucket.public-policy-read"),
+        "pass"
+    );
 
     assert_eq!(
         finding(&report, "e2e-logs", "s3.bucket.logging-disabled"),
@@ -251,7 +263,7 @@ async fn scan_reports_what_was_set_up_on_moto() {
     assert_eq!(ireland["region"], "eu-west-1");
 
     // The same scan as a table: one ✘ line per failing finding.
-    let table = s3tk(&moto.endpoint, &["scan", "e2e-*"]).await;
+    let table = s3tk(&moto.endpoint, &["scan", "--checks", CORE, "e2e-*"]).await;
     assert_eq!(table.code, 1);
     let failing: Vec<&str> = table.stdout.lines().filter(|l| l.contains('✘')).collect();
     let expected_failures = report["findings"]
@@ -266,4 +278,275 @@ async fn scan_reports_what_was_set_up_on_moto() {
             .iter()
             .any(|l| l.contains("e2e-public-acl") && l.contains("s3.bucket.public-acl"))
     );
+}
+
+/// Every check on moto: a bucket hardened through the S3 and S3 Control APIs passes each one
+/// that moto can answer; the ones it cannot are listed with the reason.
+#[tokio::test]
+async fn the_whole_catalog_on_moto() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, DefaultRetention, DeleteMarkerReplication,
+        DeleteMarkerReplicationStatus, Destination, EventBridgeConfiguration, ExpirationStatus,
+        LifecycleRule, LifecycleRuleFilter, MfaDelete, NoncurrentVersionExpiration,
+        NotificationConfiguration, ObjectLockConfiguration, ObjectLockEnabled,
+        ObjectLockRetentionMode, ObjectLockRule, ObjectOwnership, OwnershipControls,
+        OwnershipControlsRule, PublicAccessBlockConfiguration, ReplicationConfiguration,
+        ReplicationRule, ReplicationRuleStatus, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    };
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    let s3 = client(&moto.endpoint);
+    let name = "e2e-hardened";
+    s3.create_bucket()
+        .bucket(name)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    create(&s3, "e2e-hardened-logs").await;
+    s3.put_bucket_acl()
+        .bucket("e2e-hardened-logs")
+        .acl(BucketCannedAcl::from("log-delivery-write"))
+        .send()
+        .await
+        .unwrap();
+    create(&s3, "e2e-replica").await;
+    enable_versioning(&s3, "e2e-replica", BucketVersioningStatus::Enabled).await;
+
+    s3.put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let enforced = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+        .build()
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(name)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(enforced)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    set_policy(
+        &s3,
+        name,
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"AllowSSLRequestsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::e2e-hardened","arn:aws:s3:::e2e-hardened/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},
+            {"Sid":"DenyUnencryptedUploads","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::e2e-hardened/*","Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}"#,
+    )
+    .await;
+    let kms = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::AwsKms)
+        .kms_master_key_id("arn:aws:kms:us-east-1:123456789012:key/e2e")
+        .build()
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(kms)
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    log_to(&s3, name, "e2e-hardened-logs").await;
+    s3.put_bucket_versioning()
+        .bucket(name)
+        .mfa("arn:aws:iam::123456789012:mfa/root-device 123456")
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .mfa_delete(MfaDelete::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_object_lock_configuration()
+        .bucket(name)
+        .object_lock_configuration(
+            ObjectLockConfiguration::builder()
+                .object_lock_enabled(ObjectLockEnabled::Enabled)
+                .rule(
+                    ObjectLockRule::builder()
+                        .default_retention(
+                            DefaultRetention::builder()
+                                .mode(ObjectLockRetentionMode::Governance)
+                                .days(30)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rule = LifecycleRule::builder()
+        .id("expire-noncurrent")
+        .filter(LifecycleRuleFilter::builder().prefix("").build())
+        .status(ExpirationStatus::Enabled)
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(90)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(name)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let replicate = ReplicationRule::builder()
+        .id("all")
+        .priority(1)
+        .status(ReplicationRuleStatus::Enabled)
+        .filter(
+            aws_sdk_s3::types::ReplicationRuleFilter::builder()
+                .prefix("")
+                .build(),
+        )
+        .delete_marker_replication(
+            DeleteMarkerReplication::builder()
+                .status(DeleteMarkerReplicationStatus::Disabled)
+                .build(),
+        )
+        .destination(
+            Destination::builder()
+                .bucket("arn:aws:s3:::e2e-replica")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    s3.put_bucket_replication()
+        .bucket(name)
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .role("arn:aws:iam::123456789012:role/replication")
+                .rules(replicate)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_notification_configuration()
+        .bucket(name)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .event_bridge_configuration(EventBridgeConfiguration::builder().build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The account-level block, through s3tk's own S3 Control client (which fixes the host).
+    let clients = crate::support::clients(&moto.endpoint, 4);
+    clients
+        .control("us-east-1")
+        .put_public_access_block()
+        .account_id("123456789012")
+        .public_access_block_configuration(
+            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    clients
+        .control("us-east-1")
+        .create_access_point()
+        .account_id("123456789012")
+        .name("e2e-access-point")
+        .bucket(name)
+        .send()
+        .await
+        .unwrap();
+
+    let run = s3tk(&moto.endpoint, &["scan", "--format", "json", name]).await;
+    let report = run.json();
+    // moto 5.1.22 creates the access point but ListAccessPoints answers an empty list, so the
+    // check sees none; the fake covers access points with settings.
+    assert_eq!(
+        finding(
+            &report,
+            name,
+            "s3.bucket.access-point-public-access-block-disabled"
+        )
+        .1,
+        "the bucket has no access points"
+    );
+    // What moto 5.1.22 cannot answer like S3 does, and what s3tk then reports.
+    let gaps: &[(&str, &str, &str)] = &[
+        // moto drops EventBridgeConfiguration: GetBucketNotificationConfiguration answers empty.
+        (
+            "s3.bucket.event-notifications-disabled",
+            "fail",
+            "no event notifications are configured",
+        ),
+        // moto accepts MFADelete=Enabled with an MFA header but does not report it back.
+        (
+            "s3.bucket.mfa-delete-disabled",
+            "fail",
+            "MFA delete is disabled",
+        ),
+    ];
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), s3tk::registry::checks().len(), "{report:#}");
+    for f in findings {
+        let check = f["check"].as_str().unwrap();
+        let (status, message) = (
+            f["status"].as_str().unwrap(),
+            f["message"].as_str().unwrap(),
+        );
+        match gaps.iter().find(|(c, ..)| *c == check) {
+            Some((_, expected_status, expected_message)) => {
+                assert_eq!(
+                    (status, message),
+                    (*expected_status, *expected_message),
+                    "{check} (moto gap)"
+                )
+            }
+            None => assert!(
+                status == "pass" || status == "skip",
+                "{check} on moto: {status}: {message}"
+            ),
+        }
+    }
 }

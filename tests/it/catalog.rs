@@ -1,0 +1,444 @@
+//! Every check of the catalog on the fake: a hardened bucket passes all of them (`scan.rs`),
+//! and here each check fails on a bucket that breaks exactly its rule, and reports an error
+//! when the facet it reads is denied.
+
+use crate::fake_s3::{FakeBucket, FakeS3};
+use crate::support::{finding, s3tk};
+use s3tk::state::model::PublicAccessBlock;
+
+const PUBLIC_READ: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+const PUBLIC_WRITE: &str = r#"{"Statement":[{"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
+const PARTNER: &str = r#"{"Statement":[{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"*"}]}"#;
+
+fn hardened(name: &str) -> FakeBucket {
+    FakeBucket::hardened(name, "us-east-1")
+}
+
+/// (check, bucket that fails it, expected status, severity, message).
+type Case = (
+    &'static str,
+    FakeBucket,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+fn cases_with_account_block() -> Vec<Case> {
+    let mut no_encryption = hardened("no-encryption");
+    no_encryption.encryption = None;
+    let mut no_logging = hardened("no-logging");
+    no_logging.logging = None;
+    let mut no_mfa = hardened("no-mfa");
+    no_mfa.mfa_delete = false;
+    let mut no_lock = hardened("no-lock");
+    no_lock.object_lock = None;
+    let mut no_lifecycle = hardened("no-lifecycle");
+    no_lifecycle.lifecycle = None;
+    let mut no_replication = hardened("no-replication");
+    no_replication.replication = None;
+    let mut no_events = hardened("no-events");
+    no_events.event_bridge = false;
+    vec![
+        (
+            "s3.bucket.acls-enabled",
+            hardened("acls").ownership("ObjectWriter"),
+            "fail",
+            "medium",
+            "ACLs are enabled (Object Ownership is ObjectWriter)",
+        ),
+        (
+            "s3.bucket.bucket-key-disabled",
+            hardened("no-bucket-key").encryption("aws:kms", None, false),
+            "fail",
+            "info",
+            "SSE-KMS with the AWS managed key aws/s3 without an S3 Bucket Key: every object request calls KMS",
+        ),
+        (
+            "s3.bucket.cross-account-access",
+            hardened("partner").policy(PARTNER, Some(false)),
+            "fail",
+            "high",
+            "statement \"Partner\" (#1) allows account 444455556666 to s3:GetObject",
+        ),
+        (
+            "s3.bucket.default-encryption-disabled",
+            no_encryption,
+            "fail",
+            "medium",
+            "no default encryption is configured",
+        ),
+        (
+            "s3.bucket.event-notifications-disabled",
+            no_events,
+            "fail",
+            "info",
+            "no event notifications are configured",
+        ),
+        (
+            "s3.bucket.insecure-transport",
+            hardened("http-ok").policy(PARTNER, Some(false)),
+            "fail",
+            "medium",
+            "no policy statement denies requests where aws:SecureTransport is false",
+        ),
+        (
+            "s3.bucket.kms-encryption-disabled",
+            hardened("sse-s3").encryption("AES256", None, false),
+            "fail",
+            "low",
+            "default encryption is SSE-S3 (AES256), not SSE-KMS",
+        ),
+        (
+            "s3.bucket.logging-disabled",
+            no_logging,
+            "fail",
+            "medium",
+            "server access logging is disabled",
+        ),
+        (
+            "s3.bucket.mfa-delete-disabled",
+            no_mfa,
+            "fail",
+            "low",
+            "MFA delete is disabled",
+        ),
+        (
+            "s3.bucket.object-lock-disabled",
+            no_lock,
+            "fail",
+            "info",
+            "Object Lock is not enabled",
+        ),
+        (
+            "s3.bucket.public-acl-read",
+            hardened("acl-read").public_read(),
+            "fail",
+            "low",
+            "ACL grants READ to AllUsers (anyone on the internet), currently blocked by account-level IgnorePublicAcls",
+        ),
+        (
+            "s3.bucket.public-acl-write",
+            hardened("acl-write").grant_all_users("WRITE"),
+            "fail",
+            "low",
+            "ACL grants WRITE to AllUsers (anyone on the internet), currently blocked by account-level IgnorePublicAcls",
+        ),
+        (
+            "s3.bucket.public-policy-read",
+            hardened("policy-read").policy(PUBLIC_READ, Some(true)),
+            "fail",
+            "low",
+            "policy allows public read access: statement \"Open\" (#1) allows Principal \"*\" (everyone) with no condition, currently blocked by account-level RestrictPublicBuckets",
+        ),
+        (
+            "s3.bucket.public-policy-write",
+            hardened("policy-write").policy(PUBLIC_WRITE, Some(true)),
+            "fail",
+            "low",
+            "policy allows public write access: statement \"Drop\" (#1) allows Principal \"*\" (everyone) with no condition, currently blocked by account-level RestrictPublicBuckets",
+        ),
+        (
+            "s3.bucket.replication-disabled",
+            no_replication,
+            "fail",
+            "info",
+            "no replication is configured",
+        ),
+        (
+            "s3.bucket.unencrypted-uploads-allowed",
+            hardened("plain-uploads").policy(PARTNER, Some(false)),
+            "fail",
+            "info",
+            "no policy statement denies uploads without server-side encryption",
+        ),
+        (
+            "s3.bucket.versioned-without-lifecycle",
+            no_lifecycle,
+            "fail",
+            "low",
+            "no enabled lifecycle rule (versioning is enabled)",
+        ),
+        (
+            "s3.bucket.versioning-disabled",
+            hardened("suspended").versioning("Suspended"),
+            "fail",
+            "medium",
+            "versioning is suspended",
+        ),
+    ]
+}
+
+fn cases_without_account_block() -> Vec<Case> {
+    let open_block = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        ..Default::default()
+    };
+    vec![
+        (
+            "s3.account.public-access-block-disabled",
+            hardened("any"),
+            "fail",
+            "high",
+            "the account has no Block Public Access configuration",
+        ),
+        (
+            "s3.bucket.access-point-public-access-block-disabled",
+            hardened("with-access-point").access_point("partners", open_block),
+            "fail",
+            "critical",
+            "access point partners (Internet origin; BlockPublicPolicy, RestrictPublicBuckets off)",
+        ),
+        (
+            "s3.bucket.public-access-block-disabled",
+            hardened("half-blocked").block(open_block),
+            "fail",
+            "high",
+            "BlockPublicPolicy, RestrictPublicBuckets off at both the bucket and the account level",
+        ),
+        (
+            "s3.bucket.public-website",
+            hardened("site")
+                .block(PublicAccessBlock::default())
+                .policy(PUBLIC_READ, Some(true))
+                .website("index.html"),
+            "fail",
+            "high",
+            "website hosting serves public content: policy allows public read access: statement \"Open\" (#1) allows Principal \"*\" (everyone) with no condition",
+        ),
+    ]
+}
+
+async fn run_cases(cases: Vec<Case>, account_block: Option<PublicAccessBlock>) {
+    let fake = FakeS3::start().await;
+    fake.account_block(account_block);
+    let mut names = Vec::new();
+    for (check, bucket, ..) in &cases {
+        let name = format!("case-{}", check.rsplit('.').next().unwrap());
+        fake.bucket(&name, bucket.clone());
+        names.push(name);
+    }
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    let report = run.json();
+    for ((check, _, status, severity, message), name) in cases.iter().zip(&names) {
+        let bucket = if check.starts_with("s3.account.") {
+            None
+        } else {
+            Some(name.as_str())
+        };
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == *check && f["bucket"].as_str() == bucket)
+            .unwrap_or_else(|| panic!("no finding for {check} on {name}"));
+        assert_eq!(
+            (
+                found["status"].as_str().unwrap(),
+                found["severity"].as_str().unwrap(),
+                found["message"].as_str().unwrap()
+            ),
+            (*status, *severity, *message),
+            "{check} on {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_bucket_check_fails_on_its_own_problem() {
+    run_cases(cases_with_account_block(), Some(PublicAccessBlock::ALL_ON)).await;
+}
+
+#[tokio::test]
+async fn account_level_checks_fail_without_the_account_block() {
+    run_cases(cases_without_account_block(), None).await;
+}
+
+#[tokio::test]
+async fn every_check_reports_a_denied_facet_as_an_error() {
+    // (check, the sub-resource it cannot do without)
+    let reads = [
+        (
+            "s3.bucket.acls-enabled",
+            "ownershipControls",
+            "s3:GetBucketOwnershipControls",
+        ),
+        (
+            "s3.bucket.bucket-key-disabled",
+            "encryption",
+            "s3:GetEncryptionConfiguration",
+        ),
+        (
+            "s3.bucket.cross-account-access",
+            "policy",
+            "s3:GetBucketPolicy",
+        ),
+        (
+            "s3.bucket.default-encryption-disabled",
+            "encryption",
+            "s3:GetEncryptionConfiguration",
+        ),
+        (
+            "s3.bucket.event-notifications-disabled",
+            "notification",
+            "s3:GetBucketNotification",
+        ),
+        (
+            "s3.bucket.insecure-transport",
+            "policy",
+            "s3:GetBucketPolicy",
+        ),
+        (
+            "s3.bucket.kms-encryption-disabled",
+            "encryption",
+            "s3:GetEncryptionConfiguration",
+        ),
+        (
+            "s3.bucket.logging-disabled",
+            "logging",
+            "s3:GetBucketLogging",
+        ),
+        (
+            "s3.bucket.mfa-delete-disabled",
+            "versioning",
+            "s3:GetBucketVersioning",
+        ),
+        (
+            "s3.bucket.object-lock-disabled",
+            "object-lock",
+            "s3:GetBucketObjectLockConfiguration",
+        ),
+        (
+            "s3.bucket.public-access-block-disabled",
+            "publicAccessBlock",
+            "s3:GetBucketPublicAccessBlock",
+        ),
+        ("s3.bucket.public-acl-read", "acl", "s3:GetBucketAcl"),
+        ("s3.bucket.public-acl-write", "acl", "s3:GetBucketAcl"),
+        (
+            "s3.bucket.public-policy-read",
+            "policy",
+            "s3:GetBucketPolicy",
+        ),
+        (
+            "s3.bucket.public-policy-write",
+            "policy",
+            "s3:GetBucketPolicy",
+        ),
+        ("s3.bucket.public-website", "website", "s3:GetBucketWebsite"),
+        (
+            "s3.bucket.replication-disabled",
+            "replication",
+            "s3:GetReplicationConfiguration",
+        ),
+        (
+            "s3.bucket.unencrypted-uploads-allowed",
+            "policy",
+            "s3:GetBucketPolicy",
+        ),
+        (
+            "s3.bucket.versioned-without-lifecycle",
+            "lifecycle",
+            "s3:GetLifecycleConfiguration",
+        ),
+        (
+            "s3.bucket.versioning-disabled",
+            "versioning",
+            "s3:GetBucketVersioning",
+        ),
+    ];
+    let fake = FakeS3::start().await;
+    for (i, (_, sub, _)) in reads.iter().enumerate() {
+        fake.bucket(
+            &format!("denied-{i}"),
+            hardened(&format!("denied-{i}")).fault(sub, 403, "AccessDenied"),
+        );
+    }
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    assert_eq!(run.code, 3, "errors only: {}", run.stderr);
+    let report = run.json();
+    for (i, (check, _, action)) in reads.iter().enumerate() {
+        let (status, message) = finding(&report, &format!("denied-{i}"), check);
+        assert_eq!(status, "error", "{check}: {message}");
+        assert!(
+            message.contains(&format!("the caller needs {action}")),
+            "{check}: {message}"
+        );
+    }
+    let covered: Vec<&str> = reads.iter().map(|(c, ..)| *c).collect();
+    for entry in s3tk::registry::checks() {
+        let id = entry.meta.id;
+        assert!(
+            covered.contains(&id)
+                || id == "s3.account.public-access-block-disabled"
+                || id.contains("access-point"),
+            "{id} has no error scenario"
+        );
+    }
+
+    // S3 Control refused: the account check and the access-point check cannot be evaluated;
+    // the bucket-level block check still can and says the account level is unknown.
+    let fake = FakeS3::start().await;
+    fake.control_fault(403, "AccessDenied")
+        .bucket("any", hardened("any"));
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    assert_eq!(run.code, 3);
+    let report = run.json();
+    let account = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["bucket"].is_null())
+        .unwrap()
+        .clone();
+    assert_eq!(account["status"], "error");
+    assert_eq!(
+        account["message"],
+        "could not evaluate: access denied to GetPublicAccessBlock (account): the caller needs s3:GetAccountPublicAccessBlock"
+    );
+    let (status, message) = finding(
+        &report,
+        "any",
+        "s3.bucket.access-point-public-access-block-disabled",
+    );
+    assert_eq!(
+        (status.as_str(), message.as_str()),
+        (
+            "error",
+            "could not evaluate: access denied to ListAccessPoints/GetAccessPoint: the caller needs s3:ListAccessPoints and s3:GetAccessPoint"
+        )
+    );
+    assert_eq!(
+        finding(&report, "any", "s3.bucket.public-access-block-disabled").0,
+        "pass",
+        "the bucket level alone is fully on"
+    );
+}
+
+#[tokio::test]
+async fn trusted_accounts_are_not_findings() {
+    let fake = FakeS3::start().await;
+    fake.bucket("partner", hardened("partner").policy(PARTNER, Some(false)));
+    let check = "s3.bucket.cross-account-access";
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            check,
+            "--trusted-account",
+            "444455556666",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        finding(&run.json(), "partner", check),
+        (
+            "pass".into(),
+            "no statement grants access to an untrusted account".into()
+        )
+    );
+}
