@@ -101,6 +101,22 @@ struct JsonCheck {
     doc: String,
 }
 
+/// Every IAM action a full scan may need: the checks' facets, the bucket list and region
+/// lookup, sorted.
+pub fn scan_iam_actions() -> Vec<&'static str> {
+    use crate::state::Facet;
+    let mut actions: Vec<&'static str> = registry::checks()
+        .iter()
+        .flat_map(|c| c.meta.iam_actions())
+        .collect();
+    for facet in [Facet::BucketList, Facet::Region, Facet::AccountId] {
+        actions.extend_from_slice(facet.iam_actions());
+    }
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
 /// Every check as a JSON array.
 pub fn json() -> String {
     let checks: Vec<JsonCheck> = registry::checks()
@@ -250,6 +266,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn readme_iam_list_matches_the_checks() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("<!-- iam:scan -->\n")
+            .expect("README has the iam:scan marker")
+            + "<!-- iam:scan -->\n".len();
+        let end = readme
+            .find("<!-- iam:end -->")
+            .expect("README has the iam:end marker");
+        let expected: Vec<String> = scan_iam_actions()
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect();
+        assert_eq!(
+            readme[start..end].trim(),
+            expected.join(", "),
+            "README's IAM list for scan is out of date"
+        );
     }
 
     #[test]
