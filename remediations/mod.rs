@@ -1,2 +1,5 @@
-//! Remediation plugins: one file per remediation, registered with `declare_remediation!`.
-//! See `src/remediation.rs` for the trait and README "Adding a check" for the steps.
+//! Remediation plugins, one file per remediation, grouped by scope like the checks. Each plans
+//! from cached state; `src/state/apply.rs` performs the writes.
+
+mod account;
+mod bucket;

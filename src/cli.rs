@@ -5,11 +5,13 @@ use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::catalog::Framework;
 use crate::check::CheckOptions;
 use crate::error::{FetchErrorKind, InputError};
+use crate::fix::{FixOutcome, FixResult};
 use crate::output::{self, Output};
 use crate::registry;
+use crate::remediation::{FixContext, FixOptions, validate_kms_key};
 use crate::report::{FailOn, Report, RunInfo, Style};
 use crate::select::{self, BucketSelector};
-use crate::state::AccountState;
+use crate::state::{AccountState, BucketState};
 use crate::suppress::{DEFAULT_IGNORE_FILE, Date, IgnoreFile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
@@ -74,6 +76,57 @@ pub enum Command {
         /// A check id, as listed by `s3tk checks`
         id: String,
     },
+    /// Turn on all four Block Public Access settings for buckets (or, with --account, the account)
+    BlockPublicAccess {
+        #[command(flatten)]
+        target: FixTarget,
+        /// Set the account-level block (S3 Control) instead of buckets'
+        #[arg(long, conflicts_with = "buckets")]
+        account: bool,
+    },
+    /// Turn on server access logging into a log bucket
+    EnableLogging {
+        #[command(flatten)]
+        target: FixTarget,
+        /// The bucket that receives the logs (same account and region)
+        #[arg(long, value_name = "NAME")]
+        log_bucket: String,
+        /// Prefix of the log objects; {bucket} is replaced by the bucket name
+        #[arg(long, value_name = "TEMPLATE", default_value = "{bucket}/")]
+        log_prefix: String,
+    },
+    /// Enable versioning
+    EnableVersioning {
+        #[command(flatten)]
+        target: FixTarget,
+    },
+    /// Enable default encryption: SSE-S3, or SSE-KMS with --kms-key-id and the S3 Bucket Key
+    EnableDefaultEncryption {
+        #[command(flatten)]
+        target: FixTarget,
+        /// A KMS key ARN, key id or alias/NAME (a full ARN is safest)
+        #[arg(long, value_name = "KEY")]
+        kms_key_id: Option<String>,
+    },
+    /// Disable ACLs (Object Ownership BucketOwnerEnforced), after checking what relies on them
+    DisableAcls {
+        #[command(flatten)]
+        target: FixTarget,
+        /// Remove grants to other accounts and groups too
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// The buckets a remediation command applies to, and whether to only show the plan.
+#[derive(Debug, Args)]
+pub struct FixTarget {
+    /// Bucket names or wildcard patterns; none means every bucket in the account
+    #[arg(value_name = "BUCKETS")]
+    pub buckets: Vec<String>,
+    /// Show what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +197,93 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Checks { format } => list_checks(format),
         Command::Reporters => list_reporters(),
         Command::Explain { id } => explain(&id),
+        Command::BlockPublicAccess {
+            target,
+            account: true,
+        } => {
+            fix_account_command(
+                &cli.global,
+                "s3.account.block-public-access",
+                target.dry_run,
+                style,
+            )
+            .await
+        }
+        Command::BlockPublicAccess {
+            target,
+            account: false,
+        } => {
+            if target.buckets.is_empty() {
+                return usage_exit(
+                    "block-public-access needs at least one bucket or pattern (or --account)",
+                );
+            }
+            fix_command(
+                &cli.global,
+                "s3.bucket.block-public-access",
+                target,
+                FixOptions::default(),
+                style,
+            )
+            .await
+        }
+        Command::EnableLogging {
+            target,
+            log_bucket,
+            log_prefix,
+        } => {
+            let options = FixOptions {
+                log_bucket: Some(log_bucket),
+                log_prefix: Some(log_prefix),
+                ..Default::default()
+            };
+            fix_command(
+                &cli.global,
+                "s3.bucket.enable-logging",
+                target,
+                options,
+                style,
+            )
+            .await
+        }
+        Command::EnableVersioning { target } => {
+            fix_command(
+                &cli.global,
+                "s3.bucket.enable-versioning",
+                target,
+                FixOptions::default(),
+                style,
+            )
+            .await
+        }
+        Command::EnableDefaultEncryption { target, kms_key_id } => {
+            let options = FixOptions {
+                kms_key_id,
+                ..Default::default()
+            };
+            fix_command(
+                &cli.global,
+                "s3.bucket.enable-default-encryption",
+                target,
+                options,
+                style,
+            )
+            .await
+        }
+        Command::DisableAcls { target, force } => {
+            let options = FixOptions {
+                force,
+                ..Default::default()
+            };
+            fix_command(
+                &cli.global,
+                "s3.bucket.disable-acls",
+                target,
+                options,
+                style,
+            )
+            .await
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -327,6 +467,166 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
         }
     }
     Ok(())
+}
+
+fn usage_exit(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// Runs a bucket remediation command: validate, select, plan, apply (unless --dry-run), report.
+async fn fix_command(
+    global: &GlobalArgs,
+    id: &str,
+    target: FixTarget,
+    options: FixOptions,
+    style: Style,
+) -> Result<u8, Failure> {
+    let entry = registry::remediation(id).expect("registered remediation");
+    let selectors = BucketSelector::parse_all(&target.buckets)?;
+    if let Some(key) = &options.kms_key_id {
+        validate_kms_key(key).map_err(Failure::Usage)?;
+    }
+    if let Some(log_bucket) = &options.log_bucket {
+        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
+            name: log_bucket.clone(),
+            reason,
+        })?;
+    }
+    let clients = S3Clients::load(&aws_options(global)).await?;
+    let selection = select::resolve(&clients, &selectors)
+        .await
+        .map_err(|e| match e.kind {
+            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
+        })?;
+    for pattern in &selection.unmatched {
+        eprintln!("warning: no bucket matches '{pattern}'");
+    }
+    if selectors.is_empty() {
+        let verb = if target.dry_run {
+            "would apply"
+        } else {
+            "applies"
+        };
+        eprintln!(
+            "{}: {verb} to all {} buckets in the account",
+            entry.meta.title,
+            selection.buckets.len()
+        );
+    }
+    let account = AccountState::new(clients);
+    let log_target = options
+        .log_bucket
+        .as_ref()
+        .map(|name| Arc::new(BucketState::new(name.clone(), None, Arc::clone(&account))));
+    let context = FixContext {
+        options,
+        log_target,
+    };
+    let results = crate::fix::fix_buckets(
+        account,
+        selection.buckets,
+        entry,
+        &context,
+        target.dry_run,
+        global.concurrency,
+    )
+    .await;
+    print_fix_results(&results, style)
+}
+
+/// Runs an account remediation command.
+async fn fix_account_command(
+    global: &GlobalArgs,
+    id: &str,
+    dry_run: bool,
+    style: Style,
+) -> Result<u8, Failure> {
+    let entry = registry::remediation(id).expect("registered remediation");
+    let clients = S3Clients::load(&aws_options(global)).await?;
+    let account = AccountState::new(clients);
+    match account.account_id().await {
+        Ok(id) => eprintln!("{}: account {id}", entry.meta.title),
+        Err(e) => {
+            return Err(Failure::Incomplete(format!(
+                "could not determine the account: {e}"
+            )));
+        }
+    }
+    let context = FixContext {
+        options: FixOptions::default(),
+        log_target: None,
+    };
+    let result = crate::fix::fix_account(account, entry, &context, dry_run).await;
+    print_fix_results(&[result], style)
+}
+
+/// One line per bucket, then a count; exit 1 when any bucket was refused or failed.
+fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure> {
+    let paint = |text: &str, code: &str| {
+        if style.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in results {
+        let name = r.resource.name();
+        let (mark, word, detail) = match &r.outcome {
+            FixOutcome::Already(why) => (paint("✔", "32"), "already", why.clone()),
+            FixOutcome::Skipped(why) => (paint("-", "90"), "skipped", why.clone()),
+            FixOutcome::WouldChange(changes) => (
+                paint("~", "33"),
+                "would change",
+                changes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            FixOutcome::Changed { changes, verified } => {
+                let mut text = changes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                for v in verified {
+                    text += &format!(
+                        "; {}: {} → {}",
+                        v.check,
+                        v.before.as_str(),
+                        v.after.as_str()
+                    );
+                    if v.after != crate::report::Status::Pass {
+                        text += &format!(" ({})", v.message);
+                    }
+                }
+                (paint("✔", "34"), "changed", text)
+            }
+            FixOutcome::Refused(why) => (paint("✘", "31"), "refused", why.clone()),
+            FixOutcome::Failed(why) => (paint("✘", "31"), "error", why.clone()),
+        };
+        writeln!(out, "{mark} {name}: {word}: {detail}")?;
+        match counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((word, 1)),
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
+    if results.is_empty() {
+        writeln!(out, "No buckets selected.")?;
+    } else {
+        writeln!(out, "{}", summary.join(", "))?;
+    }
+    out.flush()?;
+    Ok(if results.iter().any(|r| r.outcome.is_failure()) {
+        1
+    } else {
+        0
+    })
 }
 
 fn aws_options(global: &GlobalArgs) -> AwsOptions {

@@ -13,6 +13,7 @@ pub mod check;
 pub mod cli;
 pub mod error;
 pub mod exposure;
+pub mod fix;
 pub mod glob;
 pub mod output;
 pub mod policy;

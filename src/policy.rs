@@ -48,6 +48,35 @@ impl PolicyDocument {
         Ok(PolicyDocument { json })
     }
 
+    /// A new policy (`Version` 2012-10-17) holding these statements.
+    pub fn from_statements(statements: Vec<Value>) -> Self {
+        let mut json = Map::new();
+        json.insert("Version".into(), Value::String("2012-10-17".into()));
+        json.insert("Statement".into(), Value::Array(statements));
+        PolicyDocument { json }
+    }
+
+    /// This policy with one more statement, everything else kept as it was (a single
+    /// `Statement` object becomes an array).
+    pub fn with_statement(&self, statement: Value) -> Self {
+        let mut json = self.json.clone();
+        let statements = match json.remove("Statement") {
+            Some(Value::Array(items)) => items,
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        json.insert(
+            "Statement".into(),
+            Value::Array(statements.into_iter().chain([statement]).collect()),
+        );
+        PolicyDocument { json }
+    }
+
+    /// The compact JSON text to send to S3.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(&self.json).expect("a JSON map always serialises")
+    }
+
     /// The document as JSON, exactly as parsed.
     pub fn json(&self) -> &Map<String, Value> {
         &self.json
@@ -193,6 +222,30 @@ fn string_or_list(value: &Value) -> Vec<String> {
         Value::Array(items) => items.iter().filter_map(scalar).collect(),
         other => scalar(other).into_iter().collect(),
     }
+}
+
+/// The bucket-policy statement that lets S3 deliver server access logs into `target`, for
+/// every source bucket of `account` (S3 User Guide, "Enabling server access logging"; a fixed
+/// service principal with `aws:SourceAccount`, so it is not public).
+pub fn log_delivery_statement(target: &str, account: &str) -> Value {
+    serde_json::json!({
+        "Sid": "S3ServerAccessLogsPolicy",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::{target}/*"),
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}
+    })
+}
+
+/// Whether the policy already lets the logging service write objects.
+pub fn allows_log_delivery(doc: &PolicyDocument) -> bool {
+    doc.statements().iter().any(|s| {
+        s.effect() == Effect::Allow
+            && matches!(s.json.get("Principal"), Some(Value::Object(kinds))
+                if kinds.get("Service").is_some_and(|v| string_or_list(v).iter().any(|p| p == "logging.s3.amazonaws.com")))
+            && s.strings("Action").iter().any(|a| a == "*" || a.eq_ignore_ascii_case("s3:*") || a.eq_ignore_ascii_case("s3:PutObject"))
+    })
 }
 
 /// Why a statement makes the policy public, and what it exposes.
@@ -681,6 +734,20 @@ mod tests {
         assert_eq!(
             PolicyDocument::parse(r#"{"Statement":"x"}"#),
             Err(PolicyError::BadStatement)
+        );
+    }
+
+    #[test]
+    fn adding_a_statement_keeps_the_rest() {
+        let single = PolicyDocument::parse(r#"{"Version":"2012-10-17","Id":"x","Statement":{"Sid":"A","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#).unwrap();
+        let added = single.with_statement(serde_json::json!({"Sid":"B"}));
+        assert_eq!(
+            added.to_json_string(),
+            r#"{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"A","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"},{"Sid":"B"}]}"#
+        );
+        assert_eq!(
+            PolicyDocument::from_statements(vec![]).to_json_string(),
+            r#"{"Version":"2012-10-17","Statement":[]}"#
         );
     }
 

@@ -235,6 +235,49 @@ mod tests {
     }
 
     #[test]
+    fn remediations_are_well_formed() {
+        let ids: Vec<_> = remediations().iter().map(|r| r.meta.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "s3.account.block-public-access",
+                "s3.bucket.block-public-access",
+                "s3.bucket.disable-acls",
+                "s3.bucket.enable-default-encryption",
+                "s3.bucket.enable-logging",
+                "s3.bucket.enable-versioning",
+            ]
+        );
+        for r in remediations() {
+            let m = r.meta;
+            let doc: String = m
+                .doc
+                .lines()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for heading in ["## What it does", "## What can break"] {
+                assert!(doc.contains(heading), "{}: missing '{heading}'", m.id);
+            }
+            assert!(
+                m.usage.starts_with("s3tk "),
+                "{}: usage is a command line",
+                m.id
+            );
+            let scope_ok = match r.remediation {
+                crate::remediation::RemediationKind::Account(_) => {
+                    m.id.starts_with("s3.account.") && !m.usage.contains("{bucket}")
+                }
+                crate::remediation::RemediationKind::Bucket(_) => {
+                    m.id.starts_with("s3.bucket.") && m.usage.contains("{bucket}")
+                }
+            };
+            assert!(scope_ok, "{}: scope, id and usage disagree", m.id);
+            assert!(!m.fixes.is_empty() && !m.iam_actions.is_empty(), "{}", m.id);
+        }
+    }
+
+    #[test]
     fn reporters_are_registered_once() {
         let names: Vec<_> = reporters().iter().map(|r| r.name).collect();
         let mut unique = names.clone();

@@ -121,11 +121,10 @@ impl Finding {
     /// The s3tk command that fixes this finding, when a remediation exists for its check.
     pub fn fix_command(&self) -> Option<String> {
         let remediation = crate::registry::remediation(self.check.remediation?)?;
+        let usage = remediation.meta.usage;
         Some(match &self.resource {
-            Resource::Bucket(name) => {
-                format!("s3tk {} {}", remediation.meta.command, shell_word(name))
-            }
-            Resource::Account(_) => format!("s3tk {}", remediation.meta.command),
+            Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),
+            Resource::Account(_) => usage.to_owned(),
         })
     }
 }

@@ -30,7 +30,7 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Logging, Region],
-        remediation: None,
+        remediation: Some("s3.bucket.enable-logging"),
         compliance: [Fsbp("S3.9")],
     }
 }

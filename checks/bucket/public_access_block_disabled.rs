@@ -33,7 +33,7 @@ declare_check! {
         scope: Bucket,
         severity: High,
         facets: [PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: None,
+        remediation: Some("s3.bucket.block-public-access"),
         compliance: [
             Fsbp("S3.8"),
             Cis("1.4", "2.1.5"),

@@ -30,7 +30,7 @@ declare_check! {
         scope: Bucket,
         severity: Critical,
         facets: [Acl, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: None,
+        remediation: Some("s3.bucket.block-public-access"),
         compliance: [Fsbp("S3.3")],
     }
 }

@@ -26,7 +26,7 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Versioning],
-        remediation: None,
+        remediation: Some("s3.bucket.enable-versioning"),
         compliance: [SecurityHub("S3.14")],
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! This module and [`crate::aws`] are the only code that talks to AWS.
 
+pub mod apply;
 mod fetch;
 pub mod model;
 
@@ -27,9 +28,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-/// One AWS read API whose answer is cached, per bucket or per account. Its IAM actions are what
-/// a check that reads it needs, which is how `s3tk explain` and error findings name missing
-/// permissions.
+/// One AWS API s3tk calls: the read APIs whose answers are cached, per bucket or per account,
+/// and the writes the remediation executor performs. Its IAM actions are what a caller needs,
+/// which is how `s3tk explain` and error messages name missing permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Facet {
@@ -56,6 +57,15 @@ pub enum Facet {
     Website,
     /// The bucket's access points and their Block Public Access (S3 Control).
     AccessPoints,
+    // Writes, performed only by `apply.rs`.
+    PutPublicAccessBlock,
+    PutAccountPublicAccessBlock,
+    PutVersioning,
+    PutEncryption,
+    PutLogging,
+    PutPolicy,
+    PutAcl,
+    PutOwnershipControls,
 }
 
 impl Facet {
@@ -80,6 +90,14 @@ impl Facet {
             Facet::Notifications => "GetBucketNotificationConfiguration",
             Facet::Website => "GetBucketWebsite",
             Facet::AccessPoints => "ListAccessPoints/GetAccessPoint",
+            Facet::PutPublicAccessBlock => "PutPublicAccessBlock",
+            Facet::PutAccountPublicAccessBlock => "PutPublicAccessBlock (account)",
+            Facet::PutVersioning => "PutBucketVersioning",
+            Facet::PutEncryption => "PutBucketEncryption",
+            Facet::PutLogging => "PutBucketLogging",
+            Facet::PutPolicy => "PutBucketPolicy",
+            Facet::PutAcl => "PutBucketAcl",
+            Facet::PutOwnershipControls => "PutBucketOwnershipControls",
         }
     }
 
@@ -104,6 +122,14 @@ impl Facet {
             Facet::Notifications => &["s3:GetBucketNotification"],
             Facet::Website => &["s3:GetBucketWebsite"],
             Facet::AccessPoints => &["s3:ListAccessPoints", "s3:GetAccessPoint"],
+            Facet::PutPublicAccessBlock => &["s3:PutBucketPublicAccessBlock"],
+            Facet::PutAccountPublicAccessBlock => &["s3:PutAccountPublicAccessBlock"],
+            Facet::PutVersioning => &["s3:PutBucketVersioning"],
+            Facet::PutEncryption => &["s3:PutEncryptionConfiguration"],
+            Facet::PutLogging => &["s3:PutBucketLogging"],
+            Facet::PutPolicy => &["s3:PutBucketPolicy"],
+            Facet::PutAcl => &["s3:PutBucketAcl"],
+            Facet::PutOwnershipControls => &["s3:PutBucketOwnershipControls"],
         }
     }
 
@@ -144,33 +170,44 @@ fn offline_error(facet: Facet) -> FetchError {
 /// Account-wide state shared by every bucket of a run. `None` clients mean offline evaluation
 /// (check unit tests): unseeded facets then fail.
 pub struct AccountState {
-    clients: Option<S3Clients>,
+    clients: Option<Arc<S3Clients>>,
     account_id: Slot<String>,
     public_access_block: Slot<Option<PublicAccessBlock>>,
     /// Each bucket's region slot, shared by every state of that bucket.
-    regions: Mutex<HashMap<String, Arc<Slot<String>>>>,
+    regions: Arc<Mutex<HashMap<String, Arc<Slot<String>>>>>,
 }
 
 impl AccountState {
     pub fn new(clients: S3Clients) -> Arc<Self> {
-        Arc::new(Self::with_clients(Some(clients)))
+        Arc::new(Self::with_clients(Some(Arc::new(clients))))
+    }
+
+    /// The same account with its changeable facets forgotten (to verify a change), keeping
+    /// the clients, the account id and the bucket regions.
+    pub fn fresh(&self) -> AccountState {
+        AccountState {
+            clients: self.clients.clone(),
+            account_id: OnceCell::new_with(self.account_id.get().cloned()),
+            public_access_block: OnceCell::new(),
+            regions: Arc::clone(&self.regions),
+        }
     }
 
     pub fn offline() -> Arc<Self> {
         Arc::new(Self::with_clients(None))
     }
 
-    fn with_clients(clients: Option<S3Clients>) -> Self {
+    fn with_clients(clients: Option<Arc<S3Clients>>) -> Self {
         AccountState {
             clients,
             account_id: OnceCell::new(),
             public_access_block: OnceCell::new(),
-            regions: Mutex::new(HashMap::new()),
+            regions: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
     pub fn clients(&self) -> Option<&S3Clients> {
-        self.clients.as_ref()
+        self.clients.as_deref()
     }
 
     /// The account of the credentials (STS GetCallerIdentity), once per run.

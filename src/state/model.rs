@@ -65,6 +65,55 @@ impl PublicGroup {
 }
 
 impl Acl {
+    /// Whether the LogDelivery group has the `WRITE` and `READ_ACP` grants that legacy,
+    /// ACL-based log delivery needs.
+    pub fn grants_log_delivery(&self) -> bool {
+        let has = |permission: &str| {
+            self.grants.iter().any(|g| {
+                g.permission == permission
+                    && matches!(&g.grantee, Grantee::Group { uri } if uri == LOG_DELIVERY_URI)
+            })
+        };
+        has("WRITE") && has("READ_ACP")
+    }
+
+    /// This ACL plus the LogDelivery grants it lacks.
+    pub fn with_log_delivery(&self) -> Acl {
+        let mut acl = self.clone();
+        for permission in ["WRITE", "READ_ACP"] {
+            let grant = Grant {
+                grantee: Grantee::Group {
+                    uri: LOG_DELIVERY_URI.into(),
+                },
+                permission: permission.into(),
+            };
+            if !acl.grants.contains(&grant) {
+                acl.grants.push(grant);
+            }
+        }
+        acl
+    }
+
+    /// The grants to anyone but the owner.
+    pub fn foreign_grants(&self) -> Vec<&Grant> {
+        self.grants
+            .iter()
+            .filter(|g| !matches!(&g.grantee, Grantee::CanonicalUser { id } if Some(id) == self.owner_id.as_ref()))
+            .collect()
+    }
+
+    /// The owner's FULL_CONTROL and nothing else: what a private ACL is.
+    pub fn owner_only(&self) -> Acl {
+        let owner = self.owner_id.clone().unwrap_or_default();
+        Acl {
+            owner_id: self.owner_id.clone(),
+            grants: vec![Grant {
+                grantee: Grantee::CanonicalUser { id: owner },
+                permission: "FULL_CONTROL".into(),
+            }],
+        }
+    }
+
     /// Grants to `AllUsers` or `AuthenticatedUsers`, in ACL order.
     pub fn public_grants(&self) -> impl Iterator<Item = (PublicGroup, &str)> {
         self.grants.iter().filter_map(|g| match &g.grantee {
@@ -81,6 +130,22 @@ impl Acl {
 pub struct LoggingTarget {
     pub bucket: String,
     pub prefix: String,
+}
+
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.grantee {
+            Grantee::CanonicalUser { id } => {
+                write!(f, "{} to canonical user {id}", self.permission)
+            }
+            Grantee::Group { uri } => {
+                let group = uri.rsplit('/').next().unwrap_or(uri);
+                write!(f, "{} to the {group} group", self.permission)
+            }
+            Grantee::Email { address } => write!(f, "{} to {address}", self.permission),
+            Grantee::Unknown => write!(f, "{} to an unknown grantee", self.permission),
+        }
+    }
 }
 
 impl std::fmt::Display for LoggingTarget {

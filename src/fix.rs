@@ -1,0 +1,249 @@
+//! Running a remediation: plan every bucket from cached state, print or perform the changes,
+//! then re-read and re-run the checks it fixes to show before → after.
+//!
+//! Changes to a bucket other than the one planned (a log bucket's policy or ACL) are shared:
+//! identical ones from several plans are applied once, before the buckets' own changes, so that
+//! concurrent plans never overwrite each other's edits.
+
+use crate::error::FetchError;
+use crate::remediation::{Change, FixContext, Plan, RemediationEntry, RemediationKind};
+use crate::report::{Finding, Resource, Status};
+use crate::runner;
+use crate::select::SelectedBucket;
+use crate::state::{AccountState, BucketState, apply};
+use futures::stream::{self, StreamExt};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A check's status before and after the changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub check: &'static str,
+    pub before: Status,
+    pub after: Status,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FixOutcome {
+    Already(String),
+    Skipped(String),
+    WouldChange(Vec<Change>),
+    Changed {
+        changes: Vec<Change>,
+        verified: Vec<Verification>,
+    },
+    Refused(String),
+    Failed(String),
+}
+
+impl FixOutcome {
+    /// Whether the bucket ends up not fixed (refused or failed): exit code 1.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, FixOutcome::Refused(_) | FixOutcome::Failed(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixResult {
+    pub resource: Resource,
+    pub outcome: FixOutcome,
+}
+
+fn fixed_checks(entry: &RemediationEntry) -> Vec<&'static crate::check::CheckEntry> {
+    entry
+        .meta
+        .fixes
+        .iter()
+        .filter_map(|id| crate::registry::check(id))
+        .collect()
+}
+
+fn statuses(findings: &[Finding]) -> HashMap<&'static str, (Status, String)> {
+    findings
+        .iter()
+        .map(|f| (f.check.id, (f.status, f.message.clone())))
+        .collect()
+}
+
+fn verify(before: &[Finding], after: Vec<Finding>) -> Vec<Verification> {
+    let before = statuses(before);
+    after
+        .into_iter()
+        .map(|f| Verification {
+            check: f.check.id,
+            before: before.get(f.check.id).map_or(Status::Error, |(s, _)| *s),
+            after: f.status,
+            message: f.message,
+        })
+        .collect()
+}
+
+/// Plans, and unless `dry_run` applies, a bucket remediation on every selected bucket.
+pub async fn fix_buckets(
+    account: Arc<AccountState>,
+    buckets: Vec<SelectedBucket>,
+    entry: &'static RemediationEntry,
+    context: &FixContext,
+    dry_run: bool,
+    concurrency: usize,
+) -> Vec<FixResult> {
+    let RemediationKind::Bucket(remediation) = entry.remediation else {
+        panic!("{} is not a bucket remediation", entry.meta.id);
+    };
+    let checks = fixed_checks(entry);
+    let options = crate::check::CheckOptions::default();
+    // Plan every bucket, and record the fixed checks' statuses on the same cached state.
+    let planned: Vec<(BucketState, Result<Plan, FetchError>, Vec<Finding>)> = stream::iter(buckets)
+        .map(|b| {
+            let state = BucketState::new(b.name, b.listed_region, Arc::clone(&account));
+            let checks = &checks;
+            let options = &options;
+            async move {
+                let plan = remediation.plan(&state, context).await;
+                let before = match &plan {
+                    Ok(Plan::Change(_)) => runner::evaluate_bucket(&state, checks, options).await,
+                    _ => Vec::new(),
+                };
+                (state, plan, before)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+
+    // Shared changes first, each once; remember which failed.
+    let mut shared_failures: HashMap<String, String> = HashMap::new();
+    if !dry_run {
+        let mut shared: Vec<&Change> = Vec::new();
+        for (state, plan, _) in &planned {
+            if let Ok(Plan::Change(changes)) = plan {
+                for change in changes.iter().filter(|c| c.target() != state.name()) {
+                    if !shared.contains(&change) {
+                        shared.push(change);
+                    }
+                }
+            }
+        }
+        for change in shared {
+            if let Err(e) = apply::apply(&account, change).await {
+                shared_failures.insert(change.to_string(), format!("{change} failed: {e}"));
+            }
+        }
+    }
+
+    let results: Vec<FixResult> = stream::iter(planned)
+        .map(|(state, plan, before)| {
+            let account = Arc::clone(&account);
+            let checks = &checks;
+            let options = &options;
+            let shared_failures = &shared_failures;
+            async move {
+                let outcome = match plan {
+                    Err(e) => FixOutcome::Failed(e.to_string()),
+                    Ok(Plan::Already(why)) => FixOutcome::Already(why),
+                    Ok(Plan::Skip(why)) => FixOutcome::Skipped(why),
+                    Ok(Plan::Refuse(why)) => FixOutcome::Refused(why),
+                    Ok(Plan::Change(changes)) if dry_run => FixOutcome::WouldChange(changes),
+                    Ok(Plan::Change(changes)) => {
+                        match apply_own(&account, state.name(), &changes, shared_failures).await {
+                            Err(why) => FixOutcome::Failed(why),
+                            Ok(()) => {
+                                // A fresh state re-reads every facet the checks need.
+                                let fresh = BucketState::new(
+                                    state.name(),
+                                    state.known_region().map(str::to_owned),
+                                    Arc::clone(&account),
+                                );
+                                let after = runner::evaluate_bucket(&fresh, checks, options).await;
+                                FixOutcome::Changed {
+                                    changes,
+                                    verified: verify(&before, after),
+                                }
+                            }
+                        }
+                    }
+                };
+                FixResult {
+                    resource: Resource::Bucket(state.name().to_owned()),
+                    outcome,
+                }
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut results = results;
+    results.sort_by(|a, b| a.resource.cmp(&b.resource));
+    results
+}
+
+/// A bucket's own changes, in order; fails at the first error, or at once if a shared change
+/// it depends on failed.
+async fn apply_own(
+    account: &AccountState,
+    bucket: &str,
+    changes: &[Change],
+    shared_failures: &HashMap<String, String>,
+) -> Result<(), String> {
+    for change in changes {
+        if change.target() != bucket {
+            if let Some(failure) = shared_failures.get(&change.to_string()) {
+                return Err(failure.clone());
+            }
+            continue;
+        }
+        apply::apply(account, change)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Plans, and unless `dry_run` applies, an account remediation.
+pub async fn fix_account(
+    account: Arc<AccountState>,
+    entry: &'static RemediationEntry,
+    context: &FixContext,
+    dry_run: bool,
+) -> FixResult {
+    let RemediationKind::Account(remediation) = entry.remediation else {
+        panic!("{} is not an account remediation", entry.meta.id);
+    };
+    let id = account
+        .account_id()
+        .await
+        .map(str::to_owned)
+        .unwrap_or_else(|_| "unknown".into());
+    let resource = Resource::Account(id);
+    let checks = fixed_checks(entry);
+    let options = crate::check::CheckOptions::default();
+    let outcome = match remediation.plan(&account, context).await {
+        Err(e) => FixOutcome::Failed(e.to_string()),
+        Ok(Plan::Already(why)) => FixOutcome::Already(why),
+        Ok(Plan::Skip(why)) => FixOutcome::Skipped(why),
+        Ok(Plan::Refuse(why)) => FixOutcome::Refused(why),
+        Ok(Plan::Change(changes)) if dry_run => FixOutcome::WouldChange(changes),
+        Ok(Plan::Change(changes)) => {
+            let before = runner::evaluate_account(&account, &checks, &options).await;
+            let mut failure = None;
+            for change in &changes {
+                if let Err(e) = apply::apply(&account, change).await {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            }
+            match failure {
+                Some(why) => FixOutcome::Failed(why),
+                None => {
+                    let after = runner::evaluate_account(&account.fresh(), &checks, &options).await;
+                    FixOutcome::Changed {
+                        changes,
+                        verified: verify(&before, after),
+                    }
+                }
+            }
+        }
+    };
+    FixResult { resource, outcome }
+}
