@@ -231,6 +231,52 @@ mod tests {
         ("s3.bucket.public-policy-write", "principal-star"),
     ];
 
+    /// The Security Hub controls each check implements, decided against the control
+    /// descriptions (a swapped id fails here even though it exists).
+    const SECURITY_HUB_BY_CHECK: &[(&str, &[&str])] = &[
+        ("s3.account.public-access-block-disabled", &["S3.1"]),
+        (
+            "s3.bucket.access-point-public-access-block-disabled",
+            &["S3.19"],
+        ),
+        ("s3.bucket.acls-enabled", &["S3.12"]),
+        ("s3.bucket.event-notifications-disabled", &["S3.11"]),
+        ("s3.bucket.insecure-transport", &["S3.5"]),
+        ("s3.bucket.kms-encryption-disabled", &["S3.17"]),
+        ("s3.bucket.logging-disabled", &["S3.9"]),
+        ("s3.bucket.mfa-delete-disabled", &["S3.20"]),
+        ("s3.bucket.object-lock-disabled", &["S3.15"]),
+        ("s3.bucket.public-access-block-disabled", &["S3.8"]),
+        ("s3.bucket.public-acl-read", &["S3.2"]),
+        ("s3.bucket.public-acl-write", &["S3.3"]),
+        ("s3.bucket.public-policy-read", &["S3.2"]),
+        ("s3.bucket.public-policy-write", &["S3.3"]),
+        ("s3.bucket.versioned-without-lifecycle", &["S3.10"]),
+        ("s3.bucket.versioning-disabled", &["S3.14"]),
+    ];
+
+    #[test]
+    fn each_check_has_exactly_its_security_hub_controls() {
+        for entry in registry::checks() {
+            let id = entry.meta.id;
+            let mut actual: Vec<&str> = entry
+                .meta
+                .compliance
+                .iter()
+                .filter_map(|c| match c {
+                    Control::Fsbp(c) | Control::SecurityHub(c) => Some(*c),
+                    Control::Cis(..) => None,
+                })
+                .collect();
+            actual.sort_unstable();
+            let expected = SECURITY_HUB_BY_CHECK
+                .iter()
+                .find(|(c, _)| *c == id)
+                .map_or(&[][..], |(_, controls)| *controls);
+            assert_eq!(actual, expected, "{id}");
+        }
+    }
+
     #[test]
     fn compliance_references_match_the_frameworks() {
         for entry in registry::checks() {

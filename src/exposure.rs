@@ -123,10 +123,19 @@ pub async fn public_acl(bucket: &BucketState, access: Access) -> Result<Outcome,
         }
     }
     if by_group.is_empty() {
-        return Ok(Outcome::Pass(format!(
+        let mut message = format!(
             "ACL grants no {} access to AllUsers or AuthenticatedUsers",
             access.word()
-        )));
+        );
+        // With IgnorePublicAcls in effect S3 answers the effective ACL, hiding stored public
+        // grants (S3 User Guide, Block Public Access): say so, since they return without it.
+        if let Some(by) = EffectiveBlock::of(bucket)
+            .await
+            .neutralised_by(Flag::IgnorePublicAcls)
+        {
+            message += &format!(" (with {by} on, S3 hides any stored public grants)");
+        }
+        return Ok(Outcome::Pass(message));
     }
     let parts: Vec<String> = by_group
         .iter()

@@ -151,6 +151,38 @@ impl<'a> Statement<'a> {
         }
     }
 
+    /// The account ids a statement grants to: those of its `AWS` principals and those named by
+    /// fixed `aws:PrincipalAccount` / `aws:PrincipalArn` conditions (which narrow `"*"` to
+    /// another account without making the statement public).
+    pub fn granted_accounts(&self) -> Vec<String> {
+        let mut accounts = self.principal_accounts();
+        for c in self.conditions() {
+            let op = c.operator.to_ascii_lowercase();
+            let key = c.key.to_ascii_lowercase();
+            if !matches!(
+                op.as_str(),
+                "stringequals" | "stringlike" | "arnequals" | "arnlike"
+            ) {
+                continue;
+            }
+            for value in &c.values {
+                let account = match key.as_str() {
+                    "aws:principalaccount" => Some(value.clone()),
+                    "aws:principalarn" => value.splitn(6, ':').nth(4).map(str::to_owned),
+                    _ => None,
+                };
+                if let Some(account) =
+                    account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    if !accounts.contains(&account) {
+                        accounts.push(account);
+                    }
+                }
+            }
+        }
+        accounts
+    }
+
     /// The account ids named by the `AWS` principals (`111122223333`, `arn:aws:iam::111122223333:root`,
     /// role, user and assumed-role ARNs), in order, without duplicates.
     pub fn principal_accounts(&self) -> Vec<String> {
@@ -248,6 +280,30 @@ pub fn allows_log_delivery(doc: &PolicyDocument) -> bool {
     })
 }
 
+/// Whether an action pattern can match S3 reads (`Get…`, `List…`) and S3 writes (the rest).
+fn action_access(pattern: &str) -> (bool, bool) {
+    let pattern = pattern.to_ascii_lowercase();
+    let Some(action) = pattern.strip_prefix("s3:") else {
+        // `*` covers every service; another service's actions are not S3's.
+        return if pattern.starts_with(['*', '?']) {
+            (true, true)
+        } else {
+            (false, false)
+        };
+    };
+    let literal: String = action
+        .chars()
+        .take_while(|c| !matches!(c, '*' | '?'))
+        .collect();
+    let wildcard = literal.len() < action.len();
+    let read_names = ["get", "list"];
+    let committed_to_read = read_names.iter().any(|r| literal.starts_with(r));
+    let could_be_read = committed_to_read
+        || (wildcard && read_names.iter().any(|r| r.starts_with(literal.as_str())));
+    let could_be_write = !committed_to_read && (wildcard || !could_be_read);
+    (could_be_read, could_be_write)
+}
+
 /// Why a statement makes the policy public, and what it exposes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicStatement {
@@ -285,81 +341,34 @@ impl Access {
     }
 }
 
-/// S3 actions that read objects or list or describe the bucket (lowercase: IAM action names
-/// are case-insensitive).
-const READ_ACTIONS: &[&str] = &[
-    "s3:getobject",
-    "s3:getobjectversion",
-    "s3:getobjectacl",
-    "s3:getobjecttagging",
-    "s3:getobjectattributes",
-    "s3:listbucket",
-    "s3:listbucketversions",
-    "s3:listbucketmultipartuploads",
-    "s3:listmultipartuploadparts",
-    "s3:getbucketacl",
-    "s3:getbucketpolicy",
-];
-
-/// S3 actions that create, overwrite, delete or reconfigure.
-const WRITE_ACTIONS: &[&str] = &[
-    "s3:putobject",
-    "s3:putobjectacl",
-    "s3:putobjectversionacl",
-    "s3:putobjecttagging",
-    "s3:putobjectretention",
-    "s3:putobjectlegalhold",
-    "s3:deleteobject",
-    "s3:deleteobjectversion",
-    "s3:deleteobjecttagging",
-    "s3:restoreobject",
-    "s3:abortmultipartupload",
-    "s3:replicateobject",
-    "s3:replicatedelete",
-    "s3:bypassgovernanceretention",
-    "s3:deletebucket",
-    "s3:putbucketacl",
-    "s3:putbucketpolicy",
-    "s3:deletebucketpolicy",
-    "s3:putbucketpublicaccessblock",
-    "s3:putbucketownershipcontrols",
-    "s3:putbucketversioning",
-    "s3:putencryptionconfiguration",
-    "s3:putlifecycleconfiguration",
-    "s3:putbucketlogging",
-    "s3:putbucketnotification",
-    "s3:putbucketwebsite",
-    "s3:putbucketcors",
-    "s3:putreplicationconfiguration",
-];
-
 impl<'a> Statement<'a> {
-    /// Whether the statement's actions include reads and writes. `NotAction` grants every
-    /// action it does not list; a statement with neither counts as granting everything.
+    /// Whether the statement's actions include reads and writes. S3 actions named `Get…` and
+    /// `List…` read; every other S3 action writes, deletes or reconfigures, so every public
+    /// statement counts as at least one of the two, whatever actions AWS adds later. `NotAction`
+    /// grants every action it does not list and is judged conservatively; a statement with
+    /// neither counts as granting everything.
     pub fn access(&self) -> (bool, bool) {
-        let patterns = |key: &str| -> Option<Vec<crate::glob::Glob>> {
-            let values = string_or_list(self.json.get(key)?);
-            Some(
-                values
+        if let Some(actions) = self.json.get("Action") {
+            string_or_list(actions)
+                .iter()
+                .fold((false, false), |(r, w), a| {
+                    let (reads, writes) = action_access(a);
+                    (r || reads, w || writes)
+                })
+        } else if let Some(excluded) = self.json.get("NotAction") {
+            let excluded: Vec<String> = string_or_list(excluded)
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect();
+            let covers = |pattern: &str| {
+                excluded
                     .iter()
-                    .filter_map(|v| crate::glob::Glob::new(&v.to_ascii_lowercase()).ok())
-                    .collect(),
-            )
-        };
-        let grants = |actions: &[&str]| -> bool {
-            if let Some(allowed) = patterns("Action") {
-                actions
-                    .iter()
-                    .any(|a| allowed.iter().any(|p| p.is_match(a)))
-            } else if let Some(excluded) = patterns("NotAction") {
-                actions
-                    .iter()
-                    .any(|a| !excluded.iter().any(|p| p.is_match(a)))
-            } else {
-                true
-            }
-        };
-        (grants(READ_ACTIONS), grants(WRITE_ACTIONS))
+                    .any(|e| e == "*" || e == "s3:*" || e == pattern)
+            };
+            (!(covers("s3:get*") && covers("s3:list*")), !covers("s3:*"))
+        } else {
+            (true, true)
+        }
     }
 }
 
@@ -703,11 +712,30 @@ mod tests {
             "NotAction grants the rest"
         );
         assert_eq!(
-            access(
-                r#""NotAction":["s3:Put*","s3:Delete*","s3:Restore*","s3:Abort*","s3:Replicate*","s3:Bypass*"]"#
-            ),
-            (true, false)
+            access(r#""NotAction":["s3:Put*","s3:Delete*"]"#),
+            (true, true),
+            "judged conservatively"
         );
+        assert_eq!(
+            access(r#""NotAction":["s3:Get*","s3:List*"]"#),
+            (false, true)
+        );
+        assert_eq!(
+            access(r#""Action":"s3:GetObjectVersionAcl""#),
+            (true, false),
+            "any Get… reads"
+        );
+        assert_eq!(
+            access(r#""Action":"s3:PutBucketTagging""#),
+            (false, true),
+            "any other S3 action writes"
+        );
+        assert_eq!(
+            access(r#""Action":"s3:G*""#),
+            (true, true),
+            "conservative: a wildcard that could match more"
+        );
+        assert_eq!(access(r#""Action":"s3:*Object""#), (true, true));
         assert_eq!(access(r#""NotAction":"s3:*""#), (false, false));
         assert_eq!(access(r#""Action":"kms:Decrypt""#), (false, false));
     }

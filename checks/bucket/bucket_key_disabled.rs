@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 declare_check! {
     /// ## What it checks
-    /// Whether a bucket whose default encryption is SSE-KMS or DSSE-KMS has the S3 Bucket Key
-    /// enabled. Buckets not encrypted with KMS are skipped.
+    /// Whether a bucket whose default encryption is SSE-KMS has the S3 Bucket Key enabled.
+    /// Buckets not encrypted with SSE-KMS are skipped, DSSE-KMS included: S3 Bucket Keys do not
+    /// support it.
     ///
     /// ## Why it matters
     /// Without a Bucket Key every object write and read calls KMS, which costs money and
@@ -37,14 +38,16 @@ impl Check for BucketKeyDisabled {
         _: &CheckOptions,
     ) -> Result<Outcome, FetchError> {
         Ok(match bucket.encryption().await? {
-            Some(rule) if rule.is_kms() && rule.bucket_key_enabled => {
+            Some(rule)
+                if rule.algorithm.as_deref() == Some("aws:kms") && rule.bucket_key_enabled =>
+            {
                 Outcome::Pass("the S3 Bucket Key is enabled".into())
             }
-            Some(rule) if rule.is_kms() => Outcome::Fail(format!(
+            Some(rule) if rule.algorithm.as_deref() == Some("aws:kms") => Outcome::Fail(format!(
                 "{} without an S3 Bucket Key: every object request calls KMS",
                 rule.describe()
             )),
-            _ => Outcome::Skip("default encryption does not use KMS".into()),
+            _ => Outcome::Skip("default encryption is not SSE-KMS".into()),
         })
     }
 }
@@ -77,5 +80,9 @@ mod tests {
             matches!(run("aws:kms", false).await, Outcome::Fail(m) if m.ends_with("every object request calls KMS"))
         );
         assert!(matches!(run("AES256", false).await, Outcome::Skip(_)));
+        assert!(
+            matches!(run("aws:kms:dsse", false).await, Outcome::Skip(_)),
+            "Bucket Keys do not support DSSE-KMS"
+        );
     }
 }

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 declare_check! {
     /// ## What it checks
     /// Whether the bucket policy allows principals of other AWS accounts: `Allow` statements
-    /// whose `AWS` principals name an account (an account id, or an IAM or STS ARN) other than
-    /// the scanning account, unless the account is listed with `--trusted-account ID`
+    /// whose `AWS` principals name an account (an account id, or an IAM or STS ARN), or whose
+    /// fixed `aws:PrincipalAccount` / `aws:PrincipalArn` condition does, other than the
+    /// scanning account, unless the account is listed with `--trusted-account ID`
     /// (repeatable). The message names each statement, the accounts and the actions granted.
     /// Public statements (`"*"`) are the public-policy checks' business; service principals
     /// are not accounts.
@@ -17,9 +18,9 @@ declare_check! {
     /// ## Why it matters
     /// Cross-account grants are easy to forget: a partner, a vendor, a decommissioned account
     /// that changed hands. Each keeps the access the policy gives it, often including writes
-    /// or changes to the bucket's own permissions. Security Hub S3.6 (high) flags grants of
-    /// permission-changing actions to other accounts; this check lists every grant so the
-    /// ones that are expected can be trusted explicitly.
+    /// or changes to the bucket's own permissions. Security Hub S3.6 (high) flags only grants of
+    /// five permission-changing actions to other accounts; this check lists every grant, so it
+    /// is not mapped to S3.6, and the expected ones can be trusted explicitly.
     ///
     /// ## How to fix
     /// Remove statements for accounts that should no longer have access, narrow the actions of
@@ -33,7 +34,7 @@ declare_check! {
         severity: High,
         facets: [Policy, AccountId],
         remediation: None,
-        compliance: [Fsbp("S3.6")],
+        compliance: [],
     }
 }
 
@@ -54,7 +55,7 @@ impl Check for CrossAccountAccess {
             .filter(|s| s.effect() == Effect::Allow)
             .filter_map(|s| {
                 let foreign: Vec<String> = s
-                    .principal_accounts()
+                    .granted_accounts()
                     .into_iter()
                     .filter(|a| a != own && !options.trusted_accounts.contains(a))
                     .collect();
@@ -90,6 +91,7 @@ mod tests {
         {"Sid":"Self","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"},
         {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/reader","555566667777"]},"Action":["s3:GetObject","s3:PutObject"],"Resource":"*"},
         {"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
+        {"Sid":"ByCondition","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"777788889999"}}},
         {"Effect":"Deny","Principal":{"AWS":"999988887777"},"Action":"s3:*","Resource":"*"}
     ]}"#;
 
@@ -114,14 +116,18 @@ mod tests {
     async fn other_accounts_unless_trusted() {
         assert_eq!(
             outcome(&[]).await,
-            Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666, 555566667777 to s3:GetObject, s3:PutObject".into())
+            Outcome::Fail(
+                "statement \"Partner\" (#2) allows account 444455556666, 555566667777 to s3:GetObject, s3:PutObject; \
+                 statement \"ByCondition\" (#4) allows account 777788889999 to s3:GetObject"
+                    .into()
+            )
         );
         assert_eq!(
-            outcome(&["555566667777"]).await,
+            outcome(&["555566667777", "777788889999"]).await,
             Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666 to s3:GetObject, s3:PutObject".into())
         );
         assert!(matches!(
-            outcome(&["444455556666", "555566667777"]).await,
+            outcome(&["444455556666", "555566667777", "777788889999"]).await,
             Outcome::Pass(_)
         ));
     }

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 declare_check! {
     /// ## What it checks
     /// Whether the bucket policy denies every request made over plain HTTP: a `Deny` statement
-    /// for everyone (`"Principal": "*"`), every S3 action (`"s3:*"` or `"*"`), the objects (a
-    /// resource `arn:aws:s3:::BUCKET/*` or `*`), under the condition
-    /// `"Bool": {"aws:SecureTransport": "false"}`. An `Allow` conditioned on
+    /// for everyone (`"Principal": "*"`), every S3 action (`"s3:*"` or `"*"`), every object (a
+    /// resource `arn:aws:s3:::BUCKET/*` or `*`), under the single condition
+    /// `"Bool": {"aws:SecureTransport": "false"}` (another condition would make the deny
+    /// partial). An `Allow` conditioned on
     /// `aws:SecureTransport: true` does not count: other statements can still allow HTTP. A
     /// bucket without a policy fails. The message names the statement, or what is missing.
     ///
@@ -46,14 +47,18 @@ declare_check! {
 }
 
 /// Whether the statement is conditioned on the request not using TLS.
+/// Whether the statement is conditioned on the request not using TLS, and on nothing else: a
+/// second condition (say, `StringNotEquals aws:SourceVpce`) would deny HTTP only sometimes.
 fn denies_http(statement: &Statement<'_>) -> bool {
-    statement.conditions().iter().any(|c| {
-        matches!(
-            c.operator.to_ascii_lowercase().as_str(),
-            "bool" | "boolifexists"
-        ) && c.key.eq_ignore_ascii_case("aws:SecureTransport")
-            && c.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
-    })
+    let conditions = statement.conditions();
+    conditions.len() == 1
+        && conditions.iter().all(|c| {
+            matches!(
+                c.operator.to_ascii_lowercase().as_str(),
+                "bool" | "boolifexists"
+            ) && c.key.eq_ignore_ascii_case("aws:SecureTransport")
+                && c.values.iter().any(|v| v.eq_ignore_ascii_case("false"))
+        })
 }
 
 #[async_trait]
@@ -79,10 +84,11 @@ impl Check for InsecureTransport {
                 .strings("Action")
                 .iter()
                 .any(|a| a == "*" || a.eq_ignore_ascii_case("s3:*"));
+            let every_object = format!("arn:aws:s3:::{}/*", bucket.name());
             let objects = statement
                 .strings("Resource")
                 .iter()
-                .any(|r| r == "*" || r.ends_with("/*"));
+                .any(|r| r == "*" || *r == every_object);
             match (statement.principal_is_everyone(), all_actions, objects) {
                 (true, true, true) => {
                     return Ok(Outcome::Pass(format!(
@@ -151,6 +157,34 @@ mod tests {
             matches!(outcome(Some(&boolean)).await, Outcome::Pass(_)),
             "a JSON boolean works too"
         );
+    }
+
+    #[tokio::test]
+    async fn partial_denies_do_not_count() {
+        let vpce = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
+        assert!(
+            matches!(outcome(Some(vpce)).await, Outcome::Fail(_)),
+            "HTTP stays allowed through vpce-1"
+        );
+        let prefix = deny(
+            r#""*""#,
+            r#""s3:*""#,
+            r#""arn:aws:s3:::b/logs/*""#,
+            r#""false""#,
+        );
+        assert!(
+            matches!(outcome(Some(&prefix)).await, Outcome::Fail(m) if m.contains("does not cover the objects"))
+        );
+        let other_bucket = deny(
+            r#""*""#,
+            r#""s3:*""#,
+            r#""arn:aws:s3:::other/*""#,
+            r#""false""#,
+        );
+        assert!(matches!(
+            outcome(Some(&other_bucket)).await,
+            Outcome::Fail(_)
+        ));
     }
 
     #[tokio::test]

@@ -56,7 +56,16 @@ impl Check for PublicAccessBlockDisabled {
         _: &CheckOptions,
     ) -> Result<Outcome, FetchError> {
         let block = EffectiveBlock::of(bucket).await;
-        let bucket_level = block.bucket.clone()?;
+        let bucket_level = match (&block.bucket, &block.account) {
+            (Ok(b), _) => *b,
+            // The account-level block covers the bucket whatever its own settings are.
+            (Err(e), Ok(account)) if *account == PublicAccessBlock::ALL_ON => {
+                return Ok(Outcome::Pass(format!(
+                    "all four settings are on through the account-level block (bucket level unknown: {e})"
+                )));
+            }
+            (Err(e), _) => return Err(e.clone()),
+        };
         if bucket_level == PublicAccessBlock::ALL_ON {
             return Ok(Outcome::Pass(
                 "all four settings are on at the bucket level".into(),

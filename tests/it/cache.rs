@@ -122,6 +122,51 @@ async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run
 }
 
 #[tokio::test]
+async fn access_points_cost_one_listing_plus_one_request_each() {
+    let fake = FakeS3::start().await;
+    let block = s3tk::state::model::PublicAccessBlock::ALL_ON;
+    fake.bucket(
+        "with-points",
+        FakeBucket::hardened("with-points", "us-east-1")
+            .access_point("a", block)
+            .access_point("b", block),
+    );
+    let checks = s3tk::registry::select_checks(
+        &["s3.bucket.access-point-public-access-block-disabled".into()],
+        &[],
+    )
+    .unwrap();
+    let account = AccountState::new(clients(&fake.uri(), 4));
+    let buckets = vec![SelectedBucket {
+        name: "with-points".into(),
+        listed_region: Some("us-east-1".into()),
+    }];
+    let findings = s3tk::runner::scan(
+        account,
+        buckets,
+        &checks,
+        &CheckOptions::default(),
+        4,
+        &|_, _| {},
+    )
+    .await;
+    assert_eq!(
+        findings[0].message,
+        "all 2 access points block public access"
+    );
+    assert_eq!(
+        fake.control_count("accesspoint").await,
+        1,
+        "one ListAccessPoints"
+    );
+    assert_eq!(
+        fake.control_count("accesspoint/a").await + fake.control_count("accesspoint/b").await,
+        2,
+        "one GetAccessPoint each"
+    );
+}
+
+#[tokio::test]
 async fn concurrent_readers_share_one_request_and_failures_are_cached() {
     let fake = FakeS3::start().await;
     fake.latency(Duration::from_millis(50));

@@ -110,20 +110,6 @@ fn cases_with_account_block() -> Vec<Case> {
             "Object Lock is not enabled",
         ),
         (
-            "s3.bucket.public-acl-read",
-            hardened("acl-read").public_read(),
-            "fail",
-            "low",
-            "ACL grants READ to AllUsers (anyone on the internet), currently blocked by account-level IgnorePublicAcls",
-        ),
-        (
-            "s3.bucket.public-acl-write",
-            hardened("acl-write").grant_all_users("WRITE"),
-            "fail",
-            "low",
-            "ACL grants WRITE to AllUsers (anyone on the internet), currently blocked by account-level IgnorePublicAcls",
-        ),
-        (
             "s3.bucket.public-policy-read",
             hardened("policy-read").policy(PUBLIC_READ, Some(true)),
             "fail",
@@ -308,11 +294,6 @@ async fn every_check_reports_a_denied_facet_as_an_error() {
             "object-lock",
             "s3:GetBucketObjectLockConfiguration",
         ),
-        (
-            "s3.bucket.public-access-block-disabled",
-            "publicAccessBlock",
-            "s3:GetBucketPublicAccessBlock",
-        ),
         ("s3.bucket.public-acl-read", "acl", "s3:GetBucketAcl"),
         ("s3.bucket.public-acl-write", "acl", "s3:GetBucketAcl"),
         (
@@ -370,11 +351,50 @@ async fn every_check_reports_a_denied_facet_as_an_error() {
         let id = entry.meta.id;
         assert!(
             covered.contains(&id)
-                || id == "s3.account.public-access-block-disabled"
+                || id.ends_with("public-access-block-disabled")
                 || id.contains("access-point"),
             "{id} has no error scenario"
         );
     }
+
+    // The bucket-level block denied: an error, unless the account-level block covers the bucket.
+    let fake = FakeS3::start().await;
+    fake.account_block(None);
+    fake.bucket(
+        "no-block-read",
+        hardened("no-block-read").fault("publicAccessBlock", 403, "AccessDenied"),
+    );
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.public-access-block-disabled",
+        ],
+    )
+    .await;
+    let (status, message) = finding(
+        &run.json(),
+        "no-block-read",
+        "s3.bucket.public-access-block-disabled",
+    );
+    assert_eq!(status, "error");
+    assert!(
+        message.contains("the caller needs s3:GetBucketPublicAccessBlock"),
+        "{message}"
+    );
+    let covered = run_scan_with_account_block(&fake).await;
+    assert_eq!(
+        finding(
+            &covered,
+            "no-block-read",
+            "s3.bucket.public-access-block-disabled"
+        )
+        .0,
+        "pass"
+    );
 
     // S3 Control refused: the account check and the access-point check cannot be evaluated;
     // the bucket-level block check still can and says the account level is unknown.
@@ -441,4 +461,20 @@ async fn trusted_accounts_are_not_findings() {
             "no statement grants access to an untrusted account".into()
         )
     );
+}
+
+async fn run_scan_with_account_block(fake: &FakeS3) -> serde_json::Value {
+    fake.account_block(Some(PublicAccessBlock::ALL_ON));
+    s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.public-access-block-disabled",
+        ],
+    )
+    .await
+    .json()
 }

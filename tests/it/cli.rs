@@ -275,7 +275,7 @@ async fn table_is_the_default_format() {
     let fake = FakeS3::start().await;
     fake.bucket(
         "open",
-        FakeBucket::hardened("open", "us-east-1").public_read(),
+        FakeBucket::hardened("open", "us-east-1").versioning("Suspended"),
     );
     let run = s3tk(&fake.uri(), &["scan"]).await;
     assert_eq!(run.code, 1);
@@ -283,9 +283,9 @@ async fn table_is_the_default_format() {
     assert_eq!(failing.len(), 1, "{}", run.stdout);
     assert!(
         failing[0].contains("open")
-            && failing[0].contains("s3.bucket.public-acl-read")
-            && failing[0].contains(" low ")
-            && failing[0].contains("AllUsers")
+            && failing[0].contains("s3.bucket.versioning-disabled")
+            && failing[0].contains(" medium ")
+            && failing[0].contains("versioning is suspended")
     );
     let checks = s3tk::registry::checks().len();
     assert_eq!(
@@ -465,7 +465,7 @@ async fn a_closed_stdout_keeps_the_exit_code() {
     let fake = FakeS3::start().await;
     fake.bucket(
         "open",
-        FakeBucket::hardened("open", "us-east-1").public_read(),
+        FakeBucket::hardened("open", "us-east-1").versioning("Suspended"),
     );
     fake.latency(std::time::Duration::from_millis(100));
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"))

@@ -4,7 +4,7 @@
 //! `PermanentRedirect` S3 sends, which proves per-region clients. Faults (an error code for one
 //! facet, a number of throttled answers) and latency can be injected per bucket.
 
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +16,13 @@ pub const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 const LOG_DELIVERY: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
+
+fn group(uri: &str, permission: &str) -> Grant {
+    Grant {
+        grantee: Grantee::Group { uri: uri.into() },
+        permission: permission.into(),
+    }
+}
 
 /// An injected error answer for one facet (the S3 sub-resource name, e.g. `acl`, `policy`).
 #[derive(Debug, Clone)]
@@ -32,7 +39,7 @@ pub struct Fault {
 pub struct FakeBucket {
     pub region: String,
     /// (grantee group URI, permission), on top of the owner's FULL_CONTROL.
-    pub group_grants: Vec<(&'static str, &'static str)>,
+    pub grants: Vec<Grant>,
     pub policy: Option<String>,
     /// What GetBucketPolicyStatus answers when a policy exists; `None` answers like a store
     /// without that API (501 NotImplemented).
@@ -45,9 +52,9 @@ pub struct FakeBucket {
     /// The region ListBuckets reports, when it should differ from the real one (stale data).
     pub listed_region: Option<String>,
     pub public_access_block: Option<PublicAccessBlock>,
-    pub ownership: Option<&'static str>,
+    pub ownership: Option<String>,
     /// (algorithm, KMS key, bucket key)
-    pub encryption: Option<(&'static str, Option<&'static str>, bool)>,
+    pub encryption: Option<(String, Option<String>, bool)>,
     /// Default retention in days, if any.
     pub object_lock: Option<Option<u32>>,
     /// (rule id, enabled, noncurrent-version expiry days)
@@ -66,17 +73,12 @@ impl FakeBucket {
         self.public_access_block = Some(block);
         self
     }
-    pub fn ownership(mut self, ownership: &'static str) -> Self {
-        self.ownership = Some(ownership);
+    pub fn ownership(mut self, ownership: &str) -> Self {
+        self.ownership = Some(ownership.to_owned());
         self
     }
-    pub fn encryption(
-        mut self,
-        algorithm: &'static str,
-        key: Option<&'static str>,
-        bucket_key: bool,
-    ) -> Self {
-        self.encryption = Some((algorithm, key, bucket_key));
+    pub fn encryption(mut self, algorithm: &str, key: Option<&str>, bucket_key: bool) -> Self {
+        self.encryption = Some((algorithm.to_owned(), key.map(str::to_owned), bucket_key));
         self
     }
     pub fn object_lock(mut self, retention_days: Option<u32>) -> Self {
@@ -145,20 +147,20 @@ impl FakeBucket {
         }
     }
     pub fn public_read(mut self) -> Self {
-        self.group_grants.push((ALL_USERS, "READ"));
+        self.grants.push(group(ALL_USERS, "READ"));
         self
     }
     pub fn grant_all_users(mut self, permission: &'static str) -> Self {
-        self.group_grants.push((ALL_USERS, permission));
+        self.grants.push(group(ALL_USERS, permission));
         self
     }
     pub fn grant_authenticated(mut self, permission: &'static str) -> Self {
-        self.group_grants.push((AUTHENTICATED_USERS, permission));
+        self.grants.push(group(AUTHENTICATED_USERS, permission));
         self
     }
     pub fn log_delivery(mut self) -> Self {
-        self.group_grants.push((LOG_DELIVERY, "WRITE"));
-        self.group_grants.push((LOG_DELIVERY, "READ_ACP"));
+        self.grants.push(group(LOG_DELIVERY, "WRITE"));
+        self.grants.push(group(LOG_DELIVERY, "READ_ACP"));
         self
     }
     pub fn policy(mut self, json: &str, aws_says_public: Option<bool>) -> Self {
@@ -448,6 +450,7 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
         };
     };
     let head = method == "HEAD";
+    let account_ignores_public_acls = model.account_block.is_some_and(|b| b.ignore_public_acls);
     if let (true, Some(region)) = (head, model.foreign.get(&name)) {
         return ResponseTemplate::new(403).insert_header("x-amz-bucket-region", region.as_str());
     }
@@ -492,6 +495,9 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
     if let Some(body) = bucket.raw.get(sub.as_str()) {
         return xml(body.to_string());
     }
+    if method == "PUT" {
+        return put(model, &name, &sub, req);
+    }
     let ns = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
     match (method, sub.as_str()) {
         ("GET", "publicAccessBlock") => match &bucket.public_access_block {
@@ -505,7 +511,7 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The public access block configuration was not found",
             ),
         },
-        ("GET", "ownershipControls") => match bucket.ownership {
+        ("GET", "ownershipControls") => match &bucket.ownership {
             Some(o) => xml(format!(
                 "<OwnershipControls {ns}><Rule><ObjectOwnership>{o}</ObjectOwnership></Rule></OwnershipControls>"
             )),
@@ -515,9 +521,10 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The bucket ownership controls were not found",
             ),
         },
-        ("GET", "encryption") => match bucket.encryption {
+        ("GET", "encryption") => match &bucket.encryption {
             Some((algorithm, key, bucket_key)) => {
                 let key = key
+                    .as_ref()
                     .map(|k| format!("<KMSMasterKeyID>{k}</KMSMasterKeyID>"))
                     .unwrap_or_default();
                 xml(format!(
@@ -593,7 +600,14 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
         ("HEAD", "") => {
             ResponseTemplate::new(200).insert_header("x-amz-bucket-region", bucket.region.as_str())
         }
-        ("GET", "acl") => xml(acl_xml(bucket)),
+        ("GET", "acl") => {
+            // With IgnorePublicAcls in effect S3 answers the effective ACL: public grants hidden.
+            let hide = account_ignores_public_acls
+                || bucket
+                    .public_access_block
+                    .is_some_and(|b| b.ignore_public_acls);
+            xml(acl_xml(bucket, hide))
+        }
         ("GET", "policy") => match &bucket.policy {
             Some(p) => ResponseTemplate::new(200).set_body_raw(p.clone(), "application/json"),
             None => error(
@@ -687,22 +701,205 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
     xml(body)
 }
 
-fn acl_xml(bucket: &FakeBucket) -> String {
-    let grant = |grantee: String, permission: &str| {
+fn acl_xml(bucket: &FakeBucket, hide_public: bool) -> String {
+    let grant = |g: &Grant| {
+        let grantee = match &g.grantee {
+            Grantee::CanonicalUser { id } => format!(r#"xsi:type="CanonicalUser"><ID>{id}</ID>"#),
+            Grantee::Group { uri } => format!(r#"xsi:type="Group"><URI>{uri}</URI>"#),
+            Grantee::Email { address } => format!(
+                r#"xsi:type="AmazonCustomerByEmail"><EmailAddress>{address}</EmailAddress>"#
+            ),
+            Grantee::Unknown => unreachable!("the fake stores known grantees"),
+        };
         format!(
-            r#"<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" {grantee}</Grantee><Permission>{permission}</Permission></Grant>"#
+            r#"<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" {grantee}</Grantee><Permission>{}</Permission></Grant>"#,
+            g.permission
         )
     };
-    let mut grants = grant(
-        format!(r#"xsi:type="CanonicalUser"><ID>{OWNER_ID}</ID>"#),
-        "FULL_CONTROL",
-    );
-    for (uri, permission) in &bucket.group_grants {
-        grants += &grant(format!(r#"xsi:type="Group"><URI>{uri}</URI>"#), permission);
-    }
+    let owner = Grant {
+        grantee: Grantee::CanonicalUser {
+            id: OWNER_ID.into(),
+        },
+        permission: "FULL_CONTROL".into(),
+    };
+    let public = |g: &&Grant| matches!(&g.grantee, Grantee::Group { uri } if uri == ALL_USERS || uri == AUTHENTICATED_USERS);
+    let grants: String = std::iter::once(&owner)
+        .chain(bucket.grants.iter().filter(|g| !(hide_public && public(g))))
+        .map(grant)
+        .collect();
     format!(
         r#"<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>{OWNER_ID}</ID></Owner><AccessControlList>{grants}</AccessControlList></AccessControlPolicy>"#
     )
+}
+
+/// The text of the first `<name>` element in `xml` (enough for the request bodies the SDK sends).
+fn tag<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(&xml[start..end])
+}
+
+fn flag(xml: &str, name: &str) -> bool {
+    tag(xml, name) == Some("true")
+}
+
+/// The writes the remediations send, with S3's own refusals.
+fn put(model: &mut Model, name: &str, sub: &str, req: &Request) -> ResponseTemplate {
+    let body = String::from_utf8_lossy(&req.body).into_owned();
+    let account_block = model.account_block;
+    if sub == "logging" {
+        if let Some(target) = tag(&body, "TargetBucket") {
+            let source_region = model.buckets[name].region.clone();
+            let Some(t) = model.buckets.get(target) else {
+                return if model.foreign.contains_key(target) {
+                    error(
+                        400,
+                        "InvalidTargetBucketForLogging",
+                        "The owner for the bucket to be logged and the target bucket must be the same.",
+                    )
+                } else {
+                    error(
+                        400,
+                        "InvalidTargetBucketForLogging",
+                        "The target bucket for logging does not exist",
+                    )
+                };
+            };
+            if t.region != source_region {
+                return error(
+                    403,
+                    "CrossLocationLoggingProhibitted",
+                    "Cross S3 location logging not allowed.",
+                );
+            }
+            let enforced = t.ownership.as_deref() == Some("BucketOwnerEnforced");
+            if enforced && body.contains("<TargetGrants>") {
+                return error(
+                    400,
+                    "AccessControlListNotSupported",
+                    "Target grants not allowed for bucket owner enforced buckets",
+                );
+            }
+            let delivers = if enforced {
+                t.policy
+                    .as_deref()
+                    .is_some_and(|p| p.contains("logging.s3.amazonaws.com"))
+            } else {
+                let log = |p: &str| t.grants.contains(&group(LOG_DELIVERY, p));
+                log("WRITE") && log("READ_ACP")
+            };
+            if !delivers {
+                return error(
+                    400,
+                    "InvalidTargetBucketForLogging",
+                    "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket",
+                );
+            }
+        }
+    }
+    let bucket = model
+        .buckets
+        .get_mut(name)
+        .expect("routed to an existing bucket");
+    match sub {
+        "publicAccessBlock" => {
+            bucket.public_access_block = Some(PublicAccessBlock {
+                block_public_acls: flag(&body, "BlockPublicAcls"),
+                ignore_public_acls: flag(&body, "IgnorePublicAcls"),
+                block_public_policy: flag(&body, "BlockPublicPolicy"),
+                restrict_public_buckets: flag(&body, "RestrictPublicBuckets"),
+            });
+        }
+        "versioning" => {
+            bucket.versioning = match tag(&body, "Status") {
+                Some("Enabled") => Some("Enabled"),
+                Some("Suspended") => Some("Suspended"),
+                _ => return error(400, "MalformedXML", "no versioning status"),
+            };
+        }
+        "encryption" => {
+            let Some(algorithm) = tag(&body, "SSEAlgorithm") else {
+                return error(400, "MalformedXML", "no SSEAlgorithm");
+            };
+            bucket.encryption = Some((
+                algorithm.to_owned(),
+                tag(&body, "KMSMasterKeyID").map(str::to_owned),
+                flag(&body, "BucketKeyEnabled"),
+            ));
+        }
+        "logging" => {
+            bucket.logging = tag(&body, "TargetBucket").map(|t| {
+                (
+                    t.to_owned(),
+                    tag(&body, "TargetPrefix").unwrap_or_default().to_owned(),
+                )
+            });
+        }
+        "policy" => {
+            let Ok(doc) = s3tk::policy::PolicyDocument::parse(&body) else {
+                return error(400, "MalformedPolicy", "Policies must be valid JSON");
+            };
+            let public = s3tk::policy::evaluate_public(&doc).is_public();
+            let blocks = bucket
+                .public_access_block
+                .is_some_and(|b| b.block_public_policy)
+                || account_block.is_some_and(|b| b.block_public_policy);
+            if public && blocks {
+                return error(
+                    403,
+                    "AccessDenied",
+                    "public policies are blocked by the BlockPublicPolicy block public access setting",
+                );
+            }
+            bucket.policy = Some(body.clone());
+            bucket.policy_is_public = Some(public);
+        }
+        "acl" => {
+            let mut grants = Vec::new();
+            for part in body.split("<Grant>").skip(1) {
+                let permission = tag(part, "Permission").unwrap_or_default().to_owned();
+                let grantee = if let Some(uri) = tag(part, "URI") {
+                    Grantee::Group {
+                        uri: uri.to_owned(),
+                    }
+                } else if let Some(id) = tag(part, "ID") {
+                    Grantee::CanonicalUser { id: id.to_owned() }
+                } else {
+                    return error(400, "MalformedACLError", "unknown grantee");
+                };
+                let grant = Grant {
+                    grantee,
+                    permission,
+                };
+                let owner = matches!(&grant.grantee, Grantee::CanonicalUser { id } if id == OWNER_ID)
+                    && grant.permission == "FULL_CONTROL";
+                if !owner {
+                    grants.push(grant);
+                }
+            }
+            if bucket.ownership.as_deref() == Some("BucketOwnerEnforced") && !grants.is_empty() {
+                return error(
+                    400,
+                    "AccessControlListNotSupported",
+                    "The bucket does not allow ACLs",
+                );
+            }
+            bucket.grants = grants;
+        }
+        "ownershipControls" => {
+            let ownership = tag(&body, "ObjectOwnership").unwrap_or_default().to_owned();
+            if ownership == "BucketOwnerEnforced" && !bucket.grants.is_empty() {
+                return error(
+                    400,
+                    "InvalidBucketAclWithObjectOwnership",
+                    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                );
+            }
+            bucket.ownership = Some(ownership);
+        }
+        _ => return error(501, "NotImplemented", "not supported by the fake"),
+    }
+    ResponseTemplate::new(200)
 }
 
 fn xml(body: String) -> ResponseTemplate {
@@ -741,7 +938,7 @@ fn block_xml(b: &PublicAccessBlock) -> String {
 }
 
 /// S3 Control: the account-level Block Public Access and access points.
-fn control(model: &Model, req: &Request, path: &str) -> ResponseTemplate {
+fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
     if req
         .headers
         .get("x-amz-account-id")
@@ -760,6 +957,16 @@ fn control(model: &Model, req: &Request, path: &str) -> ResponseTemplate {
             block_xml(block)
         )
     };
+    if req.method.as_str() == "PUT" && path == "configuration/publicAccessBlock" {
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        model.account_block = Some(PublicAccessBlock {
+            block_public_acls: flag(&body, "BlockPublicAcls"),
+            ignore_public_acls: flag(&body, "IgnorePublicAcls"),
+            block_public_policy: flag(&body, "BlockPublicPolicy"),
+            restrict_public_buckets: flag(&body, "RestrictPublicBuckets"),
+        });
+        return ResponseTemplate::new(200);
+    }
     match path {
         "configuration/publicAccessBlock" => match &model.account_block {
             Some(block) => xml(format!(

@@ -499,8 +499,81 @@ async fn the_whole_catalog_on_moto() {
         .await
         .unwrap();
 
-    let run = s3tk(&moto.endpoint, &["scan", "--format", "json", name]).await;
+    create(&s3, "e2e-bare").await;
+
+    let run = s3tk(
+        &moto.endpoint,
+        &["scan", "--format", "json", name, "e2e-bare"],
+    )
+    .await;
     let report = run.json();
+    // A bare bucket on moto answers "not configured" for most facets (moto creates buckets as
+    // before 2023: no default encryption, no Block Public Access, ACLs enabled): each of those
+    // checks fails rather than errors, which proves the real error codes map to `None`.
+    for (check, message) in [
+        (
+            "s3.bucket.public-access-block-disabled",
+            "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets off at both the bucket and the account level",
+        ),
+        (
+            "s3.bucket.acls-enabled",
+            "ACLs are enabled (no Object Ownership setting, which behaves as ObjectWriter)",
+        ),
+        (
+            "s3.bucket.default-encryption-disabled",
+            "no default encryption is configured",
+        ),
+        (
+            "s3.bucket.object-lock-disabled",
+            "Object Lock is not enabled",
+        ),
+        (
+            "s3.bucket.replication-disabled",
+            "no replication is configured",
+        ),
+        (
+            "s3.bucket.logging-disabled",
+            "server access logging is disabled",
+        ),
+        (
+            "s3.bucket.insecure-transport",
+            "the bucket has no policy, so nothing denies HTTP requests",
+        ),
+    ] {
+        // The account block is on by now, so the bucket level alone is judged by whether the
+        // account covers it.
+        if check == "s3.bucket.public-access-block-disabled" {
+            assert_eq!(
+                finding(&report, "e2e-bare", check).0,
+                "pass",
+                "{check}: covered by the account block"
+            );
+            continue;
+        }
+        assert_eq!(
+            finding(&report, "e2e-bare", check),
+            ("fail".into(), message.into()),
+            "{check}"
+        );
+    }
+    assert_eq!(
+        finding(&report, "e2e-bare", "s3.bucket.public-website").0,
+        "pass",
+        "no website: NoSuchWebsiteConfiguration"
+    );
+    let report = {
+        let mut r = report.clone();
+        r["findings"] = serde_json::Value::Array(
+            report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["bucket"] != "e2e-bare")
+                .cloned()
+                .collect(),
+        );
+        r
+    };
     // moto 5.1.22 creates the access point but ListAccessPoints answers an empty list, so the
     // check sees none; the fake covers access points with settings.
     assert_eq!(
