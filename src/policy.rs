@@ -168,15 +168,12 @@ impl<'a> Statement<'a> {
             for value in &c.values {
                 let account = match key.as_str() {
                     "aws:principalaccount" => Some(value.clone()),
-                    "aws:principalarn" => value.splitn(6, ':').nth(4).map(str::to_owned),
+                    "aws:principalarn" => value.split(':').nth(4).map(str::to_owned),
                     _ => None,
                 };
-                if let Some(account) =
-                    account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    if !accounts.contains(&account) {
-                        accounts.push(account);
-                    }
+                let is_id = |a: &String| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+                if let Some(account) = account.filter(|a| is_id(a) && !accounts.contains(a)) {
+                    accounts.push(account);
                 }
             }
         }
