@@ -747,54 +747,52 @@ fn flag(xml: &str, name: &str) -> bool {
 fn put(model: &mut Model, name: &str, sub: &str, req: &Request) -> ResponseTemplate {
     let body = String::from_utf8_lossy(&req.body).into_owned();
     let account_block = model.account_block;
-    if sub == "logging" {
-        if let Some(target) = tag(&body, "TargetBucket") {
-            let source_region = model.buckets[name].region.clone();
-            let Some(t) = model.buckets.get(target) else {
-                return if model.foreign.contains_key(target) {
-                    error(
-                        400,
-                        "InvalidTargetBucketForLogging",
-                        "The owner for the bucket to be logged and the target bucket must be the same.",
-                    )
-                } else {
-                    error(
-                        400,
-                        "InvalidTargetBucketForLogging",
-                        "The target bucket for logging does not exist",
-                    )
-                };
-            };
-            if t.region != source_region {
-                return error(
-                    403,
-                    "CrossLocationLoggingProhibitted",
-                    "Cross S3 location logging not allowed.",
-                );
-            }
-            let enforced = t.ownership.as_deref() == Some("BucketOwnerEnforced");
-            if enforced && body.contains("<TargetGrants>") {
-                return error(
-                    400,
-                    "AccessControlListNotSupported",
-                    "Target grants not allowed for bucket owner enforced buckets",
-                );
-            }
-            let delivers = if enforced {
-                t.policy
-                    .as_deref()
-                    .is_some_and(|p| p.contains("logging.s3.amazonaws.com"))
-            } else {
-                let log = |p: &str| t.grants.contains(&group(LOG_DELIVERY, p));
-                log("WRITE") && log("READ_ACP")
-            };
-            if !delivers {
-                return error(
+    if let ("logging", Some(target)) = (sub, tag(&body, "TargetBucket")) {
+        let source_region = model.buckets[name].region.clone();
+        let Some(t) = model.buckets.get(target) else {
+            return if model.foreign.contains_key(target) {
+                error(
                     400,
                     "InvalidTargetBucketForLogging",
-                    "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket",
-                );
-            }
+                    "The owner for the bucket to be logged and the target bucket must be the same.",
+                )
+            } else {
+                error(
+                    400,
+                    "InvalidTargetBucketForLogging",
+                    "The target bucket for logging does not exist",
+                )
+            };
+        };
+        if t.region != source_region {
+            return error(
+                403,
+                "CrossLocationLoggingProhibitted",
+                "Cross S3 location logging not allowed.",
+            );
+        }
+        let enforced = t.ownership.as_deref() == Some("BucketOwnerEnforced");
+        if enforced && body.contains("<TargetGrants>") {
+            return error(
+                400,
+                "AccessControlListNotSupported",
+                "Target grants not allowed for bucket owner enforced buckets",
+            );
+        }
+        let delivers = if enforced {
+            t.policy
+                .as_deref()
+                .is_some_and(|p| p.contains("logging.s3.amazonaws.com"))
+        } else {
+            let log = |p: &str| t.grants.contains(&group(LOG_DELIVERY, p));
+            log("WRITE") && log("READ_ACP")
+        };
+        if !delivers {
+            return error(
+                400,
+                "InvalidTargetBucketForLogging",
+                "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket",
+            );
         }
     }
     let bucket = model
