@@ -10,7 +10,7 @@ use crate::output::{self, Output};
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, validate_kms_key};
 use crate::report::{FailOn, Report, RunInfo, Style};
-use crate::select::{self, BucketSelector};
+use crate::select::{self, BucketSelector, SelectedBucket};
 use crate::state::{AccountState, BucketState};
 use crate::suppress::{DEFAULT_IGNORE_FILE, Date, IgnoreFile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -181,6 +181,14 @@ pub struct ScanArgs {
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+    /// After the report, print the s3tk command that fixes each failing finding (on stderr)
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: run the safe remediations (block public access, versioning, default
+    /// encryption) on the failing buckets and report before → after; the exit code then
+    /// reflects the state after the fixes
+    #[arg(long, requires = "fix")]
+    pub apply: bool,
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -436,10 +444,130 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     }
     match write_outputs(&report, &outputs, style) {
         // `s3tk scan | head` must still fail the pipeline when checks failed.
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
-        Err(other) => Err(other),
-        Ok(()) => Ok(code),
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
+        Err(other) => return Err(other),
+        Ok(()) => {}
     }
+    if !args.fix {
+        return Ok(code);
+    }
+    fix_after_scan(
+        account,
+        report,
+        args.apply,
+        args.fail_on,
+        global.concurrency,
+        style,
+    )
+    .await
+}
+
+/// `scan --fix [--apply]`: the commands that fix the failing findings, and with `--apply` the
+/// safe ones run. Everything goes to stderr, so stdout keeps the report alone.
+async fn fix_after_scan(
+    account: Arc<AccountState>,
+    mut report: Report,
+    apply: bool,
+    fail_on: FailOn,
+    concurrency: usize,
+    style: Style,
+) -> Result<u8, Failure> {
+    let failing: Vec<&crate::report::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == crate::report::Status::Fail)
+        .collect();
+    let mut commands: Vec<String> = Vec::new();
+    for command in failing.iter().filter_map(|f| f.fix_command()) {
+        if !commands.contains(&command) {
+            commands.push(command);
+        }
+    }
+    let manual: Vec<String> = failing
+        .iter()
+        .filter(|f| f.check.remediation.is_none())
+        .map(|f| f.check.id.to_owned())
+        .collect();
+    let mut err = io::stderr().lock();
+    if commands.is_empty() && manual.is_empty() {
+        writeln!(err, "Nothing to fix.")?;
+        return Ok(report.exit_code(fail_on));
+    }
+    writeln!(err, "To fix:")?;
+    for command in &commands {
+        writeln!(err, "  {command}")?;
+    }
+    let mut manual_unique = manual.clone();
+    manual_unique.sort();
+    manual_unique.dedup();
+    for id in &manual_unique {
+        writeln!(err, "  {id}: no s3tk remediation; see `s3tk explain {id}`")?;
+    }
+    if !apply {
+        return Ok(report.exit_code(fail_on));
+    }
+    // The safe bucket remediations, each with the failing buckets it applies to.
+    let mut work: Vec<(
+        &'static crate::remediation::RemediationEntry,
+        Vec<SelectedBucket>,
+    )> = Vec::new();
+    for f in &failing {
+        let (Some(id), Some(bucket)) = (f.check.remediation, f.resource.bucket()) else {
+            continue;
+        };
+        let Some(entry) = registry::remediation(id).filter(|e| e.meta.safe) else {
+            continue;
+        };
+        let selected = SelectedBucket {
+            name: bucket.to_owned(),
+            listed_region: f.region.clone(),
+        };
+        match work.iter_mut().find(|(e, _)| e.meta.id == id) {
+            Some((_, buckets)) if !buckets.contains(&selected) => buckets.push(selected),
+            Some(_) => {}
+            None => work.push((entry, vec![selected])),
+        }
+    }
+    drop(err);
+    let context = FixContext {
+        options: FixOptions::default(),
+        log_target: None,
+    };
+    let mut results = Vec::new();
+    for (entry, buckets) in work {
+        eprintln!("{}:", entry.meta.title);
+        let fixed = crate::fix::fix_buckets(
+            Arc::clone(&account),
+            buckets,
+            entry,
+            &context,
+            false,
+            concurrency,
+        )
+        .await;
+        write_fix_results(&fixed, style, &mut io::stderr().lock())?;
+        results.extend(fixed);
+    }
+    // The exit code reflects the state after the fixes.
+    for r in &results {
+        if let (FixOutcome::Changed { verified, .. }, Some(bucket)) =
+            (&r.outcome, r.resource.bucket())
+        {
+            for v in verified {
+                if let Some(f) = report
+                    .findings
+                    .iter_mut()
+                    .find(|f| f.check.id == v.check && f.resource.bucket() == Some(bucket))
+                {
+                    f.status = v.after;
+                    f.message = v.message.clone();
+                }
+            }
+        }
+    }
+    Ok(report
+        .exit_code(fail_on)
+        .max(u8::from(results.iter().any(|r| r.outcome.is_failure()))))
 }
 
 /// Writes every requested format: files atomically, at most one to stdout (coloured only there).
@@ -564,6 +692,17 @@ async fn fix_account_command(
 
 /// One line per bucket, then a count; exit 1 when any bucket was refused or failed.
 fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_fix_results(results, style, &mut out)?;
+    out.flush()?;
+    Ok(if results.iter().any(|r| r.outcome.is_failure()) {
+        1
+    } else {
+        0
+    })
+}
+
+fn write_fix_results(results: &[FixResult], style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = |text: &str, code: &str| {
         if style.color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -571,7 +710,6 @@ fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure>
             text.to_owned()
         }
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for r in results {
         let name = r.resource.name();
@@ -617,16 +755,10 @@ fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure>
     }
     let summary: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
     if results.is_empty() {
-        writeln!(out, "No buckets selected.")?;
+        writeln!(out, "No buckets selected.")
     } else {
-        writeln!(out, "{}", summary.join(", "))?;
+        writeln!(out, "{}", summary.join(", "))
     }
-    out.flush()?;
-    Ok(if results.iter().any(|r| r.outcome.is_failure()) {
-        1
-    } else {
-        0
-    })
 }
 
 fn aws_options(global: &GlobalArgs) -> AwsOptions {

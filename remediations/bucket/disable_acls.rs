@@ -14,7 +14,9 @@ declare_remediation! {
     /// log bucket's LogDelivery grants are replaced by the equivalent bucket-policy statement
     /// (`logging.s3.amazonaws.com`, scoped with `aws:SourceAccount`), so log delivery goes on.
     /// Any other grant (another account, `AllUsers`, `AuthenticatedUsers`) makes it refuse and
-    /// list them, unless `--force`.
+    /// list them, unless `--force`. While `IgnorePublicAcls` is on, S3 hides stored public
+    /// grants yet still refuses `BucketOwnerEnforced` because of them, so the ACL is then reset
+    /// to the owner alone too (those grants give no access while the block is on).
     ///
     /// ## What can break
     /// Whatever relied on ACLs: other accounts that were granted access by the bucket ACL or by
@@ -79,9 +81,21 @@ impl Remediation for DisableAcls {
                 });
             }
         }
+        // Under IgnorePublicAcls S3 hides stored public grants from GetBucketAcl, yet refuses
+        // BucketOwnerEnforced while they exist: rewrite the ACL anyway (they grant nothing now).
+        let block = crate::exposure::EffectiveBlock::of(bucket).await;
+        let hidden = block.neutralised_by(crate::exposure::Flag::IgnorePublicAcls);
         if !foreign.is_empty() {
             let removed: Vec<String> = foreign.iter().map(|g| g.to_string()).collect();
             let summary = format!("owner only, removing {}", removed.join(", "));
+            changes.push(Change::PutAcl {
+                bucket: name.clone(),
+                acl: acl.owner_only(),
+                summary,
+            });
+        } else if let Some(by) = hidden {
+            let summary =
+                format!("owner only, clearing any public grants S3 hides while {by} is on");
             changes.push(Change::PutAcl {
                 bucket: name.clone(),
                 acl: acl.owner_only(),

@@ -355,6 +355,16 @@ impl FakeS3 {
         keys
     }
 
+    /// The bucket's policy as stored.
+    pub fn policy_of(&self, bucket: &str) -> Option<String> {
+        self.model
+            .lock()
+            .unwrap()
+            .buckets
+            .get(bucket)
+            .and_then(|b| b.policy.clone())
+    }
+
     /// How many requests targeted `bucket`'s sub-resource (`acl`, `policy`, …; `""` for HEAD).
     pub async fn count(&self, bucket: &str, subresource: &str) -> usize {
         self.server
@@ -475,7 +485,14 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             )
         };
     }
-    if let Some(fault) = bucket.faults.get_mut(sub.as_str()) {
+    // A fault keyed "PUT versioning" hits only that method; "versioning" hits every method.
+    let method_key = format!("{method} {sub}");
+    let key = if bucket.faults.contains_key(method_key.as_str()) {
+        method_key.as_str()
+    } else {
+        sub.as_str()
+    };
+    if let Some(fault) = bucket.faults.get_mut(key) {
         let active = fault.times.is_none_or(|n| n > 0);
         if let Some(n) = fault.times.as_mut() {
             *n = n.saturating_sub(1);

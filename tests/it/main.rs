@@ -4,6 +4,7 @@ mod cache;
 mod catalog;
 mod cli;
 mod fake_s3;
+mod fix;
 mod moto;
 mod reports;
 mod scan;
