@@ -117,6 +117,19 @@ pub fn scan_iam_actions() -> Vec<&'static str> {
     actions
 }
 
+/// The remediation commands with the IAM actions each needs (the README carries exactly this).
+pub fn remediation_table() -> String {
+    let mut out = String::from("| Command | Fixes | Safe for `scan --fix --apply` | IAM actions |\n| --- | --- | --- | --- |\n");
+    for entry in registry::remediations() {
+        let m = entry.meta;
+        let fixes: Vec<String> = m.fixes.iter().map(|f| format!("`{f}`")).collect();
+        let actions: Vec<String> = m.iam_actions.iter().map(|a| format!("`{a}`")).collect();
+        let usage = m.usage.replace("{bucket}", "BUCKET");
+        out += &format!("| `{usage}` | {} | {} | {} |\n", fixes.join(", "), if m.safe { "yes" } else { "no" }, actions.join(", "));
+    }
+    out
+}
+
 /// Every check as a JSON array.
 pub fn json() -> String {
     let checks: Vec<JsonCheck> = registry::checks()
@@ -312,6 +325,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn readme_remediation_table_matches_the_registry() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("<!-- remediations:start -->\n").expect("README has the remediations:start marker")
+            + "<!-- remediations:start -->\n".len();
+        let end = readme.find("<!-- remediations:end -->").expect("README has the remediations:end marker");
+        assert!(readme[start..end] == remediation_table(), "README's remediation table is out of date:\n{}", remediation_table());
     }
 
     #[test]

@@ -623,3 +623,87 @@ async fn the_whole_catalog_on_moto() {
         }
     }
 }
+
+/// Each remediation command on moto changes the state that `s3tk scan` then reports as passing.
+#[tokio::test]
+async fn remediation_commands_on_moto() {
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    let s3 = client(&moto.endpoint);
+    for name in ["fix-app", "fix-logs"] {
+        create(&s3, name).await;
+    }
+    // The log bucket has ACLs disabled, so delivery must be granted by policy.
+    let enforced = aws_sdk_s3::types::OwnershipControlsRule::builder()
+        .object_ownership(aws_sdk_s3::types::ObjectOwnership::BucketOwnerEnforced)
+        .build()
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket("fix-logs")
+        .ownership_controls(
+            aws_sdk_s3::types::OwnershipControls::builder()
+                .rules(enforced)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let checks = "s3.bucket.public-access-block-disabled,s3.bucket.versioning-disabled,s3.bucket.default-encryption-disabled,s3.bucket.logging-disabled,s3.bucket.acls-enabled";
+    let before = s3tk(
+        &moto.endpoint,
+        &["scan", "--format", "json", "--checks", checks, "fix-app"],
+    )
+    .await
+    .json();
+    for check in checks.split(',') {
+        assert_eq!(
+            finding(&before, "fix-app", check).0,
+            "fail",
+            "{check} fails before the fixes"
+        );
+    }
+    for args in [
+        vec!["block-public-access", "fix-app"],
+        vec!["enable-versioning", "fix-app"],
+        vec!["enable-default-encryption", "fix-app"],
+        vec!["enable-logging", "--log-bucket", "fix-logs", "fix-app"],
+        vec!["disable-acls", "fix-app"],
+    ] {
+        let run = s3tk(&moto.endpoint, &args).await;
+        assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("fail → pass"),
+            "{args:?} verified its fix: {}",
+            run.stdout
+        );
+        let again = s3tk(&moto.endpoint, &args).await;
+        assert!(
+            again.stdout.starts_with("✔ fix-app: already"),
+            "{args:?} is idempotent: {}",
+            again.stdout
+        );
+    }
+    let after = s3tk(
+        &moto.endpoint,
+        &["scan", "--format", "json", "--checks", checks, "fix-app"],
+    )
+    .await;
+    assert_eq!(after.code, 0, "{}", after.stdout);
+    let account = s3tk(&moto.endpoint, &["block-public-access", "--account"]).await;
+    assert_eq!(account.code, 0, "{}{}", account.stdout, account.stderr);
+    let scan = s3tk(
+        &moto.endpoint,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.account",
+            "fix-app",
+        ],
+    )
+    .await;
+    assert_eq!(scan.code, 0, "{}", scan.stdout);
+}
