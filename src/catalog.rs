@@ -119,13 +119,20 @@ pub fn scan_iam_actions() -> Vec<&'static str> {
 
 /// The remediation commands with the IAM actions each needs (the README carries exactly this).
 pub fn remediation_table() -> String {
-    let mut out = String::from("| Command | Fixes | Safe for `scan --fix --apply` | IAM actions |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| Command | Fixes | Safe for `scan --fix --apply` | IAM actions |\n| --- | --- | --- | --- |\n",
+    );
     for entry in registry::remediations() {
         let m = entry.meta;
         let fixes: Vec<String> = m.fixes.iter().map(|f| format!("`{f}`")).collect();
         let actions: Vec<String> = m.iam_actions.iter().map(|a| format!("`{a}`")).collect();
         let usage = m.usage.replace("{bucket}", "BUCKET");
-        out += &format!("| `{usage}` | {} | {} | {} |\n", fixes.join(", "), if m.safe { "yes" } else { "no" }, actions.join(", "));
+        out += &format!(
+            "| `{usage}` | {} | {} | {} |\n",
+            fixes.join(", "),
+            if m.safe { "yes" } else { "no" },
+            actions.join(", ")
+        );
     }
     out
 }
@@ -247,6 +254,10 @@ mod tests {
     /// The Security Hub controls each check implements, decided against the control
     /// descriptions (a swapped id fails here even though it exists).
     const SECURITY_HUB_BY_CHECK: &[(&str, &[&str])] = &[
+        (
+            "s3.account.multi-region-access-point-public-access-block-disabled",
+            &["S3.24"],
+        ),
         ("s3.account.public-access-block-disabled", &["S3.1"]),
         (
             "s3.bucket.access-point-public-access-block-disabled",
@@ -256,6 +267,7 @@ mod tests {
         ("s3.bucket.event-notifications-disabled", &["S3.11"]),
         ("s3.bucket.insecure-transport", &["S3.5"]),
         ("s3.bucket.kms-encryption-disabled", &["S3.17"]),
+        ("s3.bucket.lifecycle-missing", &["S3.13"]),
         ("s3.bucket.logging-disabled", &["S3.9"]),
         ("s3.bucket.mfa-delete-disabled", &["S3.20"]),
         ("s3.bucket.object-lock-disabled", &["S3.15"]),
@@ -330,10 +342,18 @@ mod tests {
     #[test]
     fn readme_remediation_table_matches_the_registry() {
         let readme = include_str!("../README.md");
-        let start = readme.find("<!-- remediations:start -->\n").expect("README has the remediations:start marker")
+        let start = readme
+            .find("<!-- remediations:start -->\n")
+            .expect("README has the remediations:start marker")
             + "<!-- remediations:start -->\n".len();
-        let end = readme.find("<!-- remediations:end -->").expect("README has the remediations:end marker");
-        assert!(readme[start..end] == remediation_table(), "README's remediation table is out of date:\n{}", remediation_table());
+        let end = readme
+            .find("<!-- remediations:end -->")
+            .expect("README has the remediations:end marker");
+        assert!(
+            readme[start..end] == remediation_table(),
+            "README's remediation table is out of date:\n{}",
+            remediation_table()
+        );
     }
 
     #[test]

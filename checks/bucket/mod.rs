@@ -8,6 +8,7 @@ mod default_encryption_disabled;
 mod event_notifications_disabled;
 mod insecure_transport;
 mod kms_encryption_disabled;
+mod lifecycle_missing;
 mod logging_disabled;
 mod mfa_delete_disabled;
 mod object_lock_disabled;

@@ -69,6 +69,50 @@ pub(super) async fn account_public_access_block(
     }
 }
 
+/// Multi-Region Access Points live in the us-west-2 control plane, whatever the account's
+/// other regions.
+pub(super) async fn multi_region_access_points(
+    account: &AccountState,
+) -> Result<Vec<AccessPoint>, FetchError> {
+    let facet = Facet::MultiRegionAccessPoints;
+    let id = account.account_id().await?;
+    let clients = clients(account, facet)?;
+    let control = clients.control("us-west-2");
+    let mut points = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = {
+            let _permit = clients.permit().await;
+            control
+                .list_multi_region_access_points()
+                .account_id(id)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify(facet, e))?
+        };
+        points.extend(page.access_points().iter().map(|p| {
+            AccessPoint {
+                name: p.name().unwrap_or_default().to_owned(),
+                network_origin: "Internet".into(),
+                public_access_block: p
+                    .public_access_block()
+                    .map(|c| PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    })
+                    .unwrap_or_default(),
+            }
+        }));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => return Ok(points),
+        }
+    }
+}
+
 pub(super) async fn region(
     account: &AccountState,
     bucket: &str,

@@ -40,6 +40,8 @@ pub enum Facet {
     AccountId,
     /// The account-level Block Public Access (S3 Control).
     AccountPublicAccessBlock,
+    /// The account's Multi-Region Access Points (S3 Control, us-west-2).
+    MultiRegionAccessPoints,
     /// The bucket's region (HeadBucket); every other bucket facet depends on it.
     Region,
     Acl,
@@ -75,6 +77,7 @@ impl Facet {
             Facet::BucketList => "ListBuckets",
             Facet::AccountId => "GetCallerIdentity",
             Facet::AccountPublicAccessBlock => "GetPublicAccessBlock (account)",
+            Facet::MultiRegionAccessPoints => "ListMultiRegionAccessPoints",
             Facet::Region => "HeadBucket",
             Facet::Acl => "GetBucketAcl",
             Facet::Policy => "GetBucketPolicy",
@@ -107,6 +110,7 @@ impl Facet {
             Facet::BucketList => &["s3:ListAllMyBuckets"],
             Facet::AccountId => &["sts:GetCallerIdentity"],
             Facet::AccountPublicAccessBlock => &["s3:GetAccountPublicAccessBlock"],
+            Facet::MultiRegionAccessPoints => &["s3:ListMultiRegionAccessPoints"],
             Facet::Region => &["s3:ListBucket"],
             Facet::Acl => &["s3:GetBucketAcl"],
             Facet::Policy => &["s3:GetBucketPolicy"],
@@ -173,6 +177,7 @@ pub struct AccountState {
     clients: Option<Arc<S3Clients>>,
     account_id: Slot<String>,
     public_access_block: Slot<Option<PublicAccessBlock>>,
+    multi_region_access_points: Slot<Vec<AccessPoint>>,
     /// Each bucket's region slot, shared by every state of that bucket.
     regions: Arc<Mutex<HashMap<String, Arc<Slot<String>>>>>,
 }
@@ -189,6 +194,7 @@ impl AccountState {
             clients: self.clients.clone(),
             account_id: OnceCell::new_with(self.account_id.get().cloned()),
             public_access_block: OnceCell::new(),
+            multi_region_access_points: OnceCell::new(),
             regions: Arc::clone(&self.regions),
         }
     }
@@ -202,6 +208,7 @@ impl AccountState {
             clients,
             account_id: OnceCell::new(),
             public_access_block: OnceCell::new(),
+            multi_region_access_points: OnceCell::new(),
             regions: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -221,6 +228,14 @@ impl AccountState {
     pub async fn public_access_block(&self) -> Result<&Option<PublicAccessBlock>, FetchError> {
         cached(&self.public_access_block, || {
             fetch::account_public_access_block(self)
+        })
+        .await
+    }
+
+    /// The account's Multi-Region Access Points with their Block Public Access, once per run.
+    pub async fn multi_region_access_points(&self) -> Result<&Vec<AccessPoint>, FetchError> {
+        cached(&self.multi_region_access_points, || {
+            fetch::multi_region_access_points(self)
         })
         .await
     }
@@ -386,6 +401,11 @@ impl OfflineAccount {
 
     pub fn public_access_block(self, pab: Result<Option<PublicAccessBlock>, FetchError>) -> Self {
         self.0.public_access_block.set(pab).ok();
+        self
+    }
+
+    pub fn multi_region_access_points(self, points: Result<Vec<AccessPoint>, FetchError>) -> Self {
+        self.0.multi_region_access_points.set(points).ok();
         self
     }
 

@@ -115,7 +115,7 @@ async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run
     let total = fake.requests().await.len();
     assert_eq!(
         total,
-        names.len() * (BUCKET_FACETS.len() + 1) + 3,
+        names.len() * (BUCKET_FACETS.len() + 1) + 4,
         "nothing else: {:?}",
         fake.requests().await
     );

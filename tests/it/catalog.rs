@@ -24,6 +24,8 @@ type Case = (
 );
 
 fn cases_with_account_block() -> Vec<Case> {
+    let mut no_lifecycle_at_all = hardened("no-lifecycle-at-all");
+    no_lifecycle_at_all.lifecycle = None;
     let mut no_encryption = hardened("no-encryption");
     no_encryption.encryption = None;
     let mut no_logging = hardened("no-logging");
@@ -87,6 +89,13 @@ fn cases_with_account_block() -> Vec<Case> {
             "fail",
             "low",
             "default encryption is SSE-S3 (AES256), not SSE-KMS",
+        ),
+        (
+            "s3.bucket.lifecycle-missing",
+            no_lifecycle_at_all,
+            "fail",
+            "info",
+            "no lifecycle configuration",
         ),
         (
             "s3.bucket.logging-disabled",
@@ -323,6 +332,11 @@ async fn every_check_reports_a_denied_facet_as_an_error() {
             "s3:GetLifecycleConfiguration",
         ),
         (
+            "s3.bucket.lifecycle-missing",
+            "lifecycle",
+            "s3:GetLifecycleConfiguration",
+        ),
+        (
             "s3.bucket.versioning-disabled",
             "versioning",
             "s3:GetBucketVersioning",
@@ -408,7 +422,7 @@ async fn every_check_reports_a_denied_facet_as_an_error() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["bucket"].is_null())
+        .find(|f| f["check"] == "s3.account.public-access-block-disabled")
         .unwrap()
         .clone();
     assert_eq!(account["status"], "error");
@@ -477,4 +491,30 @@ async fn run_scan_with_account_block(fake: &FakeS3) -> serde_json::Value {
     )
     .await
     .json()
+}
+
+#[tokio::test]
+async fn multi_region_access_points_need_the_block_and_are_listed_in_us_west_2() {
+    let fake = FakeS3::start().await;
+    let open = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        ..Default::default()
+    };
+    fake.multi_region_access_point("global", PublicAccessBlock::ALL_ON)
+        .multi_region_access_point("legacy", open)
+        .bucket("any", hardened("any"));
+    let check = "s3.account.multi-region-access-point-public-access-block-disabled";
+    let run = s3tk(
+        &fake.uri(),
+        &["scan", "--format", "json", "--checks", check],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    let finding = &run.json()["findings"][0];
+    assert_eq!(
+        finding["message"],
+        "Multi-Region Access Point legacy (BlockPublicPolicy, RestrictPublicBuckets off)"
+    );
+    assert_eq!(finding["severity"], "high");
 }

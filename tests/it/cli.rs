@@ -238,6 +238,7 @@ async fn skip_flags_and_check_selection() {
         ])
         .await,
         [
+            "s3.account.multi-region-access-point-public-access-block-disabled",
             "s3.account.public-access-block-disabled",
             "s3.bucket.public-policy-read"
         ]
@@ -321,9 +322,9 @@ async fn checks_and_explain() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), s3tk::registry::checks().len());
     assert!(
-        lines[0].starts_with("s3.account.public-access-block-disabled")
-            && lines[0].contains("high")
-            && lines[0].ends_with("Block Public Access is not fully on for the account")
+        lines[1].starts_with("s3.account.public-access-block-disabled")
+            && lines[1].contains("high")
+            && lines[1].ends_with("Block Public Access is not fully on for the account")
     );
     let run = s3tk_env(&["explain", "s3.bucket.public-policy-read"], &[]).await;
     assert_eq!(run.code, 0);
@@ -343,7 +344,7 @@ async fn checks_and_explain() {
         catalog.as_array().unwrap().len(),
         s3tk::registry::checks().len()
     );
-    assert_eq!(catalog[0]["compliance"][0], "FSBP S3.1");
+    assert_eq!(catalog[1]["compliance"][0], "FSBP S3.1");
     for heading in ["## What it checks", "## Why it matters", "## How to fix"] {
         assert!(run.stdout.contains(heading), "{heading}");
     }

@@ -237,6 +237,8 @@ struct Model {
     account_block: Option<PublicAccessBlock>,
     /// An error (status, code) for every S3 Control request.
     control_fault: Option<(u16, &'static str)>,
+    /// Multi-Region Access Points: (name, Block Public Access).
+    multi_region_access_points: Vec<(String, PublicAccessBlock)>,
     /// Buckets that exist in other accounts (HeadBucket answers 403 with their region), e.g.
     /// a central log bucket.
     foreign: HashMap<String, String>,
@@ -296,6 +298,15 @@ impl FakeS3 {
 
     pub fn account_block(&self, block: Option<PublicAccessBlock>) -> &Self {
         self.model.lock().unwrap().account_block = block;
+        self
+    }
+
+    pub fn multi_region_access_point(&self, name: &str, block: PublicAccessBlock) -> &Self {
+        self.model
+            .lock()
+            .unwrap()
+            .multi_region_access_points
+            .push((name.into(), block));
         self
     }
 
@@ -994,6 +1005,29 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
                 "The public access block configuration was not found",
             ),
         },
+        "mrap/instances" => {
+            // The Multi-Region Access Point control plane answers in us-west-2 only.
+            if signed_region(req).as_deref() != Some("us-west-2") {
+                return control_error(
+                    400,
+                    "InvalidRequest",
+                    "Multi-Region Access Point requests go to us-west-2",
+                );
+            }
+            let points: String = model
+                .multi_region_access_points
+                .iter()
+                .map(|(name, block)| {
+                    format!(
+                        "<AccessPoint><Name>{name}</Name><Alias>{name}.mrap</Alias><PublicAccessBlock>{}</PublicAccessBlock><Status>READY</Status></AccessPoint>",
+                        block_xml(block)
+                    )
+                })
+                .collect();
+            xml(format!(
+                "<ListMultiRegionAccessPointsResult {ns}><AccessPoints>{points}</AccessPoints></ListMultiRegionAccessPointsResult>"
+            ))
+        }
         "accesspoint" => {
             let bucket: Option<String> = req
                 .url
