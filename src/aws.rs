@@ -23,6 +23,9 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 
 /// Default bound on concurrent S3 requests.
 pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Default number of objects the object commands work on at once (each needs one to three
+/// sequential requests; S3 takes thousands per second per prefix).
+pub const DEFAULT_OBJECT_CONCURRENCY: usize = 64;
 
 /// Connection settings given on the command line, in the AWS CLI's style.
 #[derive(Debug, Clone, Default)]

@@ -15,6 +15,7 @@ pub mod error;
 pub mod exposure;
 pub mod fix;
 pub mod glob;
+pub mod objects;
 pub mod output;
 pub mod policy;
 pub mod registry;

@@ -174,7 +174,7 @@ pub(super) async fn acl(b: &BucketState) -> Result<Acl, FetchError> {
     })
 }
 
-fn grant(g: &aws_sdk_s3::types::Grant) -> Grant {
+pub(crate) fn grant(g: &aws_sdk_s3::types::Grant) -> Grant {
     let grantee = match g.grantee() {
         Some(ge) => match ge.r#type() {
             Type::CanonicalUser => Grantee::CanonicalUser {

@@ -12,7 +12,7 @@
 //! This module and [`crate::aws`] are the only code that talks to AWS.
 
 pub mod apply;
-mod fetch;
+pub(crate) mod fetch;
 pub mod model;
 
 use crate::aws::S3Clients;
@@ -68,6 +68,20 @@ pub enum Facet {
     PutPolicy,
     PutAcl,
     PutOwnershipControls,
+    // Object-level calls of the object commands (`crate::objects::s3`).
+    ListObjects,
+    ListObjectVersions,
+    HeadObject,
+    HeadObjectVersion,
+    GetObjectAcl,
+    GetObjectTagging,
+    PutObjectAcl,
+    CopyObject,
+    CreateMultipartUpload,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    DeleteObjectVersion,
 }
 
 impl Facet {
@@ -101,6 +115,19 @@ impl Facet {
             Facet::PutPolicy => "PutBucketPolicy",
             Facet::PutAcl => "PutBucketAcl",
             Facet::PutOwnershipControls => "PutBucketOwnershipControls",
+            Facet::ListObjects => "ListObjectsV2",
+            Facet::ListObjectVersions => "ListObjectVersions",
+            Facet::HeadObject => "HeadObject",
+            Facet::HeadObjectVersion => "HeadObject (version)",
+            Facet::GetObjectAcl => "GetObjectAcl",
+            Facet::GetObjectTagging => "GetObjectTagging",
+            Facet::PutObjectAcl => "PutObjectAcl",
+            Facet::CopyObject => "CopyObject",
+            Facet::CreateMultipartUpload => "CreateMultipartUpload",
+            Facet::UploadPartCopy => "UploadPartCopy",
+            Facet::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Facet::AbortMultipartUpload => "AbortMultipartUpload",
+            Facet::DeleteObjectVersion => "DeleteObject (version)",
         }
     }
 
@@ -134,6 +161,25 @@ impl Facet {
             Facet::PutPolicy => &["s3:PutBucketPolicy"],
             Facet::PutAcl => &["s3:PutBucketAcl"],
             Facet::PutOwnershipControls => &["s3:PutBucketOwnershipControls"],
+            Facet::ListObjects => &["s3:ListBucket"],
+            Facet::ListObjectVersions => &["s3:ListBucketVersions"],
+            Facet::HeadObject => &["s3:GetObject"],
+            Facet::HeadObjectVersion => &["s3:GetObjectVersion"],
+            Facet::GetObjectAcl => &["s3:GetObjectAcl"],
+            Facet::GetObjectTagging => &["s3:GetObjectTagging"],
+            Facet::PutObjectAcl => &["s3:PutObjectAcl"],
+            // Copying tags needs the tagging actions; a KMS target also needs kms:GenerateDataKey
+            // (and kms:Decrypt for a KMS-encrypted source), which the key policy must allow.
+            Facet::CopyObject => &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:GetObjectTagging",
+                "s3:PutObjectTagging",
+            ],
+            Facet::CreateMultipartUpload | Facet::CompleteMultipartUpload => &["s3:PutObject"],
+            Facet::UploadPartCopy => &["s3:GetObject", "s3:PutObject"],
+            Facet::AbortMultipartUpload => &["s3:AbortMultipartUpload"],
+            Facet::DeleteObjectVersion => &["s3:DeleteObjectVersion"],
         }
     }
 

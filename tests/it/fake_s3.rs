@@ -4,6 +4,10 @@
 //! `PermanentRedirect` S3 sends, which proves per-region clients. Faults (an error code for one
 //! facet, a number of throttled answers) and latency can be injected per bucket.
 
+#[path = "fake_objects.rs"]
+mod objects;
+
+pub use objects::{FakeObject, Synthetic, Upload};
 use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -66,6 +70,15 @@ pub struct FakeBucket {
     pub mfa_delete: bool,
     /// (name, its Block Public Access)
     pub access_points: Vec<(&'static str, PublicAccessBlock)>,
+    /// Each key's versions, oldest first (see `fake_objects`).
+    pub objects: BTreeMap<String, Vec<FakeObject>>,
+    pub synthetic: Option<Synthetic>,
+    /// Keys that another writer replaces right after their next HeadObject.
+    pub concurrent_writes: Vec<String>,
+    /// operation → (status, code, normal answers first, faulty answers)
+    pub object_faults: HashMap<&'static str, (u16, &'static str, usize, usize)>,
+    /// Multipart uploads in progress, by upload id.
+    pub uploads: HashMap<String, Upload>,
 }
 
 impl FakeBucket {
@@ -228,6 +241,10 @@ struct Model {
     buckets: BTreeMap<String, FakeBucket>,
     /// ListBuckets page size (S3 allows up to 10,000; small values exercise pagination).
     page_size: usize,
+    /// ListObjectsV2 / ListObjectVersions page size (S3's is 1,000).
+    object_page_size: usize,
+    /// Requests answered (also when request recording is off).
+    answered: usize,
     /// Whether ListBuckets reports `BucketRegion` (real S3 does; moto does not).
     list_regions: bool,
     latency: Duration,
@@ -253,11 +270,27 @@ pub struct FakeS3 {
 
 impl FakeS3 {
     pub async fn start() -> Self {
-        let server = MockServer::start().await;
+        Self::start_with(MockServer::start().await).await
+    }
+
+    /// A server that keeps no record of requests (for benchmarks of millions of requests);
+    /// [`FakeS3::answered`] still counts them.
+    pub async fn start_unrecorded() -> Self {
+        Self::start_with(
+            MockServer::builder()
+                .disable_request_recording()
+                .start()
+                .await,
+        )
+        .await
+    }
+
+    async fn start_with(server: MockServer) -> Self {
         // The account starts hardened, and `central-logs` exists elsewhere, so hardened
         // buckets pass every check; tests about those change them.
         let model = Arc::new(Mutex::new(Model {
             page_size: 1000,
+            object_page_size: 1000,
             list_regions: true,
             account_block: Some(PublicAccessBlock::ALL_ON),
             foreign: HashMap::from([("central-logs".to_owned(), "us-east-1".to_owned())]),
@@ -284,6 +317,46 @@ impl FakeS3 {
             .buckets
             .insert(name.into(), bucket);
         self
+    }
+
+    pub fn object_page_size(&self, n: usize) -> &Self {
+        self.model.lock().unwrap().object_page_size = n;
+        self
+    }
+
+    /// How many requests the fake answered.
+    pub fn answered(&self) -> usize {
+        self.model.lock().unwrap().answered
+    }
+
+    /// The current version of an object, as stored.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<FakeObject> {
+        self.versions(bucket, key).pop()
+    }
+
+    /// Every version of an object, oldest first.
+    pub fn versions(&self, bucket: &str, key: &str) -> Vec<FakeObject> {
+        self.model.lock().unwrap().buckets[bucket]
+            .objects
+            .get(key)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Multipart uploads still open in a bucket.
+    pub fn open_uploads(&self, bucket: &str) -> usize {
+        self.model.lock().unwrap().buckets[bucket].uploads.len()
+    }
+
+    /// How many requests carried `header` (e.g. `x-amz-copy-source`: the copies).
+    pub async fn count_with_header(&self, header: &str) -> usize {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.headers.contains_key(header))
+            .count()
     }
 
     pub fn page_size(&self, n: usize) -> &Self {
@@ -433,6 +506,7 @@ struct Responder(Arc<Mutex<Model>>);
 impl Respond for Responder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut model = self.0.lock().unwrap();
+        model.answered += 1;
         let latency = model.latency;
         respond(&mut model, req).set_delay(latency)
     }
@@ -495,6 +569,9 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The bucket you are attempting to access must be addressed using the specified endpoint.",
             )
         };
+    }
+    if objects::object_key(req).is_some() || objects::is_listing(req) {
+        return objects::respond(model, &name, req);
     }
     // A fault keyed "PUT versioning" hits only that method; "versioning" hits every method.
     let method_key = format!("{method} {sub}");
@@ -730,6 +807,21 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
 }
 
 fn acl_xml(bucket: &FakeBucket, hide_public: bool) -> String {
+    let owner = Grant {
+        grantee: Grantee::CanonicalUser {
+            id: OWNER_ID.into(),
+        },
+        permission: "FULL_CONTROL".into(),
+    };
+    let public = |g: &&Grant| matches!(&g.grantee, Grantee::Group { uri } if uri == ALL_USERS || uri == AUTHENTICATED_USERS);
+    access_control_policy(
+        OWNER_ID,
+        std::iter::once(&owner).chain(bucket.grants.iter().filter(|g| !(hide_public && public(g)))),
+    )
+}
+
+/// An `AccessControlPolicy` document (GetBucketAcl, GetObjectAcl).
+fn access_control_policy<'a>(owner: &str, grants: impl Iterator<Item = &'a Grant>) -> String {
     let grant = |g: &Grant| {
         let grantee = match &g.grantee {
             Grantee::CanonicalUser { id } => format!(r#"xsi:type="CanonicalUser"><ID>{id}</ID>"#),
@@ -744,19 +836,9 @@ fn acl_xml(bucket: &FakeBucket, hide_public: bool) -> String {
             g.permission
         )
     };
-    let owner = Grant {
-        grantee: Grantee::CanonicalUser {
-            id: OWNER_ID.into(),
-        },
-        permission: "FULL_CONTROL".into(),
-    };
-    let public = |g: &&Grant| matches!(&g.grantee, Grantee::Group { uri } if uri == ALL_USERS || uri == AUTHENTICATED_USERS);
-    let grants: String = std::iter::once(&owner)
-        .chain(bucket.grants.iter().filter(|g| !(hide_public && public(g))))
-        .map(grant)
-        .collect();
+    let grants: String = grants.map(grant).collect();
     format!(
-        r#"<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>{OWNER_ID}</ID></Owner><AccessControlList>{grants}</AccessControlList></AccessControlPolicy>"#
+        r#"<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>{owner}</ID></Owner><AccessControlList>{grants}</AccessControlList></AccessControlPolicy>"#
     )
 }
 

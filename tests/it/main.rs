@@ -6,6 +6,7 @@ mod cli;
 mod fake_s3;
 mod fix;
 mod moto;
+mod objects;
 mod reports;
 mod scan;
 mod support;

@@ -1,5 +1,8 @@
 //! The command line: argument definitions (clap) and one function per command. This is the
-//! only module that prints; everything it calls returns data.
+//! only module that prints; everything it calls returns data. The object commands' runner is
+//! in [`objects`].
+
+mod objects;
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::catalog::Framework;
@@ -44,9 +47,9 @@ pub struct GlobalArgs {
     /// Send S3 requests to this endpoint (MinIO, LocalStack, moto), with path-style addressing; AWS_ENDPOINT_URL works too
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Maximum number of S3 requests in flight
-    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    /// Maximum number of S3 requests in flight (default 32; 64 objects at a time for the object commands)
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency: Option<usize>,
     /// When to colour the output; never when NO_COLOR is set
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -116,6 +119,77 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Show every object's ACL; public objects are findings (exit 1)
+    #[command(long_about = format!("{}\n\n{}", "Show every object's ACL; public objects are findings (exit 1).", crate::objects::scan_acl::DOC))]
+    ScanObjectAcl {
+        #[command(flatten)]
+        target: ObjectTarget,
+    },
+    /// Set every object's ACL to a canned ACL (default private) where it differs
+    #[command(long_about = format!("{}\n\n{}", "Set every object's ACL to a canned ACL (default private) where it differs.", crate::objects::reset_acl::DOC))]
+    ResetObjectAcl {
+        #[command(flatten)]
+        target: ObjectTarget,
+        /// private, public-read, public-read-write, authenticated-read, aws-exec-read, bucket-owner-read or bucket-owner-full-control
+        #[arg(long, value_name = "CANNED", default_value = "private")]
+        acl: String,
+        /// Show what would change, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Encrypt objects in place (SSE-S3, SSE-KMS or SSE-C), keeping everything else
+    #[command(long_about = format!("{}\n\n{}", "Encrypt objects in place (SSE-S3, SSE-KMS or SSE-C), keeping everything else.", crate::objects::encrypt::DOC))]
+    Encrypt {
+        #[command(flatten)]
+        target: ObjectTarget,
+        /// SSE-KMS with this key: a key ARN or key id
+        #[arg(long, value_name = "KEY", conflicts_with_all = ["customer_key", "customer_key_file", "customer_key_env"])]
+        kms_key_id: Option<String>,
+        /// SSE-C with this key: 32 bytes, or their base64 (prefer --customer-key-file or --customer-key-env: a value here lands in shell history)
+        #[arg(long, value_name = "KEY", conflicts_with_all = ["customer_key_file", "customer_key_env"])]
+        customer_key: Option<String>,
+        /// SSE-C with the key in this file (32 bytes, or their base64)
+        #[arg(long, value_name = "PATH", conflicts_with = "customer_key_env")]
+        customer_key_file: Option<PathBuf>,
+        /// SSE-C with the key in this environment variable (32 bytes, or their base64)
+        #[arg(long, value_name = "VAR")]
+        customer_key_env: Option<String>,
+        /// Show what would be encrypted (HEAD requests only), and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Delete noncurrent object versions that are not encrypted
+    #[command(long_about = format!("{}\n\n{}", "Delete noncurrent object versions that are not encrypted.", crate::objects::delete_versions::DOC))]
+    DeleteUnencryptedVersions {
+        #[command(flatten)]
+        target: ObjectTarget,
+        /// Show what would be deleted, and delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The bucket and keys an object command works on, and its output format.
+#[derive(Debug, Args)]
+pub struct ObjectTarget {
+    /// The bucket
+    #[arg(value_name = "BUCKET")]
+    pub bucket: String,
+    /// Only keys matching this pattern (repeatable): `*` matches any run of characters, `/` included; `?` one character; `[a-z]` a set. A pattern without wildcards is one key.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Leave out keys matching this pattern (repeatable; wins over --only)
+    #[arg(long, value_name = "GLOB")]
+    pub except: Vec<String>,
+    /// text (default), or json: one JSON object per line per object, then a summary line
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectFormat {
+    Text,
+    Json,
 }
 
 /// The buckets a remediation command applies to, and whether to only show the plan.
@@ -278,6 +352,58 @@ pub async fn run(cli: Cli) -> ExitCode {
             )
             .await
         }
+        Command::ScanObjectAcl { target } => {
+            objects::run(&cli.global, target, objects::Job::ScanAcl, style).await
+        }
+        Command::ResetObjectAcl {
+            target,
+            acl,
+            dry_run,
+        } => match acl.parse() {
+            Ok(acl) => {
+                objects::run(
+                    &cli.global,
+                    target,
+                    objects::Job::ResetAcl { acl, dry_run },
+                    style,
+                )
+                .await
+            }
+            Err(message) => Err(Failure::Usage(message)),
+        },
+        Command::Encrypt {
+            target,
+            kms_key_id,
+            customer_key,
+            customer_key_file,
+            customer_key_env,
+            dry_run,
+        } => match objects::encryption_target(
+            kms_key_id,
+            customer_key,
+            customer_key_file,
+            customer_key_env,
+        ) {
+            Ok(sse) => {
+                objects::run(
+                    &cli.global,
+                    target,
+                    objects::Job::Encrypt { sse, dry_run },
+                    style,
+                )
+                .await
+            }
+            Err(message) => Err(Failure::Usage(message)),
+        },
+        Command::DeleteUnencryptedVersions { target, dry_run } => {
+            objects::run(
+                &cli.global,
+                target,
+                objects::Job::DeleteVersions { dry_run },
+                style,
+            )
+            .await
+        }
         Command::DisableAcls { target, force } => {
             let options = FixOptions {
                 force,
@@ -400,7 +526,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         trusted_accounts: args.trusted_account,
     };
 
-    let clients = S3Clients::load(&aws_options(global)).await?;
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let selection = select::resolve(&clients, &selectors)
         .await
         .map_err(|e| match e.kind {
@@ -426,7 +552,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             selection.buckets,
             &checks,
             &options,
-            global.concurrency,
+            global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
             &on_progress,
         ),
         async { account.account_id().await.ok().map(str::to_owned) },
@@ -456,7 +582,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         report,
         args.apply,
         args.fail_on,
-        global.concurrency,
+        global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
         style,
     )
     .await
@@ -621,7 +747,7 @@ async fn fix_command(
             reason,
         })?;
     }
-    let clients = S3Clients::load(&aws_options(global)).await?;
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let selection = select::resolve(&clients, &selectors)
         .await
         .map_err(|e| match e.kind {
@@ -658,7 +784,7 @@ async fn fix_command(
         entry,
         &context,
         target.dry_run,
-        global.concurrency,
+        global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
     )
     .await;
     print_fix_results(&results, style)
@@ -672,7 +798,7 @@ async fn fix_account_command(
     style: Style,
 ) -> Result<u8, Failure> {
     let entry = registry::remediation(id).expect("registered remediation");
-    let clients = S3Clients::load(&aws_options(global)).await?;
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let account = AccountState::new(clients);
     match account.account_id().await {
         Ok(id) => eprintln!("{}: account {id}", entry.meta.title),
@@ -761,12 +887,12 @@ fn write_fix_results(results: &[FixResult], style: Style, out: &mut dyn Write) -
     }
 }
 
-fn aws_options(global: &GlobalArgs) -> AwsOptions {
+fn aws_options(global: &GlobalArgs, default_concurrency: usize) -> AwsOptions {
     AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
         endpoint_url: global.endpoint_url.clone(),
-        concurrency: global.concurrency,
+        concurrency: global.concurrency.unwrap_or(default_concurrency),
     }
 }
 

@@ -1,0 +1,519 @@
+//! Running the object commands: validate, prepare from the bucket's settings, walk the objects,
+//! print each result as it completes (text or JSON Lines) with progress on stderr, then the
+//! summary and the exit code.
+
+use super::{Failure, GlobalArgs, ObjectFormat, ObjectTarget, aws_options};
+use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
+use crate::error::{FetchErrorKind, InputError};
+use crate::objects::acl::CannedAcl;
+use crate::objects::s3::Listed;
+use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
+use crate::objects::walk::{self, Counts, Event, KeyFilter, Listing, Totals, WalkSpec};
+use crate::objects::{Prepared, Record, Status, delete_versions, encrypt, reset_acl, scan_acl};
+use crate::report::Style;
+use crate::select;
+use crate::state::{AccountState, BucketState};
+use aws_sdk_s3::Client;
+use serde_json::json;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Which object command, with its options.
+pub enum Job {
+    ScanAcl,
+    ResetAcl { acl: CannedAcl, dry_run: bool },
+    Encrypt { sse: Target, dry_run: bool },
+    DeleteVersions { dry_run: bool },
+}
+
+impl Job {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::ScanAcl => "scan-object-acl",
+            Job::ResetAcl { .. } => "reset-object-acl",
+            Job::Encrypt { .. } => "encrypt",
+            Job::DeleteVersions { .. } => "delete-unencrypted-versions",
+        }
+    }
+
+    fn dry_run(&self) -> bool {
+        match self {
+            Job::ScanAcl => false,
+            Job::ResetAcl { dry_run, .. }
+            | Job::Encrypt { dry_run, .. }
+            | Job::DeleteVersions { dry_run } => *dry_run,
+        }
+    }
+}
+
+/// A prepared command: the per-object step with what it needs.
+enum Context {
+    ScanAcl(scan_acl::Context),
+    ResetAcl(reset_acl::Context),
+    Encrypt(encrypt::Context),
+    DeleteVersions(delete_versions::Context),
+}
+
+impl Context {
+    fn listing(&self) -> Listing {
+        match self {
+            Context::DeleteVersions(_) => Listing::NoncurrentVersions,
+            _ => Listing::Objects,
+        }
+    }
+
+    async fn object(&self, client: &Client, object: Listed) -> Record {
+        match self {
+            Context::ScanAcl(c) => scan_acl::object(c, client, object).await,
+            Context::ResetAcl(c) => reset_acl::object(c, client, object).await,
+            Context::Encrypt(c) => encrypt::object(c, client, object).await,
+            Context::DeleteVersions(c) => delete_versions::object(c, client, object).await,
+        }
+    }
+}
+
+fn map_prepared<C>(prepared: Prepared<C>, wrap: impl FnOnce(C) -> Context) -> Prepared<Context> {
+    match prepared {
+        Prepared::Walk { context, notes } => Prepared::Walk {
+            context: wrap(context),
+            notes,
+        },
+        Prepared::Done(message) => Prepared::Done(message),
+        Prepared::Refused(message) => Prepared::Refused(message),
+    }
+}
+
+async fn prepare(job: Job, bucket: &BucketState) -> Prepared<Context> {
+    match job {
+        Job::ScanAcl => map_prepared(scan_acl::prepare(bucket).await, Context::ScanAcl),
+        Job::ResetAcl { acl, dry_run } => map_prepared(
+            reset_acl::prepare(bucket, acl, dry_run).await,
+            Context::ResetAcl,
+        ),
+        Job::Encrypt { sse, dry_run } => map_prepared(
+            encrypt::prepare(bucket, sse, dry_run).await,
+            Context::Encrypt,
+        ),
+        Job::DeleteVersions { dry_run } => map_prepared(
+            delete_versions::prepare(bucket, dry_run).await,
+            Context::DeleteVersions,
+        ),
+    }
+}
+
+/// The encryption `encrypt` was asked for, with the key options validated. No message ever
+/// contains a customer key.
+pub fn encryption_target(
+    kms_key_id: Option<String>,
+    customer_key: Option<String>,
+    customer_key_file: Option<PathBuf>,
+    customer_key_env: Option<String>,
+) -> Result<Target, String> {
+    if let Some(key) = kms_key_id {
+        validate_encrypt_kms_key(&key)?;
+        return Ok(Target::Kms(key));
+    }
+    let key = if let Some(value) = customer_key {
+        CustomerKey::parse(value.as_bytes(), "--customer-key")?
+    } else if let Some(path) = customer_key_file {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cannot read --customer-key-file {}: {e}", path.display()))?;
+        CustomerKey::parse(&bytes, &format!("file {}", path.display()))?
+    } else if let Some(var) = customer_key_env {
+        let value = std::env::var_os(&var)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("--customer-key-env {var}: the variable is not set"))?;
+        CustomerKey::parse(value.as_encoded_bytes(), &format!("${var}"))?
+    } else {
+        return Ok(Target::S3);
+    };
+    Ok(Target::Customer(key))
+}
+
+/// The plain-HTTP, non-loopback endpoint requests would go to, if any: an SSE-C key must never
+/// cross a network unencrypted (S3 itself refuses SSE-C over HTTP).
+fn insecure_endpoint(global: &GlobalArgs) -> Option<String> {
+    let endpoint = global
+        .endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|e| !e.is_empty())?;
+    let rest = endpoint.strip_prefix("http://")?;
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(endpoint)
+}
+
+pub async fn run(
+    global: &GlobalArgs,
+    target: ObjectTarget,
+    job: Job,
+    style: Style,
+) -> Result<u8, Failure> {
+    select::validate_bucket_name(&target.bucket).map_err(|reason| InputError::BucketName {
+        name: target.bucket.clone(),
+        reason,
+    })?;
+    let filter = KeyFilter::new(&target.only, &target.except).map_err(Failure::Usage)?;
+    if let (
+        Job::Encrypt {
+            sse: Target::Customer(_),
+            ..
+        },
+        Some(endpoint),
+    ) = (&job, insecure_endpoint(global))
+    {
+        return Err(Failure::Usage(format!(
+            "refusing to send an SSE-C key over plain HTTP to {endpoint}; use https://"
+        )));
+    }
+    let options = aws_options(global, DEFAULT_OBJECT_CONCURRENCY);
+    let concurrency = options.concurrency;
+    let clients = S3Clients::load(&options).await?;
+    let account = AccountState::new(clients);
+    let bucket = BucketState::new(target.bucket.clone(), None, Arc::clone(&account));
+    let region = bucket.region().await.map_err(|e| match e.kind {
+        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+        _ => Failure::Incomplete(format!("{}: {e}", target.bucket)),
+    })?;
+    let client = account
+        .clients()
+        .expect("a live run has clients")
+        .client(region);
+    let command = job.name();
+    let dry_run = job.dry_run();
+    let mut printer = Printer::new(target.format, style);
+    let (context, notes) = match prepare(job, &bucket).await {
+        Prepared::Walk { context, notes } => (context, notes),
+        Prepared::Done(message) => {
+            printer.finish_early(command, &target.bucket, "done", &message)?;
+            return Ok(0);
+        }
+        Prepared::Refused(message) => {
+            printer.finish_early(command, &target.bucket, "refused", &message)?;
+            eprintln!("error: {message}");
+            return Ok(1);
+        }
+    };
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop)));
+    let spec = WalkSpec {
+        client: client.clone(),
+        bucket: target.bucket.clone(),
+        filter,
+        listing: context.listing(),
+        concurrency,
+        stop: Arc::clone(&stop),
+    };
+    let totals = walk::run(
+        spec,
+        |object| context.object(&client, object),
+        |event| printer.event(event, &stop),
+    )
+    .await;
+    interrupt.abort();
+    printer.summary(command, &target.bucket, dry_run, &notes, &totals)?;
+    Ok(exit_code(command, &totals))
+}
+
+/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now.
+async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.store(true, Ordering::Relaxed);
+    eprintln!("\ninterrupted: finishing the objects in flight (Ctrl-C again to quit at once)");
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
+}
+
+/// 130 when interrupted; for the scan, 1 for public objects and 3 when some could not be read;
+/// for the changes, 1 when any object failed or changed under us (a re-run handles it).
+fn exit_code(command: &str, totals: &Totals) -> u8 {
+    let c = &totals.counts;
+    let incomplete =
+        c.count(Status::Error) + c.count(Status::Conflict) > 0 || totals.listing_error.is_some();
+    if totals.interrupted {
+        130
+    } else if command == "scan-object-acl" {
+        if c.count(Status::Finding) > 0 {
+            1
+        } else if incomplete {
+            3
+        } else {
+            0
+        }
+    } else if incomplete {
+        1
+    } else {
+        0
+    }
+}
+
+/// Writes results to stdout and the progress line to stderr.
+struct Printer {
+    format: ObjectFormat,
+    color: bool,
+    out: io::BufWriter<io::Stdout>,
+    /// Flush each line: someone is watching.
+    stdout_is_terminal: bool,
+    /// Draw the progress line: stderr is a terminal.
+    progress: bool,
+    progress_drawn: Option<Instant>,
+    write_error: Option<io::Error>,
+}
+
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+impl Printer {
+    fn new(format: ObjectFormat, style: Style) -> Self {
+        Printer {
+            format,
+            color: style.color,
+            out: io::BufWriter::new(io::stdout()),
+            stdout_is_terminal: io::stdout().is_terminal(),
+            progress: io::stderr().is_terminal(),
+            progress_drawn: None,
+            write_error: None,
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>, stop: &AtomicBool) {
+        let counts = match event {
+            Event::Record(record, counts) => {
+                if self.write_error.is_none() {
+                    self.clear_progress();
+                    if let Err(e) = self.record(record) {
+                        // stdout is gone (`| head`) or failing: stop taking new objects.
+                        stop.store(true, Ordering::Relaxed);
+                        self.write_error = Some(e);
+                    }
+                }
+                counts
+            }
+            Event::Tick(counts) => counts,
+        };
+        if self.progress
+            && self
+                .progress_drawn
+                .is_none_or(|at| at.elapsed() >= PROGRESS_EVERY)
+        {
+            eprint!(
+                "\r\x1b[2K{} objects · {:.0}/s · {} errors · {} listed",
+                counts.done,
+                counts.rate(),
+                counts.errors,
+                counts.listed
+            );
+            self.progress_drawn = Some(Instant::now());
+        }
+    }
+
+    fn clear_progress(&mut self) {
+        if self.progress && self.progress_drawn.take().is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        match self.format {
+            ObjectFormat::Json => {
+                let mut value = serde_json::to_value(record).map_err(io::Error::other)?;
+                value
+                    .as_object_mut()
+                    .expect("a record is an object")
+                    .insert("type".into(), json!("object"));
+                writeln!(self.out, "{value}")?;
+            }
+            ObjectFormat::Text => {
+                let (mark, code) = match record.status {
+                    Status::Ok => ("✔", "32"),
+                    Status::Finding | Status::Error => ("✘", "31"),
+                    Status::WouldChange => ("~", "33"),
+                    Status::Changed => ("✔", "34"),
+                    Status::Skipped => ("-", "90"),
+                    Status::Conflict => ("!", "33"),
+                };
+                let mut line = format!("{mark} {}", record.key);
+                if let Some(v) = &record.version_id {
+                    line += &format!(" (version {v})");
+                }
+                line += &format!(": {}", record.result);
+                if let Some(detail) = &record.detail {
+                    line += &format!(": {detail}");
+                }
+                if self.color {
+                    writeln!(self.out, "\x1b[{code}m{line}\x1b[0m")?;
+                } else {
+                    writeln!(self.out, "{line}")?;
+                }
+            }
+        }
+        if self.stdout_is_terminal {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The bucket's settings answered without walking: say so, as the summary.
+    fn finish_early(
+        &mut self,
+        command: &str,
+        bucket: &str,
+        outcome: &str,
+        message: &str,
+    ) -> Result<(), Failure> {
+        match self.format {
+            ObjectFormat::Json => writeln!(
+                self.out,
+                "{}",
+                json!({"type": "summary", "command": command, "bucket": bucket, "outcome": outcome, "message": message, "handled": 0})
+            )?,
+            ObjectFormat::Text if outcome == "done" => writeln!(self.out, "{message}")?,
+            ObjectFormat::Text => {}
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn summary(
+        &mut self,
+        command: &str,
+        bucket: &str,
+        dry_run: bool,
+        notes: &[String],
+        totals: &Totals,
+    ) -> Result<(), Failure> {
+        self.clear_progress();
+        if let Some(e) = self.write_error.take() {
+            return Err(Failure::Output(e));
+        }
+        let c: &Counts = &totals.counts;
+        let secs = totals.elapsed.as_secs_f64();
+        match self.format {
+            ObjectFormat::Json => writeln!(
+                self.out,
+                "{}",
+                json!({
+                    "type": "summary",
+                    "command": command,
+                    "bucket": bucket,
+                    "dry_run": dry_run,
+                    "outcome": if totals.interrupted { "interrupted" } else if totals.listing_error.is_some() { "listing failed" } else { "done" },
+                    "listed": c.listed,
+                    "handled": c.done,
+                    "results": c.results,
+                    "statuses": c.statuses,
+                    "elapsed_seconds": (secs * 1000.0).round() / 1000.0,
+                    "objects_per_second": (c.rate() * 10.0).round() / 10.0,
+                    "notes": notes,
+                    "listing_error": totals.listing_error.as_ref().map(ToString::to_string),
+                })
+            )?,
+            ObjectFormat::Text => {
+                let mut results: Vec<(&String, &u64)> = c.results.iter().collect();
+                results.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                writeln!(self.out)?;
+                writeln!(self.out, "Summary")?;
+                if results.is_empty() {
+                    writeln!(self.out, "no objects selected")?;
+                }
+                for (result, n) in results {
+                    writeln!(self.out, "{result}: {n}")?;
+                }
+            }
+        }
+        self.out.flush()?;
+        eprintln!(
+            "{command}: {} objects in {secs:.1} s ({:.0}/s), {} keys listed",
+            c.done,
+            c.rate(),
+            c.listed
+        );
+        if let Some(e) = &totals.listing_error {
+            eprintln!(
+                "error: the listing stopped after {} keys: {e}; the objects after that were not handled (run the command again)",
+                c.listed
+            );
+        }
+        if totals.interrupted {
+            eprintln!(
+                "interrupted after {} objects; every object was either finished or left untouched: run the command again to complete it",
+                c.done
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(endpoint: &str) -> GlobalArgs {
+        GlobalArgs {
+            profile: None,
+            region: None,
+            endpoint_url: Some(endpoint.into()),
+            concurrency: None,
+            color: super::super::ColorChoice::Never,
+        }
+    }
+
+    #[test]
+    fn customer_keys_never_cross_plain_http() {
+        assert_eq!(insecure_endpoint(&global("http://127.0.0.1:9000")), None);
+        assert_eq!(insecure_endpoint(&global("http://localhost:4566/")), None);
+        assert_eq!(
+            insecure_endpoint(&global("https://minio.internal:9000")),
+            None
+        );
+        assert_eq!(
+            insecure_endpoint(&global("http://minio.internal:9000")).as_deref(),
+            Some("http://minio.internal:9000")
+        );
+        assert!(insecure_endpoint(&global("http://10.0.0.5")).is_some());
+    }
+
+    #[test]
+    fn encryption_targets_are_validated_without_echoing_keys() {
+        assert!(matches!(
+            encryption_target(None, None, None, None),
+            Ok(Target::S3)
+        ));
+        let secret = "this-is-not-32-bytes-long-secret";
+        let err = encryption_target(None, Some(format!("{secret}!!")), None, None)
+            .err()
+            .unwrap();
+        assert!(!err.contains(secret), "{err}");
+        let thirty_two = "0123456789abcdef0123456789abcdef";
+        assert!(matches!(
+            encryption_target(None, Some(thirty_two.into()), None, None),
+            Ok(Target::Customer(_))
+        ));
+        let err = encryption_target(None, None, None, Some("S3TK_TEST_UNSET_VARIABLE".into()))
+            .err()
+            .unwrap();
+        assert!(err.contains("is not set"), "{err}");
+        assert!(encryption_target(Some("alias/x".into()), None, None, None).is_err());
+    }
+}

@@ -1,0 +1,226 @@
+//! `s3tk encrypt BUCKET`: encrypt every object in place, losing nothing.
+
+use super::acl::{GrantHeaders, grant_headers, public_grants};
+use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteError};
+use super::sse::{Current, Decision, Target, archived, decide};
+use super::{Prepared, Record, Status, acls_disabled};
+use crate::exposure::{EffectiveBlock, Flag};
+use crate::state::BucketState;
+use aws_sdk_s3::Client;
+
+pub const DOC: &str = "\
+## What it does
+
+Copies every unencrypted object onto itself with server-side encryption: SSE-S3 by default, \
+SSE-KMS with `--kms-key-id` (a key ARN or id; the S3 Bucket Key is enabled), or SSE-C with \
+`--customer-key`, `--customer-key-file` or `--customer-key-env` (32 bytes or their base64; the \
+key is never printed). Encryption only moves up: an SSE-KMS object is never rewritten to SSE-S3, \
+objects under the same KMS key or customer key are left alone, objects under another KMS key are \
+re-keyed, and DSSE-KMS objects are never touched.
+
+## What it keeps
+
+User metadata, Content-Type and the other system headers, and tags are copied by S3; the \
+storage class, website redirect, the object's ACL (when ACLs are enabled) and Object Lock \
+retention and legal hold, which a plain copy drops, are sent with the copy. The copy is \
+conditional on the ETag read before it (`x-amz-copy-source-if-match` and `If-Match`): an object \
+changed meanwhile is reported and left alone, never overwritten with stale data. Objects over \
+5 GiB are copied in parts (UploadPartCopy, each part conditional too), and the upload is \
+aborted on any failure. Objects in GLACIER or DEEP_ARCHIVE (not restored) or in an \
+Intelligent-Tiering archive tier are skipped with the reason. An interrupted run is finished by \
+running it again: encrypted objects are skipped.
+
+## What to know
+
+In a versioned bucket the unencrypted data stays in the previous, noncurrent version; \
+`s3tk delete-unencrypted-versions` removes those. Copies reset Last-Modified (lifecycle ages \
+restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD requests only. \
+IAM: s3:ListBucket, s3:GetObject, s3:PutObject, s3:GetObjectTagging, s3:PutObjectTagging, \
+s3:GetObjectAcl and s3:PutObjectAcl (ACLs enabled), s3:AbortMultipartUpload; for SSE-KMS \
+kms:GenerateDataKey and kms:Decrypt on the key.";
+
+pub struct Context {
+    pub bucket: String,
+    pub target: Target,
+    pub dry_run: bool,
+    /// Re-create each object's ACL on its copy (ACLs are enabled, or that is unknown).
+    pub keep_acls: bool,
+    /// The level and flag that make S3 refuse public ACLs, if any.
+    pub block_public_acls: Option<String>,
+}
+
+pub async fn prepare(bucket: &BucketState, target: Target, dry_run: bool) -> Prepared<Context> {
+    let mut notes = Vec::new();
+    if matches!(target, Target::Customer(_))
+        && let Ok(Some(rule)) = bucket.encryption().await
+        && rule.blocked_encryption_types.iter().any(|t| t == "SSE-C")
+    {
+        return Prepared::Refused(format!(
+            "{} blocks SSE-C writes (BlockedEncryptionTypes in its default encryption); S3 would refuse every copy",
+            bucket.name()
+        ));
+    }
+    let keep_acls = match acls_disabled(bucket).await {
+        Ok(disabled) => !disabled,
+        Err(e) => {
+            notes.push(format!(
+                "could not read Object Ownership ({e}); reading each object's ACL to keep it"
+            ));
+            true
+        }
+    };
+    let block_public_acls = if keep_acls {
+        EffectiveBlock::of(bucket)
+            .await
+            .neutralised_by(Flag::BlockPublicAcls)
+    } else {
+        None
+    };
+    if let Ok(versioning) = bucket.versioning().await
+        && versioning.status.is_some()
+    {
+        notes.push(format!(
+            "{} is versioned: the unencrypted data stays in noncurrent versions until `s3tk delete-unencrypted-versions {}` removes them",
+            bucket.name(),
+            bucket.name()
+        ));
+    }
+    Prepared::Walk {
+        context: Context {
+            bucket: bucket.name().to_owned(),
+            target,
+            dry_run,
+            keep_acls,
+            block_public_acls,
+        },
+        notes,
+    }
+}
+
+pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
+    let bucket = context.bucket.as_str();
+    let customer_key = match &context.target {
+        Target::Customer(k) => Some(k),
+        _ => None,
+    };
+    let head = match s3::head(client, bucket, &object.key, None, None).await {
+        Ok(HeadAnswer::Found(head)) => head,
+        Ok(HeadAnswer::Gone) => {
+            return Record::new(&object, Status::Conflict, "changed")
+                .detail("it was deleted after it was listed");
+        }
+        Ok(HeadAnswer::CustomerKeyNeeded { .. }) => {
+            // SSE-C: only the same key can tell whether there is anything to do.
+            let same_key = match customer_key {
+                None => None,
+                Some(k) => match s3::head(client, bucket, &object.key, None, Some(k)).await {
+                    Ok(HeadAnswer::Found(_)) => Some(true),
+                    Ok(HeadAnswer::CustomerKeyNeeded { .. }) => Some(false),
+                    Ok(HeadAnswer::Gone) => {
+                        return Record::new(&object, Status::Conflict, "changed")
+                            .detail("it was deleted after it was listed");
+                    }
+                    Err(e) => return Record::error(&object, e),
+                },
+            };
+            let current = Current::Customer { same_key };
+            return without_copy(&object, decide(&current, &context.target))
+                .unwrap_or_else(|| Record::error(&object, "no key to copy an SSE-C object with"));
+        }
+        Err(e) => return Record::error(&object, e),
+    };
+    let current = match (&head.customer_key_md5, customer_key) {
+        (Some(md5), Some(k)) => Current::Customer {
+            same_key: Some(*md5 == k.md5_base64()),
+        },
+        (Some(_), None) => Current::Customer { same_key: None },
+        (None, _) => Current::from_head(head.sse.as_deref(), head.kms_key.as_deref()),
+    };
+    if let Some(record) = without_copy(&object, decide(&current, &context.target)) {
+        return record;
+    }
+    let Some(etag) = head.etag.as_deref() else {
+        return Record::error(
+            &object,
+            "HeadObject returned no ETag to make the copy conditional on",
+        );
+    };
+    if object.etag.as_deref().is_some_and(|listed| listed != etag) {
+        return Record::new(&object, Status::Conflict, "changed")
+            .detail("it changed after it was listed");
+    }
+    if let Some(why) = archived(
+        head.storage_class.as_deref(),
+        head.restored,
+        head.archive_status.as_deref(),
+    ) {
+        return Record::new(&object, Status::Skipped, "skipped").detail(why);
+    }
+    let change = format!("{} → {}", current.describe(), context.target);
+    if context.dry_run {
+        return Record::new(&object, Status::WouldChange, "would encrypt").detail(change);
+    }
+    let grants: Option<GrantHeaders> = if context.keep_acls {
+        let acl = match s3::get_acl(client, bucket, &object.key).await {
+            Ok(acl) => acl,
+            Err(e) => {
+                return Record::error(&object, format!("reading its ACL to keep it: {e}"));
+            }
+        };
+        let public = public_grants(&acl);
+        if let (false, Some(by)) = (public.is_empty(), &context.block_public_acls) {
+            return Record::new(&object, Status::Skipped, "skipped").detail(format!(
+                "its ACL is public ({}) and {by} would refuse it on the copy; make it private first (s3tk reset-object-acl) or re-run once the setting allows it",
+                public.join(", ")
+            ));
+        }
+        match grant_headers(&acl) {
+            Ok(g) => Some(g),
+            Err(why) => return Record::new(&object, Status::Skipped, "skipped").detail(why),
+        }
+    } else {
+        None
+    };
+    let plan = CopyPlan {
+        bucket,
+        key: &object.key,
+        etag,
+        head: &head,
+        target: &context.target,
+        grants: grants.as_ref(),
+    };
+    let copied = if head.size > COPY_OBJECT_LIMIT {
+        let tags = if head.tag_count > 0 {
+            match s3::get_tagging(client, bucket, &object.key).await {
+                Ok(tags) => tags,
+                Err(e) => {
+                    return Record::error(&object, format!("reading its tags to keep them: {e}"));
+                }
+            }
+        } else {
+            String::new()
+        };
+        s3::multipart_copy(client, &plan, &tags).await
+    } else {
+        s3::copy_in_place(client, &plan).await
+    };
+    match copied {
+        Ok(_) => Record::new(&object, Status::Changed, "encrypted").detail(change),
+        Err(WriteError::Changed(why)) => {
+            Record::new(&object, Status::Conflict, "changed").detail(why)
+        }
+        Err(WriteError::Failed(why)) => Record::error(&object, why),
+    }
+}
+
+/// The record for an object whose encryption is already what was asked or must not change;
+/// `None` when it is to be encrypted.
+fn without_copy(object: &Listed, decision: Decision) -> Option<Record> {
+    match decision {
+        Decision::Already(why) => {
+            Some(Record::new(object, Status::Ok, "already encrypted").detail(why))
+        }
+        Decision::Keep(why) => Some(Record::new(object, Status::Skipped, "skipped").detail(why)),
+        Decision::Encrypt => None,
+    }
+}

@@ -1,0 +1,96 @@
+//! `s3tk reset-object-acl BUCKET [--acl CANNED]`: give every object a canned ACL (default
+//! `private`), writing only where the ACL differs.
+
+use super::acl::{AclMode, CannedAcl, is_canned};
+use super::s3::{self, Listed};
+use super::{Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use crate::exposure::{EffectiveBlock, Flag};
+use crate::state::BucketState;
+use aws_sdk_s3::Client;
+
+pub const DOC: &str = "\
+## What it does
+
+Reads every object's ACL and, where it is not already the canned ACL given with `--acl` \
+(default `private`), sets it with PutObjectAcl. The ACL is compared by what it grants, so a \
+re-run writes nothing, also for bucket-owner-read and bucket-owner-full-control. `--acl` is \
+checked against S3's canned ACLs before any request. `--dry-run` reads and reports, and writes \
+nothing.
+
+## Why it matters
+
+Public object ACLs expose single objects in otherwise private buckets; s3tk 0.5 accepted any \
+`--acl` text and re-applied bucket-owner-full-control on every run.
+
+## What to know
+
+With ACLs disabled (BucketOwnerEnforced) S3 refuses ACL changes and ACLs grant nothing: the \
+command says so and stops. A public `--acl` is refused while BlockPublicAcls is on. IAM: \
+s3:ListBucket, s3:GetObjectAcl, s3:PutObjectAcl (and s3:GetBucketAcl for the bucket-owner ACLs).";
+
+pub struct Context {
+    pub bucket: String,
+    pub acl: CannedAcl,
+    pub bucket_owner: Option<String>,
+    pub dry_run: bool,
+}
+
+pub async fn prepare(bucket: &BucketState, acl: CannedAcl, dry_run: bool) -> Prepared<Context> {
+    let mut notes = Vec::new();
+    match acls_disabled(bucket).await {
+        Ok(true) => return Prepared::Done(acls_disabled_message(bucket.name())),
+        Ok(false) => {}
+        Err(e) => notes.push(format!("could not read Object Ownership ({e})")),
+    }
+    if matches!(
+        acl,
+        CannedAcl::PublicRead | CannedAcl::PublicReadWrite | CannedAcl::AuthenticatedRead
+    ) && let Some(by) = EffectiveBlock::of(bucket)
+        .await
+        .neutralised_by(Flag::BlockPublicAcls)
+    {
+        return Prepared::Refused(format!(
+            "--acl {acl} is a public ACL and {by} makes S3 refuse public ACLs on {}",
+            bucket.name()
+        ));
+    }
+    let bucket_owner = match bucket.acl().await {
+        Ok(a) => a.owner_id.clone(),
+        Err(e) if acl.needs_bucket_owner() => {
+            return Prepared::Refused(format!(
+                "--acl {acl} grants the bucket owner, who could not be read: {e}"
+            ));
+        }
+        Err(_) => None,
+    };
+    Prepared::Walk {
+        context: Context {
+            bucket: bucket.name().to_owned(),
+            acl,
+            bucket_owner,
+            dry_run,
+        },
+        notes,
+    }
+}
+
+pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
+    let current = match s3::get_acl(client, &context.bucket, &object.key).await {
+        Ok(acl) => acl,
+        Err(e) => return Record::error(&object, e),
+    };
+    let owner = context.bucket_owner.as_deref();
+    let wanted = context.acl;
+    if is_canned(&current, wanted, owner) == Some(true) {
+        return Record::new(&object, Status::Ok, format!("already {wanted}"));
+    }
+    let was = format!("was {}", AclMode::of(&current, owner).name());
+    if context.dry_run {
+        return Record::new(&object, Status::WouldChange, format!("would set {wanted}"))
+            .detail(was);
+    }
+    match s3::put_canned_acl(client, &context.bucket, &object.key, wanted.as_str()).await {
+        Ok(()) => Record::new(&object, Status::Changed, format!("set {wanted}")).detail(was),
+        Err(e) => Record::error(&object, e),
+    }
+}
