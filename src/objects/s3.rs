@@ -57,10 +57,14 @@ pub enum Cursor {
     },
 }
 
-/// S3's `encoding-type=url` form-encodes keys (a space is `+`), so keys with characters XML 1.0
-/// cannot carry still list; botocore decodes them the same way.
-fn decode_key(encoded: &str) -> String {
-    percent_decode_str(&encoded.replace('+', " "))
+/// With `encoding-type=url` S3 form-encodes keys (a space is `+`), so keys with characters
+/// XML 1.0 cannot carry still list; botocore decodes them the same way. Only an answer that
+/// says it is encoded is decoded: some S3-compatible stores ignore the parameter.
+fn decode_key(key: &str, encoded: bool) -> String {
+    if !encoded {
+        return key.to_owned();
+    }
+    percent_decode_str(&key.replace('+', " "))
         .decode_utf8_lossy()
         .into_owned()
 }
@@ -85,12 +89,13 @@ pub async fn list_objects(
         .send()
         .await
         .map_err(|e| classify(Facet::ListObjects, e))?;
+    let encoded = out.encoding_type() == Some(&EncodingType::Url);
     let items = out
         .contents()
         .iter()
         .filter_map(|o| {
             Some(Listed {
-                key: decode_key(o.key()?),
+                key: decode_key(o.key()?, encoded),
                 version_id: None,
                 etag: o.e_tag().map(str::to_owned),
                 size: o.size().unwrap_or_default(),
@@ -131,12 +136,13 @@ pub async fn list_versions(
         .send()
         .await
         .map_err(|e| classify(Facet::ListObjectVersions, e))?;
+    let encoded = out.encoding_type() == Some(&EncodingType::Url);
     let mut items: Vec<Listed> = out
         .versions()
         .iter()
         .filter_map(|v| {
             Some(Listed {
-                key: decode_key(v.key()?),
+                key: decode_key(v.key()?, encoded),
                 version_id: v.version_id().map(str::to_owned),
                 etag: v.e_tag().map(str::to_owned),
                 size: v.size().unwrap_or_default(),
@@ -148,7 +154,7 @@ pub async fn list_versions(
         .collect();
     items.extend(out.delete_markers().iter().filter_map(|m| {
         Some(Listed {
-            key: decode_key(m.key()?),
+            key: decode_key(m.key()?, encoded),
             version_id: m.version_id().map(str::to_owned),
             etag: None,
             size: 0,
@@ -159,7 +165,7 @@ pub async fn list_versions(
     }));
     let next = match (out.is_truncated(), out.next_key_marker()) {
         (Some(true), Some(key)) => Some(Cursor::Versions {
-            key_marker: decode_key(key),
+            key_marker: decode_key(key, encoded),
             version_id_marker: out.next_version_id_marker().map(str::to_owned),
         }),
         _ => None,
@@ -630,8 +636,9 @@ mod tests {
 
     #[test]
     fn listed_keys_are_form_decoded() {
-        assert_eq!(decode_key("a+b%2Bc%2Fd%20e"), "a b+c/d e");
-        assert_eq!(decode_key("caf%C3%A9"), "café");
+        assert_eq!(decode_key("a+b%2Bc%2Fd%20e", true), "a b+c/d e");
+        assert_eq!(decode_key("caf%C3%A9", true), "café");
+        assert_eq!(decode_key("c++ %41", false), "c++ %41");
     }
 
     #[test]

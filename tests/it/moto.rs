@@ -707,3 +707,182 @@ async fn remediation_commands_on_moto() {
     .await;
     assert_eq!(scan.code, 0, "{}", scan.stdout);
 }
+
+#[tokio::test]
+async fn object_commands_on_moto() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption, StorageClass};
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    let s3 = client(&moto.endpoint);
+    let bucket = "objects-e2e";
+    create(&s3, bucket).await;
+    enable_versioning(&s3, bucket, BucketVersioningStatus::Enabled).await;
+    let put = |key: &'static str| {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"content"))
+    };
+    put("public/report.pdf")
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    put("shared/notes c++.txt")
+        .acl(ObjectCannedAcl::AuthenticatedRead)
+        .send()
+        .await
+        .unwrap();
+    put("data/table.csv")
+        .content_type("text/csv")
+        .cache_control("max-age=300")
+        .metadata("source", "warehouse")
+        .tagging("team=data&tier=gold")
+        .storage_class(StorageClass::StandardIa)
+        .send()
+        .await
+        .unwrap();
+    put("already/kms.bin")
+        .server_side_encryption(ServerSideEncryption::AwsKms)
+        .send()
+        .await
+        .unwrap();
+
+    let scan = s3tk(
+        &moto.endpoint,
+        &["scan-object-acl", bucket, "--format", "json"],
+    )
+    .await;
+    assert_eq!(scan.code, 1, "public objects fail: {}", scan.stderr);
+    for (key, mode) in [
+        ("public/report.pdf", "\"result\":\"public-read\""),
+        ("shared/notes c++.txt", "\"result\":\"authenticated-read\""),
+        ("data/table.csv", "\"result\":\"private\""),
+    ] {
+        let line = scan
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("\"key\":\"{key}\"")))
+            .unwrap_or_else(|| panic!("no record for {key}: {}", scan.stdout));
+        assert!(line.contains(mode), "{line}");
+    }
+
+    let reset = s3tk(&moto.endpoint, &["reset-object-acl", bucket]).await;
+    assert_eq!(reset.code, 0, "{}{}", reset.stdout, reset.stderr);
+    let rescan = s3tk(&moto.endpoint, &["scan-object-acl", bucket]).await;
+    assert_eq!(
+        rescan.code, 0,
+        "every object is private now: {}",
+        rescan.stdout
+    );
+    let again = s3tk(&moto.endpoint, &["reset-object-acl", bucket]).await;
+    assert!(
+        again.stdout.ends_with("\nSummary\nalready private: 4\n"),
+        "a re-run writes nothing: {}",
+        again.stdout
+    );
+
+    let encrypt = s3tk(&moto.endpoint, &["encrypt", bucket]).await;
+    assert_eq!(encrypt.code, 0, "{}{}", encrypt.stdout, encrypt.stderr);
+    assert!(
+        encrypt
+            .stdout
+            .contains("already/kms.bin: skipped: SSE-KMS; not downgraded to SSE-S3"),
+        "{}",
+        encrypt.stdout
+    );
+    for key in [
+        "public/report.pdf",
+        "shared/notes c++.txt",
+        "data/table.csv",
+    ] {
+        let head = s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256),
+            "{key}"
+        );
+    }
+    let table = s3
+        .head_object()
+        .bucket(bucket)
+        .key("data/table.csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(table.content_type(), Some("text/csv"));
+    assert_eq!(table.cache_control(), Some("max-age=300"));
+    assert_eq!(
+        table
+            .metadata()
+            .and_then(|m| m.get("source"))
+            .map(String::as_str),
+        Some("warehouse")
+    );
+    assert_eq!(table.storage_class(), Some(&StorageClass::StandardIa));
+    let tags = s3
+        .get_object_tagging()
+        .bucket(bucket)
+        .key("data/table.csv")
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    tags.sort_unstable();
+    assert_eq!(tags, [("team", "data"), ("tier", "gold")]);
+    let rerun = s3tk(&moto.endpoint, &["encrypt", bucket]).await;
+    assert!(!rerun.stdout.contains(": encrypted"), "{}", rerun.stdout);
+
+    // The plaintext versions are now noncurrent; the KMS object has one version only.
+    let versions = |s3: Client| async move {
+        let out = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        out.versions()
+            .iter()
+            .map(|v| (v.key().unwrap().to_owned(), v.is_latest().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(versions(s3.clone()).await.len(), 7);
+    let delete = s3tk(&moto.endpoint, &["delete-unencrypted-versions", bucket]).await;
+    assert_eq!(delete.code, 0, "{}{}", delete.stdout, delete.stderr);
+    assert!(
+        delete.stdout.ends_with("\nSummary\ndeleted: 3\n"),
+        "{}",
+        delete.stdout
+    );
+    let left = versions(s3.clone()).await;
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert!(
+        left.iter().all(|(_, latest)| *latest),
+        "only current versions remain"
+    );
+    for key in ["public/report.pdf", "data/table.csv"] {
+        let head = s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption(),
+            Some(&ServerSideEncryption::Aes256)
+        );
+    }
+}
