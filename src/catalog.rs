@@ -137,6 +137,25 @@ pub fn remediation_table() -> String {
     out
 }
 
+/// The object commands with the IAM actions each needs (the README carries exactly this).
+pub fn object_command_table() -> String {
+    let mut out = String::from("| Command | What it does | IAM actions |\n| --- | --- | --- |\n");
+    for info in crate::objects::COMMANDS {
+        let actions: Vec<String> = info
+            .iam_actions()
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect();
+        out += &format!(
+            "| `{}` | {} | {} |\n",
+            info.usage,
+            info.summary,
+            actions.join(", ")
+        );
+    }
+    out
+}
+
 /// Every check as a JSON array.
 pub fn json() -> String {
     let checks: Vec<JsonCheck> = registry::checks()
@@ -159,18 +178,25 @@ pub fn json() -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn readme_table_matches_the_registry() {
+    /// The README's text between `<!-- {name}:start -->` (or the given start marker) and the
+    /// next `<!-- {name}:end -->`.
+    fn readme_section(start_marker: &str, end_marker: &str) -> &'static str {
         let readme = include_str!("../README.md");
         let start = readme
-            .find("<!-- checks:start -->\n")
-            .expect("README has the checks:start marker")
-            + "<!-- checks:start -->\n".len();
-        let end = readme
-            .find("<!-- checks:end -->")
-            .expect("README has the checks:end marker");
+            .find(start_marker)
+            .unwrap_or_else(|| panic!("README has the {start_marker} marker"))
+            + start_marker.len();
+        let end = start
+            + readme[start..]
+                .find(end_marker)
+                .unwrap_or_else(|| panic!("README has the {end_marker} marker"));
+        &readme[start..end]
+    }
+
+    #[test]
+    fn readme_table_matches_the_registry() {
         assert!(
-            readme[start..end] == markdown_table(),
+            readme_section("<!-- checks:start -->\n", "<!-- checks:end -->") == markdown_table(),
             "README's check table is out of date; replace it with `s3tk checks --format markdown`:\n{}",
             markdown_table()
         );
@@ -341,37 +367,33 @@ mod tests {
 
     #[test]
     fn readme_remediation_table_matches_the_registry() {
-        let readme = include_str!("../README.md");
-        let start = readme
-            .find("<!-- remediations:start -->\n")
-            .expect("README has the remediations:start marker")
-            + "<!-- remediations:start -->\n".len();
-        let end = readme
-            .find("<!-- remediations:end -->")
-            .expect("README has the remediations:end marker");
         assert!(
-            readme[start..end] == remediation_table(),
+            readme_section("<!-- remediations:start -->\n", "<!-- remediations:end -->")
+                == remediation_table(),
             "README's remediation table is out of date:\n{}",
             remediation_table()
         );
     }
 
     #[test]
+    fn readme_object_command_table_matches_the_commands() {
+        assert!(
+            readme_section("<!-- objects:start -->\n", "<!-- objects:end -->")
+                == object_command_table(),
+            "README's object command table is out of date:\n{}",
+            object_command_table()
+        );
+    }
+
+    #[test]
     fn readme_iam_list_matches_the_checks() {
-        let readme = include_str!("../README.md");
-        let start = readme
-            .find("<!-- iam:scan -->\n")
-            .expect("README has the iam:scan marker")
-            + "<!-- iam:scan -->\n".len();
-        let end = readme
-            .find("<!-- iam:end -->")
-            .expect("README has the iam:end marker");
+        let section = readme_section("<!-- iam:scan -->\n", "<!-- iam:end -->");
         let expected: Vec<String> = scan_iam_actions()
             .iter()
             .map(|a| format!("`{a}`"))
             .collect();
         assert_eq!(
-            readme[start..end].trim(),
+            section.trim(),
             expected.join(", "),
             "README's IAM list for scan is out of date"
         );

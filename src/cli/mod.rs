@@ -119,14 +119,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Show every object's ACL; public objects are findings (exit 1)
-    #[command(long_about = format!("{}\n\n{}", "Show every object's ACL; public objects are findings (exit 1).", crate::objects::scan_acl::DOC))]
+    #[command(about = crate::objects::scan_acl::INFO.summary, long_about = crate::objects::scan_acl::INFO.long_help())]
     ScanObjectAcl {
         #[command(flatten)]
         target: ObjectTarget,
     },
-    /// Set every object's ACL to a canned ACL (default private) where it differs
-    #[command(long_about = format!("{}\n\n{}", "Set every object's ACL to a canned ACL (default private) where it differs.", crate::objects::reset_acl::DOC))]
+    #[command(about = crate::objects::reset_acl::INFO.summary, long_about = crate::objects::reset_acl::INFO.long_help())]
     ResetObjectAcl {
         #[command(flatten)]
         target: ObjectTarget,
@@ -137,8 +135,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Encrypt objects in place (SSE-S3, SSE-KMS or SSE-C), keeping everything else
-    #[command(long_about = format!("{}\n\n{}", "Encrypt objects in place (SSE-S3, SSE-KMS or SSE-C), keeping everything else.", crate::objects::encrypt::DOC))]
+    #[command(about = crate::objects::encrypt::INFO.summary, long_about = crate::objects::encrypt::INFO.long_help())]
     Encrypt {
         #[command(flatten)]
         target: ObjectTarget,
@@ -158,8 +155,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Delete noncurrent object versions that are not encrypted
-    #[command(long_about = format!("{}\n\n{}", "Delete noncurrent object versions that are not encrypted.", crate::objects::delete_versions::DOC))]
+    #[command(about = crate::objects::delete_versions::INFO.summary, long_about = crate::objects::delete_versions::INFO.long_help())]
     DeleteUnencryptedVersions {
         #[command(flatten)]
         target: ObjectTarget,
@@ -970,4 +966,59 @@ fn explain(id: &str) -> Result<u8, Failure> {
     writeln!(out, "{}", meta.doc_text().trim_end())?;
     out.flush()?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of a shell command line, with double-quoted words unquoted and comments cut.
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                // A comment, a redirection or a pipe ends the command.
+                '#' | '>' | '|' if !quoted && word.is_empty() => break,
+                ' ' if !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn every_readme_example_parses() {
+        let readme = include_str!("../../README.md");
+        let mut in_shell = false;
+        let mut examples = 0;
+        for line in readme.lines() {
+            match line.trim() {
+                "```sh" => in_shell = true,
+                "```" => in_shell = false,
+                text if in_shell && text.contains("s3tk ") => {
+                    let command = &text[text.find("s3tk ").unwrap()..];
+                    let words: Vec<String> = shell_words(command)
+                        .into_iter()
+                        .filter(|w| !(w.starts_with('[') && w.ends_with(']')))
+                        .collect();
+                    if let Err(e) = Cli::try_parse_from(&words) {
+                        panic!("README example `{command}` does not parse: {e}");
+                    }
+                    examples += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(examples > 20, "found only {examples} examples");
+    }
 }

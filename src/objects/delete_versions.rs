@@ -2,8 +2,9 @@
 //! encrypted, typically the plaintext left behind by `encrypt` in a versioned bucket.
 
 use super::s3::{self, HeadAnswer, Listed};
-use super::{Prepared, Record, Status};
+use super::{CommandInfo, Prepared, Record, Status};
 use crate::state::BucketState;
+use crate::state::Facet;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -26,8 +27,21 @@ readable by anyone allowed s3:GetObjectVersion.
 Deleting a version is permanent. Buckets that never had versioning have no noncurrent versions \
 and finish at once; with MFA delete enabled S3 requires the root user's MFA code, which s3tk \
 does not take, so the command refuses. Versions under Object Lock retention cannot be deleted \
-and are reported as errors. IAM: s3:ListBucketVersions, s3:GetObjectVersion, s3:GetObject, \
-s3:DeleteObjectVersion.";
+and are reported as errors.";
+
+pub const INFO: CommandInfo = CommandInfo {
+    usage: "s3tk delete-unencrypted-versions BUCKET",
+    summary: "Delete noncurrent object versions that are not encrypted",
+    doc: DOC,
+    facets: &[
+        Facet::Region,
+        Facet::Versioning,
+        Facet::ListObjectVersions,
+        Facet::HeadObjectVersion,
+        Facet::HeadObject,
+        Facet::DeleteObjectVersion,
+    ],
+};
 
 pub struct Context {
     pub bucket: String,

@@ -3,9 +3,10 @@
 use super::acl::{GrantHeaders, grant_headers, public_grants};
 use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteError};
 use super::sse::{Current, Decision, Target, archived, decide};
-use super::{Prepared, Record, Status, acls_disabled};
+use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::state::BucketState;
+use crate::state::Facet;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -35,9 +36,33 @@ running it again: encrypted objects are skipped.
 In a versioned bucket the unencrypted data stays in the previous, noncurrent version; \
 `s3tk delete-unencrypted-versions` removes those. Copies reset Last-Modified (lifecycle ages \
 restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD requests only. \
-IAM: s3:ListBucket, s3:GetObject, s3:PutObject, s3:GetObjectTagging, s3:PutObjectTagging, \
-s3:GetObjectAcl and s3:PutObjectAcl (ACLs enabled), s3:AbortMultipartUpload; for SSE-KMS \
-kms:GenerateDataKey and kms:Decrypt on the key.";
+With `--kms-key-id` the key policy must also allow the caller kms:GenerateDataKey and \
+kms:Decrypt.";
+
+pub const INFO: CommandInfo = CommandInfo {
+    usage: "s3tk encrypt BUCKET",
+    summary: "Encrypt objects in place (SSE-S3, SSE-KMS or SSE-C), keeping everything else",
+    doc: DOC,
+    facets: &[
+        Facet::Region,
+        Facet::OwnershipControls,
+        Facet::PublicAccessBlock,
+        Facet::AccountId,
+        Facet::AccountPublicAccessBlock,
+        Facet::Versioning,
+        Facet::Encryption,
+        Facet::ListObjects,
+        Facet::HeadObject,
+        Facet::GetObjectAcl,
+        Facet::CopyObject,
+        Facet::PutObjectAcl,
+        Facet::GetObjectTagging,
+        Facet::CreateMultipartUpload,
+        Facet::UploadPartCopy,
+        Facet::CompleteMultipartUpload,
+        Facet::AbortMultipartUpload,
+    ],
+};
 
 pub struct Context {
     pub bucket: String,

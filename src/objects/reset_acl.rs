@@ -3,9 +3,10 @@
 
 use super::acl::{AclMode, CannedAcl, is_canned};
 use super::s3::{self, Listed};
-use super::{Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::state::BucketState;
+use crate::state::Facet;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -25,8 +26,24 @@ Public object ACLs expose single objects in otherwise private buckets; s3tk 0.5 
 ## What to know
 
 With ACLs disabled (BucketOwnerEnforced) S3 refuses ACL changes and ACLs grant nothing: the \
-command says so and stops. A public `--acl` is refused while BlockPublicAcls is on. IAM: \
-s3:ListBucket, s3:GetObjectAcl, s3:PutObjectAcl (and s3:GetBucketAcl for the bucket-owner ACLs).";
+command says so and stops. A public `--acl` is refused while BlockPublicAcls is on.";
+
+pub const INFO: CommandInfo = CommandInfo {
+    usage: "s3tk reset-object-acl BUCKET",
+    summary: "Set every object's ACL to a canned ACL (default private) where it differs",
+    doc: DOC,
+    facets: &[
+        Facet::Region,
+        Facet::OwnershipControls,
+        Facet::PublicAccessBlock,
+        Facet::AccountId,
+        Facet::AccountPublicAccessBlock,
+        Facet::Acl,
+        Facet::ListObjects,
+        Facet::GetObjectAcl,
+        Facet::PutObjectAcl,
+    ],
+};
 
 pub struct Context {
     pub bucket: String,

@@ -3,9 +3,10 @@
 
 use super::acl::{AclMode, describe, public_can_write_acp, public_grants};
 use super::s3::{self, Listed};
-use super::{Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::state::BucketState;
+use crate::state::Facet;
 use aws_sdk_s3::Client;
 use serde_json::json;
 
@@ -29,6 +30,22 @@ the effective ACL, so public grants it ignores are hidden; the command says that
 
 `s3tk reset-object-acl BUCKET` makes them private; `s3tk disable-acls BUCKET` disables ACLs for \
 the whole bucket once nothing depends on them.";
+
+pub const INFO: CommandInfo = CommandInfo {
+    usage: "s3tk scan-object-acl BUCKET",
+    summary: "Show every object's ACL; public objects are findings (exit 1)",
+    doc: DOC,
+    facets: &[
+        Facet::Region,
+        Facet::OwnershipControls,
+        Facet::Acl,
+        Facet::PublicAccessBlock,
+        Facet::AccountId,
+        Facet::AccountPublicAccessBlock,
+        Facet::ListObjects,
+        Facet::GetObjectAcl,
+    ],
+};
 
 /// What every object's classification needs from the bucket.
 pub struct Context {

@@ -1,0 +1,206 @@
+//! Object-command throughput and memory, measured on the built `s3tk` binary against the fake
+//! S3 serving a synthetic bucket with a fixed per-request latency (default 20 ms, an in-region
+//! round trip). For `scan-object-acl` and `encrypt` it reports objects per second, the peak
+//! memory of the s3tk process, and the efficiency `ideal ÷ measured`, where the ideal is
+//! `requests × latency ÷ concurrency`. A memory run then lists 10,000 and 1,000,000 keys (one
+//! in ten processed) and reports the growth of peak memory between the two.
+//!
+//! `cargo bench --bench objects [-- --objects N --latency-ms MS --concurrency N --memory-objects N]`
+//! Loopback only, dummy credentials: it never touches AWS.
+
+#[path = "../tests/it/fake_s3.rs"]
+#[allow(dead_code)]
+mod fake_s3;
+
+use fake_s3::{FakeBucket, FakeObject, FakeS3};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Options {
+    objects: usize,
+    latency: Duration,
+    concurrency: usize,
+    memory_objects: usize,
+}
+
+impl Options {
+    fn from_args() -> Self {
+        let mut options = Options {
+            objects: 10_000,
+            latency: Duration::from_millis(20),
+            concurrency: 64,
+            memory_objects: 1_000_000,
+        };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let value = || -> u64 {
+                args.get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("{} needs a number", args[i]))
+            };
+            match args[i].as_str() {
+                "--objects" => options.objects = value() as usize,
+                "--latency-ms" => options.latency = Duration::from_millis(value()),
+                "--concurrency" => options.concurrency = value() as usize,
+                "--memory-objects" => options.memory_objects = value() as usize,
+                // `cargo bench` passes `--bench`; anything else is not ours either.
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        options
+    }
+}
+
+/// One run of the binary: wall time, peak resident memory and requests served.
+struct Measured {
+    wall: Duration,
+    peak_rss_mb: f64,
+    requests: usize,
+}
+
+/// Runs `s3tk ARGS` against `fake` and waits for it with wait4, which reports the child's peak
+/// resident set size exactly.
+async fn run_s3tk(fake: &FakeS3, args: &[&str]) -> Measured {
+    let before = fake.answered();
+    let log = std::env::temp_dir().join(format!("s3tk-bench-{}.log", std::process::id()));
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives the peak memory
+    let child = Command::new(env!("CARGO_BIN_EXE_s3tk"))
+        .arg("--endpoint-url")
+        .arg(fake.uri())
+        .args(args)
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
+        .env("AWS_SECRET_ACCESS_KEY", "bench-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/s3tk-bench/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/s3tk-bench/credentials",
+        )
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("the s3tk binary runs");
+    let started = Instant::now();
+    let pid = child.id() as libc::pid_t;
+    let (status, max_rss_kb) = tokio::task::spawn_blocking(move || {
+        let mut status = 0;
+        // SAFETY: zeroed rusage is a valid value; wait4 fills it and reaps our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(reaped, pid, "wait4 failed");
+        (status, usage.ru_maxrss)
+    })
+    .await
+    .unwrap();
+    let wall = started.elapsed();
+    let exit = libc::WEXITSTATUS(status);
+    assert!(
+        libc::WIFEXITED(status) && exit <= 1,
+        "s3tk {args:?} exited with {exit}:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    std::fs::remove_file(&log).ok();
+    Measured {
+        wall,
+        // ru_maxrss is in kilobytes on Linux.
+        peak_rss_mb: max_rss_kb as f64 / 1024.0,
+        requests: fake.answered() - before,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    assert_eq!(
+        std::env::var("AWS_EC2_METADATA_DISABLED").as_deref(),
+        Ok("true"),
+        "run with AWS_EC2_METADATA_DISABLED=true"
+    );
+    let o = Options::from_args();
+    let concurrency = o.concurrency.to_string();
+    println!(
+        "{} objects, {} ms per request, concurrency {}",
+        o.objects,
+        o.latency.as_millis(),
+        o.concurrency
+    );
+    println!(
+        "{:<16} {:>9} {:>9} {:>9} {:>10} {:>8} {:>10}",
+        "command", "requests", "ideal", "measured", "objects/s", "peak MB", "efficiency"
+    );
+    let fake = FakeS3::start_unrecorded().await;
+    fake.latency(o.latency).account_block(None);
+    // Object ACLs are read for the scan; ACLs disabled for encrypt, which then needs HEAD and
+    // CopyObject per object.
+    fake.bucket(
+        "bench-acls",
+        FakeBucket::new("us-east-1").synthetic(o.objects, FakeObject::new(1024)),
+    )
+    .bucket(
+        "bench-encrypt",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .synthetic(o.objects, FakeObject::new(1024)),
+    );
+    for (label, args) in [
+        ("scan-object-acl", vec!["scan-object-acl", "bench-acls"]),
+        ("encrypt", vec!["encrypt", "bench-encrypt"]),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--concurrency", concurrency.as_str()]);
+        let m = run_s3tk(&fake, &args).await;
+        let ideal = o.latency.as_secs_f64() * m.requests as f64 / o.concurrency as f64;
+        println!(
+            "{label:<16} {:>9} {:>8.2}s {:>8.2}s {:>10.0} {:>8.1} {:>9.0}%",
+            m.requests,
+            ideal,
+            m.wall.as_secs_f64(),
+            o.objects as f64 / m.wall.as_secs_f64(),
+            m.peak_rss_mb,
+            100.0 * ideal / m.wall.as_secs_f64()
+        );
+    }
+
+    // Memory: the same scan over 10,000 and over `memory_objects` listed keys, one key in ten
+    // selected (`--only 'obj/*0'`), so the listing and the pipeline both run at scale.
+    println!();
+    println!("peak memory of scan-object-acl --only 'obj/*0' (one key in ten):");
+    let mut peaks = Vec::new();
+    for n in [10_000, o.memory_objects] {
+        let name = format!("bench-memory-{n}");
+        fake.bucket(
+            &name,
+            FakeBucket::new("us-east-1").synthetic(n, FakeObject::new(1)),
+        );
+        let m = run_s3tk(
+            &fake,
+            &[
+                "scan-object-acl",
+                &name,
+                "--only",
+                "obj/*0",
+                "--concurrency",
+                &concurrency,
+            ],
+        )
+        .await;
+        println!(
+            "{n:>9} listed {:>8} requests {:>8.1}s {:>8.1} MB peak",
+            m.requests,
+            m.wall.as_secs_f64(),
+            m.peak_rss_mb
+        );
+        peaks.push(m.peak_rss_mb);
+    }
+    println!(
+        "growth from 10,000 to {} listed objects: {:+.1} MB",
+        o.memory_objects,
+        peaks[1] - peaks[0]
+    );
+}
