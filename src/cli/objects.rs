@@ -24,9 +24,18 @@ use std::time::{Duration, Instant};
 /// Which object command, with its options.
 pub enum Job {
     ScanAcl,
-    ResetAcl { acl: CannedAcl, dry_run: bool },
-    Encrypt { sse: Target, dry_run: bool },
-    DeleteVersions { dry_run: bool },
+    ResetAcl {
+        acl: CannedAcl,
+        dry_run: bool,
+    },
+    /// `sse` is `None` when no key option was given.
+    Encrypt {
+        sse: Option<Target>,
+        dry_run: bool,
+    },
+    DeleteVersions {
+        dry_run: bool,
+    },
 }
 
 impl Job {
@@ -104,17 +113,17 @@ async fn prepare(job: Job, bucket: &BucketState) -> Prepared<Context> {
     }
 }
 
-/// The encryption `encrypt` was asked for, with the key options validated. No message ever
-/// contains a customer key.
+/// The encryption `encrypt` was asked for (`None`: no key option), with the key options
+/// validated. No message ever contains a customer key.
 pub fn encryption_target(
     kms_key_id: Option<String>,
     customer_key: Option<String>,
     customer_key_file: Option<PathBuf>,
     customer_key_env: Option<String>,
-) -> Result<Target, String> {
+) -> Result<Option<Target>, String> {
     if let Some(key) = kms_key_id {
         validate_encrypt_kms_key(&key)?;
-        return Ok(Target::Kms(key));
+        return Ok(Some(Target::Kms(key)));
     }
     let key = if let Some(value) = customer_key {
         CustomerKey::parse(value.as_bytes(), "--customer-key")?
@@ -128,9 +137,9 @@ pub fn encryption_target(
             .ok_or_else(|| format!("--customer-key-env {var}: the variable is not set"))?;
         CustomerKey::parse(value.as_encoded_bytes(), &format!("${var}"))?
     } else {
-        return Ok(Target::S3);
+        return Ok(None);
     };
-    Ok(Target::Customer(key))
+    Ok(Some(Target::Customer(key)))
 }
 
 /// The plain-HTTP, non-loopback endpoint requests would go to, if any: an SSE-C key must never
@@ -172,7 +181,7 @@ pub async fn run(
     let filter = KeyFilter::new(&target.only, &target.except).map_err(Failure::Usage)?;
     if let (
         Job::Encrypt {
-            sse: Target::Customer(_),
+            sse: Some(Target::Customer(_)),
             ..
         },
         Some(endpoint),
@@ -284,6 +293,17 @@ struct Printer {
 
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// `1520 objects · 310/s · 2 errors · 3000 listed`
+fn progress_line(counts: &Counts) -> String {
+    format!(
+        "{} objects · {:.0}/s · {} errors · {} listed",
+        counts.done,
+        counts.rate(),
+        counts.errors,
+        counts.listed
+    )
+}
+
 impl Printer {
     fn new(format: ObjectFormat, style: Style) -> Self {
         Printer {
@@ -317,13 +337,7 @@ impl Printer {
                 .progress_drawn
                 .is_none_or(|at| at.elapsed() >= PROGRESS_EVERY)
         {
-            eprint!(
-                "\r\x1b[2K{} objects · {:.0}/s · {} errors · {} listed",
-                counts.done,
-                counts.rate(),
-                counts.errors,
-                counts.listed
-            );
+            eprint!("\r\x1b[2K{}", progress_line(counts));
             self.progress_drawn = Some(Instant::now());
         }
     }
@@ -480,6 +494,20 @@ mod tests {
     }
 
     #[test]
+    fn the_progress_line_shows_done_rate_errors_and_listed() {
+        let counts = Counts {
+            listed: 3000,
+            done: 1520,
+            errors: 2,
+            started: Some(Instant::now() - Duration::from_secs(4)),
+            ..Counts::default()
+        };
+        let line = progress_line(&counts);
+        assert!(line.starts_with("1520 objects · 38"), "{line}");
+        assert!(line.ends_with("/s · 2 errors · 3000 listed"), "{line}");
+    }
+
+    #[test]
     fn customer_keys_never_cross_plain_http() {
         assert_eq!(insecure_endpoint(&global("http://127.0.0.1:9000")), None);
         assert_eq!(insecure_endpoint(&global("http://localhost:4566/")), None);
@@ -498,7 +526,7 @@ mod tests {
     fn encryption_targets_are_validated_without_echoing_keys() {
         assert!(matches!(
             encryption_target(None, None, None, None),
-            Ok(Target::S3)
+            Ok(None)
         ));
         let secret = "this-is-not-32-bytes-long-secret";
         let err = encryption_target(None, Some(format!("{secret}!!")), None, None)
@@ -508,7 +536,7 @@ mod tests {
         let thirty_two = "0123456789abcdef0123456789abcdef";
         assert!(matches!(
             encryption_target(None, Some(thirty_two.into()), None, None),
-            Ok(Target::Customer(_))
+            Ok(Some(Target::Customer(_)))
         ));
         let err = encryption_target(None, None, None, Some("S3TK_TEST_UNSET_VARIABLE".into()))
             .err()

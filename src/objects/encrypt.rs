@@ -2,7 +2,7 @@
 
 use super::acl::{GrantHeaders, grant_headers, public_grants};
 use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteError};
-use super::sse::{Current, Decision, Target, archived, decide};
+use super::sse::{Current, Decision, Target, archived, decide, validate_encrypt_kms_key};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::state::BucketState;
@@ -74,8 +74,41 @@ pub struct Context {
     pub block_public_acls: Option<String>,
 }
 
-pub async fn prepare(bucket: &BucketState, target: Target, dry_run: bool) -> Prepared<Context> {
+/// Without a key option, objects are encrypted as the bucket encrypts new uploads when that is
+/// SSE-KMS under a key named by ARN or id (a bucket policy may well require it); else SSE-S3.
+async fn default_target(bucket: &BucketState, notes: &mut Vec<String>) -> Target {
+    let Ok(Some(rule)) = bucket.encryption().await else {
+        return Target::S3;
+    };
+    match (rule.algorithm.as_deref(), &rule.kms_key_id) {
+        (Some("aws:kms"), Some(key)) if validate_encrypt_kms_key(key).is_ok() => {
+            notes.push(format!(
+                "encrypting as the bucket's default encryption does: SSE-KMS with {key}"
+            ));
+            Target::Kms(key.clone())
+        }
+        (Some("aws:kms" | "aws:kms:dsse"), _) => {
+            notes.push(format!(
+                "the bucket's default encryption is {}; objects get SSE-S3 unless --kms-key-id names a key by ARN or id",
+                rule.describe()
+            ));
+            Target::S3
+        }
+        _ => Target::S3,
+    }
+}
+
+/// `target` is `None` when no key option was given.
+pub async fn prepare(
+    bucket: &BucketState,
+    target: Option<Target>,
+    dry_run: bool,
+) -> Prepared<Context> {
     let mut notes = Vec::new();
+    let target = match target {
+        Some(target) => target,
+        None => default_target(bucket, &mut notes).await,
+    };
     if matches!(target, Target::Customer(_))
         && let Ok(Some(rule)) = bucket.encryption().await
         && rule.blocked_encryption_types.iter().any(|t| t == "SSE-C")

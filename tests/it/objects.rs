@@ -4,7 +4,7 @@
 //! delete-unencrypted-versions removes.
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, OWNER_ID};
-use crate::support::{Run, TempDir, s3tk_env};
+use crate::support::{Run, TempDir, s3tk_command, s3tk_env};
 use s3tk::state::model::PublicAccessBlock;
 use serde_json::Value;
 
@@ -606,6 +606,45 @@ async fn encrypt_never_downgrades_and_rekeys_only_other_kms_keys() {
 }
 
 #[tokio::test]
+async fn encrypt_follows_the_buckets_default_kms_key_unless_told_otherwise() {
+    let fake = FakeS3::start().await;
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .encryption("aws:kms", Some(KEY_ARN), true)
+            .object("a", FakeObject::new(1)),
+    )
+    .bucket(
+        "managed",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .encryption("aws:kms", None, false)
+            .object("a", FakeObject::new(1)),
+    );
+    let out = run(&fake, &["encrypt", "bkt"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "note: encrypting as the bucket's default encryption does: SSE-KMS with {KEY_ARN}"
+        )),
+        "{}",
+        out.stderr
+    );
+    let a = fake.object("bkt", "a").unwrap();
+    assert_eq!(
+        (a.sse.as_deref(), a.kms_key.as_deref()),
+        (Some("aws:kms"), Some(KEY_ARN))
+    );
+    let out = run(&fake, &["encrypt", "managed"]).await;
+    assert!(out.stderr.contains("the bucket's default encryption is SSE-KMS with the AWS managed key aws/s3; objects get SSE-S3"), "{}", out.stderr);
+    assert_eq!(
+        fake.object("managed", "a").unwrap().sse.as_deref(),
+        Some("AES256")
+    );
+}
+
+#[tokio::test]
 async fn encrypt_leaves_an_object_changed_during_the_run_alone() {
     let fake = FakeS3::start().await;
     fake.bucket(
@@ -1165,5 +1204,68 @@ async fn a_large_synthetic_bucket_is_walked_completely_page_by_page() {
     assert!(
         fake.answered() - per_run < 30,
         "a narrow --only lists one page, not the bucket"
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes_it() {
+    let fake = FakeS3::start().await;
+    let mut bucket = FakeBucket::new("us-east-1").ownership("BucketOwnerEnforced");
+    for i in 0..60 {
+        bucket = bucket.object(
+            &format!("k{i:02}"),
+            FakeObject::new(1).meta("n", &i.to_string()),
+        );
+    }
+    fake.bucket("bkt", bucket)
+        .latency(std::time::Duration::from_millis(40));
+    let uri = fake.uri();
+    let child = s3tk_command(
+        &[
+            "--endpoint-url",
+            &uri,
+            "encrypt",
+            "bkt",
+            "--concurrency",
+            "4",
+        ],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // SAFETY: signalling our own child process.
+    assert_eq!(
+        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: finishing the objects in flight"),
+        "{stderr}"
+    );
+    let copied = fake.count_with_header("x-amz-copy-source").await;
+    assert!(
+        (1..60).contains(&copied),
+        "stopped part-way: {copied} copies"
+    );
+    let mut encrypted = 0;
+    for i in 0..60 {
+        let o = fake.object("bkt", &format!("k{i:02}")).unwrap();
+        assert_eq!(o.metadata["n"], i.to_string(), "no object lost or damaged");
+        encrypted += usize::from(o.is_encrypted());
+    }
+    assert_eq!(encrypted, copied, "every started copy finished");
+    fake.latency(std::time::Duration::ZERO);
+    let again = run(&fake, &["encrypt", "bkt"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        fake.count_with_header("x-amz-copy-source").await,
+        60,
+        "each object copied once in all"
     );
 }

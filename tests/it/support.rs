@@ -30,10 +30,21 @@ pub async fn s3tk_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Runs `s3tk ARGS` in directory `dir` (for the default ignore file).
 pub async fn s3tk_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"));
+    let mut cmd = s3tk_command(args, env);
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
+    let out = cmd.output().await.expect("s3tk runs");
+    Run {
+        code: out.status.code().expect("s3tk exited normally"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The `s3tk ARGS` command with a hermetic AWS environment plus `env`, not yet started.
+pub fn s3tk_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"));
     cmd.args(args);
     // Nothing from the developer's or the CI runner's environment: no profile, web identity,
     // container credentials or endpoint can lead a test to real AWS.
@@ -53,12 +64,7 @@ pub async fn s3tk_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str,
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().await.expect("s3tk runs");
-    Run {
-        code: out.status.code().expect("s3tk exited normally"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    cmd
 }
 
 /// Runs `s3tk --endpoint-url ENDPOINT ARGS`.
