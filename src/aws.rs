@@ -80,6 +80,8 @@ pub struct S3Clients {
     by_region: Mutex<HashMap<String, Client>>,
     control_by_region: Mutex<HashMap<String, aws_sdk_s3control::Client>>,
     limiter: Semaphore,
+    /// The custom S3 endpoint, if any (flag, environment or profile).
+    endpoint: Option<String>,
 }
 
 impl S3Clients {
@@ -170,6 +172,9 @@ impl S3Clients {
             by_region: Mutex::new(HashMap::new()),
             control_by_region: Mutex::new(HashMap::new()),
             limiter: Semaphore::new(concurrency.max(1)),
+            endpoint: s3_endpoint
+                .map(str::to_owned)
+                .or_else(|| sdk.endpoint_url().map(str::to_owned)),
         })
     }
 
@@ -214,6 +219,11 @@ impl S3Clients {
                 aws_sdk_s3control::Client::from_conf(conf)
             })
             .clone()
+    }
+
+    /// The custom S3 endpoint requests go to; `None` for AWS itself.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     pub fn sts(&self) -> &aws_sdk_sts::Client {

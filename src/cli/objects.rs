@@ -123,7 +123,7 @@ pub fn encryption_target(
 ) -> Result<Option<Target>, String> {
     if let Some(key) = kms_key_id {
         validate_encrypt_kms_key(&key)?;
-        return Ok(Some(Target::Kms(key)));
+        return Ok(Some(Target::Kms(Some(key))));
     }
     let key = if let Some(value) = customer_key {
         CustomerKey::parse(value.as_bytes(), "--customer-key")?
@@ -142,30 +142,21 @@ pub fn encryption_target(
     Ok(Some(Target::Customer(key)))
 }
 
-/// The plain-HTTP, non-loopback endpoint requests would go to, if any: an SSE-C key must never
-/// cross a network unencrypted (S3 itself refuses SSE-C over HTTP).
-fn insecure_endpoint(global: &GlobalArgs) -> Option<String> {
-    let endpoint = global
-        .endpoint_url
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-        .filter(|e| !e.is_empty())?;
-    let rest = endpoint.strip_prefix("http://")?;
+/// `endpoint` if it is plain HTTP and not loopback: an SSE-C key must never cross a network
+/// unencrypted (S3 itself refuses SSE-C over HTTP).
+fn insecure_endpoint(endpoint: Option<&str>) -> Option<String> {
+    let rest = endpoint?.strip_prefix("http://")?;
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
     let loopback = host == "localhost"
         || host == "[::1]"
         || host
             .parse::<std::net::Ipv4Addr>()
             .is_ok_and(|ip| ip.is_loopback());
-    (!loopback).then_some(endpoint)
+    (!loopback).then(|| endpoint.unwrap_or_default().to_owned())
 }
 
 pub async fn run(
@@ -179,21 +170,21 @@ pub async fn run(
         reason,
     })?;
     let filter = KeyFilter::new(&target.only, &target.except).map_err(Failure::Usage)?;
+    let options = aws_options(global, DEFAULT_OBJECT_CONCURRENCY);
+    let concurrency = options.concurrency;
+    let clients = S3Clients::load(&options).await?;
     if let (
         Job::Encrypt {
             sse: Some(Target::Customer(_)),
             ..
         },
         Some(endpoint),
-    ) = (&job, insecure_endpoint(global))
+    ) = (&job, insecure_endpoint(clients.endpoint_url()))
     {
         return Err(Failure::Usage(format!(
             "refusing to send an SSE-C key over plain HTTP to {endpoint}; use https://"
         )));
     }
-    let options = aws_options(global, DEFAULT_OBJECT_CONCURRENCY);
-    let concurrency = options.concurrency;
-    let clients = S3Clients::load(&options).await?;
     let account = AccountState::new(clients);
     let bucket = BucketState::new(target.bucket.clone(), None, Arc::clone(&account));
     let region = bucket.region().await.map_err(|e| match e.kind {
@@ -205,6 +196,7 @@ pub async fn run(
         .expect("a live run has clients")
         .client(region);
     let command = job.name();
+    let is_scan = matches!(job, Job::ScanAcl);
     let dry_run = job.dry_run();
     let mut printer = Printer::new(target.format, style);
     let (context, notes) = match prepare(job, &bucket).await {
@@ -240,7 +232,7 @@ pub async fn run(
     .await;
     interrupt.abort();
     printer.summary(command, &target.bucket, dry_run, &notes, &totals)?;
-    Ok(exit_code(command, &totals))
+    Ok(exit_code(is_scan, &totals))
 }
 
 /// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now.
@@ -255,23 +247,22 @@ async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
     }
 }
 
-/// 130 when interrupted; for the scan, 1 for public objects and 3 when some could not be read;
-/// for the changes, 1 when any object failed or changed under us (a re-run handles it).
-fn exit_code(command: &str, totals: &Totals) -> u8 {
+/// 130 when interrupted. For the scan: 1 for a public object, else 3 when some objects could
+/// not be read. For the changes: 1 when an object failed, changed under us or was skipped
+/// still unencrypted, or the listing failed (a re-run, or a restore, is needed), else 0.
+fn exit_code(is_scan: bool, totals: &Totals) -> u8 {
     let c = &totals.counts;
-    let incomplete =
-        c.count(Status::Error) + c.count(Status::Conflict) > 0 || totals.listing_error.is_some();
+    let unfinished = [Status::Error, Status::Conflict, Status::Skipped]
+        .iter()
+        .any(|&s| c.count(s) > 0)
+        || totals.listing_error.is_some();
     if totals.interrupted {
         130
-    } else if command == "scan-object-acl" {
-        if c.count(Status::Finding) > 0 {
-            1
-        } else if incomplete {
-            3
-        } else {
-            0
-        }
-    } else if incomplete {
+    } else if is_scan && c.count(Status::Finding) > 0 {
+        1
+    } else if is_scan && unfinished {
+        3
+    } else if unfinished {
         1
     } else {
         0
@@ -483,16 +474,6 @@ impl Printer {
 mod tests {
     use super::*;
 
-    fn global(endpoint: &str) -> GlobalArgs {
-        GlobalArgs {
-            profile: None,
-            region: None,
-            endpoint_url: Some(endpoint.into()),
-            concurrency: None,
-            color: super::super::ColorChoice::Never,
-        }
-    }
-
     #[test]
     fn the_progress_line_shows_done_rate_errors_and_listed() {
         let counts = Counts {
@@ -509,17 +490,14 @@ mod tests {
 
     #[test]
     fn customer_keys_never_cross_plain_http() {
-        assert_eq!(insecure_endpoint(&global("http://127.0.0.1:9000")), None);
-        assert_eq!(insecure_endpoint(&global("http://localhost:4566/")), None);
+        assert_eq!(insecure_endpoint(Some("http://127.0.0.1:9000")), None);
+        assert_eq!(insecure_endpoint(Some("http://localhost:4566/")), None);
+        assert_eq!(insecure_endpoint(Some("https://minio.internal:9000")), None);
         assert_eq!(
-            insecure_endpoint(&global("https://minio.internal:9000")),
-            None
-        );
-        assert_eq!(
-            insecure_endpoint(&global("http://minio.internal:9000")).as_deref(),
+            insecure_endpoint(Some("http://minio.internal:9000")).as_deref(),
             Some("http://minio.internal:9000")
         );
-        assert!(insecure_endpoint(&global("http://10.0.0.5")).is_some());
+        assert!(insecure_endpoint(Some("http://10.0.0.5")).is_some());
     }
 
     #[test]

@@ -5,15 +5,15 @@ use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteErro
 use super::sse::{Current, Decision, Target, archived, decide, validate_encrypt_kms_key};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
 use crate::exposure::{EffectiveBlock, Flag};
-use crate::state::BucketState;
-use crate::state::Facet;
+use crate::state::model::DefaultEncryption;
+use crate::state::{BucketState, Facet};
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
 ## What it does
 
-Copies every unencrypted object onto itself with server-side encryption: SSE-S3 by default, \
-SSE-KMS with `--kms-key-id` (a key ARN or id; the S3 Bucket Key is enabled), or SSE-C with \
+Copies every unencrypted object onto itself with server-side encryption: by default as the \
+bucket's default encryption does when that is SSE-KMS, else SSE-S3; SSE-KMS with `--kms-key-id` (a key ARN or id; the S3 Bucket Key is enabled), or SSE-C with \
 `--customer-key`, `--customer-key-file` or `--customer-key-env` (32 bytes or their base64; the \
 key is never printed). Encryption only moves up: an SSE-KMS object is never rewritten to SSE-S3, \
 objects under the same KMS key or customer key are left alone, objects under another KMS key are \
@@ -28,16 +28,19 @@ conditional on the ETag read before it (`x-amz-copy-source-if-match` and `If-Mat
 changed meanwhile is reported and left alone, never overwritten with stale data. Objects over \
 5 GiB are copied in parts (UploadPartCopy, each part conditional too), and the upload is \
 aborted on any failure. Objects in GLACIER or DEEP_ARCHIVE (not restored) or in an \
-Intelligent-Tiering archive tier are skipped with the reason. An interrupted run is finished by \
-running it again: encrypted objects are skipped.
+Intelligent-Tiering archive tier are skipped with the reason (and make the exit code 1: they \
+are still unencrypted). An interrupted run is finished by running it again: encrypted objects \
+are recognised and left alone.
 
 ## What to know
 
 In a versioned bucket the unencrypted data stays in the previous, noncurrent version; \
 `s3tk delete-unencrypted-versions` removes those. Copies reset Last-Modified (lifecycle ages \
 restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD requests only. \
-With `--kms-key-id` the key policy must also allow the caller kms:GenerateDataKey and \
-kms:Decrypt.";
+With SSE-KMS the key policy must also allow the caller kms:GenerateDataKey and kms:Decrypt. \
+Object Lock settings are visible to HeadObject, and so carried over, only with \
+s3:GetObjectRetention and s3:GetObjectLegalHold; an expired retention is not re-applied. \
+Public grants that IgnorePublicAcls hides are not visible either, and are not copied.";
 
 pub const INFO: CommandInfo = CommandInfo {
     usage: "s3tk encrypt BUCKET",
@@ -46,6 +49,7 @@ pub const INFO: CommandInfo = CommandInfo {
     facets: &[
         Facet::Region,
         Facet::OwnershipControls,
+        Facet::Acl,
         Facet::PublicAccessBlock,
         Facet::AccountId,
         Facet::AccountPublicAccessBlock,
@@ -70,32 +74,34 @@ pub struct Context {
     pub dry_run: bool,
     /// Re-create each object's ACL on its copy (ACLs are enabled, or that is unknown).
     pub keep_acls: bool,
+    /// Who owns the bucket: a private ACL of the bucket owner's object needs no grants sent.
+    pub bucket_owner: Option<String>,
     /// The level and flag that make S3 refuse public ACLs, if any.
     pub block_public_acls: Option<String>,
 }
 
 /// Without a key option, objects are encrypted as the bucket encrypts new uploads when that is
-/// SSE-KMS under a key named by ARN or id (a bucket policy may well require it); else SSE-S3.
-async fn default_target(bucket: &BucketState, notes: &mut Vec<String>) -> Target {
-    let Ok(Some(rule)) = bucket.encryption().await else {
+/// SSE-KMS (a bucket policy may well require it); else SSE-S3.
+fn default_target(rule: Option<&DefaultEncryption>, notes: &mut Vec<String>) -> Target {
+    let Some(rule) = rule.filter(|r| r.algorithm.as_deref() == Some("aws:kms")) else {
         return Target::S3;
     };
-    match (rule.algorithm.as_deref(), &rule.kms_key_id) {
-        (Some("aws:kms"), Some(key)) if validate_encrypt_kms_key(key).is_ok() => {
-            notes.push(format!(
-                "encrypting as the bucket's default encryption does: SSE-KMS with {key}"
-            ));
-            Target::Kms(key.clone())
-        }
-        (Some("aws:kms" | "aws:kms:dsse"), _) => {
-            notes.push(format!(
-                "the bucket's default encryption is {}; objects get SSE-S3 unless --kms-key-id names a key by ARN or id",
-                rule.describe()
-            ));
-            Target::S3
-        }
-        _ => Target::S3,
+    let key = rule.kms_key_id.clone();
+    if key
+        .as_deref()
+        .is_some_and(|k| validate_encrypt_kms_key(k).is_err())
+    {
+        notes.push(format!(
+            "the bucket's default encryption is {}; objects get SSE-S3 unless --kms-key-id names that key by ARN or id",
+            rule.describe()
+        ));
+        return Target::S3;
     }
+    let target = Target::Kms(key);
+    notes.push(format!(
+        "encrypting as the bucket's default encryption does: {target}"
+    ));
+    target
 }
 
 /// `target` is `None` when no key option was given.
@@ -105,20 +111,24 @@ pub async fn prepare(
     dry_run: bool,
 ) -> Prepared<Context> {
     let mut notes = Vec::new();
-    let target = match target {
-        Some(target) => target,
-        None => default_target(bucket, &mut notes).await,
-    };
+    let (rule, disabled, bucket_acl, block, versioning) = tokio::join!(
+        bucket.encryption(),
+        acls_disabled(bucket),
+        bucket.acl(),
+        EffectiveBlock::of(bucket),
+        bucket.versioning()
+    );
+    let rule = rule.ok().and_then(Option::as_ref);
+    let target = target.unwrap_or_else(|| default_target(rule, &mut notes));
     if matches!(target, Target::Customer(_))
-        && let Ok(Some(rule)) = bucket.encryption().await
-        && rule.blocked_encryption_types.iter().any(|t| t == "SSE-C")
+        && rule.is_some_and(|r| r.blocked_encryption_types.iter().any(|t| t == "SSE-C"))
     {
         return Prepared::Refused(format!(
             "{} blocks SSE-C writes (BlockedEncryptionTypes in its default encryption); S3 would refuse every copy",
             bucket.name()
         ));
     }
-    let keep_acls = match acls_disabled(bucket).await {
+    let keep_acls = match disabled {
         Ok(disabled) => !disabled,
         Err(e) => {
             notes.push(format!(
@@ -127,16 +137,12 @@ pub async fn prepare(
             true
         }
     };
-    let block_public_acls = if keep_acls {
-        EffectiveBlock::of(bucket)
-            .await
-            .neutralised_by(Flag::BlockPublicAcls)
-    } else {
-        None
-    };
-    if let Ok(versioning) = bucket.versioning().await
-        && versioning.status.is_some()
-    {
+    if let (true, Some(by)) = (keep_acls, block.neutralised_by(Flag::IgnorePublicAcls)) {
+        notes.push(format!(
+            "{by} is on: public grants S3 ignores are not visible, so the copies do not carry them"
+        ));
+    }
+    if versioning.is_ok_and(|v| v.status.is_some()) {
         notes.push(format!(
             "{} is versioned: the unencrypted data stays in noncurrent versions until `s3tk delete-unencrypted-versions {}` removes them",
             bucket.name(),
@@ -149,10 +155,15 @@ pub async fn prepare(
             target,
             dry_run,
             keep_acls,
-            block_public_acls,
+            bucket_owner: bucket_acl.ok().and_then(|a| a.owner_id.clone()),
+            block_public_acls: block.neutralised_by(Flag::BlockPublicAcls),
         },
         notes,
     }
+}
+
+fn gone(object: &Listed) -> Record {
+    Record::new(object, Status::Ok, "gone").detail("deleted after it was listed")
 }
 
 pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
@@ -161,39 +172,41 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
         Target::Customer(k) => Some(k),
         _ => None,
     };
-    let head = match s3::head(client, bucket, &object.key, None, None).await {
-        Ok(HeadAnswer::Found(head)) => head,
-        Ok(HeadAnswer::Gone) => {
-            return Record::new(&object, Status::Conflict, "changed")
-                .detail("it was deleted after it was listed");
-        }
-        Ok(HeadAnswer::CustomerKeyNeeded { .. }) => {
+    let current = match s3::head(client, bucket, &object.key, None, None).await {
+        Ok(HeadAnswer::Found(head)) => match (&head.customer_key_md5, customer_key) {
+            // Emulators may answer a key-less HEAD of an SSE-C object; S3 answers 400.
+            (Some(md5), Some(k)) => Err(Current::Customer {
+                same_key: Some(*md5 == k.md5_base64()),
+            }),
+            (Some(_), None) => Err(Current::Customer { same_key: None }),
+            (None, _) => Ok(head),
+        },
+        Ok(HeadAnswer::Gone) => return gone(&object),
+        Ok(HeadAnswer::CustomerKeyNeeded) => {
             // SSE-C: only the same key can tell whether there is anything to do.
             let same_key = match customer_key {
                 None => None,
                 Some(k) => match s3::head(client, bucket, &object.key, None, Some(k)).await {
                     Ok(HeadAnswer::Found(_)) => Some(true),
-                    Ok(HeadAnswer::CustomerKeyNeeded { .. }) => Some(false),
-                    Ok(HeadAnswer::Gone) => {
-                        return Record::new(&object, Status::Conflict, "changed")
-                            .detail("it was deleted after it was listed");
-                    }
+                    Ok(HeadAnswer::CustomerKeyNeeded) => Some(false),
+                    Ok(HeadAnswer::Gone) => return gone(&object),
                     Err(e) => return Record::error(&object, e),
                 },
             };
-            let current = Current::Customer { same_key };
-            return without_copy(&object, decide(&current, &context.target))
-                .unwrap_or_else(|| Record::error(&object, "no key to copy an SSE-C object with"));
+            Err(Current::Customer { same_key })
         }
         Err(e) => return Record::error(&object, e),
     };
-    let current = match (&head.customer_key_md5, customer_key) {
-        (Some(md5), Some(k)) => Current::Customer {
-            same_key: Some(*md5 == k.md5_base64()),
-        },
-        (Some(_), None) => Current::Customer { same_key: None },
-        (None, _) => Current::from_head(head.sse.as_deref(), head.kms_key.as_deref()),
+    let head = match current {
+        Ok(head) => head,
+        // SSE-C objects are never copied: they stay as they are, or are already done.
+        Err(customer) => {
+            return without_copy(&object, decide(&customer, &context.target)).unwrap_or_else(
+                || Record::error(&object, "an SSE-C object cannot be copied without its key"),
+            );
+        }
     };
+    let current = Current::from_head(head.sse.as_deref(), head.kms_key.as_deref());
     if let Some(record) = without_copy(&object, decide(&current, &context.target)) {
         return record;
     }
@@ -218,23 +231,10 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
     if context.dry_run {
         return Record::new(&object, Status::WouldChange, "would encrypt").detail(change);
     }
-    let grants: Option<GrantHeaders> = if context.keep_acls {
-        let acl = match s3::get_acl(client, bucket, &object.key).await {
-            Ok(acl) => acl,
-            Err(e) => {
-                return Record::error(&object, format!("reading its ACL to keep it: {e}"));
-            }
-        };
-        let public = public_grants(&acl);
-        if let (false, Some(by)) = (public.is_empty(), &context.block_public_acls) {
-            return Record::new(&object, Status::Skipped, "skipped").detail(format!(
-                "its ACL is public ({}) and {by} would refuse it on the copy; make it private first (s3tk reset-object-acl) or re-run once the setting allows it",
-                public.join(", ")
-            ));
-        }
-        match grant_headers(&acl) {
-            Ok(g) => Some(g),
-            Err(why) => return Record::new(&object, Status::Skipped, "skipped").detail(why),
+    let grants = if context.keep_acls {
+        match acl_to_keep(context, client, &object).await {
+            Ok(grants) => grants,
+            Err(record) => return record,
         }
     } else {
         None
@@ -248,17 +248,12 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
         grants: grants.as_ref(),
     };
     let copied = if head.size > COPY_OBJECT_LIMIT {
-        let tags = if head.tag_count > 0 {
-            match s3::get_tagging(client, bucket, &object.key).await {
-                Ok(tags) => tags,
-                Err(e) => {
-                    return Record::error(&object, format!("reading its tags to keep them: {e}"));
-                }
-            }
-        } else {
-            String::new()
-        };
-        s3::multipart_copy(client, &plan, &tags).await
+        // Read the tags whatever `x-amz-tagging-count` said: S3 leaves that header out for a
+        // caller who may not read tags, and the multipart copy must send them itself.
+        match s3::get_tagging(client, bucket, &object.key).await {
+            Ok(tags) => s3::multipart_copy(client, &plan, &tags).await,
+            Err(e) => return Record::error(&object, format!("reading its tags to keep them: {e}")),
+        }
     } else {
         s3::copy_in_place(client, &plan).await
     };
@@ -271,14 +266,41 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
     }
 }
 
-/// The record for an object whose encryption is already what was asked or must not change;
-/// `None` when it is to be encrypted.
+/// The grants to send with the copy so the object keeps its ACL: `None` when the default
+/// (private to the bucket owner, who becomes the copy's owner) already is that ACL. `Err` is
+/// the record of an object whose ACL cannot be kept.
+async fn acl_to_keep(
+    context: &Context,
+    client: &Client,
+    object: &Listed,
+) -> Result<Option<GrantHeaders>, Record> {
+    let acl = s3::get_acl(client, &context.bucket, &object.key)
+        .await
+        .map_err(|e| Record::error(object, format!("reading its ACL to keep it: {e}")))?;
+    let owner_only = acl.foreign_grants().is_empty();
+    if owner_only && acl.owner_id.is_some() && acl.owner_id == context.bucket_owner {
+        return Ok(None);
+    }
+    let public = public_grants(&acl);
+    if let (false, Some(by)) = (public.is_empty(), &context.block_public_acls) {
+        return Err(Record::new(object, Status::Skipped, "skipped").detail(format!(
+            "its ACL is public ({}) and {by} would refuse it on the copy; make it private first (s3tk reset-object-acl) or re-run once the setting allows it",
+            public.join(", ")
+        )));
+    }
+    grant_headers(&acl)
+        .map(Some)
+        .map_err(|why| Record::new(object, Status::Skipped, "skipped").detail(why))
+}
+
+/// The record for an object whose encryption is already what was asked, or stronger or
+/// different in a way not to change; `None` when it is to be encrypted.
 fn without_copy(object: &Listed, decision: Decision) -> Option<Record> {
     match decision {
         Decision::Already(why) => {
             Some(Record::new(object, Status::Ok, "already encrypted").detail(why))
         }
-        Decision::Keep(why) => Some(Record::new(object, Status::Skipped, "skipped").detail(why)),
+        Decision::Keep(why) => Some(Record::new(object, Status::Ok, "kept").detail(why)),
         Decision::Encrypt => None,
     }
 }

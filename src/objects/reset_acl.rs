@@ -54,24 +54,32 @@ pub struct Context {
 
 pub async fn prepare(bucket: &BucketState, acl: CannedAcl, dry_run: bool) -> Prepared<Context> {
     let mut notes = Vec::new();
-    match acls_disabled(bucket).await {
+    let (disabled, bucket_acl, block) = tokio::join!(
+        acls_disabled(bucket),
+        bucket.acl(),
+        EffectiveBlock::of(bucket)
+    );
+    match disabled {
         Ok(true) => return Prepared::Done(acls_disabled_message(bucket.name())),
         Ok(false) => {}
         Err(e) => notes.push(format!("could not read Object Ownership ({e})")),
     }
-    if matches!(
+    let public = matches!(
         acl,
         CannedAcl::PublicRead | CannedAcl::PublicReadWrite | CannedAcl::AuthenticatedRead
-    ) && let Some(by) = EffectiveBlock::of(bucket)
-        .await
-        .neutralised_by(Flag::BlockPublicAcls)
-    {
+    );
+    if let (true, Some(by)) = (public, block.neutralised_by(Flag::BlockPublicAcls)) {
         return Prepared::Refused(format!(
             "--acl {acl} is a public ACL and {by} makes S3 refuse public ACLs on {}",
             bucket.name()
         ));
     }
-    let bucket_owner = match bucket.acl().await {
+    if let Some(by) = block.neutralised_by(Flag::IgnorePublicAcls) {
+        notes.push(format!(
+            "{by} is on: S3 reports effective ACLs, so public grants it ignores are not seen and objects that carry only those are not rewritten"
+        ));
+    }
+    let bucket_owner = match bucket_acl {
         Ok(a) => a.owner_id.clone(),
         Err(e) if acl.needs_bucket_owner() => {
             return Prepared::Refused(format!(

@@ -29,6 +29,17 @@ const MAX_PARTS: i64 = 10_000;
 /// Parts of one multipart copy in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
 
+/// Adds the SSE-C headers for `key` to any request builder that has them.
+macro_rules! with_customer_key {
+    ($request:expr, $key:expr) => {{
+        let key: &CustomerKey = $key;
+        $request
+            .sse_customer_algorithm("AES256")
+            .sse_customer_key(key.base64())
+            .sse_customer_key_md5(key.md5_base64())
+    }};
+}
+
 /// One object (ListObjectsV2) or one version or delete marker (ListObjectVersions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -210,10 +221,8 @@ pub enum HeadAnswer {
     Found(Box<Head>),
     /// 404: deleted since it was listed.
     Gone,
-    /// The object is SSE-C and no key (or, with `key_given`, a different key) was sent.
-    CustomerKeyNeeded {
-        key_given: bool,
-    },
+    /// The object is SSE-C and its key was not sent (or another key was).
+    CustomerKeyNeeded,
 }
 
 /// HeadObject of the current object or of one version; with `key`, carrying SSE-C headers.
@@ -235,10 +244,7 @@ pub async fn head(
         .key(key)
         .set_version_id(version_id.map(str::to_owned));
     if let Some(k) = customer_key {
-        request = request
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(k.base64())
-            .sse_customer_key_md5(k.md5_base64());
+        request = with_customer_key!(request, k);
     }
     let out = match request.send().await {
         Ok(out) => out,
@@ -247,8 +253,7 @@ pub async fn head(
             // may read is S3 asking for SSE-C headers; with a key, 403 means another key.
             return match (status(&e), customer_key.is_some()) {
                 (Some(404), _) => Ok(HeadAnswer::Gone),
-                (Some(400), false) => Ok(HeadAnswer::CustomerKeyNeeded { key_given: false }),
-                (Some(403), true) => Ok(HeadAnswer::CustomerKeyNeeded { key_given: true }),
+                (Some(400), false) | (Some(403), true) => Ok(HeadAnswer::CustomerKeyNeeded),
                 _ => Err(classify(facet, e)),
             };
         }
@@ -281,26 +286,53 @@ pub async fn head(
     })))
 }
 
+impl Head {
+    /// The object's Object Lock retention, if it still runs: re-sending a date in the past
+    /// would make S3 refuse the copy.
+    pub fn retention(&self) -> Option<(&ObjectLockMode, &DateTime)> {
+        let now = DateTime::from(std::time::SystemTime::now());
+        match (&self.lock_mode, &self.lock_until) {
+            (Some(mode), Some(until)) if until.secs() > now.secs() => Some((mode, until)),
+            _ => None,
+        }
+    }
+}
+
 fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
 }
 
-/// The id of the key's current version, or of the delete marker that is current; `None` when
-/// the object is SSE-C and S3 did not name the version in its refusal.
+/// The id of the key's current version or delete marker, from ListObjectVersions (the first
+/// entry under the key as prefix is its latest); `None` when the key has no versions left.
+/// HeadObject cannot tell: it refuses SSE-C objects without their key, naming no version.
 pub async fn current_version(
     client: &Client,
     bucket: &str,
     key: &str,
 ) -> Result<Option<String>, FetchError> {
-    match client.head_object().bucket(bucket).key(key).send().await {
-        Ok(out) => Ok(out.version_id().map(str::to_owned)),
-        // A current delete marker answers 404 with its version id.
-        Err(e) if matches!(status(&e), Some(400 | 404)) => Ok(e
-            .raw_response()
-            .and_then(|r| r.headers().get("x-amz-version-id"))
-            .map(str::to_owned)),
-        Err(e) => Err(classify(Facet::HeadObject, e)),
-    }
+    let out = client
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(key)
+        .max_keys(1)
+        .encoding_type(EncodingType::Url)
+        .send()
+        .await
+        .map_err(|e| classify(Facet::ListObjectVersions, e))?;
+    let encoded = out.encoding_type() == Some(&EncodingType::Url);
+    let latest = out
+        .versions()
+        .iter()
+        .map(|v| (v.key(), v.is_latest(), v.version_id()))
+        .chain(
+            out.delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.is_latest(), m.version_id())),
+        )
+        .find(|(k, latest, _)| {
+            *latest == Some(true) && k.is_some_and(|k| decode_key(k, encoded) == key)
+        });
+    Ok(latest.and_then(|(_, _, id)| id.map(str::to_owned)))
 }
 
 pub async fn get_acl(client: &Client, bucket: &str, key: &str) -> Result<Acl, FetchError> {
@@ -419,24 +451,22 @@ pub struct CopyPlan<'a> {
 macro_rules! copy_attributes {
     ($request:expr, $plan:expr) => {{
         let plan = $plan;
+        let retention = plan.head.retention();
         let mut r = $request
             .storage_class(StorageClass::from(
                 plan.head.storage_class.as_deref().unwrap_or("STANDARD"),
             ))
             .set_website_redirect_location(plan.head.website_redirect.clone())
-            .set_object_lock_mode(plan.head.lock_mode.clone())
-            .set_object_lock_retain_until_date(plan.head.lock_until)
+            .set_object_lock_mode(retention.map(|(mode, _)| mode.clone()))
+            .set_object_lock_retain_until_date(retention.map(|(_, until)| *until))
             .set_object_lock_legal_hold_status(plan.head.legal_hold.clone());
         r = match plan.target {
             Target::S3 => r.server_side_encryption(ServerSideEncryption::Aes256),
             Target::Kms(key) => r
                 .server_side_encryption(ServerSideEncryption::AwsKms)
-                .ssekms_key_id(key)
+                .set_ssekms_key_id(key.clone())
                 .bucket_key_enabled(true),
-            Target::Customer(k) => r
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(k.base64())
-                .sse_customer_key_md5(k.md5_base64()),
+            Target::Customer(k) => with_customer_key!(r, k),
         };
         if let Some(g) = plan.grants {
             let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(", "));
@@ -554,10 +584,7 @@ async fn copy_parts(
                     .copy_source_range(format!("bytes={first}-{last}"))
                     .copy_source_if_match(plan.etag);
                 if let Target::Customer(k) = plan.target {
-                    request = request
-                        .sse_customer_algorithm("AES256")
-                        .sse_customer_key(k.base64())
-                        .sse_customer_key_md5(k.md5_base64());
+                    request = with_customer_key!(request, k);
                 }
                 async move {
                     let out = request
@@ -591,10 +618,7 @@ async fn copy_parts(
                 .build(),
         );
     if let Target::Customer(k) = plan.target {
-        request = request
-            .sse_customer_algorithm("AES256")
-            .sse_customer_key(k.base64())
-            .sse_customer_key_md5(k.md5_base64());
+        request = with_customer_key!(request, k);
     }
     let out = request
         .send()
@@ -639,6 +663,23 @@ mod tests {
         assert_eq!(decode_key("a+b%2Bc%2Fd%20e", true), "a b+c/d e");
         assert_eq!(decode_key("caf%C3%A9", true), "café");
         assert_eq!(decode_key("c++ %41", false), "c++ %41");
+    }
+
+    #[test]
+    fn only_running_retention_is_carried_over() {
+        let mut head = Head {
+            lock_mode: Some(ObjectLockMode::Governance),
+            lock_until: Some(DateTime::from_secs(4_102_444_800)), // 2100
+            ..Head::default()
+        };
+        assert!(head.retention().is_some());
+        head.lock_until = Some(DateTime::from_secs(1_600_000_000)); // 2020
+        assert!(
+            head.retention().is_none(),
+            "an expired date would make S3 refuse the copy"
+        );
+        head.lock_until = None;
+        assert!(head.retention().is_none());
     }
 
     #[test]

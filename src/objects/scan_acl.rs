@@ -56,14 +56,19 @@ pub struct Context {
 
 pub async fn prepare(bucket: &BucketState) -> Prepared<Context> {
     let mut notes = Vec::new();
-    match acls_disabled(bucket).await {
+    let (disabled, bucket_acl, block) = tokio::join!(
+        acls_disabled(bucket),
+        bucket.acl(),
+        EffectiveBlock::of(bucket)
+    );
+    match disabled {
         Ok(true) => return Prepared::Done(acls_disabled_message(bucket.name())),
         Ok(false) => {}
         Err(e) => notes.push(format!(
             "could not read Object Ownership ({e}); reading every object's ACL"
         )),
     }
-    let bucket_owner = match bucket.acl().await {
+    let bucket_owner = match bucket_acl {
         Ok(acl) => acl.owner_id.clone(),
         Err(e) => {
             notes.push(format!(
@@ -72,7 +77,6 @@ pub async fn prepare(bucket: &BucketState) -> Prepared<Context> {
             None
         }
     };
-    let block = EffectiveBlock::of(bucket).await;
     if let Some(by) = block.neutralised_by(Flag::IgnorePublicAcls) {
         notes.push(format!(
             "{by} is on: S3 reports effective ACLs, so public grants it ignores are not shown (they grant nothing now, but would if the setting were turned off)"

@@ -18,8 +18,9 @@ use std::fmt;
 pub enum Target {
     /// SSE-S3 (AES256 with S3-managed keys), the default.
     S3,
-    /// SSE-KMS under this key ARN or key id, with the S3 Bucket Key.
-    Kms(String),
+    /// SSE-KMS under this key ARN or key id, with the S3 Bucket Key; `None` is the AWS managed
+    /// key `aws/s3` (the bucket default without a key).
+    Kms(Option<String>),
     /// SSE-C with a customer-provided key.
     Customer(CustomerKey),
 }
@@ -28,7 +29,8 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::S3 => f.write_str("SSE-S3"),
-            Target::Kms(key) => write!(f, "SSE-KMS ({key})"),
+            Target::Kms(Some(key)) => write!(f, "SSE-KMS ({key})"),
+            Target::Kms(None) => f.write_str("SSE-KMS (aws/s3)"),
             Target::Customer(_) => f.write_str("SSE-C"),
         }
     }
@@ -144,7 +146,9 @@ pub fn decide(current: &Current, target: &Target) -> Decision {
         (Current::None, _) => Encrypt,
         (Current::S3, Target::S3) => Already("already SSE-S3".into()),
         (Current::S3, Target::Kms(_) | Target::Customer(_)) => Encrypt,
-        (Current::Kms(key), Target::Kms(wanted)) => match key {
+        // The AWS managed key's ARN is not known here: any KMS key will do.
+        (Current::Kms(_), Target::Kms(None)) => Already("already SSE-KMS".into()),
+        (Current::Kms(key), Target::Kms(Some(wanted))) => match key {
             Some(key) if same_kms_key(key, wanted) => Already(format!("already SSE-KMS ({key})")),
             Some(_) => Encrypt,
             None => Keep("SSE-KMS, and S3 did not say under which key".into()),
@@ -226,7 +230,7 @@ mod tests {
         let kms = Current::Kms(Some(KEY_ARN.into()));
         assert!(matches!(decide(&kms, &Target::S3), Decision::Keep(_)));
         assert!(matches!(
-            decide(&Current::DualLayerKms, &Target::Kms(KEY_ARN.into())),
+            decide(&Current::DualLayerKms, &Target::Kms(Some(KEY_ARN.into()))),
             Decision::Keep(_)
         ));
         let key = CustomerKey([7; 32]);
@@ -253,14 +257,25 @@ mod tests {
     fn upgrades_and_rekeys() {
         assert_eq!(decide(&Current::None, &Target::S3), Decision::Encrypt);
         assert_eq!(
-            decide(&Current::S3, &Target::Kms(KEY_ID.into())),
+            decide(&Current::S3, &Target::Kms(Some(KEY_ID.into()))),
             Decision::Encrypt
         );
         let other = Current::Kms(Some("arn:aws:kms:us-east-1:111122223333:key/other".into()));
         assert_eq!(
-            decide(&other, &Target::Kms(KEY_ARN.into())),
+            decide(&other, &Target::Kms(Some(KEY_ARN.into()))),
             Decision::Encrypt
         );
+    }
+
+    #[test]
+    fn the_aws_managed_key_accepts_any_kms_key() {
+        let kms = Current::Kms(Some(KEY_ARN.into()));
+        assert!(matches!(
+            decide(&kms, &Target::Kms(None)),
+            Decision::Already(_)
+        ));
+        assert_eq!(decide(&Current::S3, &Target::Kms(None)), Decision::Encrypt);
+        assert_eq!(Target::Kms(None).to_string(), "SSE-KMS (aws/s3)");
     }
 
     #[test]
@@ -271,11 +286,11 @@ mod tests {
         ));
         let kms = Current::Kms(Some(KEY_ARN.into()));
         assert!(matches!(
-            decide(&kms, &Target::Kms(KEY_ARN.into())),
+            decide(&kms, &Target::Kms(Some(KEY_ARN.into()))),
             Decision::Already(_)
         ));
         assert!(matches!(
-            decide(&kms, &Target::Kms(KEY_ID.into())),
+            decide(&kms, &Target::Kms(Some(KEY_ID.into()))),
             Decision::Already(_)
         ));
         assert!(matches!(

@@ -248,8 +248,7 @@ where
     let objects = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx))
         .flat_map(futures::stream::iter)
         .take_while(move |_| std::future::ready(!stop.load(Ordering::Relaxed)));
-    let results = objects.map(task).buffer_unordered(spec.concurrency.max(1));
-    futures::pin_mut!(results);
+    let mut results = Box::pin(objects.map(task).buffer_unordered(spec.concurrency.max(1)));
     let mut counts = Counts {
         started: Some(started),
         ..Counts::default()
@@ -272,6 +271,9 @@ where
             }
         }
     }
+    // Dropping the stream drops the channel's receiver, which releases a listing task blocked
+    // on a full channel after a stop.
+    drop(results);
     let listing_error = match lister.await {
         Ok(result) => result.err(),
         Err(panic) => std::panic::resume_unwind(panic.into_panic()),

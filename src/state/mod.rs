@@ -168,13 +168,16 @@ impl Facet {
             Facet::GetObjectAcl => &["s3:GetObjectAcl"],
             Facet::GetObjectTagging => &["s3:GetObjectTagging"],
             Facet::PutObjectAcl => &["s3:PutObjectAcl"],
-            // Copying tags needs the tagging actions; a KMS target also needs kms:GenerateDataKey
-            // (and kms:Decrypt for a KMS-encrypted source), which the key policy must allow.
+            // Copying tags needs the tagging actions, re-applying Object Lock settings the
+            // retention ones; a KMS target also needs kms:GenerateDataKey (and kms:Decrypt for a
+            // KMS-encrypted source), which the key policy must allow.
             Facet::CopyObject => &[
                 "s3:GetObject",
                 "s3:PutObject",
                 "s3:GetObjectTagging",
                 "s3:PutObjectTagging",
+                "s3:PutObjectRetention",
+                "s3:PutObjectLegalHold",
             ],
             Facet::CreateMultipartUpload | Facet::CompleteMultipartUpload => &["s3:PutObject"],
             Facet::UploadPartCopy => &["s3:GetObject", "s3:PutObject"],

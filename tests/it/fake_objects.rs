@@ -505,7 +505,11 @@ fn list_versions(
     let url = query.get("encoding-type").is_some_and(|e| e == "url");
     let key_marker = query.get("key-marker").cloned().unwrap_or_default();
     let version_marker = query.get("version-id-marker").cloned();
-    let limit = page_size.min(1000);
+    let limit = query
+        .get("max-keys")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(1000usize)
+        .min(page_size);
     // Key order, newest version first within a key, as S3 lists them.
     let mut entries: Vec<(&String, &FakeObject, bool)> = Vec::new();
     for (key, versions) in bucket.objects.range(prefix.clone()..) {

@@ -789,7 +789,7 @@ async fn object_commands_on_moto() {
     assert!(
         encrypt
             .stdout
-            .contains("already/kms.bin: skipped: SSE-KMS; not downgraded to SSE-S3"),
+            .contains("already/kms.bin: kept: SSE-KMS; not downgraded to SSE-S3"),
         "{}",
         encrypt.stdout
     );

@@ -512,6 +512,11 @@ async fn encrypt_keeps_metadata_tags_storage_class_redirect_and_acl() {
         "everything but the encryption is kept"
     );
     assert_eq!(
+        fake.count_with_header("x-amz-grant-read").await,
+        1,
+        "grants are sent for the object that has some, not for the private one"
+    );
+    assert_eq!(
         fake.versions("bkt", "reports/q1 c++.pdf").len(),
         2,
         "the old version remains"
@@ -546,14 +551,14 @@ async fn encrypt_never_downgrades_and_rekeys_only_other_kms_keys() {
     assert_eq!(result("sse-s3"), "already encrypted");
     assert_eq!(
         result("kms-same"),
-        "skipped",
+        "kept",
         "SSE-KMS is not downgraded to SSE-S3"
     );
     assert_eq!(
         record(&records, "kms-same")["detail"],
         "SSE-KMS; not downgraded to SSE-S3"
     );
-    assert_eq!(result("dsse"), "skipped");
+    assert_eq!(result("dsse"), "kept");
     assert_eq!(result("none"), "encrypted");
     assert_eq!(
         fake.object("bkt", "kms-same").unwrap().sse.as_deref(),
@@ -579,7 +584,7 @@ async fn encrypt_never_downgrades_and_rekeys_only_other_kms_keys() {
     assert_eq!(result("kms-other"), "encrypted", "re-keyed");
     assert_eq!(result("sse-s3"), "encrypted", "SSE-S3 is upgraded");
     assert_eq!(result("none"), "encrypted");
-    assert_eq!(result("dsse"), "skipped");
+    assert_eq!(result("dsse"), "kept");
     assert_eq!(summary["results"]["encrypted"], 3);
     let rekeyed = fake.object("bkt", "kms-other").unwrap();
     assert_eq!(
@@ -626,7 +631,7 @@ async fn encrypt_follows_the_buckets_default_kms_key_unless_told_otherwise() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr.contains(&format!(
-            "note: encrypting as the bucket's default encryption does: SSE-KMS with {KEY_ARN}"
+            "note: encrypting as the bucket's default encryption does: SSE-KMS ({KEY_ARN})"
         )),
         "{}",
         out.stderr
@@ -636,11 +641,24 @@ async fn encrypt_follows_the_buckets_default_kms_key_unless_told_otherwise() {
         (a.sse.as_deref(), a.kms_key.as_deref()),
         (Some("aws:kms"), Some(KEY_ARN))
     );
+    // Without a key in the rule: SSE-KMS with the AWS managed key, sending no key id.
     let out = run(&fake, &["encrypt", "managed"]).await;
-    assert!(out.stderr.contains("the bucket's default encryption is SSE-KMS with the AWS managed key aws/s3; objects get SSE-S3"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("does: SSE-KMS (aws/s3)"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         fake.object("managed", "a").unwrap().sse.as_deref(),
-        Some("AES256")
+        Some("aws:kms")
+    );
+    let again = run(&fake, &["encrypt", "managed"]).await;
+    assert!(
+        again
+            .stdout
+            .contains("✔ a: already encrypted: already SSE-KMS\n"),
+        "{}",
+        again.stdout
     );
 }
 
@@ -837,7 +855,7 @@ async fn encrypt_with_a_customer_key_never_shows_it() {
     assert!(
         other
             .stdout
-            .contains("- a: skipped: SSE-C with a different customer key; not changed\n"),
+            .contains("✔ a: kept: SSE-C with a different customer key; not changed\n"),
         "{}",
         other.stdout
     );
@@ -961,7 +979,11 @@ async fn encrypt_skips_archived_objects_and_public_acls_it_could_not_re_apply() 
     );
     fake.account_block(None);
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 1,
+        "skipped objects are still unencrypted: {}\n{}",
+        out.stdout, out.stderr
+    );
     assert!(
         out.stdout
             .contains("- frozen: skipped: in archive storage (DEEP_ARCHIVE); restore it first\n"),
@@ -1008,7 +1030,20 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
                 FakeObject::new(1).retention("GOVERNANCE", "2099-01-01T00:00:00Z"),
             )
             .object("c", FakeObject::new(1).customer_key("bWQ1LW9mLXRoZS1rZXk="))
-            .object("c", FakeObject::new(1)),
+            .object("c", FakeObject::new(1))
+            // d: plaintext v1 (noncurrent) under an SSE-C current version, which HeadObject
+            // refuses without its key
+            .object("d", FakeObject::new(1))
+            .object("d", FakeObject::new(1).customer_key("bWQ1LW9mLXRoZS1rZXk="))
+            // e: plaintext v1 (noncurrent) under a delete marker
+            .object("e", FakeObject::new(1))
+            .object(
+                "e",
+                FakeObject {
+                    delete_marker: true,
+                    ..FakeObject::new(0)
+                },
+            ),
     );
     let versions = |key: &str| fake.versions("bkt", key);
     let a_plain = versions("a")[0].version_id.clone();
@@ -1040,7 +1075,9 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
         would,
         [
             ("a", a_plain.as_str()),
-            ("c", versions("c")[0].version_id.as_str())
+            ("c", versions("c")[0].version_id.as_str()),
+            ("d", versions("d")[0].version_id.as_str()),
+            ("e", versions("e")[0].version_id.as_str()),
         ]
     );
     assert!(
@@ -1081,6 +1118,10 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
     assert!(versions("a")[0].is_encrypted(), "the current version stays");
     assert_eq!(versions("b").len(), 2, "nothing of b is deleted");
     assert_eq!(versions("c").len(), 3);
+    assert_eq!(versions("d").len(), 1);
+    assert!(versions("d")[0].customer_key_md5.is_some());
+    assert_eq!(versions("e").len(), 1);
+    assert!(versions("e")[0].delete_marker, "the delete marker stays");
 }
 
 #[tokio::test]
@@ -1217,7 +1258,9 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
             FakeObject::new(1).meta("n", &i.to_string()),
         );
     }
+    // Small pages: the listing runs ahead and waits on the full channel when Ctrl-C comes.
     fake.bucket("bkt", bucket)
+        .object_page_size(3)
         .latency(std::time::Duration::from_millis(40));
     let uri = fake.uri();
     let child = s3tk_command(
@@ -1267,5 +1310,42 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
         fake.count_with_header("x-amz-copy-source").await,
         60,
         "each object copied once in all"
+    );
+}
+
+#[tokio::test]
+async fn closing_stdout_stops_the_walk() {
+    use tokio::io::AsyncBufReadExt;
+    let fake = FakeS3::start_unrecorded().await;
+    fake.account_block(None);
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").synthetic(20_000, FakeObject::new(1)),
+    )
+    .latency(std::time::Duration::from_millis(5));
+    let uri = fake.uri();
+    let mut child = s3tk_command(&["--endpoint-url", &uri, "scan-object-acl", "bkt"], &[])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines
+            .next_line()
+            .await
+            .unwrap()
+            .unwrap()
+            .ends_with(": private")
+    );
+    drop(lines); // like `| head -1`
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("s3tk stops once nobody reads its output")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "a closed pipe is not an error");
+    assert!(
+        fake.answered() < 15_000,
+        "it stopped early: {} requests",
+        fake.answered()
     );
 }
