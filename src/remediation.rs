@@ -85,6 +85,10 @@ pub enum Change {
         policy: PolicyDocument,
         summary: String,
     },
+    /// Deletes a bucket policy.
+    DeletePolicy {
+        bucket: String,
+    },
     /// Replaces a bucket ACL (with the owner and every kept grant listed by the planner).
     PutAcl {
         bucket: String,
@@ -105,6 +109,7 @@ impl Change {
             | Change::PutDefaultEncryption { bucket, .. }
             | Change::PutLogging { bucket, .. }
             | Change::PutPolicy { bucket, .. }
+            | Change::DeletePolicy { bucket }
             | Change::PutAcl { bucket, .. }
             | Change::EnforceBucketOwner { bucket } => bucket,
             Change::PutAccountPublicAccessBlock { account, .. } => account,
@@ -165,6 +170,7 @@ impl fmt::Display for Change {
             Change::PutPolicy {
                 bucket, summary, ..
             } => write!(f, "PutBucketPolicy {bucket}: {summary}"),
+            Change::DeletePolicy { bucket } => write!(f, "DeleteBucketPolicy {bucket}"),
             Change::PutAcl {
                 bucket, summary, ..
             } => write!(f, "PutBucketAcl {bucket}: {summary}"),

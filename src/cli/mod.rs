@@ -3,6 +3,7 @@
 //! in [`objects`].
 
 mod objects;
+mod policy;
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
 use crate::catalog::Framework;
@@ -119,6 +120,32 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print bucket policies, or with --named what each statement does
+    ListPolicy {
+        /// Bucket names or wildcard patterns; none means every bucket in the account
+        #[arg(value_name = "BUCKETS")]
+        buckets: Vec<String>,
+        /// One label per statement: Public, No object ACL, Public uploads, No uploads, Encryption, Secure transport or Custom
+        #[arg(long)]
+        named: bool,
+        /// text (default) or json
+        #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+        format: ObjectFormat,
+    },
+    /// Replace a bucket's policy with named statements (refuses to drop others without --force)
+    #[command(visible_alias = "replace-policy")]
+    SetPolicy(SetPolicyArgs),
+    /// Add or remove named statements in a bucket's policy, keeping every other statement
+    UpdatePolicy(UpdatePolicyArgs),
+    /// Delete a bucket's policy, printing it (on stdout) so it can be restored
+    DeletePolicy {
+        /// The bucket
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        /// Print the policy that would be deleted, and delete nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     #[command(about = crate::objects::scan_acl::INFO.summary, long_about = crate::objects::scan_acl::INFO.long_help())]
     ScanObjectAcl {
         #[command(flatten)]
@@ -163,6 +190,80 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// The named statements set-policy writes and update-policy adds.
+#[derive(Debug, Args)]
+pub struct PolicyStatements {
+    /// Allow anyone to read objects (s3:GetObject)
+    #[arg(long)]
+    pub public: bool,
+    /// Deny setting object ACLs (s3:PutObjectAcl)
+    #[arg(long)]
+    pub no_object_acl: bool,
+    /// Deny uploads that are not public-read (s3tk 0.5's template: every upload must be public)
+    #[arg(long)]
+    pub public_uploads: bool,
+    /// Deny every upload (s3:PutObject)
+    #[arg(long)]
+    pub no_uploads: bool,
+    /// Deny uploads without the header x-amz-server-side-encryption: AES256 (aws:kms with --kms)
+    #[arg(long)]
+    pub encryption: bool,
+    /// With --encryption: require aws:kms instead of AES256
+    #[arg(long, requires = "encryption")]
+    pub kms: bool,
+    /// Deny every request over plain HTTP (aws:SecureTransport is false)
+    #[arg(long)]
+    pub secure_transport: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPolicyArgs {
+    /// The bucket
+    #[arg(value_name = "BUCKET")]
+    pub bucket: String,
+    #[command(flatten)]
+    pub statements: PolicyStatements,
+    /// Also write the statements of this policy file (validated first)
+    #[arg(long, value_name = "PATH")]
+    pub policy_file: Option<PathBuf>,
+    /// Replace the policy even though it has statements the new one lacks
+    #[arg(long)]
+    pub force: bool,
+    /// Print the policy that would be written and its difference from the current one
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdatePolicyArgs {
+    /// The bucket
+    #[arg(value_name = "BUCKET")]
+    pub bucket: String,
+    #[command(flatten)]
+    pub add: PolicyStatements,
+    /// Remove the Public statement
+    #[arg(long, conflicts_with = "public")]
+    pub no_public: bool,
+    /// Remove the No object ACL statement
+    #[arg(long, conflicts_with = "no_object_acl")]
+    pub allow_object_acl: bool,
+    /// Remove the Public uploads statement
+    #[arg(long, conflicts_with = "public_uploads")]
+    pub no_public_uploads: bool,
+    /// Remove the No uploads statement
+    #[arg(long, conflicts_with = "no_uploads")]
+    pub allow_uploads: bool,
+    /// Remove the Encryption statement (AES256 or aws:kms)
+    #[arg(long, conflicts_with = "encryption")]
+    pub no_encryption: bool,
+    /// Remove the Secure transport statement
+    #[arg(long, conflicts_with = "secure_transport")]
+    pub no_secure_transport: bool,
+    /// Print the difference the update would make, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// The bucket and keys an object command works on, and its output format.
@@ -348,6 +449,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             )
             .await
         }
+        Command::ListPolicy {
+            buckets,
+            named,
+            format,
+        } => policy::list(&cli.global, &buckets, named, format).await,
+        Command::SetPolicy(args) => policy::set(&cli.global, args, style).await,
+        Command::UpdatePolicy(args) => policy::update(&cli.global, args, style).await,
+        Command::DeletePolicy { bucket, dry_run } => {
+            policy::delete(&cli.global, &bucket, dry_run).await
+        }
         Command::ScanObjectAcl { target } => {
             objects::run(&cli.global, target, objects::Job::ScanAcl, style).await
         }
@@ -425,6 +536,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(3)
         }
+        Err(Failure::Refused(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Output(e)) => {
             eprintln!("error: writing output: {e}");
@@ -439,6 +554,8 @@ enum Failure {
     Usage(String),
     /// Nothing could be evaluated (exit 3), e.g. the bucket list could not be read.
     Incomplete(String),
+    /// The command would not, or could not, make its change (exit 1), said in the message.
+    Refused(String),
     Output(io::Error),
 }
 

@@ -176,6 +176,14 @@ pub async fn apply(account: &AccountState, change: &Change) -> Result<(), FetchE
                 .await
                 .map_err(|e| classify(Facet::PutPolicy, e))?;
         }
+        Change::DeletePolicy { .. } => {
+            client
+                .delete_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| classify(Facet::DeletePolicy, e))?;
+        }
         Change::PutAcl { acl, .. } => {
             client
                 .put_bucket_acl()

@@ -66,6 +66,7 @@ pub enum Facet {
     PutEncryption,
     PutLogging,
     PutPolicy,
+    DeletePolicy,
     PutAcl,
     PutOwnershipControls,
     // Object-level calls of the object commands (`crate::objects::s3`).
@@ -113,6 +114,7 @@ impl Facet {
             Facet::PutEncryption => "PutBucketEncryption",
             Facet::PutLogging => "PutBucketLogging",
             Facet::PutPolicy => "PutBucketPolicy",
+            Facet::DeletePolicy => "DeleteBucketPolicy",
             Facet::PutAcl => "PutBucketAcl",
             Facet::PutOwnershipControls => "PutBucketOwnershipControls",
             Facet::ListObjects => "ListObjectsV2",
@@ -159,6 +161,7 @@ impl Facet {
             Facet::PutEncryption => &["s3:PutEncryptionConfiguration"],
             Facet::PutLogging => &["s3:PutBucketLogging"],
             Facet::PutPolicy => &["s3:PutBucketPolicy"],
+            Facet::DeletePolicy => &["s3:DeleteBucketPolicy"],
             Facet::PutAcl => &["s3:PutBucketAcl"],
             Facet::PutOwnershipControls => &["s3:PutBucketOwnershipControls"],
             Facet::ListObjects => &["s3:ListBucket"],

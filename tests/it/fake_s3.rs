@@ -603,6 +603,11 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
     if method == "PUT" {
         return put(model, &name, &sub, req);
     }
+    if (method, sub.as_str()) == ("DELETE", "policy") {
+        bucket.policy = None;
+        bucket.policy_is_public = None;
+        return ResponseTemplate::new(204);
+    }
     let ns = r#"xmlns="http://s3.amazonaws.com/doc/2006-03-01/""#;
     match (method, sub.as_str()) {
         ("GET", "publicAccessBlock") => match &bucket.public_access_block {
@@ -944,8 +949,11 @@ fn put(model: &mut Model, name: &str, sub: &str, req: &Request) -> ResponseTempl
             });
         }
         "policy" => {
-            let Ok(doc) = s3tk::policy::PolicyDocument::parse(&body) else {
-                return error(400, "MalformedPolicy", "Policies must be valid JSON");
+            let doc = match s3tk::policy::PolicyDocument::parse(&body)
+                .and_then(|d| d.validate().map(|()| d))
+            {
+                Ok(doc) => doc,
+                Err(e) => return error(400, "MalformedPolicy", &e.to_string()),
             };
             let public = s3tk::policy::evaluate_public(&doc).is_public();
             let blocks = bucket

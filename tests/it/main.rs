@@ -7,6 +7,7 @@ mod fake_s3;
 mod fix;
 mod moto;
 mod objects;
+mod policy;
 mod reports;
 mod scan;
 mod support;

@@ -886,3 +886,65 @@ async fn object_commands_on_moto() {
         );
     }
 }
+
+#[tokio::test]
+async fn policy_commands_on_moto() {
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    let s3 = client(&moto.endpoint);
+    let bucket = "policy-e2e";
+    create(&s3, bucket).await;
+    for (options, label) in [
+        (vec!["--public"], "Public"),
+        (vec!["--no-object-acl"], "No object ACL"),
+        (vec!["--public-uploads"], "Public uploads"),
+        (vec!["--no-uploads"], "No uploads"),
+        (vec!["--encryption"], "Encryption"),
+        (vec!["--encryption", "--kms"], "Encryption"),
+        (vec!["--secure-transport"], "Secure transport"),
+    ] {
+        let mut args = vec!["set-policy", bucket, "--force"];
+        args.extend(&options);
+        let set = s3tk(&moto.endpoint, &args).await;
+        assert_eq!(set.code, 0, "{options:?}: {}{}", set.stdout, set.stderr);
+        let named = s3tk(&moto.endpoint, &["list-policy", bucket, "--named"]).await;
+        assert_eq!(named.code, 0, "{}", named.stderr);
+        assert_eq!(
+            named.stdout,
+            format!("{bucket}\n  {label}\n"),
+            "{options:?}"
+        );
+    }
+
+    let custom = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"KeepDeletes","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::{bucket}/*","Condition":{{"StringNotEquals":{{"aws:PrincipalAccount":"123456789012"}}}}}}]}}"#
+    );
+    set_policy(&s3, bucket, &custom).await;
+    let add = s3tk(&moto.endpoint, &["update-policy", bucket, "--encryption"]).await;
+    assert_eq!(add.code, 0, "{}{}", add.stdout, add.stderr);
+    let named = s3tk(&moto.endpoint, &["list-policy", bucket, "--named"]).await;
+    assert_eq!(
+        named.stdout,
+        format!("{bucket}\n  Custom: statement \"KeepDeletes\" (#1)\n  Encryption\n")
+    );
+    let remove = s3tk(
+        &moto.endpoint,
+        &["update-policy", bucket, "--no-encryption"],
+    )
+    .await;
+    assert_eq!(remove.code, 0, "{}{}", remove.stdout, remove.stderr);
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let left: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&custom).unwrap();
+    assert_eq!(left, original, "the custom statement survives unchanged");
+
+    let delete = s3tk(&moto.endpoint, &["delete-policy", bucket]).await;
+    assert_eq!(delete.code, 0, "{}", delete.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&delete.stdout).unwrap();
+    assert_eq!(printed, original, "the deleted policy is printed");
+    let gone = s3.get_bucket_policy().bucket(bucket).send().await;
+    assert!(gone.is_err(), "the policy is deleted");
+    let listed = s3tk(&moto.endpoint, &["list-policy", bucket]).await;
+    assert_eq!(listed.stdout, format!("{bucket}\n  no policy\n"));
+}

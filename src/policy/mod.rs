@@ -11,6 +11,8 @@
 //! SMT solver over the whole policy, so this is an approximation used to explain and to work
 //! offline; `GetBucketPolicyStatus` wins wherever it answers.
 
+pub mod edit;
+
 use serde_json::{Map, Value};
 use std::net::IpAddr;
 
@@ -30,6 +32,9 @@ pub enum PolicyError {
     NoStatement,
     #[error("Statement must be an object or an array of objects")]
     BadStatement,
+    /// A statement S3 would refuse, named in the message.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl PolicyDocument {
@@ -82,8 +87,64 @@ impl PolicyDocument {
         &self.json
     }
 
+    /// The JSON indented by four spaces, as s3tk 0.5's `list-policy` printed it.
     pub fn to_pretty_string(&self) -> String {
-        serde_json::to_string_pretty(&self.json).expect("a JSON map always serialises")
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+        self.json
+            .serialize(&mut serializer)
+            .expect("a JSON map always serialises");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// Checks what S3 checks before storing a policy: at least one statement, and each with an
+    /// `Effect` of `Allow` or `Deny`, a principal, actions and resources. The error names the
+    /// statement and what it lacks.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let statements = self.statements();
+        if statements.is_empty() {
+            return Err(PolicyError::Invalid("the policy has no statements".into()));
+        }
+        for s in statements {
+            let name = s.label();
+            match s.json.get("Effect").and_then(Value::as_str) {
+                Some("Allow" | "Deny") => {}
+                None => return Err(PolicyError::Invalid(format!("{name} has no Effect"))),
+                Some(other) => {
+                    return Err(PolicyError::Invalid(format!(
+                        "{name} has Effect \"{other}\"; it must be \"Allow\" or \"Deny\""
+                    )));
+                }
+            }
+            for (element, alternative) in [
+                ("Principal", "NotPrincipal"),
+                ("Action", "NotAction"),
+                ("Resource", "NotResource"),
+            ] {
+                if !s.json.contains_key(element) && !s.json.contains_key(alternative) {
+                    return Err(PolicyError::Invalid(format!("{name} has no {element}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// This policy without the statements `drop` picks, everything else kept as it was.
+    pub fn without(&self, drop: impl Fn(&Map<String, Value>) -> bool) -> Self {
+        let mut json = self.json.clone();
+        let kept: Vec<Value> = match json.remove("Statement") {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .filter(|s| !s.as_object().is_some_and(&drop))
+                .collect(),
+            Some(one) if one.as_object().is_some_and(&drop) => Vec::new(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        json.insert("Statement".into(), Value::Array(kept));
+        PolicyDocument { json }
     }
 
     /// The statements in document order, whether `Statement` is one object or an array.
@@ -781,5 +842,48 @@ mod tests {
         let text = r#"{"Version":"2012-10-17","Id":"p1","Statement":{"Sid":"A","Effect":"Allow","Principal":{"AWS":["1","2"]},"Action":"s3:GetObject","Resource":"*","X-Custom":{"z":1,"a":[true]}}}"#;
         let doc = PolicyDocument::parse(text).unwrap();
         assert_eq!(serde_json::to_string(doc.json()).unwrap(), text);
+    }
+
+    #[test]
+    fn validation_names_the_statement_and_what_it_lacks() {
+        let check = |text: &str| PolicyDocument::parse(text).unwrap().validate();
+        let ok =
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+        assert_eq!(check(ok), Ok(()));
+        assert_eq!(
+            check(r#"{"Statement":[{"Sid":"A","Principal":"*","Action":"s3:*","Resource":"*"}]}"#),
+            Err(PolicyError::Invalid(
+                "statement \"A\" (#1) has no Effect".into()
+            ))
+        );
+        assert_eq!(
+            check(r#"{"Statement":[{"Effect":"Maybe","Principal":"*","Action":"s3:*","Resource":"*"}]}"#)
+                .unwrap_err()
+                .to_string(),
+            "statement #1 has Effect \"Maybe\"; it must be \"Allow\" or \"Deny\""
+        );
+        assert_eq!(
+            check(r#"{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"x"},"NotAction":"s3:Get*"}}"#)
+                .unwrap_err()
+                .to_string(),
+            "statement #1 has no Resource"
+        );
+        assert!(check(r#"{"Statement":[]}"#).is_err());
+    }
+
+    #[test]
+    fn without_drops_only_the_chosen_statements() {
+        let doc = PolicyDocument::parse(r#"{"Id":"x","Statement":{"Sid":"A"}}"#).unwrap();
+        let dropped = doc.without(|s| s.get("Sid").is_some_and(|v| v == "A"));
+        assert_eq!(dropped.to_json_string(), r#"{"Id":"x","Statement":[]}"#);
+        let kept = doc.without(|_| false);
+        assert_eq!(
+            kept.to_json_string(),
+            r#"{"Id":"x","Statement":[{"Sid":"A"}]}"#
+        );
+        assert_eq!(
+            doc.to_pretty_string(),
+            "{\n    \"Id\": \"x\",\n    \"Statement\": {\n        \"Sid\": \"A\"\n    }\n}"
+        );
     }
 }

@@ -1,0 +1,434 @@
+//! The bucket-policy commands: `list-policy`, `set-policy` (alias `replace-policy`),
+//! `update-policy` and `delete-policy`. Edits go through [`crate::policy::edit`], so every
+//! statement they do not name is kept byte for byte; writes go through the one executor in
+//! `state::apply`, and each write is verified by reading the policy back.
+
+use super::{
+    Failure, GlobalArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
+    aws_options,
+};
+use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
+use crate::error::{FetchErrorKind, InputError};
+use crate::exposure::{EffectiveBlock, Flag};
+use crate::policy::edit::{self, Named};
+use crate::policy::{PolicyDocument, evaluate_public};
+use crate::remediation::Change;
+use crate::report::Style;
+use crate::select::{self, BucketSelector};
+use crate::state::{AccountState, BucketState, apply};
+use futures::StreamExt;
+use serde_json::json;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+impl PolicyStatements {
+    /// The statements asked for, in set-policy's order.
+    fn named(&self) -> Vec<Named> {
+        [
+            (self.public, Named::Public),
+            (self.no_object_acl, Named::NoObjectAcl),
+            (self.public_uploads, Named::PublicUploads),
+            (self.no_uploads, Named::NoUploads),
+            (self.encryption, Named::Encryption { kms: self.kms }),
+            (self.secure_transport, Named::SecureTransport),
+        ]
+        .into_iter()
+        .filter_map(|(on, named)| on.then_some(named))
+        .collect()
+    }
+}
+
+/// The label `--named` prints for a statement.
+fn label(statement: &crate::policy::Statement<'_>, bucket: &str) -> String {
+    match Named::recognise(statement.json, bucket) {
+        Some(named) => named.label().to_owned(),
+        None => format!("Custom: {}", statement.label()),
+    }
+}
+
+pub async fn list(
+    global: &GlobalArgs,
+    buckets: &[String],
+    named: bool,
+    format: ObjectFormat,
+) -> Result<u8, Failure> {
+    let selectors = BucketSelector::parse_all(buckets)?;
+    let options = aws_options(global, DEFAULT_CONCURRENCY);
+    let concurrency = options.concurrency;
+    let clients = S3Clients::load(&options).await?;
+    let selection = select::resolve(&clients, &selectors)
+        .await
+        .map_err(|e| match e.kind {
+            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
+        })?;
+    for pattern in &selection.unmatched {
+        eprintln!("warning: no bucket matches '{pattern}'");
+    }
+    let account = AccountState::new(clients);
+    // In bucket order, each policy read concurrently.
+    let results: Vec<(String, Result<Option<PolicyDocument>, String>)> =
+        futures::stream::iter(selection.buckets)
+            .map(|b| {
+                let account = Arc::clone(&account);
+                async move {
+                    let state = BucketState::new(b.name.clone(), b.listed_region, account);
+                    let policy = state.policy().await.cloned().map_err(|e| e.to_string());
+                    (b.name, policy)
+                }
+            })
+            .buffered(concurrency)
+            .collect()
+            .await;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match format {
+        ObjectFormat::Json => {
+            let entries: Vec<serde_json::Value> = results
+                .iter()
+                .map(|(bucket, policy)| match policy {
+                    Ok(Some(doc)) => json!({
+                        "bucket": bucket,
+                        "policy": doc.json(),
+                        "public": evaluate_public(doc).is_public(),
+                        "statements": doc.statements().iter().map(|s| json!({
+                            "index": s.index,
+                            "sid": s.sid(),
+                            "label": Named::recognise(s.json, bucket).map_or("Custom", Named::label),
+                        })).collect::<Vec<_>>(),
+                    }),
+                    Ok(None) => json!({"bucket": bucket, "policy": null}),
+                    Err(e) => json!({"bucket": bucket, "error": e}),
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &entries).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        ObjectFormat::Text => {
+            for (i, (bucket, policy)) in results.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{bucket}")?;
+                match policy {
+                    Ok(None) => writeln!(out, "  no policy")?,
+                    Ok(Some(doc)) if named => {
+                        for s in doc.statements() {
+                            writeln!(out, "  {}", label(&s, bucket))?;
+                        }
+                    }
+                    Ok(Some(doc)) => writeln!(out, "{}", doc.to_pretty_string())?,
+                    Err(e) => writeln!(out, "  error: {e}")?,
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if results.iter().any(|(_, p)| p.is_err()) {
+        3
+    } else {
+        0
+    })
+}
+
+/// One bucket, with its region resolved: the start of every single-bucket policy command.
+async fn open(
+    global: &GlobalArgs,
+    name: &str,
+) -> Result<(Arc<AccountState>, BucketState), Failure> {
+    select::validate_bucket_name(name).map_err(|reason| InputError::BucketName {
+        name: name.to_owned(),
+        reason,
+    })?;
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+    let account = AccountState::new(clients);
+    let bucket = BucketState::new(name, None, Arc::clone(&account));
+    bucket.region().await.map_err(|e| match e.kind {
+        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+        _ => Failure::Incomplete(format!("{name}: {e}")),
+    })?;
+    Ok((account, bucket))
+}
+
+/// The bucket's policy, which an edit must be able to read and trust.
+async fn current(bucket: &BucketState) -> Result<Option<PolicyDocument>, Failure> {
+    match bucket.policy().await {
+        Ok(policy) => Ok(policy.clone()),
+        Err(e) if matches!(e.kind, FetchErrorKind::Malformed { .. }) => {
+            Err(Failure::Usage(format!(
+                "the current policy of {} cannot be edited: {e}; fix or delete it first",
+                bucket.name()
+            )))
+        }
+        Err(e) => Err(Failure::Incomplete(format!("{}: {e}", bucket.name()))),
+    }
+}
+
+/// Refuses a public policy S3 would refuse, and notes one that would grant nothing.
+async fn check_public(bucket: &BucketState, policy: &PolicyDocument) -> Result<(), Failure> {
+    let verdict = evaluate_public(policy);
+    if !verdict.is_public() {
+        return Ok(());
+    }
+    let block = EffectiveBlock::of(bucket).await;
+    if let Some(by) = block.neutralised_by(Flag::BlockPublicPolicy) {
+        return Err(Failure::Refused(format!(
+            "S3 would refuse this policy on {}: it is public ({}) and {by} is on",
+            bucket.name(),
+            verdict.explain()
+        )));
+    }
+    if let Some(by) = block.neutralised_by(Flag::RestrictPublicBuckets) {
+        eprintln!(
+            "note: {by} is on: the public statement grants nothing to anonymous users or other accounts while it stays on"
+        );
+    }
+    Ok(())
+}
+
+/// Notes that an AES256-only upload rule refuses what the bucket's SSE-KMS default expects.
+async fn check_encryption(bucket: &BucketState, policy: &PolicyDocument) {
+    let requires_aes256 = policy
+        .statements()
+        .iter()
+        .any(|s| Named::recognise(s.json, bucket.name()) == Some(Named::Encryption { kms: false }));
+    if requires_aes256 && matches!(bucket.encryption().await, Ok(Some(rule)) if rule.is_kms()) {
+        eprintln!(
+            "note: the bucket's default encryption is SSE-KMS, and this policy refuses SSE-KMS uploads and uploads without the header; --kms requires aws:kms instead"
+        );
+    }
+}
+
+/// Prints the change as a diff of the pretty-printed policies.
+fn print_diff(
+    bucket: &str,
+    verb: &str,
+    old: Option<&PolicyDocument>,
+    new: Option<&PolicyDocument>,
+) -> io::Result<()> {
+    let text =
+        |doc: Option<&PolicyDocument>| doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default();
+    let mut out = io::stdout().lock();
+    writeln!(out, "{bucket}: {verb} (- removed, + added):")?;
+    write!(out, "{}", edit::diff_lines(&text(old), &text(new)))?;
+    out.flush()
+}
+
+/// Writes `new` (or deletes the policy when `None`), then reads it back and says whether the
+/// bucket's policy is now what was written, and whether it is public.
+async fn write_and_verify(
+    account: &AccountState,
+    bucket: &str,
+    new: Option<&PolicyDocument>,
+) -> Result<String, Failure> {
+    let change = match new {
+        Some(policy) => Change::PutPolicy {
+            bucket: bucket.to_owned(),
+            policy: policy.clone(),
+            summary: format!("{} statements", policy.statements().len()),
+        },
+        None => Change::DeletePolicy {
+            bucket: bucket.to_owned(),
+        },
+    };
+    apply::apply(account, &change)
+        .await
+        .map_err(|e| Failure::Refused(format!("{bucket}: {e}")))?;
+    let fresh = BucketState::new(bucket, None, Arc::new(account.fresh()));
+    let stored = fresh.policy().await.map_err(|e| {
+        Failure::Incomplete(format!(
+            "{bucket}: written, but reading it back failed: {e}"
+        ))
+    })?;
+    let same = match (stored, new) {
+        (None, None) => true,
+        (Some(stored), Some(new)) => stored.json() == new.json(),
+        _ => false,
+    };
+    if !same {
+        return Err(Failure::Incomplete(format!(
+            "{bucket}: written, but S3 now returns a different policy (another writer?)"
+        )));
+    }
+    let Some(stored) = stored else {
+        return Ok("verified: the bucket has no policy".into());
+    };
+    let local = evaluate_public(stored);
+    let aws = fresh.policy_status().await.ok().copied().flatten();
+    Ok(match (aws, local.is_public()) {
+        (Some(true), _) | (None, true) => format!(
+            "verified: the policy is in place, and it is public{}",
+            if local.is_public() {
+                format!(": {}", local.explain())
+            } else {
+                String::new()
+            }
+        ),
+        (Some(false), _) | (None, false) => {
+            "verified: the policy is in place, and it is not public".into()
+        }
+    })
+}
+
+pub async fn set(global: &GlobalArgs, args: SetPolicyArgs, _style: Style) -> Result<u8, Failure> {
+    let named = args.statements.named();
+    let from_file = match &args.policy_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::Usage(format!("cannot read --policy-file {}: {e}", path.display()))
+            })?;
+            let doc = PolicyDocument::parse(&text)
+                .and_then(|d| d.validate().map(|()| d))
+                .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))?;
+            Some(doc)
+        }
+        None => None,
+    };
+    if named.is_empty() && from_file.is_none() {
+        return Err(Failure::Usage(
+            "no statements specified: give --public, --no-object-acl, --public-uploads, --no-uploads, --encryption, --secure-transport or --policy-file".into(),
+        ));
+    }
+    let (account, bucket) = open(global, &args.bucket).await?;
+    let name = bucket.name().to_owned();
+    let mut new = from_file.unwrap_or_else(|| PolicyDocument::from_statements(Vec::new()));
+    for n in &named {
+        if let Some(with) = edit::add(Some(&new), *n, &name) {
+            new = with;
+        }
+    }
+    let old = current(&bucket).await?;
+    if let Some(old) = &old {
+        let dropped: Vec<String> = old
+            .statements()
+            .iter()
+            .filter(|s| {
+                !new.statements()
+                    .iter()
+                    .any(|n| edit::same_statement(s.json, n.json))
+            })
+            .map(|s| label(s, &name))
+            .collect();
+        if old.json() == new.json() {
+            println!("{name}: already has this policy");
+            return Ok(0);
+        }
+        if !dropped.is_empty() && !args.force {
+            return Err(Failure::Refused(format!(
+                "set-policy replaces the whole policy of {name} and would drop {} statement(s): {}; use update-policy to add statements, or --force to drop them",
+                dropped.len(),
+                dropped.join("; ")
+            )));
+        }
+    }
+    check_public(&bucket, &new).await?;
+    check_encryption(&bucket, &new).await;
+    if args.dry_run {
+        print_diff(&name, "would write this policy", old.as_ref(), Some(&new))?;
+        return Ok(0);
+    }
+    let verdict = write_and_verify(&account, &name, Some(&new)).await?;
+    print_diff(&name, "wrote this policy", old.as_ref(), Some(&new))?;
+    println!("{verdict}");
+    Ok(0)
+}
+
+pub async fn update(
+    global: &GlobalArgs,
+    args: UpdatePolicyArgs,
+    _style: Style,
+) -> Result<u8, Failure> {
+    let add = args.add.named();
+    let remove: Vec<Named> = [
+        (args.no_public, Named::Public),
+        (args.allow_object_acl, Named::NoObjectAcl),
+        (args.no_public_uploads, Named::PublicUploads),
+        (args.allow_uploads, Named::NoUploads),
+        (args.no_encryption, Named::Encryption { kms: false }),
+        (args.no_secure_transport, Named::SecureTransport),
+    ]
+    .into_iter()
+    .filter_map(|(on, named)| on.then_some(named))
+    .collect();
+    if add.is_empty() && remove.is_empty() {
+        return Err(Failure::Usage(
+            "nothing to update: give statements to add (--encryption, …) or to remove (--no-encryption, …)".into(),
+        ));
+    }
+    let (account, bucket) = open(global, &args.bucket).await?;
+    let name = bucket.name().to_owned();
+    let old = current(&bucket).await?;
+    if let Some(old) = &old {
+        old.validate().map_err(|e| {
+            Failure::Usage(format!(
+                "the current policy of {name} is malformed: {e}; fix or delete it first"
+            ))
+        })?;
+    }
+    let mut new = old.clone();
+    for n in &add {
+        if let Some(with) = edit::add(new.as_ref(), *n, &name) {
+            new = Some(with);
+        }
+    }
+    for n in &remove {
+        if let Some(without) = new.as_ref().and_then(|doc| edit::remove(doc, *n, &name)) {
+            new = Some(without);
+        }
+    }
+    // No statement left: the policy is deleted (S3 refuses an empty one).
+    let new = new.filter(|doc| !doc.statements().is_empty());
+    if new.as_ref().map(PolicyDocument::json) == old.as_ref().map(PolicyDocument::json) {
+        println!("{name}: already up to date, nothing to change");
+        return Ok(0);
+    }
+    if let Some(new) = &new {
+        check_public(&bucket, new).await?;
+        check_encryption(&bucket, new).await;
+    }
+    let verb = match (&new, args.dry_run) {
+        (Some(_), true) => "would write this policy",
+        (None, true) => "would delete the policy, which has no statement left",
+        (Some(_), false) => "wrote this policy",
+        (None, false) => "deleted the policy, which had no statement left",
+    };
+    if args.dry_run {
+        print_diff(&name, verb, old.as_ref(), new.as_ref())?;
+        return Ok(0);
+    }
+    let verdict = write_and_verify(&account, &name, new.as_ref()).await?;
+    print_diff(&name, verb, old.as_ref(), new.as_ref())?;
+    println!("{verdict}");
+    Ok(0)
+}
+
+pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<u8, Failure> {
+    let (account, state) = open(global, bucket).await?;
+    // A policy that cannot be parsed can still be deleted; it just cannot be printed.
+    let old = match state.policy().await {
+        Ok(None) => {
+            eprintln!("{bucket}: no policy to delete");
+            return Ok(0);
+        }
+        Ok(Some(doc)) => Some(doc.to_pretty_string()),
+        Err(e) if matches!(e.kind, FetchErrorKind::Malformed { .. }) => {
+            eprintln!("warning: {bucket}: the policy cannot be printed for a restore: {e}");
+            None
+        }
+        Err(e) => return Err(Failure::Incomplete(format!("{bucket}: {e}"))),
+    };
+    // The policy goes to stdout alone, so `s3tk delete-policy b > policy.json` keeps a copy to
+    // restore with `aws s3api put-bucket-policy --bucket b --policy file://policy.json`.
+    if dry_run {
+        eprintln!("{bucket}: would delete this policy:");
+        if let Some(text) = &old {
+            println!("{text}");
+        }
+        return Ok(0);
+    }
+    let verdict = write_and_verify(&account, bucket, None).await?;
+    if let Some(text) = &old {
+        println!("{text}");
+    }
+    eprintln!("{bucket}: deleted the policy (printed above, to restore it); {verdict}");
+    Ok(0)
+}
