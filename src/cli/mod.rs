@@ -454,8 +454,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             named,
             format,
         } => policy::list(&cli.global, &buckets, named, format).await,
-        Command::SetPolicy(args) => policy::set(&cli.global, args, style).await,
-        Command::UpdatePolicy(args) => policy::update(&cli.global, args, style).await,
+        Command::SetPolicy(args) => policy::set(&cli.global, args).await,
+        Command::UpdatePolicy(args) => policy::update(&cli.global, args).await,
         Command::DeletePolicy { bucket, dry_run } => {
             policy::delete(&cli.global, &bucket, dry_run).await
         }

@@ -13,7 +13,6 @@ use crate::exposure::{EffectiveBlock, Flag};
 use crate::policy::edit::{self, Named};
 use crate::policy::{PolicyDocument, evaluate_public};
 use crate::remediation::Change;
-use crate::report::Style;
 use crate::select::{self, BucketSelector};
 use crate::state::{AccountState, BucketState, apply};
 use futures::StreamExt;
@@ -269,7 +268,7 @@ async fn write_and_verify(
     })
 }
 
-pub async fn set(global: &GlobalArgs, args: SetPolicyArgs, _style: Style) -> Result<u8, Failure> {
+pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure> {
     let named = args.statements.named();
     let from_file = match &args.policy_file {
         Some(path) => {
@@ -332,11 +331,7 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs, _style: Style) -> Res
     Ok(0)
 }
 
-pub async fn update(
-    global: &GlobalArgs,
-    args: UpdatePolicyArgs,
-    _style: Style,
-) -> Result<u8, Failure> {
+pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, Failure> {
     let add = args.add.named();
     let remove: Vec<Named> = [
         (args.no_public, Named::Public),
