@@ -3,3 +3,4 @@
 
 mod account;
 mod bucket;
+mod dns;

@@ -138,6 +138,11 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
     let where_ = match &f.resource {
         Resource::Bucket(name) => format!("Bucket: {name}"),
         Resource::Account(id) => format!("Account: {id}"),
+        Resource::DnsRecord {
+            name,
+            record_type,
+            zone_id,
+        } => format!("DNS record: {name} {record_type} in hosted zone {zone_id}"),
     };
     let message = xml_text(&f.message);
     match f.status {

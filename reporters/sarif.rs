@@ -215,6 +215,10 @@ fn location(f: &Finding) -> Location {
             format!("arn:aws:s3:::{name}"),
         ),
         Resource::Account(_) => (f.resource.uri(), f.resource.uri()),
+        Resource::DnsRecord { zone_id, .. } => (
+            f.resource.uri(),
+            format!("arn:aws:route53:::hostedzone/{zone_id}"),
+        ),
     };
     Location {
         physical_location: PhysicalLocation {

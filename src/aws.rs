@@ -72,13 +72,18 @@ pub fn is_valid_region(region: &str, custom_endpoint: bool) -> bool {
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The AWS clients of a run (S3 and S3 Control per region, STS) plus the run-wide request limit.
+/// The AWS clients of a run (S3, S3 Control, CloudTrail and SNS per region; STS and Route 53)
+/// plus the run-wide request limit.
 pub struct S3Clients {
     base: aws_sdk_s3::Config,
     control_base: aws_sdk_s3control::Config,
+    cloudtrail_base: aws_sdk_cloudtrail::Config,
+    sns_base: aws_sdk_sns::Config,
     sts: aws_sdk_sts::Client,
+    route53: aws_sdk_route53::Client,
     by_region: Mutex<HashMap<String, Client>>,
     control_by_region: Mutex<HashMap<String, aws_sdk_s3control::Client>>,
+    cloudtrail_by_region: Mutex<HashMap<String, aws_sdk_cloudtrail::Client>>,
     limiter: Semaphore,
     /// The custom S3 endpoint, if any (flag, environment or profile).
     endpoint: Option<String>,
@@ -163,14 +168,31 @@ impl S3Clients {
             control = control.interceptor(AccountHostPrefix::for_endpoint(url));
         }
         let sts = aws_sdk_sts::config::Builder::from(sdk)
-            .region(region)
+            .region(region.clone())
+            .build();
+        // Route 53 is a global service signed in us-east-1 (cn-northwest-1 in China).
+        let route53_region = if region.as_ref().starts_with("cn-") {
+            "cn-northwest-1"
+        } else {
+            "us-east-1"
+        };
+        let route53 = aws_sdk_route53::config::Builder::from(sdk)
+            .region(Region::new(route53_region))
             .build();
         Ok(S3Clients {
             base: s3.build(),
             control_base: control.build(),
+            cloudtrail_base: aws_sdk_cloudtrail::config::Builder::from(sdk)
+                .region(region.clone())
+                .build(),
+            sns_base: aws_sdk_sns::config::Builder::from(sdk)
+                .region(region)
+                .build(),
             sts: aws_sdk_sts::Client::from_conf(sts),
+            route53: aws_sdk_route53::Client::from_conf(route53),
             by_region: Mutex::new(HashMap::new()),
             control_by_region: Mutex::new(HashMap::new()),
+            cloudtrail_by_region: Mutex::new(HashMap::new()),
             limiter: Semaphore::new(concurrency.max(1)),
             endpoint: s3_endpoint
                 .map(str::to_owned)
@@ -219,6 +241,39 @@ impl S3Clients {
                 aws_sdk_s3control::Client::from_conf(conf)
             })
             .clone()
+    }
+
+    /// A CloudTrail client for `region` (trails are regional); built once per region.
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let mut clients = self
+            .cloudtrail_by_region
+            .lock()
+            .expect("client cache poisoned");
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = self
+                    .cloudtrail_base
+                    .to_builder()
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_cloudtrail::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// An SNS client for the topic's region (used once per run).
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        let conf = self
+            .sns_base
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    pub fn route53(&self) -> &aws_sdk_route53::Client {
+        &self.route53
     }
 
     /// The custom S3 endpoint requests go to; `None` for AWS itself.
@@ -324,7 +379,10 @@ where
                 ) => FetchErrorKind::CredentialsRejected {
                     code: err.code().unwrap_or_default().to_owned(),
                 },
-                (Some("AccessDenied"), _) | (None, Some(403)) => FetchErrorKind::AccessDenied,
+                // S3 and Route 53 say AccessDenied, CloudTrail AccessDeniedException (HTTP
+                // 400), SNS AuthorizationError.
+                (Some("AccessDenied" | "AccessDeniedException" | "AuthorizationError"), _)
+                | (None, Some(403)) => FetchErrorKind::AccessDenied,
                 (Some("NoSuchBucket"), _) => FetchErrorKind::NoSuchBucket,
                 // HeadBucket answers without a body, so its 404 carries no code.
                 (Some("NotFound") | None, Some(404)) if facet == Facet::Region => {

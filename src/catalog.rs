@@ -77,8 +77,13 @@ pub fn markdown_table() -> String {
                 v.join(", ")
             }
         };
+        let runs = match (m.scope, m.opt_in) {
+            (crate::check::Scope::Dns, _) => " (`scan-dns`)".to_owned(),
+            (_, Some(flag)) => format!(" (with `{flag}`)"),
+            _ => String::new(),
+        };
         out += &format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {}{runs} | {} | {} |\n",
             m.id,
             m.severity,
             m.title,
@@ -97,6 +102,8 @@ struct JsonCheck {
     severity: crate::check::Severity,
     iam_actions: Vec<&'static str>,
     remediation: Option<&'static str>,
+    /// The scan flag that turns the check on, if it does not always run.
+    opt_in: Option<&'static str>,
     compliance: Vec<String>,
     doc: String,
 }
@@ -104,17 +111,10 @@ struct JsonCheck {
 /// Every IAM action a full scan may need: the checks' facets, the bucket list and region
 /// lookup, sorted.
 pub fn scan_iam_actions() -> Vec<&'static str> {
-    use crate::state::Facet;
-    let mut actions: Vec<&'static str> = registry::checks()
-        .iter()
-        .flat_map(|c| c.meta.iam_actions())
-        .collect();
-    for facet in [Facet::BucketList, Facet::Region, Facet::AccountId] {
-        actions.extend_from_slice(facet.iam_actions());
-    }
-    actions.sort_unstable();
-    actions.dedup();
-    actions
+    crate::iam::command_actions("scan")
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 /// The remediation commands with the IAM actions each needs (the README carries exactly this).
@@ -167,6 +167,7 @@ pub fn json() -> String {
             severity: e.meta.severity,
             iam_actions: e.meta.iam_actions(),
             remediation: e.meta.remediation,
+            opt_in: e.meta.opt_in,
             compliance: e.meta.compliance.iter().map(ToString::to_string).collect(),
             doc: e.meta.doc_text(),
         })
@@ -258,6 +259,22 @@ mod tests {
         ("6.0", "3.1.4", "block-public-access"),
         ("7.0", "3.1.4", "block-public-access"),
         ("7.0", "2.21", "principal-star"),
+        ("1.4", "3.10", "data-events-write"),
+        ("1.5", "3.10", "data-events-write"),
+        ("2.0", "3.10", "data-events-write"),
+        ("3.0", "3.8", "data-events-write"),
+        ("4.0", "3.8", "data-events-write"),
+        ("5.0", "3.8", "data-events-write"),
+        ("6.0", "4.8", "data-events-write"),
+        ("7.0", "4.8", "data-events-write"),
+        ("1.4", "3.11", "data-events-read"),
+        ("1.5", "3.11", "data-events-read"),
+        ("2.0", "3.11", "data-events-read"),
+        ("3.0", "3.9", "data-events-read"),
+        ("4.0", "3.9", "data-events-read"),
+        ("5.0", "3.9", "data-events-read"),
+        ("6.0", "4.9", "data-events-read"),
+        ("7.0", "4.9", "data-events-read"),
     ];
 
     /// The CIS topic each mapped check implements.
@@ -275,6 +292,11 @@ mod tests {
         ("s3.bucket.default-encryption-disabled", "encryption"),
         ("s3.bucket.public-policy-read", "principal-star"),
         ("s3.bucket.public-policy-write", "principal-star"),
+        (
+            "s3.bucket.object-write-logging-disabled",
+            "data-events-write",
+        ),
+        ("s3.bucket.object-read-logging-disabled", "data-events-read"),
     ];
 
     /// The Security Hub controls each check implements, decided against the control
@@ -296,6 +318,8 @@ mod tests {
         ("s3.bucket.lifecycle-missing", &["S3.13"]),
         ("s3.bucket.logging-disabled", &["S3.9"]),
         ("s3.bucket.mfa-delete-disabled", &["S3.20"]),
+        ("s3.bucket.object-read-logging-disabled", &["S3.23"]),
+        ("s3.bucket.object-write-logging-disabled", &["S3.22"]),
         ("s3.bucket.object-lock-disabled", &["S3.15"]),
         ("s3.bucket.public-access-block-disabled", &["S3.8"]),
         ("s3.bucket.public-acl-read", &["S3.2"]),

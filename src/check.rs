@@ -4,6 +4,7 @@
 //! If a facet cannot be read, the check returns that [`FetchError`] and the runner records an
 //! `error` finding, so a missing permission is never mistaken for a pass or a fail.
 
+use crate::dns::S3Record;
 use crate::error::FetchError;
 use crate::state::{AccountState, BucketState, Facet};
 use async_trait::async_trait;
@@ -101,6 +102,9 @@ pub struct CheckMeta {
     pub remediation: Option<&'static str>,
     /// The compliance controls the check covers.
     pub compliance: &'static [Control],
+    /// The `scan` flag that turns the check on, for checks that need permissions or services
+    /// beyond S3 (e.g. `--object-level-logging`); `None` for checks that always run.
+    pub opt_in: Option<&'static str>,
     /// Markdown with `## What it checks`, `## Why it matters`, `## How to fix`.
     pub doc: &'static str,
     /// The file that declares the check (the registry tests check it matches the id).
@@ -179,18 +183,31 @@ pub trait AccountCheck: Send + Sync + 'static {
     ) -> Result<Outcome, FetchError>;
 }
 
-/// What a check looks at: each bucket, or the account once.
+/// A check of one DNS record that points at S3 (run by `scan-dns`, not `scan`).
+#[async_trait]
+pub trait DnsCheck: Send + Sync + 'static {
+    /// Evaluates the record; the account state answers which buckets exist and whose they are.
+    async fn evaluate(
+        &self,
+        record: &S3Record,
+        account: &AccountState,
+    ) -> Result<Outcome, FetchError>;
+}
+
+/// What a check looks at: each bucket, the account once, or each DNS record (`scan-dns`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Account,
     Bucket,
+    Dns,
 }
 
 /// The behaviour behind a registered check, by scope.
 pub enum CheckKind {
     Account(&'static dyn AccountCheck),
     Bucket(&'static dyn Check),
+    Dns(&'static dyn DnsCheck),
 }
 
 /// What `declare_check!` registers with `inventory`.
@@ -220,10 +237,13 @@ inventory::collect!(CheckEntry);
 /// ```
 /// expands to `pub struct PublicAcl;`, `impl PublicAcl { pub const META: CheckMeta = … }` with
 /// the doc comment as `META.doc`, and `inventory::submit!` of a [`CheckEntry`]. The struct
-/// still needs its `#[async_trait] impl Check` (scope `Bucket`) or `impl AccountCheck`
-/// (scope `Account`).
+/// still needs its `#[async_trait] impl Check` (scope `Bucket`), `impl AccountCheck` (scope
+/// `Account`) or `impl DnsCheck` (scope `Dns`). An optional last field `opt_in: "--flag"` makes
+/// `scan` run the check only with that flag.
 #[macro_export]
 macro_rules! declare_check {
+    (@opt_in) => { None };
+    (@opt_in $flag:literal) => { Some($flag) };
     (
         $(#[doc = $doc:literal])*
         $vis:vis $name:ident {
@@ -233,7 +253,8 @@ macro_rules! declare_check {
             severity: $severity:ident,
             facets: [$($facet:ident),* $(,)?],
             remediation: $remediation:expr,
-            compliance: [$($kind:ident($($arg:literal),+)),* $(,)?] $(,)?
+            compliance: [$($kind:ident($($arg:literal),+)),* $(,)?]
+            $(, opt_in: $opt_in:literal)? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -249,6 +270,7 @@ macro_rules! declare_check {
                 facets: &[$($crate::state::Facet::$facet),*],
                 remediation: $remediation,
                 compliance: &[$($crate::check::Control::$kind($($arg),+)),*],
+                opt_in: $crate::declare_check!(@opt_in $($opt_in)?),
                 doc: concat!($($doc, "\n"),*),
                 source_file: file!(),
             };

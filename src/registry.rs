@@ -1,7 +1,7 @@
 //! The registry: every check, remediation and reporter that registered itself with
 //! `inventory`, sorted (inventory's own order is unspecified), plus selection by id or prefix.
 
-use crate::check::CheckEntry;
+use crate::check::{CheckEntry, Scope};
 use crate::error::InputError;
 use crate::remediation::RemediationEntry;
 use crate::report::ReporterEntry;
@@ -74,16 +74,25 @@ pub fn selects(selector: &str, id: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('.'))
 }
 
-/// The checks to run: those matching any `only` selector (all when empty), minus those matching
-/// any `skip` selector. A selector that matches no check is an error, so typos do not silently
-/// turn a gate off.
+/// The checks `scan` runs: those matching any `only` selector (all when empty), minus those
+/// matching any `skip` selector. Opt-in checks run only when their scan flag is in `opt_ins` or
+/// `only` names them by id; `scan-dns` checks never. A selector that matches no check is an
+/// error, so typos do not silently turn a gate off.
 pub fn select_checks(
     only: &[String],
     skip: &[String],
+    opt_ins: &[&str],
 ) -> Result<Vec<&'static CheckEntry>, InputError> {
-    let all = checks();
+    let all: Vec<_> = checks()
+        .into_iter()
+        .filter(|c| c.meta.scope != Scope::Dns)
+        .filter(|c| match c.meta.opt_in {
+            None => true,
+            Some(flag) => opt_ins.contains(&flag) || only.iter().any(|s| s == c.meta.id),
+        })
+        .collect();
     for selector in only.iter().chain(skip) {
-        if !all.iter().any(|c| selects(selector, c.meta.id)) {
+        if !checks().iter().any(|c| selects(selector, c.meta.id)) {
             return Err(InputError::UnknownCheck(selector.clone()));
         }
     }
@@ -119,6 +128,8 @@ mod tests {
         "s3.bucket.logging-disabled",
         "s3.bucket.mfa-delete-disabled",
         "s3.bucket.object-lock-disabled",
+        "s3.bucket.object-read-logging-disabled",
+        "s3.bucket.object-write-logging-disabled",
         "s3.bucket.public-access-block-disabled",
         "s3.bucket.public-acl-read",
         "s3.bucket.public-acl-write",
@@ -129,6 +140,7 @@ mod tests {
         "s3.bucket.unencrypted-uploads-allowed",
         "s3.bucket.versioned-without-lifecycle",
         "s3.bucket.versioning-disabled",
+        "s3.dns.dangling-bucket-record",
     ];
 
     #[test]
@@ -148,7 +160,7 @@ mod tests {
             assert_eq!(parts.len(), 3, "{id}: expected s3.<scope>.<name>");
             assert_eq!(parts[0], "s3", "{id}");
             assert!(
-                ["account", "bucket", "object"].contains(&parts[1]),
+                ["account", "bucket", "dns"].contains(&parts[1]),
                 "{id}: unknown scope"
             );
             let name = parts[2];
@@ -304,7 +316,7 @@ mod tests {
     fn selection_by_id_and_prefix() {
         let ids = |only: &[&str], skip: &[&str]| {
             let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-            select_checks(&own(only), &own(skip))
+            select_checks(&own(only), &own(skip), &[])
                 .map(|v| v.iter().map(|c| c.meta.id).collect::<Vec<_>>())
         };
         assert_eq!(
@@ -315,7 +327,11 @@ mod tests {
             ids(&["s3.bucket.public-acl"], &[]).unwrap(),
             ["s3.bucket.public-acl-read", "s3.bucket.public-acl-write"]
         );
-        assert_eq!(ids(&["s3"], &[]).unwrap().len(), checks().len());
+        let default_checks = checks()
+            .iter()
+            .filter(|c| c.meta.opt_in.is_none() && c.meta.scope != Scope::Dns)
+            .count();
+        assert_eq!(ids(&["s3"], &[]).unwrap().len(), default_checks);
         assert_eq!(
             ids(&["s3.account"], &[]).unwrap(),
             [
@@ -332,10 +348,27 @@ mod tests {
             rest.len(),
             checks()
                 .iter()
-                .filter(|c| c.meta.id.starts_with("s3.bucket."))
+                .filter(|c| c.meta.id.starts_with("s3.bucket.") && c.meta.opt_in.is_none())
                 .count()
                 - 4
         );
+        // Opt-in checks need their flag or their exact id; scan-dns checks never run in scan.
+        assert!(
+            !rest
+                .iter()
+                .any(|id| id.contains("logging-disabled") && id.contains("object"))
+        );
+        let with_flag = select_checks(&[], &[], &["--object-level-logging"]).unwrap();
+        assert!(
+            with_flag
+                .iter()
+                .any(|c| c.meta.id == "s3.bucket.object-write-logging-disabled")
+        );
+        assert_eq!(
+            ids(&["s3.bucket.object-read-logging-disabled"], &[]).unwrap(),
+            ["s3.bucket.object-read-logging-disabled"]
+        );
+        assert_eq!(ids(&["s3.dns"], &[]), Err(InputError::NoChecks));
         assert!(
             !rest
                 .iter()

@@ -40,6 +40,12 @@ pub enum Resource {
     /// The AWS account (its id, or `unknown` when it could not be determined).
     Account(String),
     Bucket(String),
+    /// A Route 53 record that points at S3 (`scan-dns`).
+    DnsRecord {
+        name: String,
+        record_type: String,
+        zone_id: String,
+    },
 }
 
 impl Resource {
@@ -48,21 +54,32 @@ impl Resource {
         match self {
             Resource::Account(id) => format!("account {id}"),
             Resource::Bucket(name) => name.clone(),
+            Resource::DnsRecord {
+                name, record_type, ..
+            } => format!("{name} ({record_type})"),
         }
     }
 
     pub fn bucket(&self) -> Option<&str> {
         match self {
             Resource::Bucket(name) => Some(name),
+            // S3 serves the bucket named like the hostname.
+            Resource::DnsRecord { name, .. } => Some(name),
             Resource::Account(_) => None,
         }
     }
 
-    /// A stable identifier: `s3://bucket`, or the account's root ARN.
+    /// A stable identifier: `s3://bucket`, the account's root ARN, or
+    /// `route53://ZONE/NAME/TYPE`.
     pub fn uri(&self) -> String {
         match self {
             Resource::Account(id) => format!("arn:aws:iam::{id}:root"),
             Resource::Bucket(name) => format!("s3://{name}"),
+            Resource::DnsRecord {
+                name,
+                record_type,
+                zone_id,
+            } => format!("route53://{zone_id}/{name}/{record_type}"),
         }
     }
 }
@@ -124,7 +141,7 @@ impl Finding {
         let usage = remediation.meta.usage;
         Some(match &self.resource {
             Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),
-            Resource::Account(_) => usage.to_owned(),
+            Resource::Account(_) | Resource::DnsRecord { .. } => usage.to_owned(),
         })
     }
 }

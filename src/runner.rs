@@ -6,6 +6,7 @@
 //! [`crate::aws::S3Clients`].
 
 use crate::check::{CheckEntry, CheckKind, CheckOptions};
+use crate::dns::S3Record;
 use crate::report::{Finding, Resource};
 use crate::select::SelectedBucket;
 use crate::state::{AccountState, BucketState};
@@ -65,7 +66,7 @@ pub async fn evaluate_account(
         .iter()
         .filter_map(|c| match c.check {
             CheckKind::Account(check) => Some((c.meta, check)),
-            CheckKind::Bucket(_) => None,
+            _ => None,
         })
         .collect();
     if account_checks.is_empty() {
@@ -108,7 +109,7 @@ pub async fn evaluate_bucket(
         .iter()
         .filter_map(|c| match c.check {
             CheckKind::Bucket(check) => Some((c.meta, check)),
-            CheckKind::Account(_) => None,
+            _ => None,
         })
         .collect();
     let results = futures::future::join_all(
@@ -130,4 +131,52 @@ pub async fn evaluate_bucket(
             )
         })
         .collect()
+}
+
+/// Runs the `scan-dns` checks on every record that points at S3, `concurrency` records at a
+/// time (each may need one HeadBucket; the account's bucket list is shared).
+pub async fn scan_dns(
+    account: &AccountState,
+    records: &[S3Record],
+    checks: &[&'static CheckEntry],
+    concurrency: usize,
+) -> Vec<Finding> {
+    let dns_checks: Vec<_> = checks
+        .iter()
+        .filter_map(|c| match c.check {
+            CheckKind::Dns(check) => Some((c.meta, check)),
+            _ => None,
+        })
+        .collect();
+    let dns_checks = &dns_checks;
+    stream::iter(records)
+        .map(|record| async move {
+            let results = futures::future::join_all(
+                dns_checks
+                    .iter()
+                    .map(|(_, check)| timed(check.evaluate(record, account))),
+            )
+            .await;
+            dns_checks
+                .iter()
+                .zip(results)
+                .map(|((meta, _), (result, elapsed))| {
+                    Finding::new(
+                        meta,
+                        Resource::DnsRecord {
+                            name: record.name.clone(),
+                            record_type: record.record_type.clone(),
+                            zone_id: record.zone_id.clone(),
+                        },
+                        record.endpoint.region.as_deref(),
+                        result,
+                        elapsed,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .buffer_unordered(concurrency.max(1))
+        .flat_map(stream::iter)
+        .collect()
+        .await
 }

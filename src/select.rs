@@ -62,6 +62,43 @@ pub fn validate_bucket_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether anyone could create a bucket with this name today (the current naming rules, which
+/// are stricter than what legacy buckets may hold): 3–63 characters of lowercase letters,
+/// digits, dots and hyphens, starting and ending with a letter or digit, no `..`, not an IPv4
+/// address, and none of the reserved prefixes and suffixes.
+pub fn check_creatable_bucket_name(name: &str) -> Result<(), String> {
+    if !(3..=63).contains(&name.len()) {
+        return Err("bucket names have 3 to 63 characters".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'))
+    {
+        return Err(format!("bucket names cannot contain {c:?}"));
+    }
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !edge(name.chars().next()) || !edge(name.chars().last()) {
+        return Err("bucket names start and end with a letter or digit".into());
+    }
+    if name.contains("..") {
+        return Err("bucket names cannot contain '..'".into());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("bucket names cannot be IP addresses".into());
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return Err(format!("bucket names cannot start with '{prefix}'"));
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return Err(format!("bucket names cannot end with '{suffix}'"));
+        }
+    }
+    Ok(())
+}
+
 fn check_characters(text: &str, extra: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("it is empty".into());

@@ -12,6 +12,8 @@ mod lifecycle_missing;
 mod logging_disabled;
 mod mfa_delete_disabled;
 mod object_lock_disabled;
+mod object_read_logging_disabled;
+mod object_write_logging_disabled;
 mod public_access_block_disabled;
 mod public_acl_read;
 mod public_acl_write;

@@ -67,6 +67,30 @@ pub enum ColorChoice {
 pub enum Command {
     /// Scan buckets for public access, logging and versioning
     Scan(ScanArgs),
+    /// Find Route 53 records that point at S3 buckets that do not exist or are not yours
+    ScanDns {
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Print the least-privilege IAM policy for commands (default: every command)
+    IamPolicy {
+        /// Commands, e.g. scan encrypt
+        #[arg(value_name = "COMMAND")]
+        commands: Vec<String>,
+        /// Add the CloudTrail reads of scan --object-level-logging
+        #[arg(long)]
+        object_level_logging: bool,
+        /// Allow publishing to this SNS topic (for scan --sns-topic)
+        #[arg(long, value_name = "ARN")]
+        sns_topic: Option<String>,
+    },
+    /// Print a shell completion script: s3tk completions bash > /etc/bash_completion.d/s3tk
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): s3tk man > s3tk.1
+    Man,
     /// List the available checks
     Checks {
         /// table, json, or markdown (the README's table, with compliance references)
@@ -342,6 +366,28 @@ pub struct ScanArgs {
     /// Do not run these checks: ids or dotted prefixes (comma-separated or repeated)
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip_checks: Vec<String>,
+    /// Also check that CloudTrail logs object-level (data) events for each bucket: classic and
+    /// advanced event selectors, trail status, multi-region and home-region trails
+    #[arg(long)]
+    pub object_level_logging: bool,
+    /// After the report, publish a summary of the failing findings to this SNS topic (its ARN)
+    #[arg(long, value_name = "ARN")]
+    pub sns_topic: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// After the report, print the s3tk command that fixes each failing finding (on stderr)
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: run the safe remediations (block public access, versioning, default
+    /// encryption) on the failing buckets and report before → after; the exit code then
+    /// reflects the state after the fixes
+    #[arg(long, requires = "fix")]
+    pub apply: bool,
+}
+
+/// How a scan's findings are reported and gated (`scan`, `scan-dns`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Output format, optionally to a file: table (default), json, junit, markdown, sarif. Repeat
     /// for several outputs, e.g. --format table --format junit=reports/s3tk.xml
     #[arg(long, value_name = "FORMAT[=PATH]")]
@@ -352,14 +398,6 @@ pub struct ScanArgs {
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
-    /// After the report, print the s3tk command that fixes each failing finding (on stderr)
-    #[arg(long)]
-    pub fix: bool,
-    /// With --fix: run the safe remediations (block public access, versioning, default
-    /// encryption) on the failing buckets and report before → after; the exit code then
-    /// reflects the state after the fixes
-    #[arg(long, requires = "fix")]
-    pub apply: bool,
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -373,6 +411,24 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
+        Command::ScanDns { report } => scan_dns(&cli.global, report, style).await,
+        Command::IamPolicy {
+            commands,
+            object_level_logging,
+            sns_topic,
+        } => iam_policy(&commands, object_level_logging, sns_topic.as_deref()),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "s3tk", &mut io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command)
+                .render(&mut io::stdout().lock())
+                .map(|()| 0)
+                .map_err(Failure::Output)
+        }
         Command::Checks { format } => list_checks(format),
         Command::Reporters => list_reporters(),
         Command::Explain { id } => explain(&id),
@@ -606,7 +662,18 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     if args.skip_default_encryption {
         skip.push("s3.bucket.default-encryption-disabled".into());
     }
-    let mut checks = registry::select_checks(&args.checks, &skip)?;
+    let opt_ins: &[&str] = if args.object_level_logging {
+        &["--object-level-logging"]
+    } else {
+        &[]
+    };
+    let sns_topic = args
+        .sns_topic
+        .as_deref()
+        .map(crate::notify::TopicArn::parse)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    let mut checks = registry::select_checks(&args.checks, &skip, opt_ins)?;
     if let Some(framework) = args.compliance {
         checks.retain(|c| {
             c.meta
@@ -625,14 +692,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             )));
         }
     }
-    let outputs = output::parse_outputs(&args.format)?;
-    let ignore = match &args.ignore_file {
-        Some(path) => Some(IgnoreFile::load(path)?),
-        None if Path::new(DEFAULT_IGNORE_FILE).exists() => {
-            Some(IgnoreFile::load(Path::new(DEFAULT_IGNORE_FILE))?)
-        }
-        None => None,
-    };
+    let (outputs, ignore) = args.report.parse()?;
     let options = CheckOptions {
         log_buckets: args.log_bucket,
         log_prefix: args.log_prefix,
@@ -659,7 +719,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     let progress = Progress::new(selection.buckets.len());
     let on_progress = |done, total| progress.update(done, total);
     let account = AccountState::new(clients);
-    let (mut findings, account_id) = tokio::join!(
+    let (findings, account_id) = tokio::join!(
         crate::runner::scan(
             Arc::clone(&account),
             selection.buckets,
@@ -671,21 +731,23 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         async { account.account_id().await.ok().map(str::to_owned) },
     );
     progress.finish();
-    if let Some(ignore) = &ignore {
-        for warning in ignore.apply(&mut findings, Date::today()) {
-            eprintln!("warning: {warning}");
-        }
-    }
-    let report = Report::new(RunInfo::now(account_id), findings);
-    let code = report.exit_code(args.fail_on);
-    if let Some(rejected) = report.credentials_rejected() {
-        eprintln!("error: {rejected}");
-    }
+    let report = finish_report(findings, account_id, ignore.as_ref());
+    let mut code = report.exit_code(args.report.fail_on);
     match write_outputs(&report, &outputs, style) {
         // `s3tk scan | head` must still fail the pipeline when checks failed.
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
         Err(other) => return Err(other),
         Ok(()) => {}
+    }
+    if let (Some(topic), Some(clients)) = (&sns_topic, account.clients()) {
+        match crate::notify::publish_failures(clients, topic, &report, args.report.fail_on).await {
+            Ok(Some(published)) => eprintln!("{published}"),
+            Ok(None) => eprintln!("nothing failed: nothing was published to {topic}"),
+            Err(e) => {
+                eprintln!("error: could not publish the summary to {topic}: {e}");
+                code = 3;
+            }
+        }
     }
     if !args.fix {
         return Ok(code);
@@ -694,11 +756,97 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         account,
         report,
         args.apply,
-        args.fail_on,
+        args.report.fail_on,
         global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
         style,
     )
     .await
+}
+
+impl ReportArgs {
+    /// The outputs and the ignore file, validated before any request.
+    fn parse(&self) -> Result<(Vec<Output>, Option<IgnoreFile>), Failure> {
+        let outputs = output::parse_outputs(&self.format)?;
+        let ignore = match &self.ignore_file {
+            Some(path) => Some(IgnoreFile::load(path)?),
+            None if Path::new(DEFAULT_IGNORE_FILE).exists() => {
+                Some(IgnoreFile::load(Path::new(DEFAULT_IGNORE_FILE))?)
+            }
+            None => None,
+        };
+        Ok((outputs, ignore))
+    }
+}
+
+/// Applies the ignore file and builds the report.
+fn finish_report(
+    mut findings: Vec<crate::report::Finding>,
+    account_id: Option<String>,
+    ignore: Option<&IgnoreFile>,
+) -> Report {
+    if let Some(ignore) = ignore {
+        for warning in ignore.apply(&mut findings, Date::today()) {
+            eprintln!("warning: {warning}");
+        }
+    }
+    let report = Report::new(RunInfo::now(account_id), findings);
+    if let Some(rejected) = report.credentials_rejected() {
+        eprintln!("error: {rejected}");
+    }
+    report
+}
+
+/// `scan-dns`: every Route 53 record that points at S3, through the same reporters and exit
+/// codes as `scan`.
+async fn scan_dns(global: &GlobalArgs, args: ReportArgs, style: Style) -> Result<u8, Failure> {
+    let (outputs, ignore) = args.parse()?;
+    let checks: Vec<_> = registry::checks()
+        .into_iter()
+        .filter(|c| c.meta.scope == crate::check::Scope::Dns)
+        .collect();
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+    let records = crate::dns::s3_records(&clients)
+        .await
+        .map_err(|e| match e.kind {
+            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+            _ => Failure::Incomplete(format!("could not read the Route 53 records: {e}")),
+        })?;
+    let account = AccountState::new(clients);
+    let (findings, account_id) = tokio::join!(
+        crate::runner::scan_dns(
+            &account,
+            &records,
+            &checks,
+            global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        ),
+        async { account.account_id().await.ok().map(str::to_owned) },
+    );
+    if records.is_empty() {
+        eprintln!("no Route 53 record points at S3");
+    }
+    let report = finish_report(findings, account_id, ignore.as_ref());
+    let code = report.exit_code(args.fail_on);
+    match write_outputs(&report, &outputs, style) {
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(other) => Err(other),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn iam_policy(
+    commands: &[String],
+    object_level_logging: bool,
+    sns_topic: Option<&str>,
+) -> Result<u8, Failure> {
+    let topic = sns_topic
+        .map(crate::notify::TopicArn::parse)
+        .transpose()
+        .map_err(Failure::Usage)?;
+    let policy = crate::iam::policy(commands, object_level_logging, topic.as_ref())
+        .map_err(Failure::Usage)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "{policy}")?;
+    Ok(0)
 }
 
 /// `scan --fix [--apply]`: the commands that fix the failing findings, and with `--apply` the

@@ -8,11 +8,14 @@ use super::model::{
 };
 use super::{AccountState, BucketState, Facet, offline_error};
 use crate::aws::{S3Clients, bucket_region_header, classify};
+use crate::data_events::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail};
 use crate::error::{FetchError, FetchErrorKind};
 use crate::policy::PolicyDocument;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{BucketVersioningStatus, ExpirationStatus, MfaDeleteStatus, Type};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use tokio::sync::SemaphorePermit;
 
 fn clients(account: &AccountState, facet: Facet) -> Result<&S3Clients, FetchError> {
@@ -489,4 +492,135 @@ pub(super) async fn access_points(b: &BucketState) -> Result<Vec<AccessPoint>, F
         });
     }
     Ok(points)
+}
+
+pub(super) async fn owned_buckets(
+    account: &AccountState,
+) -> Result<Arc<BTreeSet<String>>, FetchError> {
+    let clients = clients(account, Facet::BucketList)?;
+    let listed = clients.list_buckets().await?;
+    Ok(Arc::new(listed.into_iter().map(|b| b.name).collect()))
+}
+
+/// The trails that log in `region`: DescribeTrails there with shadow trails (multi-region and
+/// organization trails homed elsewhere), each trail's details asked of its home region.
+pub(super) async fn trails(
+    account: &AccountState,
+    region: &str,
+) -> Result<Arc<Vec<Trail>>, FetchError> {
+    let facet = Facet::Trails;
+    let clients = clients(account, facet)?;
+    let listed = {
+        let _permit = clients.permit().await;
+        clients
+            .cloudtrail(region)
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| classify(facet, e))?
+    };
+    let applying: Vec<_> = listed
+        .trail_list()
+        .iter()
+        .filter_map(|t| {
+            let multi_region = t.is_multi_region_trail().unwrap_or(false);
+            let home_region = t.home_region().unwrap_or(region);
+            (multi_region || home_region == region).then(|| {
+                let arn = t.trail_arn().or(t.name()).unwrap_or_default();
+                (t.name().unwrap_or(arn), arn, home_region, multi_region)
+            })
+        })
+        .collect();
+    let details = futures::future::try_join_all(
+        applying
+            .iter()
+            .map(|(_, arn, home, _)| account.trail_details(arn, home)),
+    )
+    .await?;
+    Ok(Arc::new(
+        applying
+            .into_iter()
+            .zip(details)
+            .map(
+                |((name, arn, home, multi_region), (logging, selectors))| Trail {
+                    name: name.to_owned(),
+                    arn: arn.to_owned(),
+                    home_region: home.to_owned(),
+                    multi_region,
+                    logging,
+                    selectors,
+                },
+            )
+            .collect(),
+    ))
+}
+
+pub(super) async fn trail_details(
+    account: &AccountState,
+    arn: &str,
+    home_region: &str,
+) -> Result<(bool, EventSelectors), FetchError> {
+    let clients = clients(account, Facet::TrailStatus)?;
+    let client = clients.cloudtrail(home_region);
+    let status = async {
+        let _permit = clients.permit().await;
+        client
+            .get_trail_status()
+            .name(arn)
+            .send()
+            .await
+            .map_err(|e| classify(Facet::TrailStatus, e))
+    };
+    let selectors = async {
+        let _permit = clients.permit().await;
+        client
+            .get_event_selectors()
+            .trail_name(arn)
+            .send()
+            .await
+            .map_err(|e| classify(Facet::TrailEventSelectors, e))
+    };
+    let (status, selectors) = tokio::try_join!(status, selectors)?;
+    let selectors = if selectors.advanced_event_selectors().is_empty() {
+        EventSelectors::Basic(
+            selectors
+                .event_selectors()
+                .iter()
+                .map(|s| BasicSelector {
+                    read_write_type: s.read_write_type().map_or("All", |t| t.as_str()).to_owned(),
+                    s3_object_values: s
+                        .data_resources()
+                        .iter()
+                        .filter(|r| r.r#type() == Some("AWS::S3::Object"))
+                        .flat_map(|r| r.values().iter().cloned())
+                        .collect(),
+                })
+                .collect(),
+        )
+    } else {
+        EventSelectors::Advanced(
+            selectors
+                .advanced_event_selectors()
+                .iter()
+                .map(|s| AdvancedSelector {
+                    name: s.name().map(str::to_owned),
+                    fields: s
+                        .field_selectors()
+                        .iter()
+                        .map(|f| FieldSelector {
+                            field: f.field().to_owned(),
+                            equals: f.equals().to_vec(),
+                            starts_with: f.starts_with().to_vec(),
+                            ends_with: f.ends_with().to_vec(),
+                            not_equals: f.not_equals().to_vec(),
+                            not_starts_with: f.not_starts_with().to_vec(),
+                            not_ends_with: f.not_ends_with().to_vec(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        )
+    };
+    Ok((status.is_logging().unwrap_or(false), selectors))
 }

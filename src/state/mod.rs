@@ -16,6 +16,7 @@ pub(crate) mod fetch;
 pub mod model;
 
 use crate::aws::S3Clients;
+use crate::data_events::{EventSelectors, Trail};
 use crate::error::{FetchError, FetchErrorKind};
 use crate::policy::PolicyDocument;
 use model::{
@@ -23,7 +24,7 @@ use model::{
     ObjectOwnership, PublicAccessBlock, ReplicationRule, Versioning, Website,
 };
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
@@ -59,6 +60,17 @@ pub enum Facet {
     Website,
     /// The bucket's access points and their Block Public Access (S3 Control).
     AccessPoints,
+    /// The CloudTrail trails that log in a region (including multi-region trails homed elsewhere).
+    Trails,
+    /// Whether a trail is logging.
+    TrailStatus,
+    /// A trail's basic or advanced event selectors.
+    TrailEventSelectors,
+    // Route 53 (scan-dns).
+    HostedZones,
+    RecordSets,
+    /// `scan --sns-topic`.
+    PublishToTopic,
     // Writes, performed only by `apply.rs`.
     PutPublicAccessBlock,
     PutAccountPublicAccessBlock,
@@ -108,6 +120,12 @@ impl Facet {
             Facet::Notifications => "GetBucketNotificationConfiguration",
             Facet::Website => "GetBucketWebsite",
             Facet::AccessPoints => "ListAccessPoints/GetAccessPoint",
+            Facet::Trails => "DescribeTrails",
+            Facet::TrailStatus => "GetTrailStatus",
+            Facet::TrailEventSelectors => "GetEventSelectors",
+            Facet::HostedZones => "ListHostedZones",
+            Facet::RecordSets => "ListResourceRecordSets",
+            Facet::PublishToTopic => "Publish",
             Facet::PutPublicAccessBlock => "PutPublicAccessBlock",
             Facet::PutAccountPublicAccessBlock => "PutPublicAccessBlock (account)",
             Facet::PutVersioning => "PutBucketVersioning",
@@ -155,6 +173,12 @@ impl Facet {
             Facet::Notifications => &["s3:GetBucketNotification"],
             Facet::Website => &["s3:GetBucketWebsite"],
             Facet::AccessPoints => &["s3:ListAccessPoints", "s3:GetAccessPoint"],
+            Facet::Trails => &["cloudtrail:DescribeTrails"],
+            Facet::TrailStatus => &["cloudtrail:GetTrailStatus"],
+            Facet::TrailEventSelectors => &["cloudtrail:GetEventSelectors"],
+            Facet::HostedZones => &["route53:ListHostedZones"],
+            Facet::RecordSets => &["route53:ListResourceRecordSets"],
+            Facet::PublishToTopic => &["sns:Publish"],
             Facet::PutPublicAccessBlock => &["s3:PutBucketPublicAccessBlock"],
             Facet::PutAccountPublicAccessBlock => &["s3:PutAccountPublicAccessBlock"],
             Facet::PutVersioning => &["s3:PutBucketVersioning"],
@@ -209,6 +233,14 @@ impl Facet {
 
 type Slot<T> = OnceCell<Result<T, FetchError>>;
 
+/// Slots by key (region, trail ARN), created on first use.
+type SlotMap<T> = Mutex<HashMap<String, Arc<Slot<T>>>>;
+
+fn slot_in<T>(map: &SlotMap<T>, key: &str) -> Arc<Slot<T>> {
+    let mut slots = map.lock().expect("slot map poisoned");
+    Arc::clone(slots.entry(key.to_owned()).or_default())
+}
+
 async fn cached<T, F, Fut>(slot: &Slot<T>, fetch: F) -> Result<&T, FetchError>
 where
     F: FnOnce() -> Fut,
@@ -232,6 +264,12 @@ pub struct AccountState {
     multi_region_access_points: Slot<Vec<AccessPoint>>,
     /// Each bucket's region slot, shared by every state of that bucket.
     regions: Arc<Mutex<HashMap<String, Arc<Slot<String>>>>>,
+    /// The buckets of the account (ListBuckets), for telling owned buckets from others'.
+    owned_buckets: Slot<Arc<BTreeSet<String>>>,
+    /// The CloudTrail trails that log in each region.
+    trails: SlotMap<Arc<Vec<Trail>>>,
+    /// Each trail's status and selectors (by ARN), shared by every region it logs in.
+    trail_details: SlotMap<(bool, EventSelectors)>,
 }
 
 impl AccountState {
@@ -248,6 +286,9 @@ impl AccountState {
             public_access_block: OnceCell::new(),
             multi_region_access_points: OnceCell::new(),
             regions: Arc::clone(&self.regions),
+            owned_buckets: OnceCell::new(),
+            trails: Mutex::default(),
+            trail_details: Mutex::default(),
         }
     }
 
@@ -262,6 +303,9 @@ impl AccountState {
             public_access_block: OnceCell::new(),
             multi_region_access_points: OnceCell::new(),
             regions: Arc::new(Mutex::new(HashMap::new())),
+            owned_buckets: OnceCell::new(),
+            trails: Mutex::default(),
+            trail_details: Mutex::default(),
         }
     }
 
@@ -290,6 +334,32 @@ impl AccountState {
             fetch::multi_region_access_points(self)
         })
         .await
+    }
+
+    /// The names of the account's buckets (ListBuckets), once per run.
+    pub async fn owned_buckets(&self) -> Result<Arc<BTreeSet<String>>, FetchError> {
+        cached(&self.owned_buckets, || fetch::owned_buckets(self))
+            .await
+            .cloned()
+    }
+
+    /// The CloudTrail trails that log in `region`, with their status and selectors; fetched at
+    /// most once per region (and each trail's details once per run).
+    pub async fn trails(&self, region: &str) -> Result<Arc<Vec<Trail>>, FetchError> {
+        let slot = slot_in(&self.trails, region);
+        cached(&slot, || fetch::trails(self, region)).await.cloned()
+    }
+
+    /// A trail's `IsLogging` and event selectors, asked of its home region.
+    pub(crate) async fn trail_details(
+        &self,
+        arn: &str,
+        home_region: &str,
+    ) -> Result<(bool, EventSelectors), FetchError> {
+        let slot = slot_in(&self.trail_details, arn);
+        cached(&slot, || fetch::trail_details(self, arn, home_region))
+            .await
+            .cloned()
     }
 
     /// The shared region slot of a bucket.
@@ -408,6 +478,12 @@ impl BucketState {
         .map(String::as_str)
     }
 
+    /// The CloudTrail trails that log in the bucket's region.
+    pub async fn trails(&self) -> Result<Arc<Vec<Trail>>, FetchError> {
+        let region = self.region().await?;
+        self.account.trails(region).await
+    }
+
     /// The region if it has already been resolved successfully (never sends a request).
     pub fn known_region(&self) -> Option<&str> {
         match self.region.get() {
@@ -458,6 +534,24 @@ impl OfflineAccount {
 
     pub fn multi_region_access_points(self, points: Result<Vec<AccessPoint>, FetchError>) -> Self {
         self.0.multi_region_access_points.set(points).ok();
+        self
+    }
+
+    /// The trails that log in `region`.
+    pub fn trails(self, region: &str, trails: Result<Vec<Trail>, FetchError>) -> Self {
+        let slot = Arc::new(OnceCell::new_with(Some(trails.map(Arc::new))));
+        self.0
+            .trails
+            .lock()
+            .unwrap()
+            .insert(region.to_owned(), slot);
+        self
+    }
+
+    /// The account's bucket names.
+    pub fn owned_buckets(self, names: &[&str]) -> Self {
+        let names = names.iter().map(|n| n.to_string()).collect();
+        self.0.owned_buckets.set(Ok(Arc::new(names))).ok();
         self
     }
 

@@ -134,6 +134,7 @@ async fn access_points_cost_one_listing_plus_one_request_each() {
     let checks = s3tk::registry::select_checks(
         &["s3.bucket.access-point-public-access-block-disabled".into()],
         &[],
+        &[],
     )
     .unwrap();
     let account = AccountState::new(clients(&fake.uri(), 4));
@@ -198,7 +199,7 @@ async fn concurrency_bounds_requests_in_flight() {
         fake.bucket(name, FakeBucket::new("us-east-1"));
     }
     let versioning =
-        s3tk::registry::select_checks(&["s3.bucket.versioning-disabled".into()], &[]).unwrap();
+        s3tk::registry::select_checks(&["s3.bucket.versioning-disabled".into()], &[], &[]).unwrap();
     let run = |concurrency: usize| {
         let account = AccountState::new(clients(&fake.uri(), concurrency));
         let buckets = names

@@ -1,0 +1,72 @@
+use crate::check::{Check, CheckOptions, Outcome};
+use crate::data_events::{self, Access};
+use crate::declare_check;
+use crate::error::FetchError;
+use crate::state::BucketState;
+use async_trait::async_trait;
+
+declare_check! {
+    /// ## What it checks
+    /// Whether a CloudTrail trail records the bucket's object-level read events (S3 data
+    /// events: `GetObject`, `HeadObject` and the other reads). The trail must log in the bucket's region (a multi-region trail, or
+    /// one whose home region is the bucket's), be logging (`GetTrailStatus`), and have a basic or
+    /// advanced event selector that matches every object of the bucket for reads. Coverage of a
+    /// prefix, of some event names, or of all but some keys fails with a distinct "part of the
+    /// bucket only" message naming the trail; a trail that would cover the bucket but is stopped
+    /// is named too. Runs with `scan --object-level-logging`.
+    ///
+    /// ## Why it matters
+    /// Server access logs are best-effort and arrive hours late; CloudTrail data events record
+    /// who reads which object, with the IAM identity, within minutes, and can feed alarms.
+    /// Without them a data theft or tampering incident cannot be traced to a principal.
+    /// Security Hub S3.23 (medium) and CIS 3.9 (v3–v5) ask for this on every bucket. Data
+    /// events are billed per event, so busy buckets are often logged by prefix; that shows
+    /// up here as partial coverage, which you can mute with a reason in the ignore file.
+    ///
+    /// ## How to fix
+    /// Add an advanced event selector to a multi-region trail:
+    /// `aws cloudtrail put-event-selectors --trail-name TRAIL --advanced-event-selectors
+    /// '[{"Name":"S3 reads","FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]},
+    /// {"Field":"resources.type","Equals":["AWS::S3::Object"]},
+    /// {"Field":"readOnly","Equals":["true"]}]}]'`
+    /// (add `{"Field":"resources.ARN","StartsWith":["arn:aws:s3:::BUCKET/"]}` to log one bucket),
+    /// and `aws cloudtrail start-logging --name TRAIL` if the trail is stopped.
+    pub ObjectReadLoggingDisabled {
+        id: "s3.bucket.object-read-logging-disabled",
+        title: "CloudTrail does not log the bucket's object-level read events",
+        scope: Bucket,
+        severity: Medium,
+        facets: [Region, Trails, TrailStatus, TrailEventSelectors],
+        remediation: None,
+        compliance: [
+            SecurityHub("S3.23"),
+            Cis("1.4", "3.11"),
+            Cis("1.5", "3.11"),
+            Cis("2.0", "3.11"),
+            Cis("3.0", "3.9"),
+            Cis("4.0", "3.9"),
+            Cis("5.0", "3.9"),
+            Cis("6.0", "4.9"),
+            Cis("7.0", "4.9"),
+        ],
+        opt_in: "--object-level-logging",
+    }
+}
+
+#[async_trait]
+impl Check for ObjectReadLoggingDisabled {
+    async fn evaluate(
+        &self,
+        bucket: &BucketState,
+        _: &CheckOptions,
+    ) -> Result<Outcome, FetchError> {
+        let trails = bucket.trails().await?;
+        let region = bucket.region().await?;
+        Ok(data_events::outcome(
+            &trails,
+            bucket.name(),
+            region,
+            Access::Read,
+        ))
+    }
+}
