@@ -37,6 +37,9 @@ declare_remediation! {
             "s3:PutBucketAcl",
             "s3:GetBucketPolicy",
             "s3:PutBucketPolicy",
+            // Public grants hidden by IgnorePublicAcls are cleared too.
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetAccountPublicAccessBlock",
             "sts:GetCallerIdentity",
         ],
     }

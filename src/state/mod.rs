@@ -98,6 +98,65 @@ pub enum Facet {
 }
 
 impl Facet {
+    /// Every facet (for tables and for tests that map requests back to facets).
+    pub const ALL: &[Facet] = &[
+        Facet::BucketList,
+        Facet::AccountId,
+        Facet::AccountPublicAccessBlock,
+        Facet::MultiRegionAccessPoints,
+        Facet::Region,
+        Facet::Acl,
+        Facet::Policy,
+        Facet::PolicyStatus,
+        Facet::PublicAccessBlock,
+        Facet::OwnershipControls,
+        Facet::Encryption,
+        Facet::Logging,
+        Facet::Versioning,
+        Facet::ObjectLock,
+        Facet::Lifecycle,
+        Facet::Replication,
+        Facet::Notifications,
+        Facet::Website,
+        Facet::AccessPoints,
+        Facet::Trails,
+        Facet::TrailStatus,
+        Facet::TrailEventSelectors,
+        Facet::HostedZones,
+        Facet::RecordSets,
+        Facet::PublishToTopic,
+        Facet::PutPublicAccessBlock,
+        Facet::PutAccountPublicAccessBlock,
+        Facet::PutVersioning,
+        Facet::PutEncryption,
+        Facet::PutLogging,
+        Facet::PutPolicy,
+        Facet::DeletePolicy,
+        Facet::PutAcl,
+        Facet::PutOwnershipControls,
+        Facet::ListObjects,
+        Facet::ListObjectVersions,
+        Facet::HeadObject,
+        Facet::HeadObjectVersion,
+        Facet::GetObjectAcl,
+        Facet::GetObjectTagging,
+        Facet::PutObjectAcl,
+        Facet::CopyObject,
+        Facet::CreateMultipartUpload,
+        Facet::UploadPartCopy,
+        Facet::CompleteMultipartUpload,
+        Facet::AbortMultipartUpload,
+        Facet::DeleteObjectVersion,
+    ];
+
+    /// The facet whose operation is `operation` (as [`Facet::operation`] names it).
+    pub fn by_operation(operation: &str) -> Option<Facet> {
+        Facet::ALL
+            .iter()
+            .copied()
+            .find(|f| f.operation() == operation)
+    }
+
     /// The API operation that reads the facet.
     pub const fn operation(self) -> &'static str {
         match self {

@@ -49,9 +49,9 @@ async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run
         })
         .collect();
     // Every check twice: a second reader of each facet must not cause a second request.
-    let checks: Vec<_> = s3tk::registry::checks()
+    let checks: Vec<_> = crate::support::default_checks()
         .into_iter()
-        .chain(s3tk::registry::checks())
+        .chain(crate::support::default_checks())
         .collect();
     let findings = s3tk::runner::scan(
         account,
@@ -62,11 +62,11 @@ async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run
         &|_, _| {},
     )
     .await;
-    let account_checks = s3tk::registry::checks()
+    let account_checks = crate::support::default_checks()
         .iter()
         .filter(|c| c.meta.scope == s3tk::check::Scope::Account)
         .count();
-    let bucket_checks = s3tk::registry::checks().len() - account_checks;
+    let bucket_checks = crate::support::default_checks().len() - account_checks;
     assert_eq!(
         findings.len(),
         2 * (bucket_checks * names.len() + account_checks),

@@ -195,7 +195,7 @@ async fn skip_flags_and_check_selection() {
                 .collect::<Vec<_>>()
         }
     };
-    let all = s3tk::registry::checks().len();
+    let all = crate::support::default_checks().len();
     let skipped = run_checks(&[
         "--skip-logging",
         "--skip-versioning",
@@ -288,7 +288,7 @@ async fn table_is_the_default_format() {
             && failing[0].contains(" medium ")
             && failing[0].contains("versioning is suspended")
     );
-    let checks = s3tk::registry::checks().len();
+    let checks = crate::support::default_checks().len();
     assert_eq!(
         run.stdout.lines().filter(|l| l.contains('✔')).count(),
         checks - 1

@@ -262,6 +262,33 @@ pub fn object_key(req: &Request) -> Option<String> {
     (!key.is_empty()).then(|| percent_decode_str(key).decode_utf8_lossy().into_owned())
 }
 
+/// The operation of an object-level request (or listing), as `Facet::operation` names it.
+pub fn facet_operation(req: &Request) -> Option<&'static str> {
+    let has = |name: &str| req.url.query_pairs().any(|(k, _)| k == name);
+    let copy = header(req, "x-amz-copy-source").is_some();
+    if object_key(req).is_none() {
+        return match req.method.as_str() {
+            "GET" if has("list-type") => Some("ListObjectsV2"),
+            "GET" if has("versions") => Some("ListObjectVersions"),
+            _ => None,
+        };
+    }
+    Some(match req.method.as_str() {
+        "HEAD" if has("versionId") => "HeadObject (version)",
+        "HEAD" => "HeadObject",
+        "GET" if has("acl") => "GetObjectAcl",
+        "GET" if has("tagging") => "GetObjectTagging",
+        "PUT" if has("acl") => "PutObjectAcl",
+        "PUT" if copy && has("partNumber") => "UploadPartCopy",
+        "PUT" if copy => "CopyObject",
+        "POST" if has("uploads") => "CreateMultipartUpload",
+        "POST" if has("uploadId") => "CompleteMultipartUpload",
+        "DELETE" if has("uploadId") => "AbortMultipartUpload",
+        "DELETE" if has("versionId") => "DeleteObject (version)",
+        _ => return None,
+    })
+}
+
 /// Whether the request is one of the bucket-level listings of objects.
 pub fn is_listing(req: &Request) -> bool {
     req.method.as_str() == "GET"

@@ -6,9 +6,12 @@
 
 #[path = "fake_objects.rs"]
 mod objects;
+#[path = "fake_services.rs"]
+mod services;
 
 pub use objects::{FakeObject, Synthetic, Upload};
 use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
+pub use services::{FakeRecord, FakeTrail, FakeZone, Published};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -259,6 +262,8 @@ struct Model {
     /// Buckets that exist in other accounts (HeadBucket answers 403 with their region), e.g.
     /// a central log bucket.
     foreign: HashMap<String, String>,
+    /// Route 53, CloudTrail and SNS.
+    services: services::Services,
 }
 
 /// The fake server. Cloning shares the model.
@@ -405,6 +410,78 @@ impl FakeS3 {
         self
     }
 
+    /// A Route 53 hosted zone with its records (`name` with the trailing dot, as Route 53 has it).
+    pub fn zone(&self, id: &str, name: &str, private: bool, records: Vec<FakeRecord>) -> &Self {
+        self.model.lock().unwrap().services.zones.push(FakeZone {
+            id: id.into(),
+            name: name.into(),
+            private,
+            records,
+        });
+        self
+    }
+
+    /// Route 53 page sizes for hosted zones and record sets.
+    pub fn route53_page_sizes(&self, zones: usize, records: usize) -> &Self {
+        let mut model = self.model.lock().unwrap();
+        model.services.zone_page_size = zones;
+        model.services.record_page_size = records;
+        self
+    }
+
+    pub fn route53_fault(&self, status: u16, code: &'static str) -> &Self {
+        self.model.lock().unwrap().services.route53_fault = Some((status, code));
+        self
+    }
+
+    /// Marks a bucket as existing in another account (HeadBucket answers 403 with its region).
+    pub fn foreign_bucket(&self, name: &str, region: &str) -> &Self {
+        self.model
+            .lock()
+            .unwrap()
+            .foreign
+            .insert(name.into(), region.into());
+        self
+    }
+
+    pub fn trail(&self, trail: FakeTrail) -> &Self {
+        self.model.lock().unwrap().services.trails.push(trail);
+        self
+    }
+
+    /// An error for one CloudTrail operation (`*` for all).
+    pub fn cloudtrail_fault(
+        &self,
+        operation: &'static str,
+        status: u16,
+        code: &'static str,
+    ) -> &Self {
+        self.model.lock().unwrap().services.cloudtrail_fault = Some((operation, status, code));
+        self
+    }
+
+    pub fn sns_fault(&self, status: u16, code: &'static str) -> &Self {
+        self.model.lock().unwrap().services.sns_fault = Some((status, code));
+        self
+    }
+
+    /// The messages published to SNS.
+    pub fn published(&self) -> Vec<Published> {
+        self.model.lock().unwrap().services.published.clone()
+    }
+
+    /// The AWS operation of every request received so far, named as `Facet::operation` names
+    /// them (object-level requests as `METHOD /path`).
+    pub async fn operations(&self) -> Vec<String> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|r| services::operation(r).unwrap_or_else(|| s3_operation(r)))
+            .collect()
+    }
+
     /// Every request received so far, as `METHOD /path?query`.
     pub async fn requests(&self) -> Vec<String> {
         self.server
@@ -458,6 +535,41 @@ impl FakeS3 {
             .iter()
             .filter(|r| route(r).is_some_and(|(b, s)| b == bucket && s == subresource))
             .count()
+    }
+}
+
+/// The S3 operation of a bucket-level request.
+fn s3_operation(req: &Request) -> String {
+    let method = req.method.as_str();
+    if let Some(operation) = objects::facet_operation(req) {
+        return operation.to_owned();
+    }
+    let Some((_, sub)) = route(req) else {
+        return "ListBuckets".into();
+    };
+    let name = match sub.as_str() {
+        "" if method == "HEAD" => "HeadBucket",
+        "acl" => "BucketAcl",
+        "policy" => "BucketPolicy",
+        "policyStatus" => "BucketPolicyStatus",
+        "publicAccessBlock" => "PublicAccessBlock",
+        "ownershipControls" => "BucketOwnershipControls",
+        "encryption" => "BucketEncryption",
+        "logging" => "BucketLogging",
+        "versioning" => "BucketVersioning",
+        "object-lock" => "ObjectLockConfiguration",
+        "lifecycle" => "BucketLifecycleConfiguration",
+        "replication" => "BucketReplication",
+        "notification" => "BucketNotificationConfiguration",
+        "website" => "BucketWebsite",
+        _ => return format!("{method} {}", req.url.path()),
+    };
+    match method {
+        "HEAD" => name.to_owned(),
+        "GET" => format!("Get{name}"),
+        "PUT" => format!("Put{name}"),
+        "DELETE" => format!("Delete{name}"),
+        other => format!("{other} {name}"),
     }
 }
 
@@ -525,6 +637,9 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The AWS Access Key Id you provided does not exist in our records.",
             )
         };
+    }
+    if let Some(answer) = services::respond(&mut model.services, req) {
+        return answer;
     }
     if let Some(path) = req.url.path().strip_prefix("/v20180820/") {
         return control(model, req, path);

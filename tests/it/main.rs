@@ -3,9 +3,12 @@
 mod cache;
 mod catalog;
 mod cli;
+mod data_events;
+mod dns;
 mod fake_s3;
 mod fix;
 mod moto;
+mod notify;
 mod objects;
 mod policy;
 mod reports;

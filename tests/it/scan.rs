@@ -22,7 +22,7 @@ async fn a_hardened_bucket_passes_every_check() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
     let findings = report["findings"].as_array().unwrap();
-    let checks = s3tk::registry::checks().len();
+    let checks = crate::support::default_checks().len();
     assert_eq!(
         findings.len(),
         checks,
@@ -434,7 +434,10 @@ async fn output_is_sorted_by_bucket_then_check() {
     let mut sorted = buckets.to_vec();
     sorted.sort();
     assert_eq!(buckets, sorted);
-    assert_eq!(buckets.len(), 3 * (s3tk::registry::checks().len() - 2));
+    assert_eq!(
+        buckets.len(),
+        3 * (crate::support::default_checks().len() - 2)
+    );
 }
 
 #[tokio::test]

@@ -163,3 +163,8 @@ pub fn tools_python() -> Option<String> {
         }
     }
 }
+
+/// The checks a plain `s3tk scan` runs (no opt-in checks, no `scan-dns` checks).
+pub fn default_checks() -> Vec<&'static s3tk::check::CheckEntry> {
+    s3tk::registry::select_checks(&[], &[], &[]).expect("checks are registered")
+}
