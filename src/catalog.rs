@@ -390,6 +390,16 @@ mod tests {
     }
 
     #[test]
+    fn readme_iam_policy_table_matches_the_declarations() {
+        assert!(
+            readme_section("<!-- iam:policies -->\n", "<!-- iam:policies:end -->")
+                == crate::iam::markdown_table(),
+            "README's IAM policy table is out of date:\n{}",
+            crate::iam::markdown_table()
+        );
+    }
+
+    #[test]
     fn readme_remediation_table_matches_the_registry() {
         assert!(
             readme_section("<!-- remediations:start -->\n", "<!-- remediations:end -->")

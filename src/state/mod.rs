@@ -630,3 +630,16 @@ impl Default for OfflineAccount {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Facet;
+
+    #[test]
+    fn operations_name_one_facet_each() {
+        for facet in Facet::ALL {
+            assert_eq!(Facet::by_operation(facet.operation()), Some(*facet));
+            assert!(!facet.iam_actions().is_empty(), "{facet:?}");
+        }
+    }
+}

@@ -491,3 +491,78 @@ async fn a_closed_stdout_keeps_the_exit_code() {
         "a failing finding still fails the pipeline"
     );
 }
+
+#[tokio::test]
+async fn iam_policy_prints_valid_least_privilege_json() {
+    let run = s3tk_env(&["iam-policy", "scan", "scan-dns"], &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let policy: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    let statements = policy["Statement"].as_array().unwrap();
+    let sids: Vec<&str> = statements
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["S3tkScan", "S3tkScanDns"]);
+    for statement in statements {
+        assert_eq!(statement["Effect"], "Allow");
+        assert_eq!(statement["Resource"], "*");
+        for action in statement["Action"].as_array().unwrap() {
+            assert!(
+                s3tk::iam::is_read_only(action.as_str().unwrap()),
+                "{action}"
+            );
+        }
+    }
+    let everything = s3tk_env(&["iam-policy"], &[]).await;
+    let all: serde_json::Value = serde_json::from_str(&everything.stdout).unwrap();
+    assert_eq!(
+        all["Statement"].as_array().unwrap().len(),
+        s3tk::iam::commands().len()
+    );
+    let bad = s3tk_env(&["iam-policy", "scna"], &[]).await;
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.starts_with("error: unknown command 'scna'"),
+        "{}",
+        bad.stderr
+    );
+    let bad = s3tk_env(
+        &[
+            "iam-policy",
+            "encrypt",
+            "--sns-topic",
+            "arn:aws:sns:eu-west-1:111122223333:t",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+}
+
+#[tokio::test]
+async fn completions_and_man_page() {
+    for (shell, marker) in [
+        ("bash", "_s3tk()"),
+        ("zsh", "#compdef s3tk"),
+        ("fish", "complete -c s3tk"),
+    ] {
+        let run = s3tk_env(&["completions", shell], &[]).await;
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains(marker), "{shell}");
+        assert!(
+            run.stdout.contains("scan-dns") && run.stdout.contains("object-level-logging"),
+            "{shell}"
+        );
+    }
+    let bad = s3tk_env(&["completions", "tcsh"], &[]).await;
+    assert_eq!(bad.code, 2);
+    let man = s3tk_env(&["man"], &[]).await;
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.starts_with(".ie \\n(.g .ds Aq") || man.stdout.contains(".TH s3tk"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+    assert!(man.stdout.contains("scan\\-dns"), "subcommands are listed");
+}
