@@ -34,13 +34,12 @@ pub struct S3Endpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Record {
     pub zone_id: String,
-    pub zone_name: String,
+    /// A private hosted zone answers only inside its VPCs.
     pub private_zone: bool,
     /// The record name, lowercase, without the trailing dot (`*.example.com` for wildcards).
     pub name: String,
     /// `CNAME`, or `A`/`AAAA` for aliases.
     pub record_type: String,
-    pub alias: bool,
     /// The CNAME value or alias target, without the trailing dot.
     pub target: String,
     pub endpoint: S3Endpoint,
@@ -143,7 +142,6 @@ pub async fn s3_records(clients: &S3Clients) -> Result<Vec<S3Record>, FetchError
 
 struct Zone {
     id: String,
-    name: String,
     private: bool,
 }
 
@@ -163,7 +161,6 @@ async fn hosted_zones(clients: &S3Clients) -> Result<Vec<Zone>, FetchError> {
         };
         zones.extend(page.hosted_zones().iter().map(|z| Zone {
             id: z.id().trim_start_matches("/hostedzone/").to_owned(),
-            name: dns_name(z.name()),
             private: z.config().is_some_and(|c| c.private_zone()),
         }));
         match page.next_marker() {
@@ -196,24 +193,20 @@ async fn zone_records(clients: &S3Clients, zone: Zone) -> Result<Vec<S3Record>, 
         };
         for set in page.resource_record_sets() {
             let record_type = set.r#type().as_str();
-            let targets: Vec<(&str, bool)> = match set.alias_target() {
-                Some(alias) => vec![(alias.dns_name(), true)],
-                None if record_type == "CNAME" => set
-                    .resource_records()
-                    .iter()
-                    .map(|r| (r.value(), false))
-                    .collect(),
+            let targets: Vec<&str> = match set.alias_target() {
+                Some(alias) => vec![alias.dns_name()],
+                None if record_type == "CNAME" => {
+                    set.resource_records().iter().map(|r| r.value()).collect()
+                }
                 None => Vec::new(),
             };
-            for (target, alias) in targets {
+            for target in targets {
                 if let Some(endpoint) = parse_endpoint(target) {
                     records.push(S3Record {
                         zone_id: zone.id.clone(),
-                        zone_name: zone.name.clone(),
                         private_zone: zone.private,
                         name: dns_name(set.name()),
                         record_type: record_type.to_owned(),
-                        alias,
                         target: target.trim_end_matches('.').to_ascii_lowercase(),
                         endpoint,
                     });

@@ -90,14 +90,7 @@ fn gating(report: &Report, fail_on: FailOn) -> Vec<&Finding> {
     let mut found: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| match f.status {
-            Status::Fail => match fail_on {
-                FailOn::AtLeast(threshold) => f.severity >= threshold,
-                FailOn::Never => false,
-            },
-            Status::Error => true,
-            _ => false,
-        })
+        .filter(|f| fail_on.gates(f) || f.status == Status::Error)
         .collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     found

@@ -197,6 +197,18 @@ pub enum FailOn {
     Never,
 }
 
+impl FailOn {
+    /// Whether a finding makes the run fail: a failure at or above the threshold.
+    pub fn gates(self, finding: &Finding) -> bool {
+        match self {
+            FailOn::AtLeast(threshold) => {
+                finding.status == Status::Fail && finding.severity >= threshold
+            }
+            FailOn::Never => false,
+        }
+    }
+}
+
 impl Default for FailOn {
     fn default() -> Self {
         FailOn::AtLeast(Severity::Low)
@@ -328,11 +340,7 @@ impl Report {
         if self.credentials_rejected().is_some() {
             return 2;
         }
-        let gating = |f: &&Finding| match fail_on {
-            FailOn::AtLeast(threshold) => f.status == Status::Fail && f.severity >= threshold,
-            FailOn::Never => false,
-        };
-        if self.findings.iter().any(|f| gating(&f)) {
+        if self.findings.iter().any(|f| fail_on.gates(f)) {
             1
         } else if self.findings.iter().any(|f| f.status == Status::Error) {
             3

@@ -18,7 +18,8 @@ declare_check! {
     /// - in this account's bucket list: pass (a bucket in another region than the record's
     ///   endpoint fails at low severity, because requests then fail);
     /// - missing (HeadBucket 404): **critical**, anyone can create the bucket and serve content
-    ///   on your hostname (subdomain takeover);
+    ///   on your hostname (subdomain takeover); high in a private hosted zone, which only
+    ///   clients in its VPCs resolve;
     /// - existing in another account (HeadBucket 403, or an answer for a bucket this account
     ///   does not own): high, it may already have been claimed by someone else;
     /// - a wildcard record (`*.example.com`): critical, any subdomain can be claimed by creating
@@ -109,10 +110,21 @@ impl DnsCheck for DanglingBucketRecord {
             Err(FetchError {
                 kind: FetchErrorKind::NoSuchBucket,
                 ..
-            }) => Outcome::Fail(format!(
-                "bucket {bucket} does not exist: anyone can create it{region} and serve content \
-                 on {bucket} (subdomain takeover){mismatch}"
-            )),
+            }) => {
+                let message = format!(
+                    "bucket {bucket} does not exist: anyone can create it{region} and serve \
+                     content on {bucket} (subdomain takeover){mismatch}"
+                );
+                if record.private_zone {
+                    // Only clients inside the zone's VPCs resolve the name.
+                    Outcome::FailAt(
+                        Severity::High,
+                        format!("{message}; the record is in a private hosted zone"),
+                    )
+                } else {
+                    Outcome::Fail(message)
+                }
+            }
             Ok(actual) => Outcome::FailAt(
                 Severity::High,
                 format!(
@@ -134,11 +146,9 @@ mod tests {
     fn record(name: &str, target: &str) -> S3Record {
         S3Record {
             zone_id: "Z1".into(),
-            zone_name: "example.com".into(),
             private_zone: false,
             name: name.into(),
             record_type: "CNAME".into(),
-            alias: false,
             target: target.into(),
             endpoint: parse_endpoint(target).unwrap_or(S3Endpoint {
                 kind: EndpointKind::Rest,

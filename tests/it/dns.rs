@@ -93,17 +93,20 @@ async fn every_endpoint_form_and_classification() {
         "Z2",
         "internal.example.",
         true,
-        vec![FakeRecord::cname(
-            "a-very-long-name-that-no-bucket-can-have-because-it-is-far-too-long.internal.example.",
-            "s3.us-east-1.amazonaws.com",
-        )],
+        vec![
+            FakeRecord::cname(
+                "a-very-long-name-that-no-bucket-can-have-because-it-is-far-too-long.internal.example.",
+                "s3.us-east-1.amazonaws.com",
+            ),
+            FakeRecord::cname("intranet.internal.example.", "s3.us-east-1.amazonaws.com"),
+        ],
     )
     // One zone and one record per page: pagination of both listings.
     .route53_page_sizes(1, 1);
     let run = s3tk(&fake.uri(), &["scan-dns", "--format", "json"]).await;
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let all = findings(&run.json());
-    assert_eq!(all.len(), 9, "{all:#?}");
+    assert_eq!(all.len(), 10, "{all:#?}");
     let www = find(&all, "route53://Z1/www.example.com/A");
     assert_eq!(
         (www.1.as_str(), www.3.as_str()),
