@@ -6,7 +6,10 @@
 //! lists 10,000 and 1,000,000 keys (one in ten processed) and reports the growth of peak memory
 //! between the two.
 //!
-//! `cargo bench --bench objects [-- --objects N --latency-ms MS --concurrency N --runs N --memory-objects N]`
+//! Last, `encrypt --dry-run --inventory` reads an S3 Inventory report of `--memory-objects`
+//! rows and reports rows per second and peak memory; it must send no per-object request.
+//!
+//! `cargo bench --bench objects [-- --objects N --latency-ms MS --concurrency N --runs N --memory-objects N --inventory-only]`
 //! Loopback only, dummy credentials: it never touches AWS.
 
 #[path = "../tests/it/fake_s3.rs"]
@@ -24,6 +27,8 @@ struct Options {
     memory_objects: usize,
     /// Runs per command; the median is reported (a shared 2-core machine is noisy).
     runs: usize,
+    /// `--inventory-only`: skip the listing benchmarks.
+    inventory_only: bool,
 }
 
 impl Options {
@@ -34,6 +39,7 @@ impl Options {
             concurrency: 64,
             memory_objects: 1_000_000,
             runs: 3,
+            inventory_only: false,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -49,6 +55,11 @@ impl Options {
                 "--concurrency" => options.concurrency = value() as usize,
                 "--memory-objects" => options.memory_objects = value() as usize,
                 "--runs" => options.runs = (value() as usize).max(1),
+                "--inventory-only" => {
+                    options.inventory_only = true;
+                    i += 1;
+                    continue;
+                }
                 // `cargo bench` passes `--bench`; anything else is not ours either.
                 _ => {
                     i += 1;
@@ -149,7 +160,6 @@ async fn main() {
         "run with AWS_EC2_METADATA_DISABLED=true"
     );
     let o = Options::from_args();
-    let concurrency = o.concurrency.to_string();
     println!(
         "{} objects, {} ms per request, concurrency {}",
         o.objects,
@@ -162,6 +172,14 @@ async fn main() {
     );
     let fake = FakeS3::start_unrecorded().await;
     fake.latency(o.latency).account_block(None);
+    if !o.inventory_only {
+        listing_benchmarks(&fake, &o).await;
+    }
+    inventory_benchmark(&fake, &o).await;
+}
+
+async fn listing_benchmarks(fake: &FakeS3, o: &Options) {
+    let concurrency = o.concurrency.to_string();
     for command in ["scan-object-acl", "encrypt"] {
         let mut runs = Vec::new();
         for run in 0..o.runs {
@@ -175,7 +193,7 @@ async fn main() {
                 bucket = bucket.ownership("BucketOwnerEnforced");
             }
             fake.bucket(&name, bucket);
-            runs.push(run_s3tk(&fake, &[command, &name, "--concurrency", &concurrency]).await);
+            runs.push(run_s3tk(fake, &[command, &name, "--concurrency", &concurrency]).await);
         }
         runs.sort_by_key(|m| m.wall);
         let walls: Vec<String> = runs
@@ -209,7 +227,7 @@ async fn main() {
             FakeBucket::new("us-east-1").synthetic(n, FakeObject::new(1)),
         );
         let m = run_s3tk(
-            &fake,
+            fake,
             &[
                 "scan-object-acl",
                 &name,
@@ -233,4 +251,81 @@ async fn main() {
         o.memory_objects,
         peaks[1] - peaks[0]
     );
+}
+
+async fn inventory_benchmark(fake: &FakeS3, o: &Options) {
+    let concurrency = o.concurrency.to_string();
+    // `encrypt --dry-run --inventory` over an S3 Inventory report of `memory_objects` rows
+    // (half unencrypted) in 4 gzip CSV files: the report decides, so no object is requested.
+    println!();
+    let rows = o.memory_objects;
+    let manifest = publish_inventory(fake, "bench-inventory", rows, 4);
+    fake.bucket("bench-inventory", FakeBucket::new("us-east-1"));
+    let m = run_s3tk(
+        fake,
+        &[
+            "encrypt",
+            "bench-inventory",
+            "--dry-run",
+            "--inventory",
+            &manifest,
+            "--concurrency",
+            &concurrency,
+        ],
+    )
+    .await;
+    assert!(
+        m.requests < 20,
+        "{} requests: the dry run must not request objects",
+        m.requests
+    );
+    println!(
+        "encrypt --dry-run --inventory: {rows} rows in {:.1}s = {:.0} rows/s, {} requests in all, {:.2} CPU s, {:.1} MB peak",
+        m.wall.as_secs_f64(),
+        rows as f64 / m.wall.as_secs_f64(),
+        m.requests,
+        m.cpu.as_secs_f64(),
+        m.peak_rss_mb
+    );
+}
+
+/// Publishes an inventory of `rows` objects of `bucket` in `files` gzip CSV data files (half
+/// NOT-SSE, half SSE-S3); returns the manifest's URL.
+fn publish_inventory(fake: &FakeS3, bucket: &str, rows: usize, files: usize) -> String {
+    use md5::{Digest, Md5};
+    use std::io::Write;
+    let reports = "bench-inventory-reports";
+    fake.bucket(reports, FakeBucket::new("us-east-1"));
+    let per_file = rows.div_ceil(files);
+    let mut entries = Vec::new();
+    for file in 0..files {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for i in file * per_file..((file + 1) * per_file).min(rows) {
+            let status = if i % 2 == 0 { "NOT-SSE" } else { "SSE-S3" };
+            writeln!(
+                gz,
+                "\"{bucket}\",\"data/{:03}/object-{i:08}.bin\",\"1024\",\"9b2cf535f27731c974343645a3985328\",\"STANDARD\",\"{status}\"",
+                i % 1000
+            )
+            .unwrap();
+        }
+        let body = gz.finish().unwrap();
+        let key = format!("{bucket}/bench/data/part-{file}.csv.gz");
+        let md5: String = Md5::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        entries.push(serde_json::json!({"key": key, "size": body.len(), "MD5checksum": md5}));
+        fake.file(reports, &key, body);
+    }
+    let manifest = serde_json::json!({
+        "sourceBucket": bucket,
+        "destinationBucket": format!("arn:aws:s3:::{reports}"),
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, ETag, StorageClass, EncryptionStatus",
+        "files": entries,
+    });
+    let key = format!("{bucket}/bench/2026-11-26T01-00Z/manifest.json");
+    fake.file(reports, &key, manifest.to_string().into_bytes());
+    format!("s3://{reports}/{key}")
 }

@@ -302,6 +302,9 @@ pub struct ObjectTarget {
     /// Leave out keys matching this pattern (repeatable; wins over --only)
     #[arg(long, value_name = "GLOB")]
     pub except: Vec<String>,
+    /// Read the keys from this S3 Inventory report (CSV) instead of listing the bucket
+    #[arg(long, value_name = "s3://BUCKET/…/manifest.json")]
+    pub inventory: Option<String>,
     /// text (default), or json: one JSON object per line per object, then a summary line
     #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
     pub format: ObjectFormat,

@@ -6,6 +6,7 @@ use super::{Failure, GlobalArgs, ObjectFormat, ObjectTarget, aws_options};
 use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
 use crate::objects::acl::CannedAcl;
+use crate::objects::inventory::{Inventory, Manifest, ManifestLocation};
 use crate::objects::s3::Listed;
 use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
 use crate::objects::walk::{self, Counts, Event, KeyFilter, Listing, Totals, WalkSpec};
@@ -170,6 +171,12 @@ pub async fn run(
         reason,
     })?;
     let filter = KeyFilter::new(&target.only, &target.except).map_err(Failure::Usage)?;
+    let manifest_location = target
+        .inventory
+        .as_deref()
+        .map(ManifestLocation::parse)
+        .transpose()
+        .map_err(Failure::Usage)?;
     let options = aws_options(global, DEFAULT_OBJECT_CONCURRENCY);
     let concurrency = options.concurrency;
     let clients = S3Clients::load(&options).await?;
@@ -195,6 +202,15 @@ pub async fn run(
         .clients()
         .expect("a live run has clients")
         .client(region);
+    let inventory = match &manifest_location {
+        Some(location) => {
+            let versions = matches!(job, Job::DeleteVersions { .. });
+            Some(Arc::new(
+                open_inventory(&account, location, &target.bucket, versions).await?,
+            ))
+        }
+        None => None,
+    };
     let command = job.name();
     let is_scan = matches!(job, Job::ScanAcl);
     let dry_run = job.dry_run();
@@ -223,6 +239,7 @@ pub async fn run(
         listing: context.listing(),
         concurrency,
         stop: Arc::clone(&stop),
+        inventory,
     };
     let totals = walk::run(
         spec,
@@ -233,6 +250,50 @@ pub async fn run(
     interrupt.abort();
     printer.summary(command, &target.bucket, dry_run, &notes, &totals)?;
     Ok(exit_code(is_scan, &totals))
+}
+
+/// Reads and checks an inventory manifest: a manifest that is not for this bucket and command
+/// is bad input (exit 2); one that cannot be read leaves nothing done (exit 3).
+async fn open_inventory(
+    account: &AccountState,
+    location: &ManifestLocation,
+    bucket: &str,
+    versions: bool,
+) -> Result<Inventory, Failure> {
+    let unreadable = |e: crate::error::FetchError| {
+        Failure::Incomplete(format!("could not read the inventory {location}: {e}"))
+    };
+    let clients = account.clients().expect("a live run has clients");
+    let region = account
+        .bucket_region(&location.bucket)
+        .await
+        .map_err(unreadable)?;
+    let client = clients.client(&region);
+    let body = crate::objects::s3::get_object(&client, &location.bucket, &location.key)
+        .await
+        .map_err(unreadable)?;
+    let bytes = body.collect().await.map_err(|e| {
+        Failure::Incomplete(format!(
+            "could not read the inventory {location}: {}",
+            crate::aws::error_chain(&e)
+        ))
+    })?;
+    let manifest = Manifest::parse(&bytes.into_bytes(), bucket, versions)
+        .map_err(|why| Failure::Usage(format!("{location}: {why}")))?;
+    let client = if manifest.data_bucket == location.bucket {
+        client
+    } else {
+        let region = account
+            .bucket_region(&manifest.data_bucket)
+            .await
+            .map_err(unreadable)?;
+        clients.client(&region)
+    };
+    eprintln!(
+        "note: reading the inventory {location} ({} data file(s)) instead of listing {bucket}; it is a snapshot: objects changed since are re-read before any write",
+        manifest.files.len()
+    );
+    Ok(Inventory { manifest, client })
 }
 
 /// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now.

@@ -1,6 +1,7 @@
 //! `s3tk encrypt BUCKET`: encrypt every object in place, losing nothing.
 
 use super::acl::{GrantHeaders, grant_headers, public_grants};
+use super::inventory::InventoryFacts;
 use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteError};
 use super::sse::{Current, Decision, Target, archived, decide, validate_encrypt_kms_key};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
@@ -40,7 +41,8 @@ restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD r
 With SSE-KMS the key policy must also allow the caller kms:GenerateDataKey and kms:Decrypt. \
 Object Lock settings are visible to HeadObject, and so carried over, only with \
 s3:GetObjectRetention and s3:GetObjectLegalHold; an expired retention is not re-applied. \
-Public grants that IgnorePublicAcls hides are not visible either, and are not copied.";
+Public grants that IgnorePublicAcls hides are not visible either, and are not copied. With `--inventory`, objects the report shows as already encrypted cost no request, and a \
+dry run needs none at all.";
 
 pub const INFO: CommandInfo = CommandInfo {
     usage: "s3tk encrypt BUCKET",
@@ -56,6 +58,7 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::Versioning,
         Facet::Encryption,
         Facet::ListObjects,
+        Facet::GetObject,
         Facet::HeadObject,
         Facet::GetObjectAcl,
         Facet::CopyObject,
@@ -166,7 +169,63 @@ fn gone(object: &Listed) -> Record {
     Record::new(object, Status::Ok, "gone").detail("deleted after it was listed")
 }
 
+/// What an inventory row settles without a request: objects whose encryption already is what
+/// was asked (or is not to be changed), and, in a dry run, the objects to encrypt. `None` when
+/// the object itself must be read: to change it, or when the inventory cannot tell (it names
+/// no KMS key and no customer key).
+fn from_inventory(context: &Context, object: &Listed, facts: &InventoryFacts) -> Option<Record> {
+    let current = match facts.encryption.as_deref()? {
+        "NOT-SSE" => Current::None,
+        "SSE-S3" => Current::S3,
+        "SSE-KMS" => Current::Kms(None),
+        "DSSE-KMS" => Current::DualLayerKms,
+        "SSE-C" => Current::Customer { same_key: None },
+        other => Current::Other(other.to_owned()),
+    };
+    if matches!(
+        (&current, &context.target),
+        (Current::Kms(None), Target::Kms(Some(_)))
+            | (Current::Customer { .. }, Target::Customer(_))
+    ) {
+        return None;
+    }
+    let decision = decide(&current, &context.target);
+    if !matches!(decision, Decision::Encrypt) {
+        return without_copy(object, decision).map(|r| {
+            let detail = r.detail.clone().unwrap_or_default();
+            r.detail(format!("{detail} (inventory)"))
+        });
+    }
+    if !context.dry_run {
+        return None;
+    }
+    let tier = match facts.tier.as_deref() {
+        Some("ARCHIVE") => Some("ARCHIVE_ACCESS"),
+        Some("DEEP_ARCHIVE") => Some("DEEP_ARCHIVE_ACCESS"),
+        _ => None,
+    };
+    if let Some(why) = archived(object.storage_class.as_deref(), false, tier) {
+        return Some(
+            Record::new(object, Status::Skipped, "skipped").detail(format!("{why} (inventory)")),
+        );
+    }
+    Some(
+        Record::new(object, Status::WouldChange, "would encrypt").detail(format!(
+            "{} → {} (inventory)",
+            current.describe(),
+            context.target
+        )),
+    )
+}
+
 pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
+    if let Some(record) = object
+        .facts
+        .as_deref()
+        .and_then(|facts| from_inventory(context, &object, facts))
+    {
+        return record;
+    }
     let bucket = context.bucket.as_str();
     let customer_key = match &context.target {
         Target::Customer(k) => Some(k),
@@ -216,7 +275,9 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
             "HeadObject returned no ETag to make the copy conditional on",
         );
     };
-    if object.etag.as_deref().is_some_and(|listed| listed != etag) {
+    // A listing is seconds old: a different ETag means a concurrent writer. An inventory is up
+    // to a day old, and the copy is conditional on the ETag just read anyway.
+    if object.facts.is_none() && object.etag.as_deref().is_some_and(|listed| listed != etag) {
         return Record::new(&object, Status::Conflict, "changed")
             .detail("it changed after it was listed");
     }

@@ -13,6 +13,7 @@
 pub mod acl;
 pub mod delete_versions;
 pub mod encrypt;
+pub mod inventory;
 pub mod reset_acl;
 pub mod s3;
 pub mod scan_acl;

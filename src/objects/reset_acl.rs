@@ -26,7 +26,7 @@ Public object ACLs expose single objects in otherwise private buckets; s3tk 0.5 
 ## What to know
 
 With ACLs disabled (BucketOwnerEnforced) S3 refuses ACL changes and ACLs grant nothing: the \
-command says so and stops. A public `--acl` is refused while BlockPublicAcls is on.";
+command says so and stops. A public `--acl` is refused while BlockPublicAcls is on. With `--inventory` and its ObjectAccessControlList field, objects already as wanted cost no request.";
 
 pub const INFO: CommandInfo = CommandInfo {
     usage: "s3tk reset-object-acl BUCKET",
@@ -40,6 +40,7 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::AccountPublicAccessBlock,
         Facet::Acl,
         Facet::ListObjects,
+        Facet::GetObject,
         Facet::GetObjectAcl,
         Facet::PutObjectAcl,
     ],
@@ -100,9 +101,14 @@ pub async fn prepare(bucket: &BucketState, acl: CannedAcl, dry_run: bool) -> Pre
 }
 
 pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
-    let current = match s3::get_acl(client, &context.bucket, &object.key).await {
-        Ok(acl) => acl,
-        Err(e) => return Record::error(&object, e),
+    // With an inventory's ACLs, objects already as wanted cost no request; setting a canned ACL
+    // on the others is the same write whatever changed since the report.
+    let current = match object.facts.as_ref().and_then(|f| f.acl.clone()) {
+        Some(acl) => acl,
+        None => match s3::get_acl(client, &context.bucket, &object.key).await {
+            Ok(acl) => acl,
+            Err(e) => return Record::error(&object, e),
+        },
     };
     let owner = context.bucket_owner.as_deref();
     let wanted = context.acl;

@@ -3,6 +3,7 @@
 //! code that talks to AWS; the commands decide, this module only sends.
 
 use super::acl::GrantHeaders;
+use super::inventory::InventoryFacts;
 use super::sse::{CustomerKey, Target};
 use crate::aws::classify;
 use crate::error::FetchError;
@@ -12,6 +13,7 @@ use crate::state::model::Acl;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, EncodingType, ObjectCannedAcl,
@@ -20,6 +22,7 @@ use aws_sdk_s3::types::{
 use futures::{StreamExt, TryStreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// CopyObject copies at most 5 GiB; larger objects need a multipart copy.
 pub const COPY_OBJECT_LIMIT: i64 = 5 * 1024 * 1024 * 1024;
@@ -51,6 +54,8 @@ pub struct Listed {
     pub storage_class: Option<String>,
     pub is_latest: bool,
     pub delete_marker: bool,
+    /// What an S3 Inventory report adds (encryption, ACL); `None` when listed.
+    pub facts: Option<Arc<InventoryFacts>>,
 }
 
 /// One page of a listing, and where the next one starts.
@@ -113,6 +118,7 @@ pub async fn list_objects(
                 storage_class: o.storage_class().map(|c| c.as_str().to_owned()),
                 is_latest: true,
                 delete_marker: false,
+                facts: None,
             })
         })
         .collect();
@@ -160,6 +166,7 @@ pub async fn list_versions(
                 storage_class: v.storage_class().map(|c| c.as_str().to_owned()),
                 is_latest: v.is_latest().unwrap_or(false),
                 delete_marker: false,
+                facts: None,
             })
         })
         .collect();
@@ -172,6 +179,7 @@ pub async fn list_versions(
             storage_class: None,
             is_latest: m.is_latest().unwrap_or(false),
             delete_marker: true,
+            facts: None,
         })
     }));
     let next = match (out.is_truncated(), out.next_key_marker()) {
@@ -333,6 +341,22 @@ pub async fn current_version(
             *latest == Some(true) && k.is_some_and(|k| decode_key(k, encoded) == key)
         });
     Ok(latest.and_then(|(_, _, id)| id.map(str::to_owned)))
+}
+
+/// An object's body, to stream (inventory manifests and data files).
+pub async fn get_object(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<ByteStream, FetchError> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| classify(Facet::GetObject, e))?;
+    Ok(out.body)
 }
 
 pub async fn get_acl(client: &Client, bucket: &str, key: &str) -> Result<Acl, FetchError> {

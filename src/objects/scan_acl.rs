@@ -29,7 +29,7 @@ the effective ACL, so public grants it ignores are hidden; the command says that
 ## How to fix
 
 `s3tk reset-object-acl BUCKET` makes them private; `s3tk disable-acls BUCKET` disables ACLs for \
-the whole bucket once nothing depends on them.";
+the whole bucket once nothing depends on them. With `--inventory` and its ObjectAccessControlList field, no ACL is requested.";
 
 pub const INFO: CommandInfo = CommandInfo {
     usage: "s3tk scan-object-acl BUCKET",
@@ -43,6 +43,7 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::AccountId,
         Facet::AccountPublicAccessBlock,
         Facet::ListObjects,
+        Facet::GetObject,
         Facet::GetObjectAcl,
     ],
 };
@@ -92,9 +93,13 @@ pub async fn prepare(bucket: &BucketState) -> Prepared<Context> {
 }
 
 pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
-    let acl = match s3::get_acl(client, &context.bucket, &object.key).await {
-        Ok(acl) => acl,
-        Err(e) => return Record::error(&object, e),
+    // An inventory with the ObjectAccessControlList field spares one GetObjectAcl per object.
+    let acl = match object.facts.as_ref().and_then(|f| f.acl.clone()) {
+        Some(acl) => acl,
+        None => match s3::get_acl(client, &context.bucket, &object.key).await {
+            Ok(acl) => acl,
+            Err(e) => return Record::error(&object, e),
+        },
     };
     let mode = AclMode::of(&acl, context.bucket_owner.as_deref());
     let public = public_grants(&acl);

@@ -7,9 +7,13 @@
 //! flight whatever the bucket's size, and the next page is fetched while the current one is
 //! worked on, so the request pipeline never drains at a page boundary.
 //!
+//! With `--inventory` an S3 Inventory report's data files take the listing's place
+//! ([`super::inventory`]), through the same channel and filters.
+//!
 //! Stopping (Ctrl-C) admits no new object, lets the ones in flight finish, and reports what was
 //! done: every object is either fully handled or untouched, so a re-run completes the work.
 
+use super::inventory::{self, Inventory};
 use super::s3::{self, Cursor, Listed};
 use crate::error::FetchError;
 use crate::glob::{Glob, GlobError};
@@ -223,6 +227,8 @@ pub struct WalkSpec {
     pub concurrency: usize,
     /// Set to stop admitting objects (Ctrl-C).
     pub stop: Arc<AtomicBool>,
+    /// Read this S3 Inventory report instead of listing the bucket.
+    pub inventory: Option<Arc<Inventory>>,
 }
 
 /// Lists the bucket and runs `task` on every selected object, at most `spec.concurrency` at a
@@ -235,15 +241,24 @@ where
     let started = Instant::now();
     let listed = Arc::new(AtomicU64::new(0));
     let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<Listed>>(PAGES_AHEAD);
-    let lister = tokio::spawn(list_all(
-        spec.client.clone(),
-        spec.bucket.clone(),
-        spec.filter.clone(),
-        spec.listing,
-        pages_tx,
-        Arc::clone(&listed),
-        Arc::clone(&spec.stop),
-    ));
+    let lister = match spec.inventory.clone() {
+        Some(report) => {
+            let (filter, listing) = (spec.filter.clone(), spec.listing);
+            let (listed, stop) = (Arc::clone(&listed), Arc::clone(&spec.stop));
+            tokio::spawn(async move {
+                inventory::list(&report, &filter, listing, &pages_tx, &listed, &stop).await
+            })
+        }
+        None => tokio::spawn(list_all(
+            spec.client.clone(),
+            spec.bucket.clone(),
+            spec.filter.clone(),
+            spec.listing,
+            pages_tx,
+            Arc::clone(&listed),
+            Arc::clone(&spec.stop),
+        )),
+    };
     let stop = Arc::clone(&spec.stop);
     let objects = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx))
         .flat_map(futures::stream::iter)

@@ -84,6 +84,8 @@ pub enum Facet {
     // Object-level calls of the object commands (`crate::objects::s3`).
     ListObjects,
     ListObjectVersions,
+    /// Reading an S3 Inventory report (`--inventory`).
+    GetObject,
     HeadObject,
     HeadObjectVersion,
     GetObjectAcl,
@@ -136,6 +138,7 @@ impl Facet {
         Facet::PutOwnershipControls,
         Facet::ListObjects,
         Facet::ListObjectVersions,
+        Facet::GetObject,
         Facet::HeadObject,
         Facet::HeadObjectVersion,
         Facet::GetObjectAcl,
@@ -196,6 +199,7 @@ impl Facet {
             Facet::PutOwnershipControls => "PutBucketOwnershipControls",
             Facet::ListObjects => "ListObjectsV2",
             Facet::ListObjectVersions => "ListObjectVersions",
+            Facet::GetObject => "GetObject",
             Facet::HeadObject => "HeadObject",
             Facet::HeadObjectVersion => "HeadObject (version)",
             Facet::GetObjectAcl => "GetObjectAcl",
@@ -249,6 +253,7 @@ impl Facet {
             Facet::PutOwnershipControls => &["s3:PutBucketOwnershipControls"],
             Facet::ListObjects => &["s3:ListBucket"],
             Facet::ListObjectVersions => &["s3:ListBucketVersions"],
+            Facet::GetObject => &["s3:GetObject"],
             Facet::HeadObject => &["s3:GetObject"],
             Facet::HeadObjectVersion => &["s3:GetObjectVersion"],
             Facet::GetObjectAcl => &["s3:GetObjectAcl"],

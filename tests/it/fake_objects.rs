@@ -278,6 +278,7 @@ pub fn facet_operation(req: &Request) -> Option<&'static str> {
         "HEAD" => "HeadObject",
         "GET" if has("acl") => "GetObjectAcl",
         "GET" if has("tagging") => "GetObjectTagging",
+        "GET" => "GetObject",
         "PUT" if has("acl") => "PutObjectAcl",
         "PUT" if copy && has("partNumber") => "UploadPartCopy",
         "PUT" if copy => "CopyObject",

@@ -264,6 +264,8 @@ struct Model {
     foreign: HashMap<String, String>,
     /// Route 53, CloudTrail and SNS.
     services: services::Services,
+    /// Plain files GetObject serves, by (bucket, key): inventory manifests and data files.
+    files: HashMap<(String, String), Vec<u8>>,
 }
 
 /// The fake server. Cloning shares the model.
@@ -407,6 +409,16 @@ impl FakeS3 {
 
     pub fn latency(&self, delay: Duration) -> &Self {
         self.model.lock().unwrap().latency = delay;
+        self
+    }
+
+    /// A file GetObject serves from `bucket` (which must exist), outside the object model.
+    pub fn file(&self, bucket: &str, key: &str, body: Vec<u8>) -> &Self {
+        self.model
+            .lock()
+            .unwrap()
+            .files
+            .insert((bucket.into(), key.into()), body);
         self
     }
 
@@ -684,6 +696,15 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The bucket you are attempting to access must be addressed using the specified endpoint.",
             )
         };
+    }
+    if let Some(key) = objects::object_key(req)
+        && method == "GET"
+        && req.url.query_pairs().all(|(k, _)| k == "x-id")
+        && let Some(body) = model.files.get(&(name.clone(), key))
+    {
+        return ResponseTemplate::new(200)
+            .set_body_bytes(body.clone())
+            .insert_header("etag", "\"file\"");
     }
     if objects::object_key(req).is_some() || objects::is_listing(req) {
         return objects::respond(model, &name, req);

@@ -7,6 +7,7 @@ mod data_events;
 mod dns;
 mod fake_s3;
 mod fix;
+mod inventory;
 mod moto;
 mod notify;
 mod objects;
