@@ -35,6 +35,13 @@ const UPDATE_POLICY: &[Facet] = &[
     Facet::Encryption,
 ];
 const DELETE_POLICY: &[Facet] = &[Facet::Region, Facet::Policy, Facet::DeletePolicy];
+/// `batch-status`: the job, and its completion report.
+const BATCH_STATUS: &[Facet] = &[
+    Facet::AccountId,
+    Facet::DescribeJob,
+    Facet::Region,
+    Facet::GetObject,
+];
 
 /// Commands that call no AWS API.
 const OFFLINE: &[&str] = &[
@@ -82,6 +89,7 @@ pub fn commands() -> Vec<&'static str> {
             .iter()
             .map(|c| command_name(c.usage)),
     );
+    names.push("batch-status");
     names
 }
 
@@ -128,6 +136,7 @@ pub fn command_actions(command: &str) -> Option<BTreeSet<&'static str>> {
         "set-policy" | "replace-policy" => facets(SET_POLICY),
         "update-policy" => facets(UPDATE_POLICY),
         "delete-policy" => facets(DELETE_POLICY),
+        "batch-status" => facets(BATCH_STATUS),
         _ => {
             if let Some(info) = crate::objects::COMMANDS
                 .iter()

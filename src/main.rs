@@ -29,7 +29,18 @@ fn one_line_usage_error(rendered: &str) -> String {
         .next()
         .unwrap_or("error: invalid arguments")
         .to_owned();
-    for tip in lines.filter(|l| l.starts_with("tip:")) {
+    let rest: Vec<&str> = lines.collect();
+    // "the following required arguments were not provided:" lists them on the next lines.
+    let missing: Vec<&str> = rest
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("--") || l.starts_with('<'))
+        .collect();
+    if !missing.is_empty() {
+        message.push(' ');
+        message.push_str(&missing.join(", "));
+    }
+    for tip in rest.iter().filter(|l| l.starts_with("tip:")) {
         message.push_str("; ");
         message.push_str(tip);
     }

@@ -185,6 +185,8 @@ pub enum Command {
         /// Show what would change, and change nothing
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        batch: BatchArgs,
     },
     #[command(about = crate::objects::encrypt::INFO.summary, long_about = crate::objects::encrypt::INFO.long_help())]
     Encrypt {
@@ -205,6 +207,17 @@ pub enum Command {
         /// Show what would be encrypted (HEAD requests only), and change nothing
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        batch: BatchArgs,
+    },
+    /// Show an S3 Batch Operations job's progress and, once it ended, its failed objects
+    BatchStatus {
+        /// The job id that `--batch` printed
+        #[arg(value_name = "JOB_ID")]
+        job_id: String,
+        /// text (default) or json
+        #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+        format: ObjectFormat,
     },
     #[command(about = crate::objects::delete_versions::INFO.summary, long_about = crate::objects::delete_versions::INFO.long_help())]
     DeleteUnencryptedVersions {
@@ -314,6 +327,34 @@ pub struct ObjectTarget {
 pub enum ObjectFormat {
     Text,
     Json,
+}
+
+/// `--batch`: hand the objects to an S3 Batch Operations job instead of changing them here.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Create an S3 Batch Operations job for the objects that need the change (with --dry-run: write its manifest locally and create nothing)
+    #[arg(long, requires_all = ["role_arn", "report"])]
+    pub batch: bool,
+    /// The IAM role the job runs as (Batch Operations must be able to assume it)
+    #[arg(long, value_name = "ARN", requires = "batch")]
+    pub role_arn: Option<String>,
+    /// Where the manifest and the job's completion report go: s3://BUCKET[/PREFIX], in the bucket's region
+    #[arg(long, value_name = "S3_URL", requires = "batch")]
+    pub report: Option<String>,
+}
+
+impl BatchArgs {
+    /// The validated batch settings, if `--batch` was given.
+    fn spec(self) -> Result<Option<objects::BatchSpec>, Failure> {
+        if !self.batch {
+            return Ok(None);
+        }
+        let role_arn = self.role_arn.unwrap_or_default();
+        crate::objects::batch::validate_role_arn(&role_arn).map_err(Failure::Usage)?;
+        let report = crate::objects::batch::ReportLocation::parse(&self.report.unwrap_or_default())
+            .map_err(Failure::Usage)?;
+        Ok(Some(objects::BatchSpec { role_arn, report }))
+    }
 }
 
 /// The buckets a remediation command applies to, and whether to only show the plan.
@@ -525,18 +566,27 @@ pub async fn run(cli: Cli) -> ExitCode {
             target,
             acl,
             dry_run,
-        } => match acl.parse() {
-            Ok(acl) => {
+            batch,
+        } => match (acl.parse(), batch.spec()) {
+            (Ok(acl), Ok(batch)) => {
                 objects::run(
                     &cli.global,
                     target,
-                    objects::Job::ResetAcl { acl, dry_run },
+                    objects::Job::ResetAcl {
+                        acl,
+                        dry_run,
+                        batch,
+                    },
                     style,
                 )
                 .await
             }
-            Err(message) => Err(Failure::Usage(message)),
+            (Err(message), _) => Err(Failure::Usage(message)),
+            (_, Err(failure)) => Err(failure),
         },
+        Command::BatchStatus { job_id, format } => {
+            objects::batch_status(&cli.global, &job_id, format).await
+        }
         Command::Encrypt {
             target,
             kms_key_id,
@@ -544,22 +594,37 @@ pub async fn run(cli: Cli) -> ExitCode {
             customer_key_file,
             customer_key_env,
             dry_run,
-        } => match objects::encryption_target(
-            kms_key_id,
-            customer_key,
-            customer_key_file,
-            customer_key_env,
+            batch,
+        } => match (
+            objects::encryption_target(
+                kms_key_id,
+                customer_key,
+                customer_key_file,
+                customer_key_env,
+            ),
+            batch.spec(),
         ) {
-            Ok(sse) => {
+            (Ok(Some(crate::objects::sse::Target::Customer(_))), Ok(Some(_))) => {
+                Err(Failure::Usage(
+                    "--batch cannot use a customer key: S3 Batch Operations does not support SSE-C"
+                        .into(),
+                ))
+            }
+            (Ok(sse), Ok(batch)) => {
                 objects::run(
                     &cli.global,
                     target,
-                    objects::Job::Encrypt { sse, dry_run },
+                    objects::Job::Encrypt {
+                        sse,
+                        dry_run,
+                        batch,
+                    },
                     style,
                 )
                 .await
             }
-            Err(message) => Err(Failure::Usage(message)),
+            (Err(message), _) => Err(Failure::Usage(message)),
+            (_, Err(failure)) => Err(failure),
         },
         Command::DeleteUnencryptedVersions { target, dry_run } => {
             objects::run(

@@ -6,6 +6,7 @@ use super::{Failure, GlobalArgs, ObjectFormat, ObjectTarget, aws_options};
 use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
 use crate::objects::acl::CannedAcl;
+use crate::objects::batch::{self, ReportLocation};
 use crate::objects::inventory::{Inventory, Manifest, ManifestLocation};
 use crate::objects::s3::Listed;
 use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
@@ -22,17 +23,25 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// `--batch`: the job's role and where its manifest and report go (validated).
+pub struct BatchSpec {
+    pub role_arn: String,
+    pub report: ReportLocation,
+}
+
 /// Which object command, with its options.
 pub enum Job {
     ScanAcl,
     ResetAcl {
         acl: CannedAcl,
         dry_run: bool,
+        batch: Option<BatchSpec>,
     },
     /// `sse` is `None` when no key option was given.
     Encrypt {
         sse: Option<Target>,
         dry_run: bool,
+        batch: Option<BatchSpec>,
     },
     DeleteVersions {
         dry_run: bool,
@@ -46,6 +55,13 @@ impl Job {
             Job::ResetAcl { .. } => "reset-object-acl",
             Job::Encrypt { .. } => "encrypt",
             Job::DeleteVersions { .. } => "delete-unencrypted-versions",
+        }
+    }
+
+    fn take_batch(&mut self) -> Option<BatchSpec> {
+        match self {
+            Job::ResetAcl { batch, .. } | Job::Encrypt { batch, .. } => batch.take(),
+            _ => None,
         }
     }
 
@@ -75,6 +91,29 @@ impl Context {
         }
     }
 
+    /// `--batch`: the record, and the job group when the object goes into a job.
+    async fn batch_plan(&self, client: &Client, object: Listed) -> (Record, Option<String>) {
+        match self {
+            Context::ResetAcl(c) => reset_acl::batch_plan(c, client, object).await,
+            Context::Encrypt(c) => encrypt::batch_plan(c, client, object).await,
+            _ => unreachable!("only encrypt and reset-object-acl take --batch"),
+        }
+    }
+
+    /// The Batch Operations operation for a job group.
+    fn batch_operation(&self, group: &str) -> batch::Operation {
+        match self {
+            Context::ResetAcl(c) => batch::Operation::SetAcl {
+                canned: c.acl.as_str().to_owned(),
+            },
+            Context::Encrypt(c) => batch::Operation::Encrypt {
+                target: c.target.clone(),
+                storage_class: group.to_owned(),
+            },
+            _ => unreachable!("only encrypt and reset-object-acl take --batch"),
+        }
+    }
+
     async fn object(&self, client: &Client, object: Listed) -> Record {
         match self {
             Context::ScanAcl(c) => scan_acl::object(c, client, object).await,
@@ -99,11 +138,11 @@ fn map_prepared<C>(prepared: Prepared<C>, wrap: impl FnOnce(C) -> Context) -> Pr
 async fn prepare(job: Job, bucket: &BucketState) -> Prepared<Context> {
     match job {
         Job::ScanAcl => map_prepared(scan_acl::prepare(bucket).await, Context::ScanAcl),
-        Job::ResetAcl { acl, dry_run } => map_prepared(
+        Job::ResetAcl { acl, dry_run, .. } => map_prepared(
             reset_acl::prepare(bucket, acl, dry_run).await,
             Context::ResetAcl,
         ),
-        Job::Encrypt { sse, dry_run } => map_prepared(
+        Job::Encrypt { sse, dry_run, .. } => map_prepared(
             encrypt::prepare(bucket, sse, dry_run).await,
             Context::Encrypt,
         ),
@@ -163,9 +202,10 @@ fn insecure_endpoint(endpoint: Option<&str>) -> Option<String> {
 pub async fn run(
     global: &GlobalArgs,
     target: ObjectTarget,
-    job: Job,
+    mut job: Job,
     style: Style,
 ) -> Result<u8, Failure> {
+    let batch = job.take_batch();
     select::validate_bucket_name(&target.bucket).map_err(|reason| InputError::BucketName {
         name: target.bucket.clone(),
         reason,
@@ -211,6 +251,19 @@ pub async fn run(
         }
         None => None,
     };
+    if let Some(spec) = &batch {
+        // Batch Operations reads its manifest and writes its report in the job's region.
+        let report_region = account
+            .bucket_region(&spec.report.bucket)
+            .await
+            .map_err(|e| Failure::Incomplete(format!("--report {}: {e}", spec.report)))?;
+        if report_region != region {
+            return Err(Failure::Usage(format!(
+                "--report {} is in {report_region}; S3 Batch Operations needs it in the bucket's region ({region})",
+                spec.report
+            )));
+        }
+    }
     let command = job.name();
     let is_scan = matches!(job, Job::ScanAcl);
     let dry_run = job.dry_run();
@@ -241,15 +294,202 @@ pub async fn run(
         stop: Arc::clone(&stop),
         inventory,
     };
+    let Some(batch) = batch else {
+        let totals = walk::run(
+            spec,
+            |object| context.object(&client, object),
+            |event| printer.event(event, &stop),
+        )
+        .await;
+        interrupt.abort();
+        printer.summary(command, &target.bucket, dry_run, &notes, &totals)?;
+        return Ok(exit_code(is_scan, &totals));
+    };
+    // --batch: plan each object, write the manifests, then create the jobs.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let dir = if dry_run {
+        std::env::current_dir()?.join(format!("s3tk-batch-{}-{stamp}", target.bucket))
+    } else {
+        std::env::temp_dir().join(format!("s3tk-batch-{}-{stamp}", std::process::id()))
+    };
+    let manifests = std::sync::Mutex::new(
+        batch::Manifests::new(&dir, &target.bucket, &stamp.to_string()).map_err(|e| {
+            Failure::Usage(format!("cannot write manifests in {}: {e}", dir.display()))
+        })?,
+    );
     let totals = walk::run(
         spec,
-        |object| context.object(&client, object),
+        |object| async {
+            let (record, group) = context.batch_plan(&client, object).await;
+            let Some(group) = group else {
+                return record;
+            };
+            match manifests
+                .lock()
+                .expect("manifests")
+                .add(&group, &record.key)
+            {
+                Ok(()) => record,
+                Err(e) => Record {
+                    status: Status::Error,
+                    result: "error".into(),
+                    detail: Some(format!("writing the manifest: {e}")),
+                    ..record
+                },
+            }
+        },
         |event| printer.event(event, &stop),
     )
     .await;
     interrupt.abort();
     printer.summary(command, &target.bucket, dry_run, &notes, &totals)?;
-    Ok(exit_code(is_scan, &totals))
+    let files = manifests.into_inner().expect("manifests").finish()?;
+    let mut code = exit_code(is_scan, &totals);
+    if totals.interrupted || totals.listing_error.is_some() {
+        eprintln!("no batch job created: the walk did not finish");
+        return Ok(code);
+    }
+    let account_id = account
+        .account_id()
+        .await
+        .map_err(|e| Failure::Incomplete(e.to_string()))?
+        .to_owned();
+    let clients = account.clients().expect("a live run has clients");
+    for file in files {
+        let mut request = batch::JobRequest {
+            bucket: target.bucket.clone(),
+            region: region.to_owned(),
+            operation: context.batch_operation(&file.group),
+            role_arn: batch.role_arn.clone(),
+            report: batch.report.clone(),
+            manifest_key: batch.report.key(&format!("s3tk-manifests/{}", file.name)),
+            manifest_etag: String::new(),
+            objects: file.objects,
+            content: file.content,
+        };
+        if dry_run {
+            let path = file.path.with_extension("job.json");
+            std::fs::write(
+                &path,
+                serde_json::to_string_pretty(&request.to_json()).unwrap_or_default(),
+            )?;
+            printer.batch_job(json!({"type": "batch_job", "dry_run": true, "objects": file.objects, "group": file.group, "manifest": file.path, "request": path}),
+                format!("would create a batch job for {} objects ({}): manifest {}, request {}", file.objects, file.group, file.path.display(), path.display()))?;
+            continue;
+        }
+        let created = async {
+            request.manifest_etag = batch::upload_manifest(
+                clients,
+                region,
+                &batch.report,
+                &request.manifest_key,
+                &file.path,
+            )
+            .await?;
+            batch::create_job(clients, &account_id, &request).await
+        }
+        .await;
+        match created {
+            Ok(job_id) => {
+                std::fs::remove_file(&file.path).ok();
+                printer.batch_job(
+                    json!({"type": "batch_job", "job_id": job_id, "objects": file.objects, "group": file.group, "manifest": format!("s3://{}/{}", batch.report.bucket, request.manifest_key), "report": batch.report.to_string()}),
+                    format!("batch job {job_id}: {} objects ({}); follow it with `s3tk batch-status {job_id}`", file.objects, file.group),
+                )?;
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: no batch job for the {} objects of {}: {e} (the manifest is kept at {})",
+                    file.objects,
+                    file.group,
+                    file.path.display()
+                );
+                code = code.max(1);
+            }
+        }
+    }
+    if !dry_run {
+        std::fs::remove_dir(&dir).ok();
+    }
+    Ok(code)
+}
+
+/// `s3tk batch-status JOB_ID`: the job's state and progress, and once it ended the failed
+/// objects of its completion report. Exit 0 when it completed without failures, 1 when it
+/// failed, was cancelled or some objects failed, 3 while it is still running.
+pub async fn batch_status(
+    global: &GlobalArgs,
+    job_id: &str,
+    format: ObjectFormat,
+) -> Result<u8, Failure> {
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_OBJECT_CONCURRENCY)).await?;
+    let account = AccountState::new(clients);
+    let incomplete = |e: crate::error::FetchError| Failure::Incomplete(format!("{job_id}: {e}"));
+    let account_id = account.account_id().await.map_err(incomplete)?.to_owned();
+    let clients = account.clients().expect("a live run has clients");
+    let job = batch::describe_job(clients, &account_id, job_id)
+        .await
+        .map_err(incomplete)?;
+    let failures = if job.finished() && job.failed > 0 {
+        batch::report_failures(clients, &account, &job)
+            .await
+            .map_err(|e| {
+                Failure::Incomplete(format!("{job_id}: reading the completion report: {e}"))
+            })?
+    } else {
+        Vec::new()
+    };
+    let mut out = io::stdout().lock();
+    match format {
+        ObjectFormat::Json => writeln!(out, "{}", json!({"job": job, "failed_tasks": failures}))?,
+        ObjectFormat::Text => {
+            let percent = if job.total > 0 {
+                100.0 * (job.succeeded + job.failed) as f64 / job.total as f64
+            } else {
+                0.0
+            };
+            writeln!(out, "job {}: {}", job.job_id, job.status)?;
+            if let Some(description) = &job.description {
+                writeln!(out, "  {description}")?;
+            }
+            writeln!(
+                out,
+                "  {} of {} tasks done ({percent:.0}%): {} succeeded, {} failed",
+                job.succeeded + job.failed,
+                job.total,
+                job.succeeded,
+                job.failed
+            )?;
+            for reason in job.failure_reasons.iter().chain(&job.status_update_reason) {
+                writeln!(out, "  {reason}")?;
+            }
+            if let Some(report) = &job.report {
+                writeln!(out, "  completion report: {report}/job-{}/", job.job_id)?;
+            }
+            for task in &failures {
+                writeln!(
+                    out,
+                    "✘ {}{}: {} (HTTP {}) {}",
+                    task.key,
+                    task.version_id
+                        .as_deref()
+                        .map(|v| format!(" ({v})"))
+                        .unwrap_or_default(),
+                    task.error_code,
+                    task.http_status,
+                    task.message
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(match job.status.as_str() {
+        "Complete" if job.failed == 0 => 0,
+        "Complete" | "Failed" | "Cancelled" => 1,
+        _ => 3,
+    })
 }
 
 /// Reads and checks an inventory manifest: a manifest that is not for this bucket and command
@@ -437,6 +677,16 @@ impl Printer {
         if self.stdout_is_terminal {
             self.out.flush()?;
         }
+        Ok(())
+    }
+
+    /// A batch job created (or, in a dry run, prepared): one line after the summary.
+    fn batch_job(&mut self, value: serde_json::Value, text: String) -> Result<(), Failure> {
+        match self.format {
+            ObjectFormat::Json => writeln!(self.out, "{value}")?,
+            ObjectFormat::Text => writeln!(self.out, "{text}")?,
+        }
+        self.out.flush()?;
         Ok(())
     }
 

@@ -59,6 +59,9 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::Encryption,
         Facet::ListObjects,
         Facet::GetObject,
+        // --batch: the manifest upload and the job.
+        Facet::PutObject,
+        Facet::CreateJob,
         Facet::HeadObject,
         Facet::GetObjectAcl,
         Facet::CopyObject,
@@ -169,19 +172,23 @@ fn gone(object: &Listed) -> Record {
     Record::new(object, Status::Ok, "gone").detail("deleted after it was listed")
 }
 
-/// What an inventory row settles without a request: objects whose encryption already is what
-/// was asked (or is not to be changed), and, in a dry run, the objects to encrypt. `None` when
-/// the object itself must be read: to change it, or when the inventory cannot tell (it names
-/// no KMS key and no customer key).
-fn from_inventory(context: &Context, object: &Listed, facts: &InventoryFacts) -> Option<Record> {
-    let current = match facts.encryption.as_deref()? {
+/// The encryption an inventory row reports.
+fn inventory_current(facts: &InventoryFacts) -> Option<Current> {
+    Some(match facts.encryption.as_deref()? {
         "NOT-SSE" => Current::None,
         "SSE-S3" => Current::S3,
         "SSE-KMS" => Current::Kms(None),
         "DSSE-KMS" => Current::DualLayerKms,
         "SSE-C" => Current::Customer { same_key: None },
         other => Current::Other(other.to_owned()),
-    };
+    })
+}
+
+/// The record of an object an inventory row settles without a request: its encryption already
+/// is what was asked, or is not to be changed. `None` when the object needs work, or when the
+/// inventory cannot tell (it names no KMS key and no customer key).
+fn settled_by_inventory(context: &Context, object: &Listed) -> Option<Record> {
+    let current = inventory_current(object.facts.as_deref()?)?;
     if matches!(
         (&current, &context.target),
         (Current::Kms(None), Target::Kms(Some(_)))
@@ -189,14 +196,17 @@ fn from_inventory(context: &Context, object: &Listed, facts: &InventoryFacts) ->
     ) {
         return None;
     }
-    let decision = decide(&current, &context.target);
-    if !matches!(decision, Decision::Encrypt) {
-        return without_copy(object, decision).map(|r| {
-            let detail = r.detail.clone().unwrap_or_default();
-            r.detail(format!("{detail} (inventory)"))
-        });
-    }
-    if !context.dry_run {
+    without_copy(object, decide(&current, &context.target)).map(|r| {
+        let detail = r.detail.clone().unwrap_or_default();
+        r.detail(format!("{detail} (inventory)"))
+    })
+}
+
+/// A dry run's record from the inventory alone: the object would be encrypted, or is archived.
+fn dry_run_from_inventory(context: &Context, object: &Listed) -> Option<Record> {
+    let facts = object.facts.as_deref()?;
+    let current = inventory_current(facts)?;
+    if !matches!(decide(&current, &context.target), Decision::Encrypt) {
         return None;
     }
     let tier = match facts.tier.as_deref() {
@@ -219,10 +229,11 @@ fn from_inventory(context: &Context, object: &Listed, facts: &InventoryFacts) ->
 }
 
 pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
-    if let Some(record) = object
-        .facts
-        .as_deref()
-        .and_then(|facts| from_inventory(context, &object, facts))
+    if let Some(record) = settled_by_inventory(context, &object) {
+        return record;
+    }
+    if context.dry_run
+        && let Some(record) = dry_run_from_inventory(context, &object)
     {
         return record;
     }
@@ -335,9 +346,12 @@ async fn acl_to_keep(
     client: &Client,
     object: &Listed,
 ) -> Result<Option<GrantHeaders>, Record> {
-    let acl = s3::get_acl(client, &context.bucket, &object.key)
-        .await
-        .map_err(|e| Record::error(object, format!("reading its ACL to keep it: {e}")))?;
+    let acl = match object.facts.as_ref().and_then(|f| f.acl.clone()) {
+        Some(acl) => acl,
+        None => s3::get_acl(client, &context.bucket, &object.key)
+            .await
+            .map_err(|e| Record::error(object, format!("reading its ACL to keep it: {e}")))?,
+    };
     let owner_only = acl.foreign_grants().is_empty();
     if owner_only && acl.owner_id.is_some() && acl.owner_id == context.bucket_owner {
         return Ok(None);
@@ -364,4 +378,84 @@ fn without_copy(object: &Listed, decision: Decision) -> Option<Record> {
         Decision::Keep(why) => Some(Record::new(object, Status::Ok, "kept").detail(why)),
         Decision::Encrypt => None,
     }
+}
+
+/// `--batch`: whether an S3 Batch Operations copy can encrypt the object without losing
+/// anything. Returns the record and, when the object goes into a job, the job's group: its
+/// storage class (a Batch copy sets one for the whole job). Everything a Batch copy would drop
+/// or set job-wide is left for the direct engine and says why.
+pub async fn batch_plan(
+    context: &Context,
+    client: &Client,
+    object: Listed,
+) -> (Record, Option<String>) {
+    if let Some(record) = settled_by_inventory(context, &object) {
+        return (record, None);
+    }
+    let bucket = context.bucket.as_str();
+    let head = match s3::head(client, bucket, &object.key, None, None).await {
+        Ok(HeadAnswer::Found(head)) if head.customer_key_md5.is_none() => head,
+        Ok(HeadAnswer::Found(_) | HeadAnswer::CustomerKeyNeeded) => {
+            let sse_c = Current::Customer { same_key: None };
+            let record = without_copy(&object, decide(&sse_c, &context.target))
+                .unwrap_or_else(|| Record::error(&object, "an SSE-C object needs its key"));
+            return (record, None);
+        }
+        Ok(HeadAnswer::Gone) => return (gone(&object), None),
+        Err(e) => return (Record::error(&object, e), None),
+    };
+    let current = Current::from_head(head.sse.as_deref(), head.kms_key.as_deref());
+    if let Some(record) = without_copy(&object, decide(&current, &context.target)) {
+        return (record, None);
+    }
+    if let Some(why) = archived(
+        head.storage_class.as_deref(),
+        head.restored,
+        head.archive_status.as_deref(),
+    ) {
+        return (
+            Record::new(&object, Status::Skipped, "skipped").detail(why),
+            None,
+        );
+    }
+    let direct = |why: &str| {
+        let record = Record::new(&object, Status::Skipped, "left for the direct engine")
+            .detail(format!("{why}; encrypt it without --batch"));
+        (record, None)
+    };
+    if head.size > COPY_OBJECT_LIMIT {
+        return direct("over 5 GB, more than a Batch copy takes");
+    }
+    if head.website_redirect.is_some() {
+        return direct("it has a website redirect, which a Batch copy sets for the whole job");
+    }
+    if head.retention().is_some() || head.legal_hold.is_some_and(|h| h.as_str() == "ON") {
+        return direct(
+            "it has Object Lock retention or a legal hold, which a Batch copy sets for the whole job",
+        );
+    }
+    if context.keep_acls {
+        match acl_to_keep(context, client, &object).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                return direct("its ACL is not private, and a Batch copy does not keep ACLs");
+            }
+            Err(record) => return (record, None),
+        }
+    }
+    let class = head
+        .storage_class
+        .clone()
+        .unwrap_or_else(|| "STANDARD".into());
+    let result = if context.dry_run {
+        "would queue"
+    } else {
+        "queued"
+    };
+    let record = Record::new(&object, Status::WouldChange, result).detail(format!(
+        "{} → {}, in the {class} job",
+        current.describe(),
+        context.target
+    ));
+    (record, Some(class))
 }

@@ -194,7 +194,7 @@ pub struct InventoryFacts {
 }
 
 /// Splits one CSV line into fields (every inventory field is double-quoted; `""` is a quote).
-fn fields(line: &str) -> Result<Vec<String>, String> {
+pub fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let mut chars = line.chars().peekable();
     loop {
@@ -230,8 +230,8 @@ fn fields(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// Inventory keys are URL-encoded with `+` for spaces.
-fn decode_key(raw: &str) -> String {
+/// Inventory (and completion report) keys are URL-encoded with `+` for spaces.
+pub fn decode_key(raw: &str) -> String {
     let spaced = raw.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8_lossy()
@@ -286,7 +286,7 @@ fn parse_acl(raw: &str, owner: Option<&str>) -> Result<Option<Acl>, String> {
 
 /// One row as the walker's item.
 pub fn parse_row(line: &str, columns: &Columns) -> Result<Listed, String> {
-    let values = fields(line)?;
+    let values = csv_fields(line)?;
     if values.len() < columns.count {
         return Err(format!(
             "{} fields where the manifest lists {}",
@@ -552,8 +552,11 @@ mod tests {
 
     #[test]
     fn quoted_fields_keep_commas_and_quotes() {
-        assert_eq!(fields(r#""a,b","c""d","""#).unwrap(), ["a,b", "c\"d", ""]);
-        assert_eq!(fields("plain,,x").unwrap(), ["plain", "", "x"]);
+        assert_eq!(
+            csv_fields(r#""a,b","c""d","""#).unwrap(),
+            ["a,b", "c\"d", ""]
+        );
+        assert_eq!(csv_fields("plain,,x").unwrap(), ["plain", "", "x"]);
     }
 
     #[test]

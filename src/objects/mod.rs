@@ -11,6 +11,7 @@
 //! decision rules, and nothing composes them the way the runner composes bucket checks.
 
 pub mod acl;
+pub mod batch;
 pub mod delete_versions;
 pub mod encrypt;
 pub mod inventory;

@@ -7,6 +7,7 @@ use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::state::BucketState;
 use crate::state::Facet;
+use crate::state::model::Acl;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -41,6 +42,9 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::Acl,
         Facet::ListObjects,
         Facet::GetObject,
+        // --batch: the manifest upload and the job.
+        Facet::PutObject,
+        Facet::CreateJob,
         Facet::GetObjectAcl,
         Facet::PutObjectAcl,
     ],
@@ -100,22 +104,61 @@ pub async fn prepare(bucket: &BucketState, acl: CannedAcl, dry_run: bool) -> Pre
     }
 }
 
-pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
-    // With an inventory's ACLs, objects already as wanted cost no request; setting a canned ACL
-    // on the others is the same write whatever changed since the report.
-    let current = match object.facts.as_ref().and_then(|f| f.acl.clone()) {
-        Some(acl) => acl,
-        None => match s3::get_acl(client, &context.bucket, &object.key).await {
-            Ok(acl) => acl,
-            Err(e) => return Record::error(&object, e),
-        },
-    };
-    let owner = context.bucket_owner.as_deref();
-    let wanted = context.acl;
-    if is_canned(&current, wanted, owner) == Some(true) {
-        return Record::new(&object, Status::Ok, format!("already {wanted}"));
+/// The object's ACL: from the inventory when it has it (setting a canned ACL is the same write
+/// whatever changed since the report), else read.
+async fn current_acl(context: &Context, client: &Client, object: &Listed) -> Result<Acl, Record> {
+    match object.facts.as_ref().and_then(|f| f.acl.clone()) {
+        Some(acl) => Ok(acl),
+        None => s3::get_acl(client, &context.bucket, &object.key)
+            .await
+            .map_err(|e| Record::error(object, e)),
     }
-    let was = format!("was {}", AclMode::of(&current, owner).name());
+}
+
+/// `Ok(was)` describes the ACL to replace; `Err` is the record of an object already as wanted
+/// (or whose ACL could not be read).
+async fn to_replace(
+    context: &Context,
+    client: &Client,
+    object: &Listed,
+) -> Result<String, Box<Record>> {
+    let current = current_acl(context, client, object)
+        .await
+        .map_err(Box::new)?;
+    let owner = context.bucket_owner.as_deref();
+    if is_canned(&current, context.acl, owner) == Some(true) {
+        let already = Record::new(object, Status::Ok, format!("already {}", context.acl));
+        return Err(Box::new(already));
+    }
+    Ok(format!("was {}", AclMode::of(&current, owner).name()))
+}
+
+/// `--batch`: every object whose ACL differs goes into one PutObjectAcl job.
+pub async fn batch_plan(
+    context: &Context,
+    client: &Client,
+    object: Listed,
+) -> (Record, Option<String>) {
+    let was = match to_replace(context, client, &object).await {
+        Ok(was) => was,
+        Err(record) => return (*record, None),
+    };
+    let result = if context.dry_run {
+        "would queue"
+    } else {
+        "queued"
+    };
+    let record = Record::new(&object, Status::WouldChange, result)
+        .detail(format!("{was}; the batch job sets {}", context.acl));
+    (record, Some("all".into()))
+}
+
+pub async fn object(context: &Context, client: &Client, object: Listed) -> Record {
+    let was = match to_replace(context, client, &object).await {
+        Ok(was) => was,
+        Err(record) => return *record,
+    };
+    let wanted = context.acl;
     if context.dry_run {
         return Record::new(&object, Status::WouldChange, format!("would set {wanted}"))
             .detail(was);

@@ -84,8 +84,13 @@ pub enum Facet {
     // Object-level calls of the object commands (`crate::objects::s3`).
     ListObjects,
     ListObjectVersions,
-    /// Reading an S3 Inventory report (`--inventory`).
+    /// Reading an S3 Inventory report (`--inventory`) or a job's completion report.
     GetObject,
+    /// Uploading a Batch Operations manifest (`--batch`).
+    PutObject,
+    /// S3 Batch Operations (S3 Control).
+    CreateJob,
+    DescribeJob,
     HeadObject,
     HeadObjectVersion,
     GetObjectAcl,
@@ -139,6 +144,9 @@ impl Facet {
         Facet::ListObjects,
         Facet::ListObjectVersions,
         Facet::GetObject,
+        Facet::PutObject,
+        Facet::CreateJob,
+        Facet::DescribeJob,
         Facet::HeadObject,
         Facet::HeadObjectVersion,
         Facet::GetObjectAcl,
@@ -200,6 +208,9 @@ impl Facet {
             Facet::ListObjects => "ListObjectsV2",
             Facet::ListObjectVersions => "ListObjectVersions",
             Facet::GetObject => "GetObject",
+            Facet::PutObject => "PutObject",
+            Facet::CreateJob => "CreateJob",
+            Facet::DescribeJob => "DescribeJob",
             Facet::HeadObject => "HeadObject",
             Facet::HeadObjectVersion => "HeadObject (version)",
             Facet::GetObjectAcl => "GetObjectAcl",
@@ -254,6 +265,10 @@ impl Facet {
             Facet::ListObjects => &["s3:ListBucket"],
             Facet::ListObjectVersions => &["s3:ListBucketVersions"],
             Facet::GetObject => &["s3:GetObject"],
+            Facet::PutObject => &["s3:PutObject"],
+            // The job runs as --role-arn, which the caller must be allowed to pass.
+            Facet::CreateJob => &["s3:CreateJob", "iam:PassRole"],
+            Facet::DescribeJob => &["s3:DescribeJob"],
             Facet::HeadObject => &["s3:GetObject"],
             Facet::HeadObjectVersion => &["s3:GetObjectVersion"],
             Facet::GetObjectAcl => &["s3:GetObjectAcl"],

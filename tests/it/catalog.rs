@@ -531,9 +531,20 @@ async fn everything_fixture() -> FakeS3 {
         "app",
         FakeBucket::new("us-east-1")
             .object("a.txt", FakeObject::new(10).grant_all_users("READ"))
+            .object("b.txt", FakeObject::new(10))
             .versioning("Enabled"),
     )
     .bucket("logs", FakeBucket::new("us-east-1"))
+    .job_state(
+        "job-1",
+        "<Status>Complete</Status><Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>1</TotalNumberOfTasks><NumberOfTasksSucceeded>0</NumberOfTasksSucceeded><NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary><Report><Bucket>arn:aws:s3:::logs</Bucket><Format>Report_CSV_20180820</Format><Enabled>true</Enabled><ReportScope>AllTasks</ReportScope></Report>",
+    )
+    .file(
+        "logs",
+        "job-job-1/manifest.json",
+        br#"{"Results":[{"TaskExecutionStatus":"failed","Bucket":"logs","Key":"job-job-1/results/r.csv"}]}"#.to_vec(),
+    )
+    .file("logs", "job-job-1/results/r.csv", b"app,a.txt,,failed,AccessDenied,403,denied\n".to_vec())
     .zone(
         "Z1",
         "example.com.",
@@ -623,6 +634,19 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
         ),
         ("encrypt", &["encrypt", "app"]),
         (
+            "encrypt",
+            &[
+                "encrypt",
+                "app",
+                "--batch",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/b",
+                "--report",
+                "s3://logs",
+            ],
+        ),
+        ("batch-status", &["batch-status", "job-1"]),
+        (
             "delete-unencrypted-versions",
             &["delete-unencrypted-versions", "app"],
         ),
@@ -634,6 +658,13 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
         assert_ne!(run.code, 2, "{args:?}: {}", run.stderr);
         let allowed = s3tk::iam::command_actions(command).unwrap();
         let sent = facets_sent(&fake).await;
+        if args.contains(&"--batch") {
+            assert!(
+                sent.contains(&s3tk::state::Facet::CreateJob),
+                "{args:?}: {}",
+                run.stdout
+            );
+        }
         assert!(!sent.is_empty(), "{args:?} sent nothing");
         for facet in sent {
             for action in facet.iam_actions() {

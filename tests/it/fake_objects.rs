@@ -282,6 +282,7 @@ pub fn facet_operation(req: &Request) -> Option<&'static str> {
         "PUT" if has("acl") => "PutObjectAcl",
         "PUT" if copy && has("partNumber") => "UploadPartCopy",
         "PUT" if copy => "CopyObject",
+        "PUT" => "PutObject",
         "POST" if has("uploads") => "CreateMultipartUpload",
         "POST" if has("uploadId") => "CompleteMultipartUpload",
         "DELETE" if has("uploadId") => "AbortMultipartUpload",

@@ -266,6 +266,10 @@ struct Model {
     services: services::Services,
     /// Plain files GetObject serves, by (bucket, key): inventory manifests and data files.
     files: HashMap<(String, String), Vec<u8>>,
+    /// S3 Batch Operations jobs created: (job id, CreateJob request body, signed region).
+    jobs: Vec<(String, String, String)>,
+    /// DescribeJob answers by job id (the `<Job>` element's content).
+    job_states: HashMap<String, String>,
 }
 
 /// The fake server. Cloning shares the model.
@@ -409,6 +413,31 @@ impl FakeS3 {
 
     pub fn latency(&self, delay: Duration) -> &Self {
         self.model.lock().unwrap().latency = delay;
+        self
+    }
+
+    /// A file as stored (uploaded, or served).
+    pub fn file_body(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.model
+            .lock()
+            .unwrap()
+            .files
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .cloned()
+    }
+
+    /// The Batch Operations jobs created: (job id, CreateJob request XML, signed region).
+    pub fn jobs(&self) -> Vec<(String, String, String)> {
+        self.model.lock().unwrap().jobs.clone()
+    }
+
+    /// What DescribeJob answers for `id` (the content of `<Job>` after `<JobId>`).
+    pub fn job_state(&self, id: &str, job_xml: &str) -> &Self {
+        self.model
+            .lock()
+            .unwrap()
+            .job_states
+            .insert(id.into(), job_xml.into());
         self
     }
 
@@ -696,6 +725,20 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 "The bucket you are attempting to access must be addressed using the specified endpoint.",
             )
         };
+    }
+    // A plain upload (a Batch Operations manifest) becomes a file.
+    if let Some(key) = objects::object_key(req)
+        && method == "PUT"
+        && req.url.query_pairs().all(|(k, _)| k == "x-id")
+        && req.headers.get("x-amz-copy-source").is_none()
+    {
+        let body = decode_aws_chunked(req);
+        let etag: String = <md5::Md5 as md5::Digest>::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        model.files.insert((name.clone(), key), body);
+        return ResponseTemplate::new(200).insert_header("etag", format!("\"{etag}\"").as_str());
     }
     if let Some(key) = objects::object_key(req)
         && method == "GET"
@@ -1209,6 +1252,35 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
             block_xml(block)
         )
     };
+    if req.method.as_str() == "POST" && path == "jobs" {
+        let body = String::from_utf8_lossy(&req.body).into_owned();
+        let token = between(&body, "ClientRequestToken");
+        let existing = model
+            .jobs
+            .iter()
+            .find(|(_, b, _)| between(b, "ClientRequestToken") == token);
+        let id = match existing {
+            Some((id, ..)) => id.clone(),
+            None => {
+                let id = format!("job-{}", model.jobs.len() + 1);
+                model
+                    .jobs
+                    .push((id.clone(), body, signed_region(req).unwrap_or_default()));
+                id
+            }
+        };
+        return xml(format!(
+            "<CreateJobResult {ns}><JobId>{id}</JobId></CreateJobResult>"
+        ));
+    }
+    if let Some(id) = path.strip_prefix("jobs/") {
+        return match model.job_states.get(id) {
+            Some(job) => xml(format!(
+                "<DescribeJobResult {ns}><Job><JobId>{id}</JobId>{job}</Job></DescribeJobResult>"
+            )),
+            None => control_error(404, "NoSuchJob", "The specified job does not exist"),
+        };
+    }
     if req.method.as_str() == "PUT" && path == "configuration/publicAccessBlock" {
         let body = String::from_utf8_lossy(&req.body).into_owned();
         model.account_block = Some(PublicAccessBlock {
@@ -1302,6 +1374,41 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
 }
 
 /// S3 Control wraps its errors in `<ErrorResponse>`, unlike S3.
+/// The payload of a streaming upload (`aws-chunked`: `SIZE;chunk-signature=…\r\nDATA\r\n`
+/// until a 0-size chunk, then trailers), or the body as it is.
+fn decode_aws_chunked(req: &Request) -> Vec<u8> {
+    let chunked = req
+        .headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("aws-chunked"));
+    if !chunked {
+        return req.body.clone();
+    }
+    let mut out = Vec::new();
+    let mut rest = req.body.as_slice();
+    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let header = String::from_utf8_lossy(&rest[..end]);
+        let size =
+            usize::from_str_radix(header.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let data = &rest[end + 2..];
+        out.extend_from_slice(&data[..size]);
+        rest = &data[size + 2..];
+    }
+    out
+}
+
+/// The text of the first `<tag>…</tag>` in `xml`.
+fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    xml.split_once(open.as_str())
+        .and_then(|(_, rest)| rest.split_once(format!("</{tag}>").as_str()))
+        .map_or("", |(text, _)| text)
+}
+
 fn control_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(
         format!(

@@ -164,6 +164,8 @@ pub fn operation(req: &Request) -> Option<String> {
             ("PUT", "configuration/publicAccessBlock") => "PutPublicAccessBlock (account)".into(),
             (_, p) if p.starts_with("accesspoint") => "ListAccessPoints/GetAccessPoint".into(),
             (_, p) if p.starts_with("mrap") => "ListMultiRegionAccessPoints".into(),
+            ("POST", "jobs") => "CreateJob".into(),
+            ("GET", p) if p.starts_with("jobs/") => "DescribeJob".into(),
             (m, p) => format!("{m} /v20180820/{p}"),
         });
     }

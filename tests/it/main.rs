@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link on a 2-core machine, not one per file).
 
+mod batch;
 mod cache;
 mod catalog;
 mod cli;

@@ -1,0 +1,682 @@
+//! S3 Batch Operations mode (`--batch`): instead of copying or re-ACLing objects itself, s3tk
+//! writes a CSV manifest of exactly the objects that need the change and can take it without
+//! loss, uploads it next to the job's completion report, and creates one S3 Batch Operations job
+//! per storage class (a Batch copy sets one storage class for the whole job). AWS then runs the
+//! job with its own retries, at any scale. `batch-status` reads the job and its failures back.
+//!
+//! What a Batch copy cannot keep is never sent to it (aws-s3-semantics §6.8): objects over 5 GB,
+//! SSE-C, per-object ACLs other than private, Object Lock retention or legal holds, and website
+//! redirects (job-wide settings in a Batch copy) stay with the direct engine, and are listed.
+
+use crate::aws::{S3Clients, classify};
+use crate::data_events::partition;
+use crate::error::{FetchError, FetchErrorKind};
+use crate::objects::sse::Target;
+use crate::state::Facet;
+use aws_sdk_s3control::types::{
+    JobManifest, JobManifestFieldName, JobManifestFormat, JobManifestLocation, JobManifestSpec,
+    JobOperation, JobReport, JobReportFormat, JobReportScope, S3AccessControlPolicy,
+    S3CannedAccessControlList, S3CopyObjectOperation, S3MetadataDirective, S3ObjectMetadata,
+    S3SetObjectAclOperation, S3SseAlgorithm, S3StorageClass,
+};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the job writes its completion report (and s3tk its manifests): `s3://bucket[/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLocation {
+    pub bucket: String,
+    /// Without leading or trailing slash; may be empty.
+    pub prefix: String,
+}
+
+impl ReportLocation {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            format!("invalid --report '{url}': expected s3://BUCKET or s3://BUCKET/PREFIX")
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        crate::select::validate_bucket_name(bucket)
+            .map_err(|why| format!("invalid --report '{url}': {why}"))?;
+        Ok(ReportLocation {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+        })
+    }
+
+    /// The key of a file s3tk writes under the prefix.
+    pub fn key(&self, name: &str) -> String {
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.prefix)
+        }
+    }
+}
+
+impl std::fmt::Display for ReportLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+pub fn validate_role_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = matches!(
+        parts[..],
+        ["arn", "aws" | "aws-cn" | "aws-us-gov", "iam", "", account, resource]
+            if account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty())
+    );
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid --role-arn '{arn}': expected arn:aws:iam::ACCOUNT_ID:role/NAME"
+        ))
+    }
+}
+
+/// What the job does to every object of its manifest.
+#[derive(Clone, PartialEq)]
+pub enum Operation {
+    /// PutObjectCopy onto itself with this encryption, keeping the storage class.
+    Encrypt {
+        target: Target,
+        storage_class: String,
+    },
+    /// PutObjectAcl with this canned ACL.
+    SetAcl { canned: String },
+}
+
+/// One job to create: everything CreateJob needs, in one place for the request and its JSON.
+#[derive(Clone)]
+pub struct JobRequest {
+    pub bucket: String,
+    pub region: String,
+    pub operation: Operation,
+    pub role_arn: String,
+    pub report: ReportLocation,
+    pub manifest_key: String,
+    /// The uploaded manifest's ETag (empty in a dry run).
+    pub manifest_etag: String,
+    pub objects: u64,
+    /// The manifest's lines, digested in any order ([`ManifestFile::content`]).
+    pub content: u128,
+}
+
+impl JobRequest {
+    fn arn(&self, bucket: &str) -> String {
+        format!("arn:{}:s3:::{bucket}", partition(&self.region))
+    }
+
+    pub fn description(&self) -> String {
+        let what = match &self.operation {
+            Operation::Encrypt {
+                target,
+                storage_class,
+            } => format!(
+                "encrypt {} objects ({storage_class}) with {target}",
+                self.objects
+            ),
+            Operation::SetAcl { canned } => format!("set {canned} on {} objects", self.objects),
+        };
+        // CreateJob allows 256 characters.
+        format!("s3tk: {what} in {}", self.bucket)
+            .chars()
+            .take(256)
+            .collect()
+    }
+
+    /// Same objects, same job: re-running the command after a lost answer returns the job
+    /// already created instead of a second one (the objects may be listed in another order).
+    pub fn client_request_token(&self) -> String {
+        let digest = Md5::digest(format!(
+            "{}\n{:032x}\n{}\n{}",
+            self.bucket,
+            self.content,
+            self.description(),
+            self.role_arn
+        ));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The request as JSON, in CreateJob's field names (what `--dry-run` shows).
+    pub fn to_json(&self) -> Value {
+        let operation = match &self.operation {
+            Operation::Encrypt {
+                target,
+                storage_class,
+            } => {
+                let (algorithm, key) = sse(target);
+                json!({"S3PutObjectCopy": {
+                    "TargetResource": self.arn(&self.bucket),
+                    "MetadataDirective": "COPY",
+                    "NewObjectMetadata": {"SSEAlgorithm": algorithm},
+                    "SSEAwsKmsKeyId": key,
+                    "BucketKeyEnabled": key.is_some() || algorithm == "KMS",
+                    "StorageClass": storage_class,
+                }})
+            }
+            Operation::SetAcl { canned } => json!({"S3PutObjectAcl": {
+                "AccessControlPolicy": {"CannedAccessControlList": canned},
+            }}),
+        };
+        json!({
+            "Operation": operation,
+            "Manifest": {
+                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
+                "Location": {"ObjectArn": format!("{}/{}", self.arn(&self.report.bucket), self.manifest_key), "ETag": self.manifest_etag},
+            },
+            "Report": {
+                "Bucket": self.arn(&self.report.bucket),
+                "Prefix": self.report.prefix,
+                "Format": "Report_CSV_20180820",
+                "Enabled": true,
+                "ReportScope": "AllTasks",
+            },
+            "Priority": 10,
+            "RoleArn": self.role_arn,
+            "ConfirmationRequired": false,
+            "Description": self.description(),
+            "ClientRequestToken": self.client_request_token(),
+        })
+    }
+
+    fn operation(&self) -> JobOperation {
+        match &self.operation {
+            Operation::Encrypt {
+                target,
+                storage_class,
+            } => {
+                let (algorithm, key) = sse(target);
+                let copy = S3CopyObjectOperation::builder()
+                    .target_resource(self.arn(&self.bucket))
+                    .metadata_directive(S3MetadataDirective::Copy)
+                    .new_object_metadata(
+                        S3ObjectMetadata::builder()
+                            .sse_algorithm(S3SseAlgorithm::from(algorithm))
+                            .build(),
+                    )
+                    .set_sse_aws_kms_key_id(key.map(str::to_owned))
+                    .set_bucket_key_enabled((algorithm == "KMS").then_some(true))
+                    .storage_class(S3StorageClass::from(storage_class.as_str()))
+                    .build();
+                JobOperation::builder().s3_put_object_copy(copy).build()
+            }
+            Operation::SetAcl { canned } => JobOperation::builder()
+                .s3_put_object_acl(
+                    S3SetObjectAclOperation::builder()
+                        .access_control_policy(
+                            S3AccessControlPolicy::builder()
+                                .canned_access_control_list(S3CannedAccessControlList::from(
+                                    canned.as_str(),
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        }
+    }
+}
+
+/// The Batch copy's `SSEAlgorithm` and KMS key for a target (SSE-C is refused before).
+fn sse(target: &Target) -> (&'static str, Option<&str>) {
+    match target {
+        Target::Kms(key) => ("KMS", key.as_deref()),
+        _ => ("AES256", None),
+    }
+}
+
+/// The manifests being written, one CSV file per job (`Bucket,Key`, keys URL-encoded).
+pub struct Manifests {
+    dir: PathBuf,
+    bucket: String,
+    stem: String,
+    files: BTreeMap<String, (BufWriter<File>, u64, u128)>,
+}
+
+/// A finished manifest file.
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// The job group (a storage class, or `all`).
+    pub group: String,
+    pub path: PathBuf,
+    pub name: String,
+    pub objects: u64,
+    /// The sum of the lines' MD5s: the same set of lines in any order gives the same value.
+    pub content: u128,
+}
+
+/// Batch Operations CSV manifests want keys URL-encoded (RFC 3986 unreserved kept).
+fn encode_key(key: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(key, KEEP).to_string()
+}
+
+impl Manifests {
+    /// Manifests of `bucket` in `dir`, named `BUCKET-STAMP-GROUP.csv`.
+    pub fn new(dir: &Path, bucket: &str, stamp: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Manifests {
+            dir: dir.to_owned(),
+            bucket: bucket.to_owned(),
+            stem: format!("{bucket}-{stamp}"),
+            files: BTreeMap::new(),
+        })
+    }
+
+    pub fn add(&mut self, group: &str, key: &str) -> std::io::Result<()> {
+        if !self.files.contains_key(group) {
+            let path = self.dir.join(format!("{}-{group}.csv", self.stem));
+            self.files.insert(
+                group.to_owned(),
+                (BufWriter::new(File::create(path)?), 0, 0),
+            );
+        }
+        let (file, count, content) = self.files.get_mut(group).expect("inserted above");
+        let line = format!("{},{}\n", self.bucket, encode_key(key));
+        file.write_all(line.as_bytes())?;
+        *count += 1;
+        *content = content.wrapping_add(u128::from_be_bytes(Md5::digest(&line).into()));
+        Ok(())
+    }
+
+    pub fn finish(self) -> std::io::Result<Vec<ManifestFile>> {
+        let mut done = Vec::new();
+        for (group, (mut file, objects, content)) in self.files {
+            file.flush()?;
+            let name = format!("{}-{group}.csv", self.stem);
+            done.push(ManifestFile {
+                path: self.dir.join(&name),
+                name,
+                group,
+                objects,
+                content,
+            });
+        }
+        Ok(done)
+    }
+}
+
+/// Uploads a manifest and returns its ETag (CreateJob checks it).
+pub async fn upload_manifest(
+    clients: &S3Clients,
+    region: &str,
+    report: &ReportLocation,
+    key: &str,
+    path: &Path,
+) -> Result<String, FetchError> {
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+        .await
+        .map_err(|e| {
+            FetchError::new(
+                Facet::PutObject,
+                FetchErrorKind::Malformed {
+                    detail: format!("reading {}: {e}", path.display()),
+                },
+            )
+        })?;
+    let _permit = clients.permit().await;
+    let out = clients
+        .client(region)
+        .put_object()
+        .bucket(&report.bucket)
+        .key(key)
+        .content_type("text/csv")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| classify(Facet::PutObject, e))?;
+    Ok(out.e_tag().unwrap_or_default().trim_matches('"').to_owned())
+}
+
+/// Creates the job; returns its id.
+pub async fn create_job(
+    clients: &S3Clients,
+    account_id: &str,
+    request: &JobRequest,
+) -> Result<String, FetchError> {
+    let build = |e: aws_sdk_s3control::error::BuildError| {
+        FetchError::new(
+            Facet::CreateJob,
+            FetchErrorKind::Malformed {
+                detail: e.to_string(),
+            },
+        )
+    };
+    let manifest = JobManifest::builder()
+        .spec(
+            JobManifestSpec::builder()
+                .format(JobManifestFormat::S3BatchOperationsCsv20180820)
+                .fields(JobManifestFieldName::Bucket)
+                .fields(JobManifestFieldName::Key)
+                .build()
+                .map_err(build)?,
+        )
+        .location(
+            JobManifestLocation::builder()
+                .object_arn(format!(
+                    "{}/{}",
+                    request.arn(&request.report.bucket),
+                    request.manifest_key
+                ))
+                .e_tag(&request.manifest_etag)
+                .build()
+                .map_err(build)?,
+        )
+        .build();
+    let report = JobReport::builder()
+        .bucket(request.arn(&request.report.bucket))
+        .set_prefix((!request.report.prefix.is_empty()).then(|| request.report.prefix.clone()))
+        .format(JobReportFormat::ReportCsv20180820)
+        .enabled(true)
+        .report_scope(JobReportScope::AllTasks)
+        .build();
+    let _permit = clients.permit().await;
+    let out = clients
+        .control(&request.region)
+        .create_job()
+        .account_id(account_id)
+        .operation(request.operation())
+        .manifest(manifest)
+        .report(report)
+        .priority(10)
+        .role_arn(&request.role_arn)
+        .confirmation_required(false)
+        .description(request.description())
+        .client_request_token(request.client_request_token())
+        .send()
+        .await
+        .map_err(|e| classify(Facet::CreateJob, e))?;
+    out.job_id().map(str::to_owned).ok_or_else(|| {
+        FetchError::new(
+            Facet::CreateJob,
+            FetchErrorKind::Malformed {
+                detail: "CreateJob returned no JobId".into(),
+            },
+        )
+    })
+}
+
+/// A job as `batch-status` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobView {
+    pub job_id: String,
+    pub status: String,
+    pub description: Option<String>,
+    pub total: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub failure_reasons: Vec<String>,
+    pub status_update_reason: Option<String>,
+    /// Where the completion report goes (`s3://bucket/prefix`).
+    pub report: Option<ReportLocation>,
+}
+
+impl serde::Serialize for ReportLocation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl JobView {
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "Complete" | "Failed" | "Cancelled")
+    }
+}
+
+pub async fn describe_job(
+    clients: &S3Clients,
+    account_id: &str,
+    job_id: &str,
+) -> Result<JobView, FetchError> {
+    let _permit = clients.permit().await;
+    let out = clients
+        .control(clients.default_region())
+        .describe_job()
+        .account_id(account_id)
+        .job_id(job_id)
+        .send()
+        .await
+        .map_err(|e| classify(Facet::DescribeJob, e))?;
+    let job = out.job().ok_or_else(|| {
+        FetchError::new(
+            Facet::DescribeJob,
+            FetchErrorKind::Malformed {
+                detail: "DescribeJob returned no Job".into(),
+            },
+        )
+    })?;
+    let progress = job.progress_summary();
+    let report = job.report().filter(|r| r.enabled()).and_then(|r| {
+        let bucket = r.bucket()?.rsplit(":::").next()?.to_owned();
+        Some(ReportLocation {
+            bucket,
+            prefix: r.prefix().unwrap_or_default().trim_matches('/').to_owned(),
+        })
+    });
+    Ok(JobView {
+        job_id: job.job_id().unwrap_or(job_id).to_owned(),
+        status: job
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        description: job.description().map(str::to_owned),
+        total: progress
+            .and_then(|p| p.total_number_of_tasks())
+            .unwrap_or(0),
+        succeeded: progress
+            .and_then(|p| p.number_of_tasks_succeeded())
+            .unwrap_or(0),
+        failed: progress
+            .and_then(|p| p.number_of_tasks_failed())
+            .unwrap_or(0),
+        failure_reasons: job
+            .failure_reasons()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f.failure_code().unwrap_or("?"),
+                    f.failure_reason().unwrap_or_default()
+                )
+            })
+            .collect(),
+        status_update_reason: job.status_update_reason().map(str::to_owned),
+        report,
+    })
+}
+
+/// One failed task of a completion report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FailedTask {
+    pub key: String,
+    pub version_id: Option<String>,
+    pub error_code: String,
+    pub http_status: String,
+    pub message: String,
+}
+
+/// The failed tasks listed in the job's completion report (`PREFIX/job-ID/manifest.json`,
+/// then its `failed` result files).
+pub async fn report_failures(
+    clients: &S3Clients,
+    account: &crate::state::AccountState,
+    job: &JobView,
+) -> Result<Vec<FailedTask>, FetchError> {
+    let Some(report) = &job.report else {
+        return Ok(Vec::new());
+    };
+    let region = account.bucket_region(&report.bucket).await?;
+    let client = clients.client(&region);
+    let manifest_key = report.key(&format!("job-{}/manifest.json", job.job_id));
+    let manifest = read(&client, &report.bucket, &manifest_key).await?;
+    let manifest: Value = serde_json::from_slice(&manifest).map_err(|e| {
+        FetchError::new(
+            Facet::GetObject,
+            FetchErrorKind::Malformed {
+                detail: format!("the completion report's manifest: {e}"),
+            },
+        )
+    })?;
+    let mut failed = Vec::new();
+    for result in manifest["Results"].as_array().into_iter().flatten() {
+        if result["TaskExecutionStatus"] != "failed" {
+            continue;
+        }
+        let key = result["Key"].as_str().unwrap_or_default();
+        let body = read(&client, &report.bucket, key).await?;
+        for line in String::from_utf8_lossy(&body).lines() {
+            let fields = super::inventory::csv_fields(line).unwrap_or_default();
+            let field = |i: usize| fields.get(i).cloned().unwrap_or_default();
+            if fields.len() < 4 {
+                continue;
+            }
+            // The schema says ErrorCode, HTTPStatusCode; AWS's own examples have them the
+            // other way round. The numeric one is the status.
+            let (mut error_code, mut http_status) = (field(4), field(5));
+            if error_code.bytes().all(|b| b.is_ascii_digit()) {
+                std::mem::swap(&mut error_code, &mut http_status);
+            }
+            failed.push(FailedTask {
+                key: super::inventory::decode_key(&field(1)),
+                version_id: Some(field(2)).filter(|v| !v.is_empty()),
+                error_code,
+                http_status,
+                message: field(6),
+            });
+        }
+    }
+    Ok(failed)
+}
+
+async fn read(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>, FetchError> {
+    let body = super::s3::get_object(client, bucket, key).await?;
+    body.collect()
+        .await
+        .map(|b| b.into_bytes().to_vec())
+        .map_err(|e| {
+            FetchError::new(
+                Facet::GetObject,
+                FetchErrorKind::Network {
+                    detail: crate::aws::error_chain(&e),
+                },
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_locations_and_role_arns_are_validated() {
+        assert_eq!(
+            ReportLocation::parse("s3://reports/batch/").unwrap(),
+            ReportLocation {
+                bucket: "reports".into(),
+                prefix: "batch".into()
+            }
+        );
+        assert_eq!(
+            ReportLocation::parse("s3://reports").unwrap().key("x.csv"),
+            "x.csv"
+        );
+        assert!(ReportLocation::parse("reports/batch").is_err());
+        assert!(validate_role_arn("arn:aws:iam::111122223333:role/s3tk-batch").is_ok());
+        assert!(validate_role_arn("arn:aws:iam::111122223333:role/path/s3tk").is_ok());
+        for bad in [
+            "s3tk-batch",
+            "arn:aws:iam::111122223333:user/me",
+            "arn:aws:iam::1111:role/x",
+            "arn:aws:iam::111122223333:role/",
+        ] {
+            assert!(validate_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn manifests_are_written_per_group_with_encoded_keys() {
+        let dir = std::env::temp_dir().join(format!("s3tk-manifests-{}", std::process::id()));
+        let mut manifests = Manifests::new(&dir, "photos", "20261127T000000Z").unwrap();
+        manifests.add("STANDARD", "a b/ü+x.jpg").unwrap();
+        manifests.add("STANDARD_IA", "old,1.jpg").unwrap();
+        manifests.add("STANDARD", "c.jpg").unwrap();
+        let files = manifests.finish().unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].name, "photos-20261127T000000Z-STANDARD.csv");
+        assert_eq!(files[0].objects, 2);
+        assert_eq!(
+            std::fs::read_to_string(&files[0].path).unwrap(),
+            "photos,a%20b/%C3%BC%2Bx.jpg\nphotos,c.jpg\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&files[1].path).unwrap(),
+            "photos,old%2C1.jpg\n"
+        );
+        // The same lines in another order digest the same.
+        let mut reordered = Manifests::new(&dir, "photos", "again").unwrap();
+        reordered.add("STANDARD", "c.jpg").unwrap();
+        reordered.add("STANDARD", "a b/ü+x.jpg").unwrap();
+        assert_eq!(reordered.finish().unwrap()[0].content, files[0].content);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn the_job_request_keeps_what_the_copy_can_keep() {
+        let request = JobRequest {
+            bucket: "photos".into(),
+            region: "eu-west-1".into(),
+            operation: Operation::Encrypt {
+                target: Target::Kms(Some("arn:aws:kms:eu-west-1:111122223333:key/k".into())),
+                storage_class: "STANDARD_IA".into(),
+            },
+            role_arn: "arn:aws:iam::111122223333:role/batch".into(),
+            report: ReportLocation::parse("s3://reports/s3tk").unwrap(),
+            manifest_key: "s3tk/photos-1-STANDARD_IA.csv".into(),
+            manifest_etag: "abc".into(),
+            objects: 3,
+            content: 42,
+        };
+        let json = request.to_json();
+        let copy = &json["Operation"]["S3PutObjectCopy"];
+        assert_eq!(copy["TargetResource"], "arn:aws:s3:::photos");
+        assert_eq!(copy["MetadataDirective"], "COPY");
+        assert_eq!(copy["NewObjectMetadata"]["SSEAlgorithm"], "KMS");
+        assert_eq!(
+            copy["SSEAwsKmsKeyId"],
+            "arn:aws:kms:eu-west-1:111122223333:key/k"
+        );
+        assert_eq!(copy["BucketKeyEnabled"], true);
+        assert_eq!(copy["StorageClass"], "STANDARD_IA");
+        assert_eq!(
+            json["Manifest"]["Location"]["ObjectArn"],
+            "arn:aws:s3:::reports/s3tk/photos-1-STANDARD_IA.csv"
+        );
+        assert_eq!(json["Report"]["ReportScope"], "AllTasks");
+        assert_eq!(
+            json["Description"],
+            "s3tk: encrypt 3 objects (STANDARD_IA) with SSE-KMS (arn:aws:kms:eu-west-1:111122223333:key/k) in photos"
+        );
+        // The token follows the objects: the same objects never make a second job.
+        let mut again = request.clone();
+        again.manifest_etag = "def".into();
+        assert_eq!(request.client_request_token(), again.client_request_token());
+        let mut other = request.clone();
+        other.content = 43;
+        assert_ne!(request.client_request_token(), other.client_request_token());
+    }
+}

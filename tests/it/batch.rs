@@ -1,0 +1,417 @@
+//! `--batch` and `batch-status`: S3 Batch Operations jobs through the fake's S3 Control
+//! (CreateJob, DescribeJob), manifests uploaded next to the completion report.
+
+use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
+use crate::support::{TempDir, s3tk, s3tk_in};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/s3tk-batch";
+const REPORTS: &str = "batch-reports";
+
+fn media(fake: &FakeS3) {
+    fake.account_block(None)
+        .bucket(REPORTS, FakeBucket::new("us-east-1"))
+        .bucket(
+            "media",
+            FakeBucket::new("us-east-1")
+                .object("a.jpg", FakeObject::new(10))
+                .object("space name+1.txt", FakeObject::new(10))
+                .object("b.jpg", FakeObject::new(10).storage_class("STANDARD_IA"))
+                .object("done.jpg", FakeObject::new(10).sse("AES256", None))
+                .object("big.iso", FakeObject::new(6 * 1024 * 1024 * 1024))
+                .object("site/index.html", FakeObject::new(10).redirect("/new.html"))
+                .object("public.jpg", FakeObject::new(10).grant_all_users("READ"))
+                .object(
+                    "locked.pdf",
+                    FakeObject::new(10).retention("GOVERNANCE", "2099-01-01T00:00:00Z"),
+                ),
+        );
+}
+
+/// (key, result, detail) of the object lines; the batch job lines.
+fn lines(stdout: &str) -> (Vec<(String, String, String)>, Vec<serde_json::Value>) {
+    let values: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let mut objects: Vec<(String, String, String)> = values
+        .iter()
+        .filter(|v| v["key"].is_string())
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (text("key"), text("result"), text("detail"))
+        })
+        .collect();
+    objects.sort();
+    let jobs = values
+        .into_iter()
+        .filter(|v| v["type"] == "batch_job")
+        .collect();
+    (objects, jobs)
+}
+
+fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+    xml.split_once(&format!("<{tag}>"))
+        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+        .map_or("", |(text, _)| text)
+}
+
+#[tokio::test]
+async fn encrypt_queues_what_a_batch_copy_keeps_one_job_per_storage_class() {
+    let fake = FakeS3::start().await;
+    media(&fake);
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "encrypt",
+            "media",
+            "--batch",
+            "--role-arn",
+            ROLE,
+            "--report",
+            &format!("s3://{REPORTS}/s3tk"),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(
+        run.code, 1,
+        "objects left for the direct engine are still unencrypted: {}",
+        run.stderr
+    );
+    let (objects, jobs) = lines(&run.stdout);
+    let result = |key: &str| {
+        objects
+            .iter()
+            .find(|o| o.0 == key)
+            .unwrap_or_else(|| panic!("{key}: {objects:#?}"))
+            .clone()
+    };
+    assert_eq!(result("a.jpg").1, "queued");
+    assert_eq!(
+        result("a.jpg").2,
+        "not encrypted → SSE-S3, in the STANDARD job"
+    );
+    assert_eq!(
+        result("b.jpg").2,
+        "not encrypted → SSE-S3, in the STANDARD_IA job"
+    );
+    assert_eq!(result("done.jpg").1, "already encrypted");
+    for (key, why) in [
+        ("big.iso", "over 5 GB"),
+        ("site/index.html", "website redirect"),
+        ("public.jpg", "ACL is not private"),
+        ("locked.pdf", "Object Lock retention"),
+    ] {
+        let (_, outcome, detail) = result(key);
+        assert_eq!(outcome, "left for the direct engine", "{key}");
+        assert!(
+            detail.contains(why) && detail.ends_with("; encrypt it without --batch"),
+            "{key}: {detail}"
+        );
+    }
+    // Nothing was copied here: the jobs do it.
+    assert!(!fake.operations().await.iter().any(|o| o == "CopyObject"));
+    assert!(!fake.object("media", "a.jpg").unwrap().is_encrypted());
+
+    let created = fake.jobs();
+    assert_eq!(created.len(), 2, "one job per storage class");
+    assert_eq!(jobs.len(), 2, "{}", run.stdout);
+    for (id, xml, region) in &created {
+        assert_eq!(
+            region, "us-east-1",
+            "the job is created in the bucket's region"
+        );
+        let class = between(xml, "StorageClass");
+        let job = jobs.iter().find(|j| j["job_id"] == id.as_str()).unwrap();
+        assert_eq!(job["group"], class);
+        assert!(xml.contains("<S3PutObjectCopy>"), "{xml}");
+        assert_eq!(between(xml, "TargetResource"), "arn:aws:s3:::media");
+        assert_eq!(between(xml, "MetadataDirective"), "COPY");
+        assert_eq!(between(xml, "SSEAlgorithm"), "AES256");
+        assert_eq!(between(xml, "RoleArn"), ROLE);
+        assert_eq!(between(xml, "ConfirmationRequired"), "false");
+        assert_eq!(between(xml, "Format"), "S3BatchOperations_CSV_20180820");
+        assert_eq!(between(xml, "ReportScope"), "AllTasks");
+        assert!(
+            xml.contains("<Report><Bucket>arn:aws:s3:::batch-reports</Bucket>"),
+            "{xml}"
+        );
+        assert_eq!(between(xml, "Prefix"), "s3tk");
+        // The manifest the job names was uploaded, with the ETag the job checks.
+        let arn = between(xml, "ObjectArn");
+        let key = arn.strip_prefix("arn:aws:s3:::batch-reports/").unwrap();
+        assert!(
+            key.starts_with("s3tk/s3tk-manifests/media-")
+                && key.ends_with(&format!("-{class}.csv")),
+            "{key}"
+        );
+        let manifest = fake.file_body(REPORTS, key).expect("uploaded");
+        let etag: String = <md5::Md5 as md5::Digest>::digest(&manifest)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(between(xml, "ETag"), etag);
+        let mut rows: Vec<&str> = std::str::from_utf8(&manifest).unwrap().lines().collect();
+        rows.sort();
+        match class {
+            "STANDARD" => assert_eq!(rows, ["media,a.jpg", "media,space%20name%2B1.txt"]),
+            "STANDARD_IA" => assert_eq!(rows, ["media,b.jpg"]),
+            other => panic!("unexpected job group {other}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rerun_returns_the_same_jobs() {
+    let fake = FakeS3::start().await;
+    media(&fake);
+    let args = [
+        "encrypt",
+        "media",
+        "--batch",
+        "--role-arn",
+        ROLE,
+        "--report",
+        &format!("s3://{REPORTS}"),
+        "--format",
+        "json",
+    ];
+    let first = lines(&s3tk(&fake.uri(), &args).await.stdout).1;
+    let second = lines(&s3tk(&fake.uri(), &args).await.stdout).1;
+    let ids = |jobs: &[serde_json::Value]| {
+        let mut ids: Vec<String> = jobs
+            .iter()
+            .map(|j| j["job_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&first), ids(&second));
+    assert_eq!(fake.jobs().len(), 2);
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_the_manifests_locally_and_creates_nothing() {
+    let fake = FakeS3::start().await;
+    media(&fake);
+    let dir = TempDir::new("batch-dry-run");
+    let endpoint = fake.uri();
+    let run = s3tk_in(
+        Some(&dir.0),
+        &[
+            "--endpoint-url",
+            &endpoint,
+            "encrypt",
+            "media",
+            "--dry-run",
+            "--batch",
+            "--role-arn",
+            ROLE,
+            "--report",
+            &format!("s3://{REPORTS}/s3tk"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(fake.jobs().is_empty());
+    let ops = fake.operations().await;
+    assert!(
+        !ops.iter()
+            .any(|o| o == "PutObject" || o == "CreateJob" || o == "CopyObject"),
+        "{ops:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("would create a batch job for 2 objects (STANDARD): manifest "),
+        "{}",
+        run.stdout
+    );
+    let written: Vec<std::path::PathBuf> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .flat_map(|e| std::fs::read_dir(e.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    let request = written
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("STANDARD.job.json"))
+        .unwrap_or_else(|| panic!("{written:?}"));
+    let request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(request).unwrap()).unwrap();
+    assert_eq!(
+        request["Operation"]["S3PutObjectCopy"]["StorageClass"],
+        "STANDARD"
+    );
+    assert_eq!(request["RoleArn"], ROLE);
+    assert_eq!(
+        written.len(),
+        4,
+        "two manifests and two requests: {written:?}"
+    );
+}
+
+#[tokio::test]
+async fn reset_object_acl_queues_one_put_object_acl_job() {
+    let fake = FakeS3::start().await;
+    fake.account_block(None)
+        .bucket(REPORTS, FakeBucket::new("us-east-1"))
+        .bucket(
+            "site",
+            FakeBucket::new("us-east-1")
+                .object("open.html", FakeObject::new(1).grant_all_users("READ"))
+                .object("private.html", FakeObject::new(1)),
+        );
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "reset-object-acl",
+            "site",
+            "--batch",
+            "--role-arn",
+            ROLE,
+            "--report",
+            &format!("s3://{REPORTS}"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let created = fake.jobs();
+    assert_eq!(created.len(), 1);
+    let xml = &created[0].1;
+    assert!(xml.contains("<S3PutObjectAcl>"), "{xml}");
+    assert_eq!(between(xml, "CannedAccessControlList"), "private");
+    assert!(
+        run.stdout.contains("batch job job-1: 1 objects (all)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("open.html: queued"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn batch_input_is_checked_before_any_request() {
+    let fake = FakeS3::start().await;
+    media(&fake);
+    fake.bucket("eu-reports", FakeBucket::new("eu-west-1"));
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "encrypt",
+                "media",
+                "--batch",
+                "--role-arn",
+                "s3tk-batch",
+                "--report",
+                "s3://reports",
+            ],
+            "invalid --role-arn 's3tk-batch'",
+        ),
+        (
+            &[
+                "encrypt",
+                "media",
+                "--batch",
+                "--role-arn",
+                ROLE,
+                "--report",
+                "reports",
+            ],
+            "invalid --report 'reports'",
+        ),
+        (
+            &[
+                "encrypt",
+                "media",
+                "--batch",
+                "--role-arn",
+                ROLE,
+                "--report",
+                "s3://reports",
+                "--customer-key",
+                "0123456789abcdef0123456789abcdef",
+            ],
+            "--batch cannot use a customer key",
+        ),
+        (&["encrypt", "media", "--role-arn", ROLE], "required"),
+    ];
+    for (args, expected) in cases {
+        let run = s3tk(&fake.uri(), args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(fake.answered(), 0);
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "encrypt",
+            "media",
+            "--batch",
+            "--role-arn",
+            ROLE,
+            "--report",
+            "s3://eu-reports",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--report s3://eu-reports/ is in eu-west-1; S3 Batch Operations needs it in the bucket's region (us-east-1)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn batch_status_shows_progress_and_the_failed_objects() {
+    let fake = FakeS3::start().await;
+    fake.bucket(REPORTS, FakeBucket::new("us-east-1"));
+    fake.job_state(
+        "job-9",
+        "<Description>s3tk: encrypt 3 objects</Description><Status>Complete</Status><Priority>10</Priority>\
+         <ProgressSummary><TotalNumberOfTasks>3</TotalNumberOfTasks><NumberOfTasksSucceeded>2</NumberOfTasksSucceeded><NumberOfTasksFailed>1</NumberOfTasksFailed></ProgressSummary>\
+         <Report><Bucket>arn:aws:s3:::batch-reports</Bucket><Format>Report_CSV_20180820</Format><Enabled>true</Enabled><Prefix>s3tk</Prefix><ReportScope>AllTasks</ReportScope></Report>",
+    )
+    .job_state(
+        "job-10",
+        "<Status>Active</Status><Priority>10</Priority><ProgressSummary><TotalNumberOfTasks>4</TotalNumberOfTasks><NumberOfTasksSucceeded>1</NumberOfTasksSucceeded><NumberOfTasksFailed>0</NumberOfTasksFailed></ProgressSummary>",
+    );
+    let results = "s3tk/job-job-9/results/abc.csv";
+    fake.file(
+        REPORTS,
+        "s3tk/job-job-9/manifest.json",
+        serde_json::json!({
+            "Format": "Report_CSV_20180820",
+            "ReportSchema": "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage",
+            "Results": [
+                {"TaskExecutionStatus": "succeeded", "Bucket": REPORTS, "Key": "s3tk/job-job-9/results/ok.csv"},
+                {"TaskExecutionStatus": "failed", "Bucket": REPORTS, "Key": results},
+            ]
+        })
+        .to_string()
+        .into_bytes(),
+    )
+    .file(
+        REPORTS,
+        results,
+        b"media,big%20file.iso,,failed,400,InvalidRequest,\"The specified copy source is larger than the maximum allowable size for a copy source: 5368709120\"\n".to_vec(),
+    );
+    let run = s3tk(&fake.uri(), &["batch-status", "job-9"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.starts_with("job job-9: Complete\n  s3tk: encrypt 3 objects\n  3 of 3 tasks done (100%): 2 succeeded, 1 failed\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "✘ big file.iso: InvalidRequest (HTTP 400) The specified copy source is larger"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = s3tk(&fake.uri(), &["batch-status", "job-10", "--format", "json"]).await;
+    assert_eq!(run.code, 3, "still running: {}", run.stderr);
+    let status = run.json();
+    assert_eq!(status["job"]["status"], "Active");
+    assert_eq!(status["job"]["succeeded"], 1);
+    let run = s3tk(&fake.uri(), &["batch-status", "job-404"]).await;
+    assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("job-404"), "{}", run.stderr);
+}
