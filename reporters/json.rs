@@ -37,6 +37,8 @@ struct Run<'a> {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     check: &'static str,
+    /// The account of the resource, when known.
+    account: Option<&'a str>,
     /// `null` for account-level findings.
     bucket: Option<&'a str>,
     /// `s3://bucket`, or the account's root ARN.
@@ -56,6 +58,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
     fn from(f: &'a Finding) -> Self {
         JsonFinding {
             check: f.check.id,
+            account: f.account.as_deref(),
             bucket: f.resource.bucket(),
             resource: f.resource.uri(),
             region: f.region.as_deref(),

@@ -112,8 +112,9 @@ fn write_suite<W: Write>(
                 }
                 Ok(())
             })?;
+            let accounts = report.is_multi_account();
             for finding in findings {
-                write_case(w, finding)?;
+                write_case(w, finding, accounts)?;
             }
             w.create_element("system-out").write_empty()?;
             w.create_element("system-err").write_empty()?;
@@ -122,9 +123,14 @@ fn write_suite<W: Write>(
     Ok(())
 }
 
-fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding) -> io::Result<()> {
+/// One test case; `accounts` (a multi-account scan) puts the account in its name.
+fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding, accounts: bool) -> io::Result<()> {
+    let account = match (&f.account, accounts) {
+        (Some(account), true) => format!(" (account {account})"),
+        _ => String::new(),
+    };
     let name = format!(
-        "[{}][{}] {}",
+        "[{}][{}] {}{account}",
         f.severity.as_str().to_uppercase(),
         f.check.id,
         f.resource.name()

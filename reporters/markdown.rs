@@ -67,11 +67,20 @@ impl Reporter for MarkdownReporter {
         writeln!(out, "# s3tk scan report\n")?;
         writeln!(out, "| | |\n| --- | --- |")?;
         writeln!(out, "| Generated | {} |", md(&run.generated_at))?;
-        writeln!(
-            out,
-            "| Account | {} |",
-            md(run.account.as_deref().unwrap_or("unknown"))
-        )?;
+        if report.is_multi_account() {
+            writeln!(
+                out,
+                "| Accounts | {} (scanned from {}) |",
+                md(&report.accounts().join(", ")),
+                md(run.account.as_deref().unwrap_or("unknown"))
+            )?;
+        } else {
+            writeln!(
+                out,
+                "| Account | {} |",
+                md(run.account.as_deref().unwrap_or("unknown"))
+            )?;
+        }
         let regions = report.regions();
         writeln!(
             out,
@@ -106,13 +115,40 @@ impl Reporter for MarkdownReporter {
             );
         }
         writeln!(out, "**{}**\n", headline(&summary))?;
-        write_summary_table(report, out)?;
-        write_failing(report, out)?;
-        write_what_to_fix(report, out)?;
-        write_errors(report, out)?;
-        write_muted(report, out)?;
-        write_per_bucket(report, out)
+        if !report.is_multi_account() {
+            return write_body(report, out);
+        }
+        // A multi-account scan: a line per account, then each account's report, one heading
+        // level down.
+        writeln!(out, "| Account | Result |\n| --- | --- |")?;
+        for account in report.accounts() {
+            let part = report.for_account(account);
+            writeln!(out, "| {} | {} |", md(account), headline(&part.summary()))?;
+        }
+        writeln!(out)?;
+        for account in report.accounts() {
+            let part = report.for_account(account);
+            writeln!(out, "## Account {}\n", md(account))?;
+            let mut body = Vec::new();
+            write_body(&part, &mut body)?;
+            for line in String::from_utf8_lossy(&body).lines() {
+                if line.starts_with('#') {
+                    write!(out, "#")?;
+                }
+                writeln!(out, "{line}")?;
+            }
+        }
+        Ok(())
     }
+}
+
+fn write_body(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_summary_table(report, out)?;
+    write_failing(report, out)?;
+    write_what_to_fix(report, out)?;
+    write_errors(report, out)?;
+    write_muted(report, out)?;
+    write_per_bucket(report, out)
 }
 
 fn headline(s: &Summary) -> String {

@@ -163,6 +163,8 @@ struct Suppression<'a> {
 
 #[derive(Serialize)]
 struct ResultProperties<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
     bucket: Option<&'a str>,
     region: Option<&'a str>,
     severity: Severity,
@@ -301,7 +303,12 @@ impl Reporter for SarifReporter {
                 },
                 locations: [location(f)],
                 partial_fingerprints: Fingerprints {
-                    finding: format!("{}:{}", f.check.id, f.resource.name()),
+                    finding: match &f.account {
+                        Some(account) if report.is_multi_account() => {
+                            format!("{}:{account}:{}", f.check.id, f.resource.name())
+                        }
+                        _ => format!("{}:{}", f.check.id, f.resource.name()),
+                    },
                 },
                 suppressions: f
                     .muted_reason
@@ -314,6 +321,7 @@ impl Reporter for SarifReporter {
                     .into_iter()
                     .collect(),
                 properties: ResultProperties {
+                    account: f.account.as_deref(),
                     bucket: f.resource.bucket(),
                     region: f.region.as_deref(),
                     severity: f.severity,

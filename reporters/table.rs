@@ -34,11 +34,20 @@ impl Reporter for TableReporter {
             table.enforce_styling();
         }
         table.load_style(presets::UTF8_FULL_CONDENSED);
-        table.set_header(["", "Bucket", "Check", "Severity", "Result"]);
+        // A multi-account scan names each finding's account.
+        let accounts = report.is_multi_account();
+        let mut header = vec!["", "Bucket", "Check", "Severity", "Result"];
+        if accounts {
+            header.insert(1, "Account");
+        }
+        table.set_header(header);
         for f in &report.findings {
             let (mark, color) = symbol(f.status);
-            table.add_row([
-                Cell::new(mark).fg(color),
+            let mut row = vec![Cell::new(mark).fg(color)];
+            if accounts {
+                row.push(Cell::new(f.account.as_deref().unwrap_or("")));
+            }
+            row.extend([
                 Cell::new(f.resource.name()),
                 Cell::new(f.check.id),
                 Cell::new(f.severity),
@@ -47,6 +56,7 @@ impl Reporter for TableReporter {
                     None => f.message.clone(),
                 }),
             ]);
+            table.add_row(row);
         }
         writeln!(out, "{table}")?;
         let s = report.summary();

@@ -14,7 +14,7 @@ use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Region used when neither a flag, the environment nor a profile names one. S3's global
@@ -84,9 +84,13 @@ pub struct S3Clients {
     by_region: Mutex<HashMap<String, Client>>,
     control_by_region: Mutex<HashMap<String, aws_sdk_s3control::Client>>,
     cloudtrail_by_region: Mutex<HashMap<String, aws_sdk_cloudtrail::Client>>,
-    limiter: Semaphore,
+    /// Shared with the clients of assumed roles: `--concurrency` bounds the whole run.
+    limiter: Arc<Semaphore>,
     /// The custom S3 endpoint, if any (flag, environment or profile).
     endpoint: Option<String>,
+    /// The configuration the clients were built from, to build them again for an assumed role.
+    sdk: aws_config::SdkConfig,
+    s3_endpoint: Option<String>,
 }
 
 impl S3Clients {
@@ -193,11 +197,30 @@ impl S3Clients {
             by_region: Mutex::new(HashMap::new()),
             control_by_region: Mutex::new(HashMap::new()),
             cloudtrail_by_region: Mutex::new(HashMap::new()),
-            limiter: Semaphore::new(concurrency.max(1)),
+            limiter: Arc::new(Semaphore::new(concurrency.max(1))),
             endpoint: s3_endpoint
                 .map(str::to_owned)
                 .or_else(|| sdk.endpoint_url().map(str::to_owned)),
+            sdk: sdk.clone(),
+            s3_endpoint: s3_endpoint.map(str::to_owned),
         })
+    }
+
+    /// The same clients with other credentials (an assumed role), sharing the request limit.
+    pub fn with_credentials(
+        &self,
+        credentials: aws_credential_types::Credentials,
+    ) -> Result<S3Clients, ConfigError> {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build();
+        let mut clients = Self::from_sdk_config(&sdk, self.s3_endpoint.as_deref(), 1)?;
+        clients.limiter = Arc::clone(&self.limiter);
+        Ok(clients)
     }
 
     /// The region of the configuration the run started with.
@@ -270,6 +293,19 @@ impl S3Clients {
             .region(Region::new(region.to_owned()))
             .build();
         aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    /// AWS Organizations, a global service answered in us-east-1 (or the partition's home).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let region = match self.default_region() {
+            r if r.starts_with("cn-") => "cn-northwest-1",
+            r if r.starts_with("us-gov-") => "us-gov-west-1",
+            _ => "us-east-1",
+        };
+        let conf = aws_sdk_organizations::config::Builder::from(&self.sdk)
+            .region(Region::new(region))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
     }
 
     pub fn route53(&self) -> &aws_sdk_route53::Client {

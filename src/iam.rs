@@ -169,13 +169,24 @@ pub fn is_read_only(action: &str) -> bool {
         .any(|verb| name.starts_with(verb))
 }
 
-/// The statements for `commands` (every command when empty); `object_level_logging` and
-/// `sns_topic` add what `scan --object-level-logging` and `scan --sns-topic` need.
-pub fn statements(
-    commands: &[String],
-    object_level_logging: bool,
-    sns_topic: Option<&TopicArn>,
-) -> Result<Vec<Statement>, String> {
+/// The scan options that need more than the scan's checks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanExtras<'a> {
+    /// `--object-level-logging`: the CloudTrail reads.
+    pub object_level_logging: bool,
+    /// `--sns-topic`: publishing to that topic.
+    pub sns_topic: Option<&'a TopicArn>,
+    /// `--role-name`: assuming that role in the other accounts, and listing the organization.
+    pub role_name: Option<&'a str>,
+}
+
+/// The statements for `commands` (every command when empty), plus what `extras` need.
+pub fn statements(commands: &[String], extras: ScanExtras) -> Result<Vec<Statement>, String> {
+    let ScanExtras {
+        object_level_logging,
+        sns_topic,
+        role_name,
+    } = extras;
     let all = self::commands();
     let chosen: Vec<&str> = if commands.is_empty() {
         all.clone()
@@ -200,8 +211,10 @@ pub fn statements(
         });
     }
     let scanning = chosen.contains(&"scan");
-    if (object_level_logging || sns_topic.is_some()) && !scanning {
-        return Err("--object-level-logging and --sns-topic apply to the scan command".into());
+    if (object_level_logging || sns_topic.is_some() || role_name.is_some()) && !scanning {
+        return Err(
+            "--object-level-logging, --sns-topic and --role-name apply to the scan command".into(),
+        );
     }
     if object_level_logging {
         statements.push(Statement {
@@ -217,6 +230,20 @@ pub fn statements(
             sid: "S3tkScanSnsTopic".into(),
             actions: actions_of([Facet::PublishToTopic]).into_iter().collect(),
             resource: topic.to_string(),
+        });
+    }
+    if let Some(role) = role_name {
+        statements.push(Statement {
+            sid: "S3tkScanAssumeRole".into(),
+            actions: actions_of([Facet::AssumeRole]).into_iter().collect(),
+            resource: format!("arn:aws:iam::*:role/{role}"),
+        });
+        statements.push(Statement {
+            sid: "S3tkScanOrganization".into(),
+            actions: actions_of([Facet::OrganizationAccounts])
+                .into_iter()
+                .collect(),
+            resource: "*".into(),
         });
     }
     if statements.is_empty() {
@@ -242,12 +269,8 @@ fn sid(command: &str) -> String {
 }
 
 /// The policy document, pretty-printed.
-pub fn policy(
-    commands: &[String],
-    object_level_logging: bool,
-    sns_topic: Option<&TopicArn>,
-) -> Result<String, String> {
-    let statements: Vec<Value> = statements(commands, object_level_logging, sns_topic)?
+pub fn policy(commands: &[String], extras: ScanExtras) -> Result<String, String> {
+    let statements: Vec<Value> = statements(commands, extras)?
         .into_iter()
         .map(|s| {
             json!({
@@ -283,6 +306,13 @@ pub fn markdown_table() -> String {
             actions_of([Facet::PublishToTopic]),
         ),
     );
+    rows.insert(
+        3,
+        (
+            "`scan --role-name ROLE` (adds; each account's role needs `scan`'s actions)".into(),
+            actions_of([Facet::AssumeRole, Facet::OrganizationAccounts]),
+        ),
+    );
     for (command, actions) in rows {
         let read_only = if actions.iter().all(|a| is_read_only(a)) {
             "yes"
@@ -308,7 +338,7 @@ mod tests {
 
     #[test]
     fn scan_gets_exactly_the_read_actions_its_checks_declare() {
-        let statements = statements(&own(&["scan"]), false, None).unwrap();
+        let statements = statements(&own(&["scan"]), ScanExtras::default()).unwrap();
         assert_eq!(statements.len(), 1);
         let mut expected: BTreeSet<&str> = registry::select_checks(&[], &[], &[])
             .unwrap()
@@ -362,12 +392,24 @@ mod tests {
     #[test]
     fn options_add_their_statements() {
         let topic = TopicArn::parse("arn:aws:sns:eu-west-1:111122223333:alerts").unwrap();
-        let statements = statements(&own(&["scan"]), true, Some(&topic)).unwrap();
+        let extras = ScanExtras {
+            object_level_logging: true,
+            sns_topic: Some(&topic),
+            role_name: Some("S3tkAudit"),
+        };
+        let statements = statements(&own(&["scan"]), extras).unwrap();
         let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(
             sids,
-            ["S3tkScan", "S3tkScanObjectLevelLogging", "S3tkScanSnsTopic"]
+            [
+                "S3tkScan",
+                "S3tkScanObjectLevelLogging",
+                "S3tkScanSnsTopic",
+                "S3tkScanAssumeRole",
+                "S3tkScanOrganization"
+            ]
         );
+        assert_eq!(statements[3].resource, "arn:aws:iam::*:role/S3tkAudit");
         assert_eq!(
             statements[1].actions,
             [
@@ -379,17 +421,21 @@ mod tests {
         );
         assert_eq!(statements[2].actions, ["sns:Publish"]);
         assert_eq!(statements[2].resource, topic.to_string());
-        assert!(super::statements(&own(&["encrypt"]), true, None).is_err());
+        let logging = ScanExtras {
+            object_level_logging: true,
+            ..Default::default()
+        };
+        assert!(super::statements(&own(&["encrypt"]), logging).is_err());
     }
 
     #[test]
     fn every_command_is_known_and_offline_ones_need_nothing() {
-        let all = statements(&[], false, None).unwrap();
+        let all = statements(&[], ScanExtras::default()).unwrap();
         assert_eq!(all.len(), commands().len());
         assert!(all.iter().any(|s| s.sid == "S3tkDeleteUnencryptedVersions"));
-        let err = statements(&own(&["scna"]), false, None).unwrap_err();
+        let err = statements(&own(&["scna"]), ScanExtras::default()).unwrap_err();
         assert!(err.starts_with("unknown command 'scna'"), "{err}");
-        let err = statements(&own(&["checks"]), false, None).unwrap_err();
+        let err = statements(&own(&["checks"]), ScanExtras::default()).unwrap_err();
         assert_eq!(err, "checks call(s) no AWS API and need no IAM policy");
     }
 

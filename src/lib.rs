@@ -20,6 +20,7 @@ pub mod glob;
 pub mod iam;
 pub mod notify;
 pub mod objects;
+pub mod org;
 pub mod output;
 pub mod policy;
 pub mod registry;

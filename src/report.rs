@@ -101,6 +101,8 @@ pub struct Finding {
     pub elapsed: Duration,
     /// Why the check could not be evaluated, for `Status::Error`.
     pub error: Option<FetchError>,
+    /// The AWS account the resource is in, when known (every finding of a multi-account scan).
+    pub account: Option<String>,
 }
 
 impl Finding {
@@ -132,6 +134,7 @@ impl Finding {
             muted_reason: None,
             elapsed,
             error,
+            account: None,
         }
     }
 
@@ -274,7 +277,9 @@ pub struct Report {
 
 impl Report {
     pub fn new(run: RunInfo, mut findings: Vec<Finding>) -> Self {
-        findings.sort_by(|a, b| (&a.resource, a.check.id).cmp(&(&b.resource, b.check.id)));
+        findings.sort_by(|a, b| {
+            (&a.account, &a.resource, a.check.id).cmp(&(&b.account, &b.resource, b.check.id))
+        });
         Report { run, findings }
     }
 
@@ -291,6 +296,35 @@ impl Report {
             .collect();
         names.dedup();
         names
+    }
+
+    /// The accounts the findings are in, sorted (one for a single-account scan).
+    pub fn accounts(&self) -> Vec<&str> {
+        let mut accounts: Vec<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.account.as_deref())
+            .collect();
+        accounts.dedup();
+        accounts
+    }
+
+    /// Whether the findings span several accounts (reporters then show the account).
+    pub fn is_multi_account(&self) -> bool {
+        self.accounts().len() > 1
+    }
+
+    /// The part of the report about one account.
+    pub fn for_account(&self, account: &str) -> Report {
+        Report {
+            run: self.run.clone(),
+            findings: self
+                .findings
+                .iter()
+                .filter(|f| f.account.as_deref() == Some(account))
+                .cloned()
+                .collect(),
+        }
     }
 
     /// The resources in the report (the account first, then buckets), sorted.
@@ -389,6 +423,7 @@ pub fn sample_report() -> Report {
             muted_reason: None,
             elapsed: Duration::from_millis(millis),
             error: None,
+            account: None,
         };
     let muted = Finding {
         muted_reason: Some("staging data, reviewed by <security> & approved".into()),

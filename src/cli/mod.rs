@@ -83,6 +83,9 @@ pub enum Command {
         /// Allow publishing to this SNS topic (for scan --sns-topic)
         #[arg(long, value_name = "ARN")]
         sns_topic: Option<String>,
+        /// Allow assuming this role in other accounts and listing the organization (for scan --role-name)
+        #[arg(long, value_name = "ROLE")]
+        role_name: Option<String>,
     },
     /// Print a shell completion script: s3tk completions bash > /etc/bash_completion.d/s3tk
     Completions {
@@ -417,6 +420,15 @@ pub struct ScanArgs {
     /// After the report, publish a summary of the failing findings to this SNS topic (its ARN)
     #[arg(long, value_name = "ARN")]
     pub sns_topic: Option<String>,
+    /// Scan other accounts by assuming this IAM role in each (with --accounts or --organization)
+    #[arg(long, value_name = "ROLE")]
+    pub role_name: Option<String>,
+    /// The accounts to scan with --role-name (comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// Scan every active account of the organization (AWS Organizations) with --role-name
+    #[arg(long)]
+    pub organization: bool,
     #[command(flatten)]
     pub report: ReportArgs,
     /// After the report, print the s3tk command that fixes each failing finding (on stderr)
@@ -460,7 +472,13 @@ pub async fn run(cli: Cli) -> ExitCode {
             commands,
             object_level_logging,
             sns_topic,
-        } => iam_policy(&commands, object_level_logging, sns_topic.as_deref()),
+            role_name,
+        } => iam_policy(
+            &commands,
+            object_level_logging,
+            sns_topic.as_deref(),
+            role_name.as_deref(),
+        ),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "s3tk", &mut io::stdout());
@@ -741,6 +759,17 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         .map(crate::notify::TopicArn::parse)
         .transpose()
         .map_err(Failure::Usage)?;
+    let org = crate::org::OrgScan::new(
+        args.role_name.clone(),
+        args.accounts.clone(),
+        args.organization,
+    )
+    .map_err(Failure::Usage)?;
+    if org.is_some() && args.fix {
+        return Err(Failure::Usage(
+            "--fix works on one account at a time; run it with that account's credentials".into(),
+        ));
+    }
     let mut checks = registry::select_checks(&args.checks, &skip, opt_ins)?;
     if let Some(framework) = args.compliance {
         checks.retain(|c| {
@@ -768,37 +797,54 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     };
 
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
-    let selection = select::resolve(&clients, &selectors)
-        .await
-        .map_err(|e| match e.kind {
-            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
-        })?;
-    for pattern in &selection.unmatched {
-        eprintln!("warning: no bucket matches '{pattern}'");
-    }
-    // Account checks run with every scan of the account, but not when the buckets asked for
-    // do not exist at all: then there is nothing to report.
-    let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
-        Vec::new()
-    } else {
-        checks
+    let concurrency = global.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    let (findings, account_id, account) = match &org {
+        Some(org) => {
+            let caller = AccountState::new(clients);
+            let findings =
+                scan_organization(&caller, org, &selectors, &checks, &options, concurrency).await?;
+            let id = caller.account_id().await.ok().map(str::to_owned);
+            (findings, id, caller)
+        }
+        None => {
+            let selection =
+                select::resolve(&clients, &selectors)
+                    .await
+                    .map_err(|e| match e.kind {
+                        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+                        _ => Failure::Incomplete(format!("could not list buckets: {e}")),
+                    })?;
+            for pattern in &selection.unmatched {
+                eprintln!("warning: no bucket matches '{pattern}'");
+            }
+            // Account checks run with every scan of the account, but not when the buckets
+            // asked for do not exist at all: then there is nothing to report.
+            let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
+                Vec::new()
+            } else {
+                checks
+            };
+            let progress = Progress::new(selection.buckets.len());
+            let on_progress = |done, total| progress.update(done, total);
+            let account = AccountState::new(clients);
+            let (mut findings, account_id) = tokio::join!(
+                crate::runner::scan(
+                    Arc::clone(&account),
+                    selection.buckets,
+                    &checks,
+                    &options,
+                    concurrency,
+                    &on_progress,
+                ),
+                async { account.account_id().await.ok().map(str::to_owned) },
+            );
+            progress.finish();
+            for finding in &mut findings {
+                finding.account.clone_from(&account_id);
+            }
+            (findings, account_id, account)
+        }
     };
-    let progress = Progress::new(selection.buckets.len());
-    let on_progress = |done, total| progress.update(done, total);
-    let account = AccountState::new(clients);
-    let (findings, account_id) = tokio::join!(
-        crate::runner::scan(
-            Arc::clone(&account),
-            selection.buckets,
-            &checks,
-            &options,
-            global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-            &on_progress,
-        ),
-        async { account.account_id().await.ok().map(str::to_owned) },
-    );
-    progress.finish();
     let report = finish_report(findings, account_id, ignore.as_ref());
     let mut code = report.exit_code(args.report.fail_on);
     match write_outputs(&report, &outputs, style) {
@@ -825,10 +871,84 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         report,
         args.apply,
         args.report.fail_on,
-        global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        concurrency,
         style,
     )
     .await
+}
+
+/// `scan --role-name`: every account through its assumed role, a few at a time. An account
+/// that cannot be scanned is an error finding; only a failure to find the accounts at all
+/// stops the run.
+async fn scan_organization(
+    caller: &AccountState,
+    org: &crate::org::OrgScan,
+    selectors: &[BucketSelector],
+    checks: &[&'static crate::check::CheckEntry],
+    options: &CheckOptions,
+    concurrency: usize,
+) -> Result<Vec<crate::report::Finding>, Failure> {
+    use crate::org::{self, Accounts};
+    use futures::StreamExt;
+    let clients = caller.clients().expect("a live run has clients");
+    let accounts = match &org.accounts {
+        Accounts::Listed(ids) => ids.clone(),
+        Accounts::Organization => org::organization_accounts(clients)
+            .await
+            .map_err(|e| match e.kind {
+                FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+                _ => {
+                    Failure::Incomplete(format!("could not list the organization's accounts: {e}"))
+                }
+            })?,
+    };
+    eprintln!(
+        "scanning {} account(s) as role {}, {} at a time",
+        accounts.len(),
+        org.role_name,
+        org::ACCOUNTS_AT_ONCE
+    );
+    let region = clients.default_region().to_owned();
+    let scan_one = |id: String| {
+        let region = region.clone();
+        async move {
+            let assumed = match org::assume(clients, &id, &org.role_name).await {
+                Ok(assumed) => assumed,
+                Err(e) => return vec![org::unreachable(&id, &region, e)],
+            };
+            let selection = match select::resolve(&assumed, selectors).await {
+                Ok(selection) => selection,
+                Err(e) => return vec![org::unreachable(&id, &region, e)],
+            };
+            for pattern in &selection.unmatched {
+                eprintln!("warning: {id}: no bucket matches '{pattern}'");
+            }
+            let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
+                &[][..]
+            } else {
+                checks
+            };
+            let account = AccountState::new(assumed);
+            let mut findings = crate::runner::scan(
+                account,
+                selection.buckets,
+                checks,
+                options,
+                concurrency,
+                &|_, _| {},
+            )
+            .await;
+            for finding in &mut findings {
+                finding.account = Some(id.clone());
+            }
+            findings
+        }
+    };
+    Ok(futures::stream::iter(accounts)
+        .map(scan_one)
+        .buffer_unordered(org::ACCOUNTS_AT_ONCE)
+        .concat()
+        .await)
 }
 
 impl ReportArgs {
@@ -905,13 +1025,18 @@ fn iam_policy(
     commands: &[String],
     object_level_logging: bool,
     sns_topic: Option<&str>,
+    role_name: Option<&str>,
 ) -> Result<u8, Failure> {
     let topic = sns_topic
         .map(crate::notify::TopicArn::parse)
         .transpose()
         .map_err(Failure::Usage)?;
-    let policy = crate::iam::policy(commands, object_level_logging, topic.as_ref())
-        .map_err(Failure::Usage)?;
+    let extras = crate::iam::ScanExtras {
+        object_level_logging,
+        sns_topic: topic.as_ref(),
+        role_name,
+    };
+    let policy = crate::iam::policy(commands, extras).map_err(Failure::Usage)?;
     let mut out = io::stdout().lock();
     writeln!(out, "{policy}")?;
     Ok(0)

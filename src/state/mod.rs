@@ -71,6 +71,9 @@ pub enum Facet {
     RecordSets,
     /// `scan --sns-topic`.
     PublishToTopic,
+    /// `scan --role-name`: the role assumed in each account, and the organization's accounts.
+    AssumeRole,
+    OrganizationAccounts,
     // Writes, performed only by `apply.rs`.
     PutPublicAccessBlock,
     PutAccountPublicAccessBlock,
@@ -132,6 +135,8 @@ impl Facet {
         Facet::HostedZones,
         Facet::RecordSets,
         Facet::PublishToTopic,
+        Facet::AssumeRole,
+        Facet::OrganizationAccounts,
         Facet::PutPublicAccessBlock,
         Facet::PutAccountPublicAccessBlock,
         Facet::PutVersioning,
@@ -196,6 +201,8 @@ impl Facet {
             Facet::HostedZones => "ListHostedZones",
             Facet::RecordSets => "ListResourceRecordSets",
             Facet::PublishToTopic => "Publish",
+            Facet::AssumeRole => "AssumeRole",
+            Facet::OrganizationAccounts => "ListAccounts",
             Facet::PutPublicAccessBlock => "PutPublicAccessBlock",
             Facet::PutAccountPublicAccessBlock => "PutPublicAccessBlock (account)",
             Facet::PutVersioning => "PutBucketVersioning",
@@ -253,6 +260,8 @@ impl Facet {
             Facet::HostedZones => &["route53:ListHostedZones"],
             Facet::RecordSets => &["route53:ListResourceRecordSets"],
             Facet::PublishToTopic => &["sns:Publish"],
+            Facet::AssumeRole => &["sts:AssumeRole"],
+            Facet::OrganizationAccounts => &["organizations:ListAccounts"],
             Facet::PutPublicAccessBlock => &["s3:PutBucketPublicAccessBlock"],
             Facet::PutAccountPublicAccessBlock => &["s3:PutAccountPublicAccessBlock"],
             Facet::PutVersioning => &["s3:PutBucketVersioning"],

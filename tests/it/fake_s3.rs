@@ -76,6 +76,8 @@ pub struct FakeBucket {
     /// Each key's versions, oldest first (see `fake_objects`).
     pub objects: BTreeMap<String, Vec<FakeObject>>,
     pub synthetic: Option<Synthetic>,
+    /// The account that owns it (ListBuckets of that account lists it); `None` is ACCOUNT_ID.
+    pub account: Option<String>,
     /// Keys that another writer replaces right after their next HeadObject.
     pub concurrent_writes: Vec<String>,
     /// operation → (status, code, normal answers first, faulty answers)
@@ -161,6 +163,12 @@ impl FakeBucket {
             region: region.into(),
             ..Default::default()
         }
+    }
+
+    /// Owned by another account (listed only to that account's credentials).
+    pub fn in_account(mut self, account: &str) -> Self {
+        self.account = Some(account.into());
+        self
     }
     pub fn public_read(mut self) -> Self {
         self.grants.push(group(ALL_USERS, "READ"));
@@ -266,6 +274,8 @@ struct Model {
     services: services::Services,
     /// Plain files GetObject serves, by (bucket, key): inventory manifests and data files.
     files: HashMap<(String, String), Vec<u8>>,
+    /// Accounts whose role AssumeRole refuses.
+    denied_roles: Vec<String>,
     /// S3 Batch Operations jobs created: (job id, CreateJob request body, signed region).
     jobs: Vec<(String, String, String)>,
     /// DescribeJob answers by job id (the `<Job>` element's content).
@@ -413,6 +423,21 @@ impl FakeS3 {
 
     pub fn latency(&self, delay: Duration) -> &Self {
         self.model.lock().unwrap().latency = delay;
+        self
+    }
+
+    /// Makes AssumeRole refuse the role in `account`.
+    pub fn deny_role_in(&self, account: &str) -> &Self {
+        self.model.lock().unwrap().denied_roles.push(account.into());
+        self
+    }
+
+    /// The accounts of the organization (ListAccounts): (id, state).
+    pub fn organization(&self, accounts: &[(&str, &str)]) -> &Self {
+        self.model.lock().unwrap().services.organization = accounts
+            .iter()
+            .map(|(id, state)| (id.to_string(), state.to_string()))
+            .collect();
         self
     }
 
@@ -635,6 +660,42 @@ fn route(req: &Request) -> Option<(String, String)> {
     Some((bucket.to_owned(), sub))
 }
 
+/// The account of the credentials that signed the request: assumed-role keys are
+/// `ASIA<account id>` (see AssumeRole below), anything else is ACCOUNT_ID.
+fn requester_account(req: &Request) -> String {
+    access_key(req)
+        .and_then(|k| k.strip_prefix("ASIA").map(str::to_owned))
+        .unwrap_or_else(|| ACCOUNT_ID.to_owned())
+}
+
+/// STS AssumeRole: credentials for the role's account, unless the fake denies that account.
+fn assume_role(model: &Model, body: &str) -> ResponseTemplate {
+    let arn = body
+        .split('&')
+        .find_map(|p| p.strip_prefix("RoleArn="))
+        .map(|a| {
+            percent_encoding::percent_decode_str(a)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default();
+    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+    if model.denied_roles.contains(&account) {
+        return ResponseTemplate::new(403).set_body_raw(
+            format!(
+                r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole on resource: {arn}</Message></Error><RequestId>fake</RequestId></ErrorResponse>"#
+            ),
+            "text/xml",
+        );
+    }
+    ResponseTemplate::new(200).set_body_raw(
+        format!(
+            r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA{account}</AccessKeyId><SecretAccessKey>fake-secret</SecretAccessKey><SessionToken>fake-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:s3tk-scan</AssumedRoleId><Arn>{arn}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></AssumeRoleResponse>"#
+        ),
+        "text/xml",
+    )
+}
+
 /// The access key id that signed the request.
 fn access_key(req: &Request) -> Option<String> {
     let auth = req.headers.get("authorization")?.to_str().ok()?;
@@ -690,12 +751,16 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
             "GET" => list_buckets(model, req),
             // The CLI's endpoint override applies to STS too: answer GetCallerIdentity.
             "POST" if String::from_utf8_lossy(&req.body).contains("Action=GetCallerIdentity") => {
+                let account = requester_account(req);
                 ResponseTemplate::new(200).set_body_raw(
                     format!(
-                        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT_ID}:user/auditor</Arn><UserId>AIDAFAKEUSER</UserId><Account>{ACCOUNT_ID}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+                        r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/auditor</Arn><UserId>AIDAFAKEUSER</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
                     ),
                     "text/xml",
                 )
+            }
+            "POST" if String::from_utf8_lossy(&req.body).contains("Action=AssumeRole") => {
+                assume_role(model, &String::from_utf8_lossy(&req.body))
             }
             _ => error(405, "MethodNotAllowed", "not supported by the fake"),
         };
@@ -956,10 +1021,12 @@ fn list_buckets(model: &Model, req: &Request) -> ResponseTemplate {
         .and_then(|m| m.parse().ok())
         .unwrap_or(usize::MAX)
         .min(model.page_size);
+    let account = requester_account(req);
     let names: Vec<(&String, &FakeBucket)> = model
         .buckets
         .iter()
         .filter(|(n, _)| n.as_str() > start.as_str())
+        .filter(|(_, b)| b.account.as_deref().unwrap_or(ACCOUNT_ID) == account)
         .collect();
     let page = &names[..names.len().min(limit)];
     let mut body = format!(
@@ -1238,7 +1305,7 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
         .headers
         .get("x-amz-account-id")
         .and_then(|v| v.to_str().ok())
-        != Some(ACCOUNT_ID)
+        != Some(requester_account(req).as_str())
     {
         return control_error(403, "AccessDenied", "wrong or missing x-amz-account-id");
     }

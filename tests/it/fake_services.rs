@@ -97,12 +97,19 @@ pub struct Services {
     pub cloudtrail_fault: Option<(&'static str, u16, &'static str)>,
     pub published: Vec<Published>,
     pub sns_fault: Option<(u16, &'static str)>,
+    /// AWS Organizations accounts: (id, state), listed one per page.
+    pub organization: Vec<(String, String)>,
 }
 
 /// The answer when `req` is for Route 53, CloudTrail or SNS.
 pub fn respond(services: &mut Services, req: &Request) -> Option<ResponseTemplate> {
     if let Some(path) = req.url.path().strip_prefix("/2013-04-01/") {
         return Some(route53(services, req, path));
+    }
+    if let Some(target) = header(req, "x-amz-target")
+        && target.contains("AWSOrganizations")
+    {
+        return Some(organizations(services, req, &target));
     }
     if let Some(target) = header(req, "x-amz-target")
         && target.contains("CloudTrail")
@@ -354,6 +361,39 @@ fn cloudtrail(services: &Services, req: &Request, operation: &str) -> ResponseTe
         },
         other => json_error(400, "UnknownOperationException", other),
     }
+}
+
+/// ListAccounts, one account per page (NextToken is the next index).
+fn organizations(services: &Services, req: &Request, target: &str) -> ResponseTemplate {
+    if !target.ends_with(".ListAccounts") {
+        return json_error(400, "UnknownOperationException", target);
+    }
+    if services.organization.is_empty() {
+        return json_error(
+            400,
+            "AWSOrganizationsNotInUseException",
+            "Your account is not a member of an organization.",
+        );
+    }
+    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let at: usize = body["NextToken"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let accounts: Vec<Value> = services
+        .organization
+        .iter()
+        .skip(at)
+        .take(1)
+        .map(|(id, state)| {
+            json!({"Id": id, "Arn": format!("arn:aws:organizations::{}:account/o-fake/{id}", super::ACCOUNT_ID), "Name": id, "Email": format!("{id}@example.com"), "State": state, "Status": if state == "ACTIVE" { "ACTIVE" } else { "SUSPENDED" }})
+        })
+        .collect();
+    let mut answer = json!({ "Accounts": accounts });
+    if at + 1 < services.organization.len() {
+        answer["NextToken"] = json!((at + 1).to_string());
+    }
+    json_answer(200, answer)
 }
 
 fn sns(services: &mut Services, req: &Request, form: &[(String, String)]) -> ResponseTemplate {

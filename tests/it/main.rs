@@ -12,6 +12,7 @@ mod inventory;
 mod moto;
 mod notify;
 mod objects;
+mod org;
 mod policy;
 mod reports;
 mod scan;

@@ -1,0 +1,232 @@
+//! Organization-wide scans (`scan --role-name ROLE --accounts ID… | --organization`): the
+//! caller assumes the same role in every account and each account is scanned with its own
+//! clients, a few accounts at a time, under the run's one request limit. An account whose role
+//! cannot be assumed, or whose buckets cannot be listed, becomes an error finding of that
+//! account: one account never stops the others.
+
+use crate::aws::{S3Clients, classify};
+use crate::check::{CheckMeta, Control, Scope, Severity};
+use crate::error::{FetchError, FetchErrorKind};
+use crate::report::{Finding, Resource};
+use crate::state::Facet;
+use std::time::Duration;
+
+/// Accounts scanned at once (each with up to `--concurrency` requests in flight in all).
+pub const ACCOUNTS_AT_ONCE: usize = 4;
+
+/// The finding of an account s3tk could not scan. Not a registered check: it has nothing to
+/// evaluate, only a failure to report.
+pub static SCAN_ACCESS: CheckMeta = CheckMeta {
+    id: "s3.account.scan-access",
+    title: "The account could not be scanned",
+    scope: Scope::Account,
+    severity: Severity::High,
+    facets: &[Facet::AssumeRole, Facet::BucketList],
+    remediation: None,
+    compliance: &[] as &[Control],
+    opt_in: None,
+    doc: " ## What it checks
+ Whether s3tk could assume `--role-name` in the account and list its buckets.
+
+ ## Why it matters
+ An account that cannot be scanned is an account nobody checks: its buckets may be public.
+
+ ## How to fix
+ Create the role in the account (for example with a StackSet), trusting the scanning account,
+ with the policy `s3tk iam-policy scan` prints.
+",
+    source_file: file!(),
+};
+
+/// Which accounts to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accounts {
+    Listed(Vec<String>),
+    /// Every active account of the caller's organization.
+    Organization,
+}
+
+/// `--role-name` with `--accounts` or `--organization`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgScan {
+    pub role_name: String,
+    pub accounts: Accounts,
+}
+
+impl OrgScan {
+    pub fn new(
+        role_name: Option<String>,
+        accounts: Vec<String>,
+        organization: bool,
+    ) -> Result<Option<OrgScan>, String> {
+        let Some(role_name) = role_name else {
+            if !accounts.is_empty() || organization {
+                return Err("--accounts and --organization need --role-name".into());
+            }
+            return Ok(None);
+        };
+        let valid_name = !role_name.is_empty()
+            && role_name.len() <= 64
+            && role_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+        if !valid_name {
+            return Err(format!(
+                "invalid --role-name '{role_name}': an IAM role name"
+            ));
+        }
+        for id in &accounts {
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "invalid --accounts entry '{id}': an AWS account id is 12 digits"
+                ));
+            }
+        }
+        let accounts = match (accounts.is_empty(), organization) {
+            (false, false) => Accounts::Listed(accounts),
+            (true, true) => Accounts::Organization,
+            (true, false) => {
+                return Err("--role-name needs --accounts ID,… or --organization".into());
+            }
+            (false, true) => return Err("use --accounts or --organization, not both".into()),
+        };
+        Ok(Some(OrgScan {
+            role_name,
+            accounts,
+        }))
+    }
+}
+
+/// The active accounts of the caller's organization (ListAccounts, every page).
+pub async fn organization_accounts(clients: &S3Clients) -> Result<Vec<String>, FetchError> {
+    let client = clients.organizations();
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = {
+            let _permit = clients.permit().await;
+            client
+                .list_accounts()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify(Facet::OrganizationAccounts, e))?
+        };
+        accounts.extend(page.accounts().iter().filter_map(|a| {
+            let active = match a.state() {
+                Some(state) => state.as_str() == "ACTIVE",
+                None => a.status().is_some_and(|s| s.as_str() == "ACTIVE"),
+            };
+            active.then(|| a.id().map(str::to_owned)).flatten()
+        }));
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => {
+                accounts.sort();
+                accounts.dedup();
+                return Ok(accounts);
+            }
+        }
+    }
+}
+
+/// Clients acting as `role_name` in `account`.
+pub async fn assume(
+    clients: &S3Clients,
+    account: &str,
+    role_name: &str,
+) -> Result<S3Clients, FetchError> {
+    let partition = crate::data_events::partition(clients.default_region());
+    let arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
+    let out = {
+        let _permit = clients.permit().await;
+        clients
+            .sts()
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name("s3tk-scan")
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|e| classify(Facet::AssumeRole, e))?
+    };
+    let malformed = |detail: &str| {
+        FetchError::new(
+            Facet::AssumeRole,
+            FetchErrorKind::Malformed {
+                detail: detail.into(),
+            },
+        )
+    };
+    let c = out
+        .credentials()
+        .ok_or_else(|| malformed("AssumeRole returned no credentials"))?;
+    let expiry = std::time::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(c.expiration().secs()).unwrap_or(0));
+    let credentials = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        Some(expiry),
+        "s3tk-assume-role",
+    );
+    clients
+        .with_credentials(credentials)
+        .map_err(|e| malformed(&e.to_string()))
+}
+
+/// The error finding of an account that could not be scanned.
+pub fn unreachable(account: &str, region: &str, why: FetchError) -> Finding {
+    let mut finding = Finding::new(
+        &SCAN_ACCESS,
+        Resource::Account(account.to_owned()),
+        Some(region),
+        Err(why),
+        Duration::ZERO,
+    );
+    finding.account = Some(account.to_owned());
+    finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn own(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_are_validated_together() {
+        assert_eq!(OrgScan::new(None, vec![], false), Ok(None));
+        assert_eq!(
+            OrgScan::new(Some("Audit".into()), own(&["111122223333"]), false),
+            Ok(Some(OrgScan {
+                role_name: "Audit".into(),
+                accounts: Accounts::Listed(own(&["111122223333"]))
+            }))
+        );
+        assert_eq!(
+            OrgScan::new(Some("Audit".into()), vec![], true)
+                .unwrap()
+                .unwrap()
+                .accounts,
+            Accounts::Organization
+        );
+        for (role, accounts, org, error) in [
+            (None, own(&["111122223333"]), false, "need --role-name"),
+            (Some("Audit"), vec![], false, "needs --accounts"),
+            (Some("Audit"), own(&["111122223333"]), true, "not both"),
+            (Some("Audit"), own(&["1111"]), false, "12 digits"),
+            (
+                Some("bad role"),
+                own(&["111122223333"]),
+                false,
+                "invalid --role-name",
+            ),
+        ] {
+            let err = OrgScan::new(role.map(str::to_owned), accounts, org).unwrap_err();
+            assert!(err.contains(error), "{err}");
+        }
+    }
+}
