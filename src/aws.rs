@@ -209,18 +209,21 @@ impl S3Clients {
     /// The same clients with other credentials (an assumed role), sharing the request limit.
     pub fn with_credentials(
         &self,
-        credentials: aws_credential_types::Credentials,
+        credentials: aws_credential_types::provider::SharedCredentialsProvider,
     ) -> Result<S3Clients, ConfigError> {
         let sdk = self
             .sdk
             .to_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-            )
+            .credentials_provider(credentials)
             .build();
         let mut clients = Self::from_sdk_config(&sdk, self.s3_endpoint.as_deref(), 1)?;
         clients.limiter = Arc::clone(&self.limiter);
         Ok(clients)
+    }
+
+    /// The configuration the clients were built from.
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.sdk
     }
 
     /// The region of the configuration the run started with.

@@ -161,10 +161,10 @@ pub fn command_actions(command: &str) -> Option<BTreeSet<&'static str>> {
     }
 }
 
-/// Whether an IAM action only reads.
+/// Whether an IAM action only reads (assuming a role changes nothing either).
 pub fn is_read_only(action: &str) -> bool {
     let name = action.split_once(':').map_or(action, |(_, name)| name);
-    ["Get", "List", "Describe", "Head"]
+    ["Get", "List", "Describe", "Head", "AssumeRole"]
         .iter()
         .any(|verb| name.starts_with(verb))
 }

@@ -130,49 +130,81 @@ pub async fn organization_accounts(clients: &S3Clients) -> Result<Vec<String>, F
     }
 }
 
-/// Clients acting as `role_name` in `account`.
+/// Clients acting as `role_name` in `account`. The session renews itself before it expires,
+/// so a long scan of a large account keeps going; the first one is fetched here, so a refusal
+/// is this account's error, not a failure of its first request.
 pub async fn assume(
     clients: &S3Clients,
     account: &str,
     role_name: &str,
 ) -> Result<S3Clients, FetchError> {
+    use aws_credential_types::provider::ProvideCredentials;
     let partition = crate::data_events::partition(clients.default_region());
     let arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
-    let out = {
+    let provider = aws_config::sts::AssumeRoleProvider::builder(&arn)
+        .session_name("s3tk-scan")
+        .configure(clients.sdk_config())
+        .build()
+        .await;
+    let first = {
         let _permit = clients.permit().await;
-        clients
-            .sts()
-            .assume_role()
-            .role_arn(&arn)
-            .role_session_name("s3tk-scan")
-            .duration_seconds(3600)
-            .send()
-            .await
-            .map_err(|e| classify(Facet::AssumeRole, e))?
+        provider.provide_credentials().await
     };
-    let malformed = |detail: &str| {
-        FetchError::new(
-            Facet::AssumeRole,
-            FetchErrorKind::Malformed {
-                detail: detail.into(),
-            },
-        )
+    let first = match first {
+        Ok(credentials) => credentials,
+        Err(e) => {
+            let detail = crate::aws::error_chain(&e);
+            let kind = if detail.contains("AccessDenied") {
+                FetchErrorKind::AccessDenied
+            } else {
+                FetchErrorKind::Service {
+                    code: None,
+                    status: None,
+                    message: Some(detail),
+                }
+            };
+            return Err(FetchError::new(Facet::AssumeRole, kind));
+        }
     };
-    let c = out
-        .credentials()
-        .ok_or_else(|| malformed("AssumeRole returned no credentials"))?;
-    let expiry = std::time::UNIX_EPOCH
-        + Duration::from_secs(u64::try_from(c.expiration().secs()).unwrap_or(0));
-    let credentials = aws_credential_types::Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_owned()),
-        Some(expiry),
-        "s3tk-assume-role",
-    );
+    let provider = Prefetched {
+        first: std::sync::Mutex::new(Some(first)),
+        renew: provider,
+    };
     clients
-        .with_credentials(credentials)
-        .map_err(|e| malformed(&e.to_string()))
+        .with_credentials(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .map_err(|e| {
+            FetchError::new(
+                Facet::AssumeRole,
+                FetchErrorKind::Malformed {
+                    detail: e.to_string(),
+                },
+            )
+        })
+}
+
+/// The credentials fetched to check the role, handed out first; then the renewing provider
+/// (the clients' cache asks again only when they are about to expire).
+#[derive(Debug)]
+struct Prefetched {
+    first: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+    renew: aws_config::sts::AssumeRoleProvider,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Prefetched {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let first = self.first.lock().expect("credentials lock").take();
+        match first {
+            Some(credentials) => {
+                aws_credential_types::provider::future::ProvideCredentials::ready(Ok(credentials))
+            }
+            None => self.renew.provide_credentials(),
+        }
+    }
 }
 
 /// The error finding of an account that could not be scanned.

@@ -306,9 +306,10 @@ pub async fn run(
         return Ok(exit_code(is_scan, &totals));
     };
     // --batch: plan each object, write the manifests, then create the jobs.
+    // Milliseconds: two runs in one second still get their own manifests (and jobs).
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .map_or(0, |d| d.as_millis());
     let dir = if dry_run {
         std::env::current_dir()?.join(format!("s3tk-batch-{}-{stamp}", target.bucket))
     } else {
@@ -319,6 +320,12 @@ pub async fn run(
             Failure::Usage(format!("cannot write manifests in {}: {e}", dir.display()))
         })?,
     );
+    // The temporary manifests list every key: gone however the command ends, unless a job
+    // could not be created (their path is printed then).
+    let mut cleanup = TempDir {
+        path: (!dry_run).then(|| dir.clone()),
+    };
+    let walk_started = std::time::SystemTime::now();
     let totals = walk::run(
         spec,
         |object| async {
@@ -368,6 +375,7 @@ pub async fn run(
             manifest_etag: String::new(),
             objects: file.objects,
             content: file.content,
+            unmodified_since: Some(walk_started),
         };
         if dry_run {
             let path = file.path.with_extension("job.json");
@@ -406,14 +414,25 @@ pub async fn run(
                     file.group,
                     file.path.display()
                 );
+                cleanup.path = None;
                 code = code.max(1);
             }
         }
     }
-    if !dry_run {
-        std::fs::remove_dir(&dir).ok();
-    }
     Ok(code)
+}
+
+/// Removes a directory when dropped, unless `path` was taken back.
+struct TempDir {
+    path: Option<std::path::PathBuf>,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            std::fs::remove_dir_all(path).ok();
+        }
+    }
 }
 
 /// `s3tk batch-status JOB_ID`: the job's state and progress, and once it ended the failed
@@ -432,12 +451,14 @@ pub async fn batch_status(
     let job = batch::describe_job(clients, &account_id, job_id)
         .await
         .map_err(incomplete)?;
+    // AWS writes no report when no task ran; the job's own state still says what happened.
     let failures = if job.finished() && job.failed > 0 {
         batch::report_failures(clients, &account, &job)
             .await
-            .map_err(|e| {
-                Failure::Incomplete(format!("{job_id}: reading the completion report: {e}"))
-            })?
+            .unwrap_or_else(|e| {
+                eprintln!("warning: {job_id}: could not read the completion report: {e}");
+                Vec::new()
+            })
     } else {
         Vec::new()
     };

@@ -64,6 +64,18 @@ impl std::fmt::Display for ReportLocation {
     }
 }
 
+/// The storage classes a Batch copy can set (S3 Control's `S3StorageClass`); objects in any
+/// other class stay with the direct engine.
+pub const COPY_STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+];
+
 /// `arn:PARTITION:iam::ACCOUNT:role/NAME`.
 pub fn validate_role_arn(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -109,6 +121,9 @@ pub struct JobRequest {
     pub objects: u64,
     /// The manifest's lines, digested in any order ([`ManifestFile::content`]).
     pub content: u128,
+    /// A copy job skips objects modified after this (the start of the walk that planned it):
+    /// an object rewritten since may carry what the plan kept out of the job.
+    pub unmodified_since: Option<std::time::SystemTime>,
 }
 
 impl JobRequest {
@@ -134,12 +149,14 @@ impl JobRequest {
             .collect()
     }
 
-    /// Same objects, same job: re-running the command after a lost answer returns the job
-    /// already created instead of a second one (the objects may be listed in another order).
+    /// Same manifest, same job: an SDK retry after a lost answer gets the job already created.
+    /// The manifest's key is per run, so running the command again makes a new job (after a
+    /// failed one, say).
     pub fn client_request_token(&self) -> String {
         let digest = Md5::digest(format!(
-            "{}\n{:032x}\n{}\n{}",
+            "{}\n{}\n{:032x}\n{}\n{}",
             self.bucket,
+            self.manifest_key,
             self.content,
             self.description(),
             self.role_arn
@@ -162,6 +179,11 @@ impl JobRequest {
                     "SSEAwsKmsKeyId": key,
                     "BucketKeyEnabled": key.is_some() || algorithm == "KMS",
                     "StorageClass": storage_class,
+                    "UnModifiedSinceConstraint": self.unmodified_since.map(|t| {
+                        aws_sdk_s3control::primitives::DateTime::from(t)
+                            .fmt(aws_sdk_s3control::primitives::DateTimeFormat::DateTime)
+                            .unwrap_or_default()
+                    }),
                 }})
             }
             Operation::SetAcl { canned } => json!({"S3PutObjectAcl": {
@@ -207,6 +229,10 @@ impl JobRequest {
                     .set_sse_aws_kms_key_id(key.map(str::to_owned))
                     .set_bucket_key_enabled((algorithm == "KMS").then_some(true))
                     .storage_class(S3StorageClass::from(storage_class.as_str()))
+                    .set_un_modified_since_constraint(
+                        self.unmodified_since
+                            .map(aws_sdk_s3control::primitives::DateTime::from),
+                    )
                     .build();
                 JobOperation::builder().s3_put_object_copy(copy).build()
             }
@@ -542,7 +568,14 @@ pub async fn report_failures(
         for line in String::from_utf8_lossy(&body).lines() {
             let fields = super::inventory::csv_fields(line).unwrap_or_default();
             let field = |i: usize| fields.get(i).cloned().unwrap_or_default();
-            if fields.len() < 4 {
+            if fields.len() < 6 {
+                failed.push(FailedTask {
+                    key: String::new(),
+                    version_id: None,
+                    error_code: "unreadable".into(),
+                    http_status: String::new(),
+                    message: format!("a report line s3tk cannot read: {line}"),
+                });
                 continue;
             }
             // The schema says ErrorCode, HTTPStatusCode; AWS's own examples have them the
@@ -650,6 +683,9 @@ mod tests {
             manifest_etag: "abc".into(),
             objects: 3,
             content: 42,
+            unmodified_since: Some(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_200_000),
+            ),
         };
         let json = request.to_json();
         let copy = &json["Operation"]["S3PutObjectCopy"];
@@ -662,6 +698,7 @@ mod tests {
         );
         assert_eq!(copy["BucketKeyEnabled"], true);
         assert_eq!(copy["StorageClass"], "STANDARD_IA");
+        assert_eq!(copy["UnModifiedSinceConstraint"], "2025-11-26T23:33:20Z");
         assert_eq!(
             json["Manifest"]["Location"]["ObjectArn"],
             "arn:aws:s3:::reports/s3tk/photos-1-STANDARD_IA.csv"
@@ -671,12 +708,12 @@ mod tests {
             json["Description"],
             "s3tk: encrypt 3 objects (STANDARD_IA) with SSE-KMS (arn:aws:kms:eu-west-1:111122223333:key/k) in photos"
         );
-        // The token follows the objects: the same objects never make a second job.
-        let mut again = request.clone();
-        again.manifest_etag = "def".into();
+        // The token follows the manifest: a retry of the same request gets the same job, a new
+        // run (a new manifest key) a new one.
+        let again = request.clone();
         assert_eq!(request.client_request_token(), again.client_request_token());
-        let mut other = request.clone();
-        other.content = 43;
-        assert_ne!(request.client_request_token(), other.client_request_token());
+        let mut rerun = request.clone();
+        rerun.manifest_key = "s3tk/photos-2-STANDARD_IA.csv".into();
+        assert_ne!(request.client_request_token(), rerun.client_request_token());
     }
 }

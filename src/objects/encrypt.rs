@@ -346,12 +346,11 @@ async fn acl_to_keep(
     client: &Client,
     object: &Listed,
 ) -> Result<Option<GrantHeaders>, Record> {
-    let acl = match object.facts.as_ref().and_then(|f| f.acl.clone()) {
-        Some(acl) => acl,
-        None => s3::get_acl(client, &context.bucket, &object.key)
-            .await
-            .map_err(|e| Record::error(object, format!("reading its ACL to keep it: {e}")))?,
-    };
+    // Always read now, never from an inventory: an ACL change leaves the ETag alone, so the
+    // copy's condition would not catch a grant added or removed since the report.
+    let acl = s3::get_acl(client, &context.bucket, &object.key)
+        .await
+        .map_err(|e| Record::error(object, format!("reading its ACL to keep it: {e}")))?;
     let owner_only = acl.foreign_grants().is_empty();
     if owner_only && acl.owner_id.is_some() && acl.owner_id == context.bucket_owner {
         return Ok(None);
@@ -447,6 +446,11 @@ pub async fn batch_plan(
         .storage_class
         .clone()
         .unwrap_or_else(|| "STANDARD".into());
+    if !super::batch::COPY_STORAGE_CLASSES.contains(&class.as_str()) {
+        return direct(&format!(
+            "a Batch copy cannot keep its storage class ({class})"
+        ));
+    }
     let result = if context.dry_run {
         "would queue"
     } else {

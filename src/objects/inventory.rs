@@ -150,7 +150,8 @@ impl Manifest {
             storage_class: at("StorageClass"),
             encryption: at("EncryptionStatus"),
             tier: at("IntelligentTieringAccessTier"),
-            acl: at("ObjectAccessControlList"),
+            // Without the owner, the owner's own FULL_CONTROL grant would look foreign.
+            acl: at("ObjectAccessControlList").filter(|_| at("ObjectOwner").is_some()),
             owner: at("ObjectOwner"),
         };
         if versions && (columns.version_id.is_none() || columns.is_latest.is_none()) {
@@ -302,7 +303,11 @@ pub fn parse_row(line: &str, columns: &Columns) -> Result<Listed, String> {
     };
     Ok(Listed {
         key: decode_key(&values[columns.key]),
-        version_id: get(columns.version_id).map(str::to_owned),
+        // An all-versions report leaves VersionId empty for the null version (written before
+        // versioning was enabled), which S3 addresses as "null".
+        version_id: columns
+            .version_id
+            .map(|_| get(columns.version_id).unwrap_or("null").to_owned()),
         // Inventory ETags are unquoted; S3's headers and listings quote them.
         etag: get(columns.etag).map(|e| format!("\"{}\"", e.trim_matches('"'))),
         size: get(columns.size).and_then(|s| s.parse().ok()).unwrap_or(0),
@@ -548,6 +553,21 @@ mod tests {
                 .contains("fields where the manifest lists 12")
         );
         assert!(parse_row(r#""photos","unterminated"#, &m.columns).is_err());
+    }
+
+    #[test]
+    fn null_versions_and_acls_without_owners() {
+        // An all-versions report leaves the null version's VersionId empty.
+        let m = Manifest::parse(MANIFEST.as_bytes(), "photos", true).unwrap();
+        let line = r#""photos","old.txt","","false","false","1","2026-01-01T00:00:00.000Z","e","STANDARD","NOT-SSE","","""#;
+        assert_eq!(
+            parse_row(line, &m.columns).unwrap().version_id.as_deref(),
+            Some("null")
+        );
+        // Without ObjectOwner the ACL column is not used: the owner's grant would look foreign.
+        let no_owner = MANIFEST.replace(", ObjectOwner", "");
+        let m = Manifest::parse(no_owner.as_bytes(), "photos", false).unwrap();
+        assert_eq!(m.columns.acl, None);
     }
 
     #[test]

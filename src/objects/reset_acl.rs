@@ -27,7 +27,8 @@ Public object ACLs expose single objects in otherwise private buckets; s3tk 0.5 
 ## What to know
 
 With ACLs disabled (BucketOwnerEnforced) S3 refuses ACL changes and ACLs grant nothing: the \
-command says so and stops. A public `--acl` is refused while BlockPublicAcls is on. With `--inventory` and its ObjectAccessControlList field, objects already as wanted cost no request.";
+command says so and stops. A public `--acl` is refused while BlockPublicAcls is on. With `--inventory` the keys come from the report, and every ACL is still read before it is \
+judged: a report's ACLs may be a day old.";
 
 pub const INFO: CommandInfo = CommandInfo {
     usage: "s3tk reset-object-acl BUCKET",
@@ -104,15 +105,12 @@ pub async fn prepare(bucket: &BucketState, acl: CannedAcl, dry_run: bool) -> Pre
     }
 }
 
-/// The object's ACL: from the inventory when it has it (setting a canned ACL is the same write
-/// whatever changed since the report), else read.
+/// The object's ACL, read now: an inventory's may be a day old, and an object made public
+/// since must not pass as already private.
 async fn current_acl(context: &Context, client: &Client, object: &Listed) -> Result<Acl, Record> {
-    match object.facts.as_ref().and_then(|f| f.acl.clone()) {
-        Some(acl) => Ok(acl),
-        None => s3::get_acl(client, &context.bucket, &object.key)
-            .await
-            .map_err(|e| Record::error(object, e)),
-    }
+    s3::get_acl(client, &context.bucket, &object.key)
+        .await
+        .map_err(|e| Record::error(object, e))
 }
 
 /// `Ok(was)` describes the ACL to replace; `Err` is the record of an object already as wanted
