@@ -292,7 +292,6 @@ async fn inventory_benchmark(fake: &FakeS3, o: &Options) {
 /// Publishes an inventory of `rows` objects of `bucket` in `files` gzip CSV data files (half
 /// NOT-SSE, half SSE-S3); returns the manifest's URL.
 fn publish_inventory(fake: &FakeS3, bucket: &str, rows: usize, files: usize) -> String {
-    use md5::{Digest, Md5};
     use std::io::Write;
     let reports = "bench-inventory-reports";
     fake.bucket(reports, FakeBucket::new("us-east-1"));
@@ -311,10 +310,7 @@ fn publish_inventory(fake: &FakeS3, bucket: &str, rows: usize, files: usize) -> 
         }
         let body = gz.finish().unwrap();
         let key = format!("{bucket}/bench/data/part-{file}.csv.gz");
-        let md5: String = Md5::digest(&body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let md5 = fake_s3::md5_hex(&body);
         entries.push(serde_json::json!({"key": key, "size": body.len(), "MD5checksum": md5}));
         fake.file(reports, &key, body);
     }

@@ -86,10 +86,9 @@ pub struct S3Clients {
     cloudtrail_by_region: Mutex<HashMap<String, aws_sdk_cloudtrail::Client>>,
     /// Shared with the clients of assumed roles: `--concurrency` bounds the whole run.
     limiter: Arc<Semaphore>,
-    /// The custom S3 endpoint, if any (flag, environment or profile).
-    endpoint: Option<String>,
     /// The configuration the clients were built from, to build them again for an assumed role.
     sdk: aws_config::SdkConfig,
+    /// The S3-only endpoint override (`AWS_ENDPOINT_URL_S3`), if any.
     s3_endpoint: Option<String>,
 }
 
@@ -198,9 +197,6 @@ impl S3Clients {
             control_by_region: Mutex::new(HashMap::new()),
             cloudtrail_by_region: Mutex::new(HashMap::new()),
             limiter: Arc::new(Semaphore::new(concurrency.max(1))),
-            endpoint: s3_endpoint
-                .map(str::to_owned)
-                .or_else(|| sdk.endpoint_url().map(str::to_owned)),
             sdk: sdk.clone(),
             s3_endpoint: s3_endpoint.map(str::to_owned),
         })
@@ -236,56 +232,25 @@ impl S3Clients {
 
     /// An S3 client whose requests are signed for and sent to `region`; built once per region.
     pub fn client(&self, region: &str) -> Client {
-        let mut clients = self.by_region.lock().expect("client cache poisoned");
-        clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = self
-                    .base
-                    .to_builder()
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                Client::from_conf(conf)
-            })
-            .clone()
+        per_region(&self.by_region, region, |r| {
+            Client::from_conf(self.base.to_builder().region(r).build())
+        })
     }
 
     /// An S3 Control client for `region` (access points are regional); built once per region.
     pub fn control(&self, region: &str) -> aws_sdk_s3control::Client {
-        let mut clients = self
-            .control_by_region
-            .lock()
-            .expect("client cache poisoned");
-        clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = self
-                    .control_base
-                    .to_builder()
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                aws_sdk_s3control::Client::from_conf(conf)
-            })
-            .clone()
+        per_region(&self.control_by_region, region, |r| {
+            aws_sdk_s3control::Client::from_conf(self.control_base.to_builder().region(r).build())
+        })
     }
 
     /// A CloudTrail client for `region` (trails are regional); built once per region.
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
-        let mut clients = self
-            .cloudtrail_by_region
-            .lock()
-            .expect("client cache poisoned");
-        clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let conf = self
-                    .cloudtrail_base
-                    .to_builder()
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                aws_sdk_cloudtrail::Client::from_conf(conf)
-            })
-            .clone()
+        per_region(&self.cloudtrail_by_region, region, |r| {
+            aws_sdk_cloudtrail::Client::from_conf(
+                self.cloudtrail_base.to_builder().region(r).build(),
+            )
+        })
     }
 
     /// An SNS client for the topic's region (used once per run).
@@ -317,7 +282,7 @@ impl S3Clients {
 
     /// The custom S3 endpoint requests go to; `None` for AWS itself.
     pub fn endpoint_url(&self) -> Option<&str> {
-        self.endpoint.as_deref()
+        self.s3_endpoint.as_deref().or(self.sdk.endpoint_url())
     }
 
     pub fn sts(&self) -> &aws_sdk_sts::Client {
@@ -331,6 +296,19 @@ impl S3Clients {
             .await
             .expect("the request limiter is never closed")
     }
+}
+
+/// The client for `region` from `cache`, built by `build` the first time.
+fn per_region<C: Clone>(
+    cache: &Mutex<HashMap<String, C>>,
+    region: &str,
+    build: impl FnOnce(Region) -> C,
+) -> C {
+    let mut clients = cache.lock().expect("client cache poisoned");
+    clients
+        .entry(region.to_owned())
+        .or_insert_with(|| build(Region::new(region.to_owned())))
+        .clone()
 }
 
 /// A bucket as ListBuckets reports it.

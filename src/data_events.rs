@@ -350,6 +350,22 @@ fn arn_extent(f: &FieldSelector, objects: &str) -> Extent {
         .and(not_ends_with)
 }
 
+/// A logging multi-region trail that records reads of every bucket (for the checks' tests).
+#[cfg(test)]
+pub fn read_only_trail() -> Trail {
+    Trail {
+        name: "reads".into(),
+        arn: "arn:aws:cloudtrail:us-east-1:111122223333:trail/reads".into(),
+        home_region: "us-east-1".into(),
+        multi_region: true,
+        logging: true,
+        selectors: EventSelectors::Basic(vec![BasicSelector {
+            read_write_type: "ReadOnly".into(),
+            s3_object_values: vec!["arn:aws:s3".into()],
+        }]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,24 +74,13 @@ impl Check for ObjectWriteLoggingDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data_events::{BasicSelector, EventSelectors, Trail};
+    use crate::data_events::read_only_trail;
     use crate::state::{OfflineAccount, OfflineBucket};
 
     #[tokio::test]
     async fn reads_the_trails_of_the_bucket_region_for_writes() {
-        let reads_only = Trail {
-            name: "reads".into(),
-            arn: "arn:aws:cloudtrail:us-east-1:111122223333:trail/reads".into(),
-            home_region: "us-east-1".into(),
-            multi_region: true,
-            logging: true,
-            selectors: EventSelectors::Basic(vec![BasicSelector {
-                read_write_type: "ReadOnly".into(),
-                s3_object_values: vec!["arn:aws:s3".into()],
-            }]),
-        };
         let account = OfflineAccount::new()
-            .trails("us-east-1", Ok(vec![reads_only]))
+            .trails("us-east-1", Ok(vec![read_only_trail()]))
             .build();
         let bucket = OfflineBucket::in_account("b", account).build();
         let outcome = ObjectWriteLoggingDisabled

@@ -701,6 +701,17 @@ enum Failure {
     Output(io::Error),
 }
 
+impl Failure {
+    /// A read that stopped the command: rejected credentials are a configuration problem
+    /// (exit 2); anything else means nothing could be evaluated (exit 3).
+    fn fetch(e: crate::error::FetchError, context: &str) -> Failure {
+        match e.kind {
+            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
+            _ => Failure::Incomplete(format!("{context}: {e}")),
+        }
+    }
+}
+
 impl From<InputError> for Failure {
     fn from(e: InputError) -> Self {
         Failure::Usage(e.to_string())
@@ -807,42 +818,19 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             (findings, id, caller)
         }
         None => {
-            let selection =
-                select::resolve(&clients, &selectors)
-                    .await
-                    .map_err(|e| match e.kind {
-                        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-                        _ => Failure::Incomplete(format!("could not list buckets: {e}")),
-                    })?;
-            for pattern in &selection.unmatched {
-                eprintln!("warning: no bucket matches '{pattern}'");
-            }
-            // Account checks run with every scan of the account, but not when the buckets
-            // asked for do not exist at all: then there is nothing to report.
-            let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
-                Vec::new()
-            } else {
-                checks
-            };
-            let progress = Progress::new(selection.buckets.len());
-            let on_progress = |done, total| progress.update(done, total);
-            let account = AccountState::new(clients);
-            let (mut findings, account_id) = tokio::join!(
-                crate::runner::scan(
-                    Arc::clone(&account),
-                    selection.buckets,
-                    &checks,
-                    &options,
-                    concurrency,
-                    &on_progress,
-                ),
-                async { account.account_id().await.ok().map(str::to_owned) },
-            );
-            progress.finish();
-            for finding in &mut findings {
-                finding.account.clone_from(&account_id);
-            }
-            (findings, account_id, account)
+            let (findings, account) = scan_account(
+                clients,
+                None,
+                &selectors,
+                &checks,
+                &options,
+                concurrency,
+                true,
+            )
+            .await
+            .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
+            let id = account.account_id().await.ok().map(str::to_owned);
+            (findings, id, account)
         }
     };
     let report = finish_report(findings, account_id, ignore.as_ref());
@@ -895,12 +883,7 @@ async fn scan_organization(
         Accounts::Listed(ids) => ids.clone(),
         Accounts::Organization => org::organization_accounts(clients)
             .await
-            .map_err(|e| match e.kind {
-                FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-                _ => {
-                    Failure::Incomplete(format!("could not list the organization's accounts: {e}"))
-                }
-            })?,
+            .map_err(|e| Failure::fetch(e, "could not list the organization's accounts"))?,
     };
     eprintln!(
         "scanning {} account(s) as role {}, {} at a time",
@@ -916,32 +899,20 @@ async fn scan_organization(
                 Ok(assumed) => assumed,
                 Err(e) => return vec![org::unreachable(&id, &region, e)],
             };
-            let selection = match select::resolve(&assumed, selectors).await {
-                Ok(selection) => selection,
-                Err(e) => return vec![org::unreachable(&id, &region, e)],
-            };
-            for pattern in &selection.unmatched {
-                eprintln!("warning: {id}: no bucket matches '{pattern}'");
-            }
-            let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
-                &[][..]
-            } else {
-                checks
-            };
-            let account = AccountState::new(assumed);
-            let mut findings = crate::runner::scan(
-                account,
-                selection.buckets,
+            match scan_account(
+                assumed,
+                Some(&id),
+                selectors,
                 checks,
                 options,
                 concurrency,
-                &|_, _| {},
+                false,
             )
-            .await;
-            for finding in &mut findings {
-                finding.account = Some(id.clone());
+            .await
+            {
+                Ok((findings, _)) => findings,
+                Err(e) => vec![org::unreachable(&id, &region, e)],
             }
-            findings
         }
     };
     Ok(futures::stream::iter(accounts)
@@ -949,6 +920,76 @@ async fn scan_organization(
         .buffer_unordered(org::ACCOUNTS_AT_ONCE)
         .concat()
         .await)
+}
+
+/// One account's scan: its buckets by selection, then the checks, every finding tagged with
+/// the account (`account`, else the credentials' own, from STS). `Err` when the buckets
+/// cannot be listed.
+async fn scan_account(
+    clients: S3Clients,
+    account: Option<&str>,
+    selectors: &[BucketSelector],
+    checks: &[&'static crate::check::CheckEntry],
+    options: &CheckOptions,
+    concurrency: usize,
+    show_progress: bool,
+) -> Result<(Vec<crate::report::Finding>, Arc<AccountState>), crate::error::FetchError> {
+    let selection = select::resolve(&clients, selectors).await?;
+    warn_unmatched(&selection, account);
+    // Account checks run with every scan of the account, but not when the buckets asked for
+    // do not exist at all: then there is nothing to report.
+    let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
+        &[][..]
+    } else {
+        checks
+    };
+    let progress = Progress::new(if show_progress {
+        selection.buckets.len()
+    } else {
+        0
+    });
+    let on_progress = |done, total| progress.update(done, total);
+    let state = AccountState::new(clients);
+    let (mut findings, id) = tokio::join!(
+        crate::runner::scan(
+            Arc::clone(&state),
+            selection.buckets,
+            checks,
+            options,
+            concurrency,
+            &on_progress,
+        ),
+        async {
+            match account {
+                Some(id) => Some(id.to_owned()),
+                None => state.account_id().await.ok().map(str::to_owned),
+            }
+        },
+    );
+    progress.finish();
+    for finding in &mut findings {
+        finding.account.clone_from(&id);
+    }
+    Ok((findings, state))
+}
+
+/// The selected buckets, or the command's failure.
+async fn resolve_buckets(
+    clients: &S3Clients,
+    selectors: &[BucketSelector],
+) -> Result<select::Selection, Failure> {
+    let selection = select::resolve(clients, selectors)
+        .await
+        .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
+    warn_unmatched(&selection, None);
+    Ok(selection)
+}
+
+fn warn_unmatched(selection: &select::Selection, account: Option<&str>) {
+    let account = account.map(|a| format!("{a}: ")).unwrap_or_default();
+    for pattern in &selection.unmatched {
+        eprintln!("warning: {account}no bucket matches '{pattern}'");
+    }
 }
 
 impl ReportArgs {
@@ -995,10 +1036,7 @@ async fn scan_dns(global: &GlobalArgs, args: ReportArgs, style: Style) -> Result
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let records = crate::dns::s3_records(&clients)
         .await
-        .map_err(|e| match e.kind {
-            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-            _ => Failure::Incomplete(format!("could not read the Route 53 records: {e}")),
-        })?;
+        .map_err(|e| Failure::fetch(e, "could not read the Route 53 records"))?;
     let account = AccountState::new(clients);
     let (findings, account_id) = tokio::join!(
         crate::runner::scan_dns(
@@ -1202,15 +1240,7 @@ async fn fix_command(
         })?;
     }
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
-    let selection = select::resolve(&clients, &selectors)
-        .await
-        .map_err(|e| match e.kind {
-            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
-        })?;
-    for pattern in &selection.unmatched {
-        eprintln!("warning: no bucket matches '{pattern}'");
-    }
+    let selection = resolve_buckets(&clients, &selectors).await?;
     if selectors.is_empty() {
         let verb = if target.dry_run {
             "would apply"

@@ -4,7 +4,7 @@
 
 use super::{Failure, GlobalArgs, ObjectFormat, ObjectTarget, aws_options};
 use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
-use crate::error::{FetchErrorKind, InputError};
+use crate::error::InputError;
 use crate::objects::acl::CannedAcl;
 use crate::objects::batch::{self, ReportLocation};
 use crate::objects::inventory::{Inventory, Manifest, ManifestLocation};
@@ -234,10 +234,10 @@ pub async fn run(
     }
     let account = AccountState::new(clients);
     let bucket = BucketState::new(target.bucket.clone(), None, Arc::clone(&account));
-    let region = bucket.region().await.map_err(|e| match e.kind {
-        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-        _ => Failure::Incomplete(format!("{}: {e}", target.bucket)),
-    })?;
+    let region = bucket
+        .region()
+        .await
+        .map_err(|e| Failure::fetch(e, &target.bucket))?;
     let client = account
         .clients()
         .expect("a live run has clients")

@@ -55,15 +55,7 @@ pub async fn list(
     let options = aws_options(global, DEFAULT_CONCURRENCY);
     let concurrency = options.concurrency;
     let clients = S3Clients::load(&options).await?;
-    let selection = select::resolve(&clients, &selectors)
-        .await
-        .map_err(|e| match e.kind {
-            FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-            _ => Failure::Incomplete(format!("could not list buckets: {e}")),
-        })?;
-    for pattern in &selection.unmatched {
-        eprintln!("warning: no bucket matches '{pattern}'");
-    }
+    let selection = super::resolve_buckets(&clients, &selectors).await?;
     let account = AccountState::new(clients);
     // In bucket order, each policy read concurrently.
     let results: Vec<(String, Result<Option<PolicyDocument>, String>)> =
@@ -141,10 +133,7 @@ async fn open(
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let account = AccountState::new(clients);
     let bucket = BucketState::new(name, None, Arc::clone(&account));
-    bucket.region().await.map_err(|e| match e.kind {
-        FetchErrorKind::CredentialsRejected { .. } => Failure::Usage(e.to_string()),
-        _ => Failure::Incomplete(format!("{name}: {e}")),
-    })?;
+    bucket.region().await.map_err(|e| Failure::fetch(e, name))?;
     Ok((account, bucket))
 }
 

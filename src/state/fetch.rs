@@ -499,6 +499,15 @@ pub(super) async fn owned_buckets(
 ) -> Result<Arc<BTreeSet<String>>, FetchError> {
     let clients = clients(account, Facet::BucketList)?;
     let listed = clients.list_buckets().await?;
+    // ListBuckets names each bucket's region: no HeadBucket is needed for those.
+    for bucket in &listed {
+        if let Some(region) = &bucket.region {
+            account
+                .region_slot(&bucket.name)
+                .set(Ok(region.clone()))
+                .ok();
+        }
+    }
     Ok(Arc::new(listed.into_iter().map(|b| b.name).collect()))
 }
 

@@ -1,7 +1,7 @@
 //! `--batch` and `batch-status`: S3 Batch Operations jobs through the fake's S3 Control
 //! (CreateJob, DescribeJob), manifests uploaded next to the completion report.
 
-use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
+use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, between, md5_hex};
 use crate::support::{TempDir, s3tk, s3tk_in};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/s3tk-batch";
@@ -47,12 +47,6 @@ fn lines(stdout: &str) -> (Vec<(String, String, String)>, Vec<serde_json::Value>
         .filter(|v| v["type"] == "batch_job")
         .collect();
     (objects, jobs)
-}
-
-fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
-    xml.split_once(&format!("<{tag}>"))
-        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
-        .map_or("", |(text, _)| text)
 }
 
 #[tokio::test]
@@ -147,11 +141,7 @@ async fn encrypt_queues_what_a_batch_copy_keeps_one_job_per_storage_class() {
             "{key}"
         );
         let manifest = fake.file_body(REPORTS, key).expect("uploaded");
-        let etag: String = <md5::Md5 as md5::Digest>::digest(&manifest)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(between(xml, "ETag"), etag);
+        assert_eq!(between(xml, "ETag"), md5_hex(&manifest));
         let mut rows: Vec<&str> = std::str::from_utf8(&manifest).unwrap().lines().collect();
         rows.sort();
         match class {
@@ -163,7 +153,7 @@ async fn encrypt_queues_what_a_batch_copy_keeps_one_job_per_storage_class() {
 }
 
 #[tokio::test]
-async fn a_rerun_makes_new_jobs_and_copies_only_what_was_not_modified() {
+async fn a_rerun_makes_new_jobs_that_skip_objects_modified_since_planning() {
     let fake = FakeS3::start().await;
     media(&fake);
     let args = [

@@ -157,8 +157,11 @@ async fn every_endpoint_form_and_classification() {
         .find(|f| f.0.starts_with("route53://Z2/"))
         .unwrap();
     assert_eq!((long.1.as_str(), long.2.as_str()), ("fail", "low"));
-    // Records are found across every page; each bucket is looked up at most once.
+    // Records are found across every page; each bucket is looked up at most once, and the
+    // account's own buckets not at all (ListBuckets names their regions).
     assert_eq!(fake.count("gone.example.com", "").await, 1);
+    assert_eq!(fake.count("www.example.com", "").await, 0);
+    assert_eq!(fake.count("eu.example.com", "").await, 0);
 }
 
 #[tokio::test]

@@ -300,7 +300,7 @@ pub fn is_listing(req: &Request) -> bool {
             .any(|(k, _)| k == "list-type" || k == "versions")
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 

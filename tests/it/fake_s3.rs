@@ -669,15 +669,10 @@ fn requester_account(req: &Request) -> String {
 }
 
 /// STS AssumeRole: credentials for the role's account, unless the fake denies that account.
-fn assume_role(model: &Model, body: &str) -> ResponseTemplate {
-    let arn = body
-        .split('&')
-        .find_map(|p| p.strip_prefix("RoleArn="))
-        .map(|a| {
-            percent_encoding::percent_decode_str(a)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+fn assume_role(model: &Model, req: &Request) -> ResponseTemplate {
+    let arn = services::form(req)
+        .into_iter()
+        .find_map(|(k, v)| (k == "RoleArn").then_some(v))
         .unwrap_or_default();
     let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
     if model.denied_roles.contains(&account) {
@@ -760,7 +755,7 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 )
             }
             "POST" if String::from_utf8_lossy(&req.body).contains("Action=AssumeRole") => {
-                assume_role(model, &String::from_utf8_lossy(&req.body))
+                assume_role(model, req)
             }
             _ => error(405, "MethodNotAllowed", "not supported by the fake"),
         };
@@ -798,10 +793,7 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
         && req.headers.get("x-amz-copy-source").is_none()
     {
         let body = decode_aws_chunked(req);
-        let etag: String = <md5::Md5 as md5::Digest>::digest(&body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let etag = md5_hex(&body);
         model.files.insert((name.clone(), key), body);
         return ResponseTemplate::new(200).insert_header("etag", format!("\"{etag}\"").as_str());
     }
@@ -1441,6 +1433,14 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
 }
 
 /// S3 Control wraps its errors in `<ErrorResponse>`, unlike S3.
+/// The hex MD5 of `bytes` (S3's ETag of a plain upload, an inventory file's checksum).
+pub fn md5_hex(bytes: &[u8]) -> String {
+    <md5::Md5 as md5::Digest>::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The payload of a streaming upload (`aws-chunked`: `SIZE;chunk-signature=…\r\nDATA\r\n`
 /// until a 0-size chunk, then trailers), or the body as it is.
 fn decode_aws_chunked(req: &Request) -> Vec<u8> {
@@ -1469,7 +1469,7 @@ fn decode_aws_chunked(req: &Request) -> Vec<u8> {
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.
-fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+pub fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
     let open = format!("<{tag}>");
     xml.split_once(open.as_str())
         .and_then(|(_, rest)| rest.split_once(format!("</{tag}>").as_str()))

@@ -4,6 +4,7 @@
 //! model, in the shapes the services document, including their error forms.
 
 use super::escape;
+use super::objects::header;
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
@@ -106,16 +107,14 @@ pub fn respond(services: &mut Services, req: &Request) -> Option<ResponseTemplat
     if let Some(path) = req.url.path().strip_prefix("/2013-04-01/") {
         return Some(route53(services, req, path));
     }
-    if let Some(target) = header(req, "x-amz-target")
-        && target.contains("AWSOrganizations")
-    {
-        return Some(organizations(services, req, &target));
-    }
-    if let Some(target) = header(req, "x-amz-target")
-        && target.contains("CloudTrail")
-    {
-        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
-        return Some(cloudtrail(services, req, &operation));
+    if let Some(target) = header(req, "x-amz-target") {
+        if target.contains("AWSOrganizations") {
+            return Some(organizations(services, req, target));
+        }
+        if target.contains("CloudTrail") {
+            let operation = target.rsplit('.').next().unwrap_or_default();
+            return Some(cloudtrail(services, req, operation));
+        }
     }
     let form = form(req);
     if form.iter().any(|(k, v)| k == "Action" && v == "Publish") {
@@ -124,15 +123,8 @@ pub fn respond(services: &mut Services, req: &Request) -> Option<ResponseTemplat
     None
 }
 
-fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 /// The form fields of a query-protocol body.
-fn form(req: &Request) -> Vec<(String, String)> {
+pub fn form(req: &Request) -> Vec<(String, String)> {
     let body = String::from_utf8_lossy(&req.body);
     body.split('&')
         .filter_map(|pair| {

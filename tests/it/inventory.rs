@@ -1,9 +1,8 @@
 //! `--inventory`: the object commands reading an S3 Inventory report (manifest and gzip CSV
 //! data files served by the fake) instead of listing the bucket.
 
-use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
+use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, md5_hex};
 use crate::support::s3tk;
-use md5::{Digest, Md5};
 use std::io::Write;
 
 pub const REPORTS: &str = "inventory-reports";
@@ -29,13 +28,6 @@ fn gzip(text: &str) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(text.as_bytes()).unwrap();
     encoder.finish().unwrap()
-}
-
-fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Publishes an inventory of `source` with `schema` and `rows`, split into `files` data files,
@@ -105,10 +97,6 @@ fn object_rows(bucket: &str) -> Vec<String> {
     ]
 }
 
-async fn operations(fake: &FakeS3) -> Vec<String> {
-    fake.operations().await
-}
-
 #[tokio::test]
 async fn a_dry_run_from_the_inventory_sends_no_object_request() {
     let fake = FakeS3::start().await;
@@ -158,7 +146,7 @@ async fn a_dry_run_from_the_inventory_sends_no_object_request() {
             ("with space+and plus.txt".into(), "would encrypt".into()),
         ]
     );
-    let ops = operations(&fake).await;
+    let ops = fake.operations().await;
     let per_object: Vec<_> = ops
         .iter()
         .filter(|o| o.contains("Object") && *o != "GetObject")
@@ -200,7 +188,7 @@ async fn encrypting_from_the_inventory_reads_only_the_objects_to_change() {
     .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(fake.object("photos", "plain.txt").unwrap().is_encrypted());
-    let ops = operations(&fake).await;
+    let ops = fake.operations().await;
     assert_eq!(
         ops.iter().filter(|o| *o == "HeadObject").count(),
         1,
@@ -249,7 +237,7 @@ async fn object_acls_come_from_the_inventory() {
         run.stdout
     );
     assert!(run.stdout.contains("private.txt"), "{}", run.stdout);
-    let ops = operations(&fake).await;
+    let ops = fake.operations().await;
     assert!(
         !ops.iter()
             .any(|o| o == "GetObjectAcl" || o.starts_with("ListObject")),
@@ -314,7 +302,7 @@ async fn versions_come_from_an_all_versions_inventory() {
         "{}",
         run.stdout
     );
-    let ops = operations(&fake).await;
+    let ops = fake.operations().await;
     assert!(
         !ops.iter()
             .any(|o| o.starts_with("HeadObject") || o.starts_with("ListObject")),
