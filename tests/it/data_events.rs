@@ -194,3 +194,52 @@ async fn off_by_default_and_denials_are_errors() {
         "could not evaluate: access denied to DescribeTrails: the caller needs cloudtrail:DescribeTrails"
     );
 }
+
+#[tokio::test]
+async fn advanced_negative_and_event_name_filters_are_partial_or_none() {
+    let fake = FakeS3::start().await;
+    fake.bucket("ledger", FakeBucket::hardened("ledger", "us-east-1"))
+        .bucket("scratch", FakeBucket::hardened("scratch", "us-east-1"))
+        // Writes of everything but ledger/tmp/ and all of scratch.
+        .trail(trail(
+            "writes",
+            "us-east-1",
+            true,
+            advanced(json!([
+                {"Field": "readOnly", "Equals": ["false"]},
+                {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::ledger/tmp/", "arn:aws:s3:::scratch/"]},
+            ])),
+        ))
+        // Reads of GetObject only.
+        .trail(trail(
+            "gets",
+            "us-east-1",
+            true,
+            advanced(json!([
+                {"Field": "readOnly", "Equals": ["true"]},
+                {"Field": "eventName", "Equals": ["GetObject"]},
+            ])),
+        ));
+    let report = scan(&fake).await;
+    assert_eq!(
+        finding(&report, "ledger", WRITE),
+        (
+            "fail".into(),
+            "write data events are logged for part of the bucket only: trail writes (multi-region) for keys outside prefix tmp/ only".into()
+        )
+    );
+    assert_eq!(
+        finding(&report, "scratch", WRITE),
+        (
+            "fail".into(),
+            "no trail logging in us-east-1 records write data events for this bucket".into()
+        )
+    );
+    assert_eq!(
+        finding(&report, "ledger", READ),
+        (
+            "fail".into(),
+            "read data events are logged for part of the bucket only: trail gets (multi-region) for events matching its eventName filter only".into()
+        )
+    );
+}
