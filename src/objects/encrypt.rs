@@ -37,10 +37,14 @@ are recognised and left alone.
 
 In a versioned bucket the unencrypted data stays in the previous, noncurrent version; \
 `s3tk delete-unencrypted-versions` removes those. Copies reset Last-Modified (lifecycle ages \
-restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD requests only. \
+restart), fire ObjectCreated events and are replicated. `--dry-run` sends HEAD requests only \
+(and, in an Object Lock bucket, the retention and legal-hold reads). \
 With SSE-KMS the key policy must also allow the caller kms:GenerateDataKey and kms:Decrypt. \
-Object Lock settings are visible to HeadObject, and so carried over, only with \
-s3:GetObjectRetention and s3:GetObjectLegalHold; an expired retention is not re-applied. \
+HeadObject shows Object Lock settings only to a caller with s3:GetObjectRetention and \
+s3:GetObjectLegalHold, so in a bucket with Object Lock (or whose Object Lock configuration \
+cannot be read) an object whose HEAD shows none is read with GetObjectRetention and \
+GetObjectLegalHold; if either is denied the object is an error and is not copied, never copied \
+without its lock. An expired retention is not re-applied. \
 Public grants that IgnorePublicAcls hides are not visible either, and are not copied. With `--inventory`, objects the report shows as already encrypted cost no request, and a \
 dry run needs none at all.";
 
@@ -57,6 +61,7 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::AccountPublicAccessBlock,
         Facet::Versioning,
         Facet::Encryption,
+        Facet::ObjectLock,
         Facet::ListObjects,
         Facet::GetObject,
         // --batch: the manifest upload and the job.
@@ -67,6 +72,8 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::CopyObject,
         Facet::PutObjectAcl,
         Facet::GetObjectTagging,
+        Facet::GetObjectRetention,
+        Facet::GetObjectLegalHold,
         Facet::CreateMultipartUpload,
         Facet::UploadPartCopy,
         Facet::CompleteMultipartUpload,
@@ -84,6 +91,9 @@ pub struct Context {
     pub bucket_owner: Option<String>,
     /// The level and flag that make S3 refuse public ACLs, if any.
     pub block_public_acls: Option<String>,
+    /// Objects may carry Object Lock settings (the bucket has Object Lock, or that is unknown):
+    /// what HeadObject does not show is read explicitly.
+    pub object_lock: bool,
 }
 
 /// Without a key option, objects are encrypted as the bucket encrypts new uploads when that is
@@ -117,12 +127,13 @@ pub async fn prepare(
     dry_run: bool,
 ) -> Prepared<Context> {
     let mut notes = Vec::new();
-    let (rule, disabled, bucket_acl, block, versioning) = tokio::join!(
+    let (rule, disabled, bucket_acl, block, versioning, lock) = tokio::join!(
         bucket.encryption(),
         acls_disabled(bucket),
         bucket.acl(),
         EffectiveBlock::of(bucket),
-        bucket.versioning()
+        bucket.versioning(),
+        bucket.object_lock()
     );
     let rule = rule.ok().and_then(Option::as_ref);
     let target = target.unwrap_or_else(|| default_target(rule, &mut notes));
@@ -148,6 +159,15 @@ pub async fn prepare(
             "{by} is on: public grants S3 ignores are not visible, so the copies do not carry them"
         ));
     }
+    let object_lock = match lock {
+        Ok(lock) => lock.as_ref().is_some_and(|l| l.enabled),
+        Err(e) => {
+            notes.push(format!(
+                "could not read the Object Lock configuration ({e}); reading each object's retention and legal hold to keep them"
+            ));
+            true
+        }
+    };
     if versioning.is_ok_and(|v| v.status.is_some()) {
         notes.push(format!(
             "{} is versioned: the unencrypted data stays in noncurrent versions until `s3tk delete-unencrypted-versions {}` removes them",
@@ -163,6 +183,7 @@ pub async fn prepare(
             keep_acls,
             bucket_owner: bucket_acl.ok().and_then(|a| a.owner_id.clone()),
             block_public_acls: block.neutralised_by(Flag::BlockPublicAcls),
+            object_lock,
         },
         notes,
     }
@@ -267,7 +288,7 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
         }
         Err(e) => return Record::error(&object, e),
     };
-    let head = match current {
+    let mut head = match current {
         Ok(head) => head,
         // SSE-C objects are never copied: they stay as they are, or are already done.
         Err(customer) => {
@@ -278,6 +299,9 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
     };
     let current = Current::from_head(head.sse.as_deref(), head.kms_key.as_deref());
     if let Some(record) = without_copy(&object, decide(&current, &context.target)) {
+        return record;
+    }
+    if let Err(record) = read_object_lock(context, client, &object, &mut head).await {
         return record;
     }
     let Some(etag) = head.etag.as_deref() else {
@@ -338,6 +362,45 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
     }
 }
 
+/// Completes `head` with the Object Lock settings HeadObject leaves out for a caller without
+/// s3:GetObjectRetention or s3:GetObjectLegalHold (it omits the headers rather than refuse), so
+/// a copy never silently drops them. `Err` is the record of an object whose settings cannot be
+/// read: it is not copied.
+async fn read_object_lock(
+    context: &Context,
+    client: &Client,
+    object: &Listed,
+    head: &mut s3::Head,
+) -> Result<(), Record> {
+    if !context.object_lock {
+        return Ok(());
+    }
+    let refuse = |what: &str, e| {
+        Record::error(
+            object,
+            format!("not copied: its Object Lock {what} could not be read to keep it ({e})"),
+        )
+    };
+    let (bucket, version) = (context.bucket.as_str(), head.version_id.clone());
+    if head.lock_mode.is_none() {
+        match s3::get_retention(client, bucket, &object.key, version.as_deref()).await {
+            Ok(Some((mode, until))) => {
+                head.lock_mode = Some(mode);
+                head.lock_until = Some(until);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(refuse("retention", e)),
+        }
+    }
+    if head.legal_hold.is_none() {
+        match s3::get_legal_hold(client, bucket, &object.key, version.as_deref()).await {
+            Ok(hold) => head.legal_hold = hold,
+            Err(e) => return Err(refuse("legal hold", e)),
+        }
+    }
+    Ok(())
+}
+
 /// The grants to send with the copy so the object keeps its ACL: `None` when the default
 /// (private to the bucket owner, who becomes the copy's owner) already is that ACL. `Err` is
 /// the record of an object whose ACL cannot be kept.
@@ -392,7 +455,7 @@ pub async fn batch_plan(
         return (record, None);
     }
     let bucket = context.bucket.as_str();
-    let head = match s3::head(client, bucket, &object.key, None, None).await {
+    let mut head = match s3::head(client, bucket, &object.key, None, None).await {
         Ok(HeadAnswer::Found(head)) if head.customer_key_md5.is_none() => head,
         Ok(HeadAnswer::Found(_) | HeadAnswer::CustomerKeyNeeded) => {
             let sse_c = Current::Customer { same_key: None };
@@ -416,6 +479,10 @@ pub async fn batch_plan(
             Record::new(&object, Status::Skipped, "skipped").detail(why),
             None,
         );
+    }
+    // A Batch copy would drop settings HeadObject did not show: read them before deciding.
+    if let Err(record) = read_object_lock(context, client, &object, &mut head).await {
+        return (record, None);
     }
     let direct = |why: &str| {
         let record = Record::new(&object, Status::Skipped, "left for the direct engine")

@@ -306,6 +306,64 @@ impl Head {
     }
 }
 
+/// S3's answer to an Object Lock read on a bucket without Object Lock: nothing to keep.
+fn lock_not_enabled<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.code() == Some("InvalidRequest") && err.message().is_some_and(|m| m.contains("Object Lock"))
+}
+
+/// The object's (or version's) Object Lock retention, read with GetObjectRetention; `None`
+/// when it has none (or the bucket has no Object Lock).
+pub async fn get_retention(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<(ObjectLockMode, DateTime)>, FetchError> {
+    let facet = Facet::GetObjectRetention;
+    let out = match client
+        .get_object_retention()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version_id.map(str::to_owned))
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.code() == facet.absent_code() || lock_not_enabled(&e) => return Ok(None),
+        Err(e) => return Err(classify(facet, e)),
+    };
+    let retention = out.retention();
+    let mode = retention.and_then(|r| r.mode()).map(|m| m.as_str());
+    let until = retention.and_then(|r| r.retain_until_date()).copied();
+    Ok(match (mode, until) {
+        (Some(mode), Some(until)) => Some((ObjectLockMode::from(mode), until)),
+        _ => None,
+    })
+}
+
+/// The object's (or version's) legal hold, read with GetObjectLegalHold; `None` when none was
+/// ever set (or the bucket has no Object Lock).
+pub async fn get_legal_hold(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<ObjectLockLegalHoldStatus>, FetchError> {
+    let facet = Facet::GetObjectLegalHold;
+    match client
+        .get_object_legal_hold()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version_id.map(str::to_owned))
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.legal_hold().and_then(|h| h.status()).cloned()),
+        Err(e) if e.code() == facet.absent_code() || lock_not_enabled(&e) => Ok(None),
+        Err(e) => Err(classify(facet, e)),
+    }
+}
+
 fn status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
 }

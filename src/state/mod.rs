@@ -98,6 +98,10 @@ pub enum Facet {
     HeadObjectVersion,
     GetObjectAcl,
     GetObjectTagging,
+    /// An object's Object Lock retention and legal hold, which HeadObject leaves out for a
+    /// caller without the matching Get action.
+    GetObjectRetention,
+    GetObjectLegalHold,
     PutObjectAcl,
     CopyObject,
     CreateMultipartUpload,
@@ -156,6 +160,8 @@ impl Facet {
         Facet::HeadObjectVersion,
         Facet::GetObjectAcl,
         Facet::GetObjectTagging,
+        Facet::GetObjectRetention,
+        Facet::GetObjectLegalHold,
         Facet::PutObjectAcl,
         Facet::CopyObject,
         Facet::CreateMultipartUpload,
@@ -222,6 +228,8 @@ impl Facet {
             Facet::HeadObjectVersion => "HeadObject (version)",
             Facet::GetObjectAcl => "GetObjectAcl",
             Facet::GetObjectTagging => "GetObjectTagging",
+            Facet::GetObjectRetention => "GetObjectRetention",
+            Facet::GetObjectLegalHold => "GetObjectLegalHold",
             Facet::PutObjectAcl => "PutObjectAcl",
             Facet::CopyObject => "CopyObject",
             Facet::CreateMultipartUpload => "CreateMultipartUpload",
@@ -282,10 +290,13 @@ impl Facet {
             Facet::HeadObjectVersion => &["s3:GetObjectVersion"],
             Facet::GetObjectAcl => &["s3:GetObjectAcl"],
             Facet::GetObjectTagging => &["s3:GetObjectTagging"],
+            Facet::GetObjectRetention => &["s3:GetObjectRetention"],
+            Facet::GetObjectLegalHold => &["s3:GetObjectLegalHold"],
             Facet::PutObjectAcl => &["s3:PutObjectAcl"],
             // Copying tags needs the tagging actions, re-applying Object Lock settings the
-            // retention ones; a KMS target also needs kms:GenerateDataKey (and kms:Decrypt for a
-            // KMS-encrypted source), which the key policy must allow.
+            // retention ones. S3 calls KMS with the caller's credentials: a KMS target needs
+            // kms:GenerateDataKey, a KMS-encrypted source (or a multipart KMS upload)
+            // kms:Decrypt, which the key policy must allow too.
             Facet::CopyObject => &[
                 "s3:GetObject",
                 "s3:PutObject",
@@ -293,9 +304,23 @@ impl Facet {
                 "s3:PutObjectTagging",
                 "s3:PutObjectRetention",
                 "s3:PutObjectLegalHold",
+                "kms:GenerateDataKey",
+                "kms:Decrypt",
             ],
-            Facet::CreateMultipartUpload | Facet::CompleteMultipartUpload => &["s3:PutObject"],
-            Facet::UploadPartCopy => &["s3:GetObject", "s3:PutObject"],
+            Facet::CreateMultipartUpload => &[
+                "s3:PutObject",
+                "s3:PutObjectTagging",
+                "s3:PutObjectRetention",
+                "s3:PutObjectLegalHold",
+                "kms:GenerateDataKey",
+            ],
+            Facet::CompleteMultipartUpload => &["s3:PutObject", "kms:Decrypt"],
+            Facet::UploadPartCopy => &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "kms:GenerateDataKey",
+                "kms:Decrypt",
+            ],
             Facet::AbortMultipartUpload => &["s3:AbortMultipartUpload"],
             Facet::DeleteObjectVersion => &["s3:DeleteObjectVersion"],
         }
@@ -311,6 +336,9 @@ impl Facet {
             Facet::OwnershipControls => Some("OwnershipControlsNotFoundError"),
             Facet::Encryption => Some("ServerSideEncryptionConfigurationNotFoundError"),
             Facet::ObjectLock => Some("ObjectLockConfigurationNotFoundError"),
+            Facet::GetObjectRetention | Facet::GetObjectLegalHold => {
+                Some("NoSuchObjectLockConfiguration")
+            }
             Facet::Lifecycle => Some("NoSuchLifecycleConfiguration"),
             Facet::Replication => Some("ReplicationConfigurationNotFoundError"),
             Facet::Website => Some("NoSuchWebsiteConfiguration"),

@@ -239,6 +239,51 @@ async fn a_dry_run_writes_the_manifests_locally_and_creates_nothing() {
     );
 }
 
+/// A Batch copy keeps no Object Lock settings: an object whose settings HeadObject may have
+/// hidden (the caller lacks s3:GetObjectLegalHold) is an error, never queued.
+#[tokio::test]
+async fn objects_with_unreadable_object_lock_settings_are_never_queued() {
+    let fake = FakeS3::start().await;
+    fake.account_block(None)
+        .bucket(REPORTS, FakeBucket::new("us-east-1"))
+        .bucket(
+            "vault",
+            FakeBucket::new("us-east-1")
+                .versioning("Enabled")
+                .object_lock(None)
+                .deny_object_action("s3:GetObjectLegalHold")
+                .object("held.pdf", FakeObject::new(10).legal_hold("ON"))
+                .object("plain.pdf", FakeObject::new(10)),
+        );
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "encrypt",
+            "vault",
+            "--batch",
+            "--role-arn",
+            ROLE,
+            "--report",
+            &format!("s3://{REPORTS}"),
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let (objects, jobs) = lines(&run.stdout);
+    assert_eq!(objects.len(), 2);
+    for (key, result, detail) in &objects {
+        assert_eq!(result, "error", "{key}");
+        assert!(
+            detail.contains("legal hold could not be read")
+                && detail.contains("s3:GetObjectLegalHold"),
+            "{key}: {detail}"
+        );
+    }
+    assert!(jobs.is_empty() && fake.jobs().is_empty());
+}
+
 #[tokio::test]
 async fn reset_object_acl_queues_one_put_object_acl_job() {
     let fake = FakeS3::start().await;

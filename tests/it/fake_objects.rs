@@ -129,6 +129,10 @@ impl FakeObject {
         self.lock_until = Some(until.into());
         self
     }
+    pub fn legal_hold(mut self, status: &str) -> Self {
+        self.legal_hold = Some(status.into());
+        self
+    }
     pub fn is_encrypted(&self) -> bool {
         self.sse.is_some() || self.customer_key_md5.is_some()
     }
@@ -179,6 +183,11 @@ impl FakeBucket {
     /// The next HeadObject of `key` is followed by another writer replacing the object.
     pub fn concurrent_write(mut self, key: &str) -> Self {
         self.concurrent_writes.push(key.into());
+        self
+    }
+    /// The caller lacks `action` (e.g. `s3:GetObjectRetention`) on this bucket's objects.
+    pub fn deny_object_action(mut self, action: &'static str) -> Self {
+        self.denied_object_actions.push(action);
         self
     }
     /// An error for an object operation (`HeadObject`, `CopyObject`, `ListObjectsV2`, …):
@@ -278,6 +287,8 @@ pub fn facet_operation(req: &Request) -> Option<&'static str> {
         "HEAD" => "HeadObject",
         "GET" if has("acl") => "GetObjectAcl",
         "GET" if has("tagging") => "GetObjectTagging",
+        "GET" if has("retention") => "GetObjectRetention",
+        "GET" if has("legal-hold") => "GetObjectLegalHold",
         "GET" => "GetObject",
         "PUT" if has("acl") => "PutObjectAcl",
         "PUT" if copy && has("partNumber") => "UploadPartCopy",
@@ -332,6 +343,8 @@ fn operation(req: &Request) -> &'static str {
         "GET" if has("acl") => "GetObjectAcl",
         "PUT" if has("acl") => "PutObjectAcl",
         "GET" if has("tagging") => "GetObjectTagging",
+        "GET" if has("retention") => "GetObjectRetention",
+        "GET" if has("legal-hold") => "GetObjectLegalHold",
         "POST" if has("uploads") => "CreateMultipartUpload",
         "PUT" if has("uploadId") => "UploadPartCopy",
         "POST" if has("uploadId") => "CompleteMultipartUpload",
@@ -393,6 +406,7 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
             }
             None => error(404, "NoSuchKey", "The specified key does not exist."),
         },
+        "GetObjectRetention" | "GetObjectLegalHold" => object_lock(bucket, op, &key, &query),
         "CopyObject" => copy(bucket, name, &key, req, enforced, block_public_acls),
         "CreateMultipartUpload" => {
             let object = match written_object(req, enforced, block_public_acls) {
@@ -602,6 +616,53 @@ fn list_versions(
     xml(body)
 }
 
+/// GetObjectRetention and GetObjectLegalHold: 403 for a caller without the action, 400 in a
+/// bucket without Object Lock, 404 `NoSuchObjectLockConfiguration` for an object without the
+/// setting, as S3 answers.
+fn object_lock(
+    bucket: &FakeBucket,
+    op: &str,
+    key: &str,
+    query: &HashMap<String, String>,
+) -> ResponseTemplate {
+    if bucket
+        .denied_object_actions
+        .contains(&format!("s3:{op}").as_str())
+    {
+        return error(403, "AccessDenied", "Access Denied");
+    }
+    if bucket.object_lock.is_none() {
+        return error(
+            400,
+            "InvalidRequest",
+            "Bucket is missing Object Lock Configuration",
+        );
+    }
+    let object = match query.get("versionId") {
+        Some(id) => version(bucket, key, id),
+        None => current(bucket, key),
+    };
+    let Some(o) = object.filter(|o| !o.delete_marker) else {
+        return error(404, "NoSuchKey", "The specified key does not exist.");
+    };
+    let body = match (op, &o.lock_mode, &o.lock_until, &o.legal_hold) {
+        ("GetObjectRetention", Some(mode), Some(until), _) => format!(
+            "<Retention {NS}><Mode>{mode}</Mode><RetainUntilDate>{until}</RetainUntilDate></Retention>"
+        ),
+        ("GetObjectLegalHold", _, _, Some(status)) => {
+            format!("<LegalHold {NS}><Status>{status}</Status></LegalHold>")
+        }
+        _ => {
+            return error(
+                404,
+                "NoSuchObjectLockConfiguration",
+                "The specified object does not have a ObjectLock configuration",
+            );
+        }
+    };
+    xml(body)
+}
+
 /// HeadObject, with S3's SSE-C rules: an SSE-C object needs its key (400 without, 403 with
 /// another), and SSE-C headers on any other object are a 400.
 fn head(
@@ -655,6 +716,16 @@ fn head(
         ("x-amz-object-lock-retain-until-date", &o.lock_until),
         ("x-amz-object-lock-legal-hold", &o.legal_hold),
     ];
+    // S3 leaves out what the caller may not read, rather than refuse the HEAD.
+    let denied = |action: &str| bucket.denied_object_actions.contains(&action);
+    let hidden = |name: &str| match name {
+        "x-amz-object-lock-mode" | "x-amz-object-lock-retain-until-date" => {
+            denied("s3:GetObjectRetention")
+        }
+        "x-amz-object-lock-legal-hold" => denied("s3:GetObjectLegalHold"),
+        _ => false,
+    };
+    let headers = headers.into_iter().filter(|(name, _)| !hidden(name));
     for (name, value) in headers {
         if let Some(v) = value {
             r = r.insert_header(name, v.as_str());

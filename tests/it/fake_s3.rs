@@ -84,6 +84,9 @@ pub struct FakeBucket {
     pub object_faults: HashMap<&'static str, (u16, &'static str, usize, usize)>,
     /// Multipart uploads in progress, by upload id.
     pub uploads: HashMap<String, Upload>,
+    /// Object-level IAM actions the caller lacks here (`s3:GetObjectRetention`, …): their
+    /// requests get 403, and HeadObject leaves out what they would reveal, as S3 does.
+    pub denied_object_actions: Vec<&'static str>,
 }
 
 impl FakeBucket {

@@ -1349,3 +1349,120 @@ async fn closing_stdout_stops_the_walk() {
         fake.answered()
     );
 }
+
+/// An Object Lock bucket with a retained object, one under legal hold and a plain one.
+fn locked_bucket() -> FakeBucket {
+    FakeBucket::new("us-east-1")
+        .versioning("Enabled")
+        .ownership("BucketOwnerEnforced")
+        .object_lock(None)
+        .object(
+            "retained",
+            FakeObject::new(1).retention("GOVERNANCE", "2099-01-01T00:00:00Z"),
+        )
+        .object("held", FakeObject::new(1).legal_hold("ON"))
+        .object("plain", FakeObject::new(1))
+}
+
+#[tokio::test]
+async fn encrypt_keeps_object_lock_settings_read_explicitly_where_head_may_hide_them() {
+    let fake = FakeS3::start().await;
+    fake.bucket("bkt", locked_bucket());
+    let out = run(&fake, &["encrypt", "bkt"]).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.ends_with("\nSummary\nencrypted: 3\n"),
+        "{}",
+        out.stdout
+    );
+    let retained = fake.object("bkt", "retained").unwrap();
+    assert!(retained.is_encrypted());
+    assert_eq!(retained.lock_mode.as_deref(), Some("GOVERNANCE"));
+    assert_eq!(retained.lock_until.as_deref(), Some("2099-01-01T00:00:00Z"));
+    assert_eq!(
+        fake.object("bkt", "held").unwrap().legal_hold.as_deref(),
+        Some("ON")
+    );
+    // A HEAD without lock headers is not proof of no lock: what it did not show is read.
+    assert_eq!(
+        object_requests(&fake, "GET", "retention").await,
+        2,
+        "held and plain"
+    );
+    assert_eq!(
+        object_requests(&fake, "GET", "legal-hold").await,
+        2,
+        "retained and plain"
+    );
+
+    // Without Object Lock on the bucket, HEAD says it all: no extra reads.
+    let unlocked = FakeS3::start().await;
+    unlocked.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .object("plain", FakeObject::new(1)),
+    );
+    let out = run(&unlocked, &["encrypt", "bkt"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(object_requests(&unlocked, "GET", "retention").await, 0);
+    assert_eq!(object_requests(&unlocked, "GET", "legal-hold").await, 0);
+}
+
+#[tokio::test]
+async fn encrypt_refuses_objects_whose_object_lock_settings_it_may_not_read() {
+    for (denied, what) in [
+        ("s3:GetObjectRetention", "retention"),
+        ("s3:GetObjectLegalHold", "legal hold"),
+    ] {
+        for extra in [&[][..], &["--dry-run"][..]] {
+            let fake = FakeS3::start().await;
+            // S3 leaves the headers out of HeadObject for such a caller, and refuses the Get.
+            fake.bucket("bkt", locked_bucket().deny_object_action(denied));
+            let mut args = vec!["encrypt", "bkt", "--format", "json"];
+            args.extend_from_slice(extra);
+            let out = run(&fake, &args).await;
+            assert_eq!(out.code, 1, "{denied} {extra:?}: {}", out.stderr);
+            let (records, _) = json_lines(&out);
+            assert_eq!(records.len(), 3);
+            for r in &records {
+                assert_eq!(r["status"], "error", "{denied}: {r}");
+                let detail = r["detail"].as_str().unwrap();
+                assert!(
+                    detail.starts_with(&format!(
+                        "not copied: its Object Lock {what} could not be read to keep it"
+                    )) && detail.contains(&format!("the caller needs {denied}")),
+                    "{detail}"
+                );
+            }
+            assert_eq!(fake.count_with_header("x-amz-copy-source").await, 0);
+            assert!(!fake.object("bkt", "retained").unwrap().is_encrypted());
+        }
+    }
+}
+
+#[tokio::test]
+async fn encrypt_reads_object_lock_settings_when_the_buckets_configuration_is_unreadable() {
+    let fake = FakeS3::start().await;
+    fake.bucket(
+        "bkt",
+        locked_bucket()
+            .fault("object-lock", 403, "AccessDenied")
+            .deny_object_action("s3:GetObjectRetention"),
+    );
+    let out = run(&fake, &["encrypt", "bkt", "--format", "json"]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "note: could not read the Object Lock configuration (access denied to GetObjectLockConfiguration"
+        ),
+        "{}",
+        out.stderr
+    );
+    let (records, _) = json_lines(&out);
+    assert!(
+        records.iter().all(|r| r["status"] == "error"),
+        "{records:?}"
+    );
+    assert_eq!(fake.count_with_header("x-amz-copy-source").await, 0);
+}
