@@ -43,6 +43,10 @@ const BATCH_STATUS: &[Facet] = &[
     Facet::GetObject,
 ];
 
+/// Commands that read buckets named by something else than the caller (scan-dns: the buckets
+/// Route 53 records point at), which `--bucket` cannot name.
+const PROBE_ANY_BUCKET: &[&str] = &["scan-dns"];
+
 /// Commands that call no AWS API.
 const OFFLINE: &[&str] = &[
     "checks",
@@ -54,12 +58,134 @@ const OFFLINE: &[&str] = &[
     "reporters",
 ];
 
-/// One statement: a Sid and the actions it allows on `*` (or on one topic).
+/// What an IAM action is authorized on, per AWS's Service Authorization Reference: the
+/// resource its statement names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResourceKind {
+    /// Actions that take no resource (ListAllMyBuckets, account-level settings, CreateJob,
+    /// GetCallerIdentity, the list calls of Route 53, CloudTrail and Organizations): `*`.
+    Any,
+    Bucket,
+    Object,
+    /// S3 Batch Operations jobs (DescribeJob).
+    Job,
+    /// The role a Batch Operations job runs as (iam:PassRole).
+    PassedRole,
+    /// The role `scan --role-name` assumes in each account.
+    AssumedRole,
+    /// The KMS key S3 uses on the caller's behalf.
+    KmsKey,
+    Topic,
+    Trail,
+    HostedZone,
+}
+
+impl ResourceKind {
+    /// The resource kind of `action`; `None` for an action this table does not know (a test
+    /// checks that every declared action is known).
+    pub fn of(action: &str) -> Option<ResourceKind> {
+        use ResourceKind::*;
+        Some(match action {
+            "s3:ListAllMyBuckets"
+            | "s3:GetAccountPublicAccessBlock"
+            | "s3:PutAccountPublicAccessBlock"
+            | "s3:ListAccessPoints"
+            | "s3:GetAccessPoint"
+            | "s3:ListMultiRegionAccessPoints"
+            | "s3:CreateJob"
+            | "sts:GetCallerIdentity"
+            | "route53:ListHostedZones"
+            | "cloudtrail:DescribeTrails"
+            | "organizations:ListAccounts" => Any,
+            "s3:ListBucket"
+            | "s3:ListBucketVersions"
+            | "s3:GetBucketAcl"
+            | "s3:GetBucketPolicy"
+            | "s3:GetBucketPolicyStatus"
+            | "s3:GetBucketPublicAccessBlock"
+            | "s3:GetBucketOwnershipControls"
+            | "s3:GetEncryptionConfiguration"
+            | "s3:GetBucketLogging"
+            | "s3:GetBucketVersioning"
+            | "s3:GetBucketObjectLockConfiguration"
+            | "s3:GetLifecycleConfiguration"
+            | "s3:GetReplicationConfiguration"
+            | "s3:GetBucketNotification"
+            | "s3:GetBucketWebsite"
+            | "s3:PutBucketPublicAccessBlock"
+            | "s3:PutBucketVersioning"
+            | "s3:PutEncryptionConfiguration"
+            | "s3:PutBucketLogging"
+            | "s3:PutBucketPolicy"
+            | "s3:DeleteBucketPolicy"
+            | "s3:PutBucketAcl"
+            | "s3:PutBucketOwnershipControls" => Bucket,
+            "s3:GetObject"
+            | "s3:GetObjectVersion"
+            | "s3:GetObjectAcl"
+            | "s3:GetObjectTagging"
+            | "s3:GetObjectRetention"
+            | "s3:GetObjectLegalHold"
+            | "s3:PutObject"
+            | "s3:PutObjectAcl"
+            | "s3:PutObjectTagging"
+            | "s3:PutObjectRetention"
+            | "s3:PutObjectLegalHold"
+            | "s3:AbortMultipartUpload"
+            | "s3:DeleteObjectVersion" => Object,
+            "s3:DescribeJob" => Job,
+            "iam:PassRole" => PassedRole,
+            "sts:AssumeRole" => AssumedRole,
+            "kms:GenerateDataKey" | "kms:Decrypt" => KmsKey,
+            "sns:Publish" => Topic,
+            "cloudtrail:GetTrailStatus" | "cloudtrail:GetEventSelectors" => Trail,
+            "route53:ListResourceRecordSets" => HostedZone,
+            _ => return None,
+        })
+    }
+
+    /// The suffix of its statement's Sid.
+    fn sid_suffix(self) -> &'static str {
+        match self {
+            ResourceKind::Any => "Account",
+            ResourceKind::Bucket => "Buckets",
+            ResourceKind::Object => "Objects",
+            ResourceKind::Job => "Jobs",
+            ResourceKind::PassedRole => "PassRole",
+            ResourceKind::AssumedRole => "AssumeRole",
+            ResourceKind::KmsKey => "Kms",
+            ResourceKind::Topic => "Publish",
+            ResourceKind::Trail => "Trails",
+            ResourceKind::HostedZone => "HostedZones",
+        }
+    }
+
+    /// What the README's table says the actions apply to.
+    fn describe(self) -> &'static str {
+        match self {
+            ResourceKind::Any => "on `*` (no resource-level permissions)",
+            ResourceKind::Bucket => "on the buckets",
+            ResourceKind::Object => "on their objects",
+            ResourceKind::Job => "on Batch Operations jobs",
+            ResourceKind::PassedRole => {
+                "on the job's role (`--role-arn`), passed only to S3 Batch Operations"
+            }
+            ResourceKind::AssumedRole => "on the role in each account",
+            ResourceKind::KmsKey => "on the KMS key (`--kms-key-id`), only through S3",
+            ResourceKind::Topic => "on the topic",
+            ResourceKind::Trail => "on trails",
+            ResourceKind::HostedZone => "on hosted zones",
+        }
+    }
+}
+
+/// One statement: a Sid, the actions it allows, on which resources, under which condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     pub sid: String,
     pub actions: Vec<&'static str>,
-    pub resource: String,
+    pub resources: Vec<String>,
+    pub condition: Option<Value>,
 }
 
 fn actions_of(facets: impl IntoIterator<Item = Facet>) -> BTreeSet<&'static str> {
@@ -169,24 +295,175 @@ pub fn is_read_only(action: &str) -> bool {
         .any(|verb| name.starts_with(verb))
 }
 
-/// The scan options that need more than the scan's checks.
+/// What `iam-policy` adds to, and scopes, the commands' statements.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ScanExtras<'a> {
-    /// `--object-level-logging`: the CloudTrail reads.
+pub struct PolicyOptions<'a> {
+    /// `--object-level-logging`: the CloudTrail reads of `scan`.
     pub object_level_logging: bool,
-    /// `--sns-topic`: publishing to that topic.
+    /// `--sns-topic`: publishing to that topic (`scan`).
     pub sns_topic: Option<&'a TopicArn>,
     /// `--role-name`: assuming that role in the other accounts, and listing the organization.
     pub role_name: Option<&'a str>,
+    /// `--bucket`: the buckets (and their objects) the statements allow; every bucket when empty.
+    pub buckets: &'a [String],
+    /// `--role-arn`: the role Batch Operations jobs run as, which the caller passes.
+    pub role_arn: Option<&'a str>,
+    /// `--kms-key-id`: the key ARN `encrypt` encrypts with.
+    pub kms_key_arn: Option<&'a str>,
 }
 
-/// The statements for `commands` (every command when empty), plus what `extras` need.
-pub fn statements(commands: &[String], extras: ScanExtras) -> Result<Vec<Statement>, String> {
-    let ScanExtras {
-        object_level_logging,
-        sns_topic,
-        role_name,
-    } = extras;
+/// `arn:aws:kms:REGION:ACCOUNT:key/ID`: a policy names a key by its ARN only.
+fn validate_key_arn(key: &str) -> Result<(), String> {
+    let valid = crate::remediation::validate_kms_key(key).is_ok()
+        && key.starts_with("arn:")
+        && key.contains(":key/");
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid --kms-key-id '{key}': a policy names a key by its ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), not by id or alias"
+        ))
+    }
+}
+
+/// The resources and condition of a statement of `kind` under `options`.
+struct Resolver<'a> {
+    options: PolicyOptions<'a>,
+    /// `aws`, `aws-cn` or `aws-us-gov`: from the ARNs given, else `aws`.
+    partition: &'a str,
+}
+
+impl Resolver<'_> {
+    fn new<'a>(options: PolicyOptions<'a>) -> Result<Resolver<'a>, String> {
+        for bucket in options.buckets {
+            crate::select::validate_bucket_name(bucket)
+                .map_err(|why| format!("invalid --bucket '{bucket}': {why}"))?;
+        }
+        if let Some(role) = options.role_arn {
+            crate::objects::batch::validate_role_arn(role)?;
+        }
+        if let Some(key) = options.kms_key_arn {
+            validate_key_arn(key)?;
+        }
+        let topic = options.sns_topic.map(|t| t.as_str());
+        let given: Vec<&str> = [options.role_arn, options.kms_key_arn, topic]
+            .into_iter()
+            .flatten()
+            .filter_map(|arn| arn.split(':').nth(1))
+            .collect();
+        let partition = given.first().copied().unwrap_or("aws");
+        if given.iter().any(|p| *p != partition) {
+            return Err(
+                "--role-arn, --kms-key-id and --sns-topic name different AWS partitions".into(),
+            );
+        }
+        Ok(Resolver { options, partition })
+    }
+
+    fn resources(&self, kind: ResourceKind) -> Vec<String> {
+        let p = self.partition;
+        let buckets = self.options.buckets;
+        let each_bucket = |suffix: &str| -> Vec<String> {
+            if buckets.is_empty() {
+                vec![format!("arn:{p}:s3:::*{suffix}")]
+            } else {
+                buckets
+                    .iter()
+                    .map(|b| format!("arn:{p}:s3:::{b}{suffix}"))
+                    .collect()
+            }
+        };
+        match kind {
+            ResourceKind::Any => vec!["*".into()],
+            ResourceKind::Bucket => each_bucket(""),
+            ResourceKind::Object => each_bucket("/*"),
+            // Jobs are created in the role's account; the job id is not known in advance.
+            ResourceKind::Job => {
+                let account = self
+                    .options
+                    .role_arn
+                    .and_then(|r| r.split(':').nth(4))
+                    .unwrap_or("*");
+                vec![format!("arn:{p}:s3:*:{account}:job/*")]
+            }
+            // Without --role-arn, any role, but only to S3 Batch Operations (the condition),
+            // and a role must trust batchoperations.s3.amazonaws.com for a job to use it.
+            ResourceKind::PassedRole => vec![
+                self.options
+                    .role_arn
+                    .map_or_else(|| format!("arn:{p}:iam::*:role/*"), str::to_owned),
+            ],
+            ResourceKind::AssumedRole => vec![format!(
+                "arn:{p}:iam::*:role/{}",
+                self.options.role_name.unwrap_or("*")
+            )],
+            // Without --kms-key-id: any key (the bucket's default key is not known here), but
+            // only through S3 (the condition).
+            ResourceKind::KmsKey => vec![
+                self.options
+                    .kms_key_arn
+                    .map_or_else(|| format!("arn:{p}:kms:*:*:key/*"), str::to_owned),
+            ],
+            ResourceKind::Topic => vec![
+                self.options
+                    .sns_topic
+                    .map_or_else(|| format!("arn:{p}:sns:*:*:*"), |t| t.to_string()),
+            ],
+            // Every trail that logs the buckets' region may be read, wherever it is homed.
+            ResourceKind::Trail => vec![format!("arn:{p}:cloudtrail:*:*:trail/*")],
+            ResourceKind::HostedZone => vec![format!("arn:{p}:route53:::hostedzone/*")],
+        }
+    }
+
+    fn condition(&self, kind: ResourceKind) -> Option<Value> {
+        match kind {
+            ResourceKind::PassedRole => Some(json!({
+                "StringEquals": {"iam:PassedToService": "batchoperations.s3.amazonaws.com"}
+            })),
+            // S3 calls KMS with the caller's credentials; nothing else may use the key.
+            ResourceKind::KmsKey => Some(json!({
+                "StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}
+            })),
+            _ => None,
+        }
+    }
+
+    /// One statement per resource kind of `actions`, Sids `{prefix}{kind}`.
+    fn statements(
+        &self,
+        prefix: &str,
+        actions: BTreeSet<&'static str>,
+        probes_any_bucket: bool,
+    ) -> Vec<Statement> {
+        let mut by_kind: std::collections::BTreeMap<ResourceKind, Vec<&'static str>> =
+            Default::default();
+        for action in actions {
+            let kind = ResourceKind::of(action)
+                .unwrap_or_else(|| panic!("{action} has no resource kind in iam.rs"));
+            by_kind.entry(kind).or_default().push(action);
+        }
+        by_kind
+            .into_iter()
+            .map(|(kind, actions)| {
+                let resources = if probes_any_bucket && kind == ResourceKind::Bucket {
+                    vec![format!("arn:{}:s3:::*", self.partition)]
+                } else {
+                    self.resources(kind)
+                };
+                Statement {
+                    sid: format!("{prefix}{}", kind.sid_suffix()),
+                    actions,
+                    resources,
+                    condition: self.condition(kind),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The statements for `commands` (every command when empty), plus what `options` add.
+pub fn statements(commands: &[String], options: PolicyOptions) -> Result<Vec<Statement>, String> {
+    let resolver = Resolver::new(options)?;
     let all = self::commands();
     let chosen: Vec<&str> = if commands.is_empty() {
         all.clone()
@@ -194,6 +471,7 @@ pub fn statements(commands: &[String], extras: ScanExtras) -> Result<Vec<Stateme
         commands.iter().map(String::as_str).collect()
     };
     let mut statements = Vec::new();
+    let mut granted = BTreeSet::new();
     for command in &chosen {
         if OFFLINE.contains(command) {
             continue;
@@ -204,47 +482,44 @@ pub fn statements(commands: &[String], extras: ScanExtras) -> Result<Vec<Stateme
                 all.join(", ")
             ));
         };
-        statements.push(Statement {
-            sid: sid(command),
-            actions: actions.into_iter().collect(),
-            resource: "*".into(),
-        });
+        granted.extend(actions.iter().copied());
+        let probes = PROBE_ANY_BUCKET.contains(command);
+        statements.extend(resolver.statements(&sid(command), actions, probes));
     }
+    let PolicyOptions {
+        object_level_logging,
+        sns_topic,
+        role_name,
+        role_arn,
+        kms_key_arn,
+        ..
+    } = options;
     let scanning = chosen.contains(&"scan");
     if (object_level_logging || sns_topic.is_some() || role_name.is_some()) && !scanning {
         return Err(
             "--object-level-logging, --sns-topic and --role-name apply to the scan command".into(),
         );
     }
+    if role_arn.is_some() && !granted.contains("iam:PassRole") {
+        return Err(
+            "--role-arn applies to the commands that create S3 Batch Operations jobs (encrypt, reset-object-acl)"
+                .into(),
+        );
+    }
+    if kms_key_arn.is_some() && !granted.iter().any(|a| a.starts_with("kms:")) {
+        return Err("--kms-key-id applies to the encrypt command".into());
+    }
     if object_level_logging {
-        statements.push(Statement {
-            sid: "S3tkScanObjectLevelLogging".into(),
-            actions: scan_actions(Some("--object-level-logging"))
-                .into_iter()
-                .collect(),
-            resource: "*".into(),
-        });
+        let actions = scan_actions(Some("--object-level-logging"));
+        statements.extend(resolver.statements("S3tkScanObjectLevelLogging", actions, false));
     }
-    if let Some(topic) = sns_topic {
-        statements.push(Statement {
-            sid: "S3tkScanSnsTopic".into(),
-            actions: actions_of([Facet::PublishToTopic]).into_iter().collect(),
-            resource: topic.to_string(),
-        });
+    if sns_topic.is_some() {
+        let actions = actions_of([Facet::PublishToTopic]);
+        statements.extend(resolver.statements("S3tkScanSnsTopic", actions, false));
     }
-    if let Some(role) = role_name {
-        statements.push(Statement {
-            sid: "S3tkScanAssumeRole".into(),
-            actions: actions_of([Facet::AssumeRole]).into_iter().collect(),
-            resource: format!("arn:aws:iam::*:role/{role}"),
-        });
-        statements.push(Statement {
-            sid: "S3tkScanOrganization".into(),
-            actions: actions_of([Facet::OrganizationAccounts])
-                .into_iter()
-                .collect(),
-            resource: "*".into(),
-        });
+    if role_name.is_some() {
+        let actions = actions_of([Facet::AssumeRole, Facet::OrganizationAccounts]);
+        statements.extend(resolver.statements("S3tkScanRoleName", actions, false));
     }
     if statements.is_empty() {
         return Err(format!(
@@ -269,16 +544,24 @@ fn sid(command: &str) -> String {
 }
 
 /// The policy document, pretty-printed.
-pub fn policy(commands: &[String], extras: ScanExtras) -> Result<String, String> {
-    let statements: Vec<Value> = statements(commands, extras)?
+pub fn policy(commands: &[String], options: PolicyOptions) -> Result<String, String> {
+    let statements: Vec<Value> = statements(commands, options)?
         .into_iter()
         .map(|s| {
-            json!({
+            let resource = match s.resources.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            };
+            let mut statement = json!({
                 "Sid": s.sid,
                 "Effect": "Allow",
                 "Action": s.actions,
-                "Resource": s.resource,
-            })
+                "Resource": resource,
+            });
+            if let Some(condition) = s.condition {
+                statement["Condition"] = condition;
+            }
+            statement
         })
         .collect();
     let document = json!({ "Version": "2012-10-17", "Statement": statements });
@@ -287,11 +570,13 @@ pub fn policy(commands: &[String], extras: ScanExtras) -> Result<String, String>
 
 /// The README's table of commands and their IAM actions (generated; a test checks the README).
 pub fn markdown_table() -> String {
-    let mut table = String::from("| Command | Read-only | IAM actions |\n| --- | --- | --- |\n");
+    let mut table =
+        String::from("| Command | Read-only | IAM actions, by resource |\n| --- | --- | --- |\n");
     let mut rows: Vec<(String, BTreeSet<&str>)> = commands()
         .into_iter()
         .map(|c| (format!("`{c}`"), command_actions(c).unwrap_or_default()))
         .collect();
+    let probes = |row: &str| PROBE_ANY_BUCKET.iter().any(|c| row == format!("`{c}`"));
     rows.insert(
         1,
         (
@@ -302,7 +587,7 @@ pub fn markdown_table() -> String {
     rows.insert(
         2,
         (
-            "`scan --sns-topic ARN` (adds, on the topic)".into(),
+            "`scan --sns-topic ARN` (adds)".into(),
             actions_of([Facet::PublishToTopic]),
         ),
     );
@@ -319,10 +604,24 @@ pub fn markdown_table() -> String {
         } else {
             "no"
         };
-        let list: Vec<String> = actions.iter().map(|a| format!("`{a}`")).collect();
+        let mut by_kind: std::collections::BTreeMap<ResourceKind, Vec<String>> = Default::default();
+        for action in actions {
+            let kind = ResourceKind::of(action).unwrap_or(ResourceKind::Any);
+            by_kind.entry(kind).or_default().push(format!("`{action}`"));
+        }
+        let groups: Vec<String> = by_kind
+            .into_iter()
+            .map(|(kind, actions)| {
+                let on = match kind {
+                    ResourceKind::Bucket if probes(&command) => "on any bucket",
+                    _ => kind.describe(),
+                };
+                format!("{} {on}", actions.join(", "))
+            })
+            .collect();
         table.push_str(&format!(
             "| {command} | {read_only} | {} |\n",
-            list.join(", ")
+            groups.join("; ")
         ));
     }
     table
@@ -336,10 +635,26 @@ mod tests {
         commands.iter().map(|c| c.to_string()).collect()
     }
 
+    fn all_actions(statements: &[Statement]) -> BTreeSet<&'static str> {
+        statements
+            .iter()
+            .flat_map(|s| s.actions.iter().copied())
+            .collect()
+    }
+
+    fn by_sid<'a>(statements: &'a [Statement], sid: &str) -> &'a Statement {
+        statements
+            .iter()
+            .find(|s| s.sid == sid)
+            .unwrap_or_else(|| panic!("no {sid} in {statements:#?}"))
+    }
+
+    const ROLE: &str = "arn:aws:iam::111122223333:role/s3tk-batch";
+    const KEY: &str = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
     #[test]
     fn scan_gets_exactly_the_read_actions_its_checks_declare() {
-        let statements = statements(&own(&["scan"]), ScanExtras::default()).unwrap();
-        assert_eq!(statements.len(), 1);
+        let statements = statements(&own(&["scan"]), PolicyOptions::default()).unwrap();
         let mut expected: BTreeSet<&str> = registry::select_checks(&[], &[], &[])
             .unwrap()
             .iter()
@@ -350,17 +665,211 @@ mod tests {
             "s3:ListBucket",
             "sts:GetCallerIdentity",
         ]);
-        assert_eq!(
-            statements[0].actions,
-            expected.into_iter().collect::<Vec<_>>()
-        );
-        assert!(statements[0].actions.iter().all(|a| is_read_only(a)));
+        assert_eq!(all_actions(&statements), expected);
+        assert!(all_actions(&statements).iter().all(|a| is_read_only(a)));
         assert!(
-            !statements[0]
-                .actions
+            !all_actions(&statements)
                 .iter()
                 .any(|a| a.starts_with("cloudtrail:"))
         );
+        let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
+        assert_eq!(sids, ["S3tkScanAccount", "S3tkScanBuckets"]);
+    }
+
+    #[test]
+    fn every_declared_action_has_a_resource_kind() {
+        let facets = Facet::ALL
+            .iter()
+            .flat_map(|f| f.iam_actions().iter().copied());
+        let remediations = registry::remediations()
+            .into_iter()
+            .flat_map(|r| r.meta.iam_actions.iter().copied());
+        for action in facets.chain(remediations) {
+            assert!(ResourceKind::of(action).is_some(), "{action}");
+        }
+    }
+
+    #[test]
+    fn only_actions_without_resource_types_get_star() {
+        let every = statements(&[], PolicyOptions::default()).unwrap();
+        for s in &every {
+            let star = s.resources.iter().any(|r| r == "*");
+            let any = s
+                .actions
+                .iter()
+                .all(|a| ResourceKind::of(a) == Some(ResourceKind::Any));
+            assert_eq!(star, any, "{s:#?}");
+        }
+        let sids: BTreeSet<&str> = every.iter().map(|s| s.sid.as_str()).collect();
+        assert_eq!(sids.len(), every.len(), "Sids are unique");
+    }
+
+    #[test]
+    fn buckets_role_and_key_scope_the_statements() {
+        let buckets = own(&["photos", "batch-reports"]);
+        let options = PolicyOptions {
+            buckets: &buckets,
+            role_arn: Some(ROLE),
+            kms_key_arn: Some(KEY),
+            ..Default::default()
+        };
+        let statements = statements(&own(&["encrypt"]), options).unwrap();
+        let buckets = by_sid(&statements, "S3tkEncryptBuckets");
+        assert!(buckets.actions.contains(&"s3:ListBucket"));
+        assert_eq!(
+            buckets.resources,
+            ["arn:aws:s3:::photos", "arn:aws:s3:::batch-reports"]
+        );
+        let objects = by_sid(&statements, "S3tkEncryptObjects");
+        assert_eq!(
+            objects.resources,
+            ["arn:aws:s3:::photos/*", "arn:aws:s3:::batch-reports/*"]
+        );
+        for action in [
+            "s3:GetObjectRetention",
+            "s3:GetObjectLegalHold",
+            "s3:PutObjectRetention",
+            "s3:PutObjectLegalHold",
+        ] {
+            assert!(objects.actions.contains(&action), "{action}");
+        }
+        let pass = by_sid(&statements, "S3tkEncryptPassRole");
+        assert_eq!(pass.actions, ["iam:PassRole"]);
+        assert_eq!(pass.resources, [ROLE]);
+        assert_eq!(
+            pass.condition,
+            Some(
+                json!({"StringEquals": {"iam:PassedToService": "batchoperations.s3.amazonaws.com"}})
+            )
+        );
+        let kms = by_sid(&statements, "S3tkEncryptKms");
+        assert_eq!(kms.actions, ["kms:Decrypt", "kms:GenerateDataKey"]);
+        assert_eq!(kms.resources, [KEY]);
+        assert_eq!(
+            kms.condition,
+            Some(json!({"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}))
+        );
+        assert!(
+            by_sid(&statements, "S3tkEncryptAccount")
+                .actions
+                .contains(&"s3:CreateJob")
+        );
+
+        // Unscoped: every bucket (not `*`), any role or key but only through S3.
+        let statements = super::statements(&own(&["encrypt"]), PolicyOptions::default()).unwrap();
+        assert_eq!(
+            by_sid(&statements, "S3tkEncryptBuckets").resources,
+            ["arn:aws:s3:::*"]
+        );
+        assert_eq!(
+            by_sid(&statements, "S3tkEncryptObjects").resources,
+            ["arn:aws:s3:::*/*"]
+        );
+        let pass = by_sid(&statements, "S3tkEncryptPassRole");
+        assert_eq!(pass.resources, ["arn:aws:iam::*:role/*"]);
+        assert!(pass.condition.is_some());
+        assert_eq!(
+            by_sid(&statements, "S3tkEncryptKms").resources,
+            ["arn:aws:kms:*:*:key/*"]
+        );
+
+        // batch-status reads jobs of the role's account when known; scan-dns probes any bucket.
+        let jobs = super::statements(&own(&["batch-status"]), PolicyOptions::default()).unwrap();
+        assert_eq!(
+            by_sid(&jobs, "S3tkBatchStatusJobs").resources,
+            ["arn:aws:s3:*:*:job/*"]
+        );
+        let dns = super::statements(
+            &own(&["scan-dns"]),
+            PolicyOptions {
+                buckets: &own(&["photos"]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            by_sid(&dns, "S3tkScanDnsBuckets").resources,
+            ["arn:aws:s3:::*"]
+        );
+    }
+
+    #[test]
+    fn the_partition_follows_the_arns_given() {
+        let role = "arn:aws-cn:iam::111122223333:role/batch";
+        let options = PolicyOptions {
+            role_arn: Some(role),
+            ..Default::default()
+        };
+        let statements = statements(&own(&["reset-object-acl"]), options).unwrap();
+        assert_eq!(
+            by_sid(&statements, "S3tkResetObjectAclObjects").resources,
+            ["arn:aws-cn:s3:::*/*"]
+        );
+        let mixed = PolicyOptions {
+            role_arn: Some(role),
+            kms_key_arn: Some(KEY),
+            ..Default::default()
+        };
+        let err = super::statements(&own(&["encrypt"]), mixed).unwrap_err();
+        assert!(err.contains("different AWS partitions"), "{err}");
+    }
+
+    #[test]
+    fn bad_scopes_are_refused() {
+        let cases: &[(&[&str], PolicyOptions, &str)] = &[
+            (
+                &["encrypt"],
+                PolicyOptions {
+                    buckets: &[String::from("s3://photos")],
+                    ..Default::default()
+                },
+                "invalid --bucket 's3://photos': write the bucket name without 's3://'",
+            ),
+            (
+                &["encrypt"],
+                PolicyOptions {
+                    role_arn: Some("s3tk-batch"),
+                    ..Default::default()
+                },
+                "invalid --role-arn 's3tk-batch'",
+            ),
+            (
+                &["encrypt"],
+                PolicyOptions {
+                    kms_key_arn: Some("1234abcd-12ab-34cd-56ef-1234567890ab"),
+                    ..Default::default()
+                },
+                "a policy names a key by its ARN",
+            ),
+            (
+                &["encrypt"],
+                PolicyOptions {
+                    kms_key_arn: Some("arn:aws:kms:eu-west-1:111122223333:alias/s3"),
+                    ..Default::default()
+                },
+                "a policy names a key by its ARN",
+            ),
+            (
+                &["scan"],
+                PolicyOptions {
+                    role_arn: Some(ROLE),
+                    ..Default::default()
+                },
+                "--role-arn applies to the commands that create S3 Batch Operations jobs",
+            ),
+            (
+                &["reset-object-acl"],
+                PolicyOptions {
+                    kms_key_arn: Some(KEY),
+                    ..Default::default()
+                },
+                "--kms-key-id applies to the encrypt command",
+            ),
+        ];
+        for (commands, options, expected) in cases {
+            let err = statements(&own(commands), *options).unwrap_err();
+            assert!(err.contains(expected), "{commands:?}: {err}");
+        }
     }
 
     #[test]
@@ -392,26 +901,30 @@ mod tests {
     #[test]
     fn options_add_their_statements() {
         let topic = TopicArn::parse("arn:aws:sns:eu-west-1:111122223333:alerts").unwrap();
-        let extras = ScanExtras {
+        let options = PolicyOptions {
             object_level_logging: true,
             sns_topic: Some(&topic),
             role_name: Some("S3tkAudit"),
+            ..Default::default()
         };
-        let statements = statements(&own(&["scan"]), extras).unwrap();
+        let statements = statements(&own(&["scan"]), options).unwrap();
         let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(
             sids,
             [
-                "S3tkScan",
-                "S3tkScanObjectLevelLogging",
-                "S3tkScanSnsTopic",
-                "S3tkScanAssumeRole",
-                "S3tkScanOrganization"
+                "S3tkScanAccount",
+                "S3tkScanBuckets",
+                "S3tkScanObjectLevelLoggingAccount",
+                "S3tkScanObjectLevelLoggingBuckets",
+                "S3tkScanObjectLevelLoggingTrails",
+                "S3tkScanSnsTopicPublish",
+                "S3tkScanRoleNameAccount",
+                "S3tkScanRoleNameAssumeRole",
             ]
         );
-        assert_eq!(statements[3].resource, "arn:aws:iam::*:role/S3tkAudit");
+        let logging = &statements[2..5];
         assert_eq!(
-            statements[1].actions,
+            all_actions(logging).into_iter().collect::<Vec<_>>(),
             [
                 "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
@@ -419,9 +932,20 @@ mod tests {
                 "s3:ListBucket"
             ]
         );
-        assert_eq!(statements[2].actions, ["sns:Publish"]);
-        assert_eq!(statements[2].resource, topic.to_string());
-        let logging = ScanExtras {
+        assert_eq!(
+            by_sid(&statements, "S3tkScanObjectLevelLoggingTrails").resources,
+            ["arn:aws:cloudtrail:*:*:trail/*"]
+        );
+        let publish = by_sid(&statements, "S3tkScanSnsTopicPublish");
+        assert_eq!(publish.actions, ["sns:Publish"]);
+        assert_eq!(publish.resources, [topic.to_string()]);
+        let assume = by_sid(&statements, "S3tkScanRoleNameAssumeRole");
+        assert_eq!(assume.resources, ["arn:aws:iam::*:role/S3tkAudit"]);
+        assert_eq!(
+            by_sid(&statements, "S3tkScanRoleNameAccount").actions,
+            ["organizations:ListAccounts"]
+        );
+        let logging = PolicyOptions {
             object_level_logging: true,
             ..Default::default()
         };
@@ -430,12 +954,28 @@ mod tests {
 
     #[test]
     fn every_command_is_known_and_offline_ones_need_nothing() {
-        let all = statements(&[], ScanExtras::default()).unwrap();
-        assert_eq!(all.len(), commands().len());
-        assert!(all.iter().any(|s| s.sid == "S3tkDeleteUnencryptedVersions"));
-        let err = statements(&own(&["scna"]), ScanExtras::default()).unwrap_err();
+        let all = statements(&[], PolicyOptions::default()).unwrap();
+        for command in commands() {
+            let prefix = sid(command);
+            assert!(
+                all.iter()
+                    .any(|s| s.sid.strip_prefix(&prefix).is_some_and(|kind| kind
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_uppercase)
+                        && !commands().iter().any(|c| c != &command
+                            && sid(c).starts_with(&prefix)
+                            && s.sid.starts_with(&sid(c))))),
+                "{command} has no statement"
+            );
+        }
+        assert!(
+            all.iter()
+                .any(|s| s.sid == "S3tkDeleteUnencryptedVersionsObjects")
+        );
+        let err = statements(&own(&["scna"]), PolicyOptions::default()).unwrap_err();
         assert!(err.starts_with("unknown command 'scna'"), "{err}");
-        let err = statements(&own(&["checks"]), ScanExtras::default()).unwrap_err();
+        let err = statements(&own(&["checks"]), PolicyOptions::default()).unwrap_err();
         assert_eq!(err, "checks call(s) no AWS API and need no IAM policy");
     }
 

@@ -86,6 +86,15 @@ pub enum Command {
         /// Allow assuming this role in other accounts and listing the organization (for scan --role-name)
         #[arg(long, value_name = "ROLE")]
         role_name: Option<String>,
+        /// Allow only this bucket and its objects (repeat for several; include --log-bucket, --report and inventory buckets)
+        #[arg(long = "bucket", value_name = "NAME")]
+        buckets: Vec<String>,
+        /// Allow passing only this role to S3 Batch Operations (the --role-arn of encrypt/reset-object-acl --batch)
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
+        /// Allow only this KMS key, by ARN (the --kms-key-id of encrypt)
+        #[arg(long, value_name = "ARN")]
+        kms_key_id: Option<String>,
     },
     /// Print a shell completion script: s3tk completions bash > /etc/bash_completion.d/s3tk
     Completions {
@@ -473,11 +482,15 @@ pub async fn run(cli: Cli) -> ExitCode {
             object_level_logging,
             sns_topic,
             role_name,
+            buckets,
+            role_arn,
+            kms_key_id,
         } => iam_policy(
             &commands,
             object_level_logging,
             sns_topic.as_deref(),
             role_name.as_deref(),
+            (&buckets, role_arn.as_deref(), kms_key_id.as_deref()),
         ),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -1064,17 +1077,21 @@ fn iam_policy(
     object_level_logging: bool,
     sns_topic: Option<&str>,
     role_name: Option<&str>,
+    (buckets, role_arn, kms_key_arn): (&[String], Option<&str>, Option<&str>),
 ) -> Result<u8, Failure> {
     let topic = sns_topic
         .map(crate::notify::TopicArn::parse)
         .transpose()
         .map_err(Failure::Usage)?;
-    let extras = crate::iam::ScanExtras {
+    let options = crate::iam::PolicyOptions {
         object_level_logging,
         sns_topic: topic.as_ref(),
         role_name,
+        buckets,
+        role_arn,
+        kms_key_arn,
     };
-    let policy = crate::iam::policy(commands, extras).map_err(Failure::Usage)?;
+    let policy = crate::iam::policy(commands, options).map_err(Failure::Usage)?;
     let mut out = io::stdout().lock();
     writeln!(out, "{policy}")?;
     Ok(0)

@@ -10,6 +10,13 @@ const PUBLIC_READ: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Princ
 const PUBLIC_WRITE: &str = r#"{"Statement":[{"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
 const PARTNER: &str = r#"{"Statement":[{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"*"}]}"#;
 
+const ROLE: &str = "arn:aws:iam::123456789012:role/b";
+
+/// Whether the command creates Batch Operations jobs (and so takes `iam-policy --role-arn`).
+fn command_batches(command: &str) -> bool {
+    s3tk::iam::command_actions(command).is_some_and(|a| a.contains("iam:PassRole"))
+}
+
 fn hardened(name: &str) -> FakeBucket {
     FakeBucket::hardened(name, "us-east-1")
 }
@@ -605,7 +612,45 @@ async fn every_request_of_a_check_is_declared_by_it() {
     }
 }
 
-/// Every request each command sends is allowed by the policy `s3tk iam-policy COMMAND` prints.
+/// IAM's wildcard match: `*` is any run of characters, `?` any one.
+fn iam_match(pattern: &str, value: &str) -> bool {
+    fn matches(p: &[u8], v: &[u8]) -> bool {
+        match p.split_first() {
+            None => v.is_empty(),
+            Some((b'*', rest)) => (0..=v.len()).any(|i| matches(rest, &v[i..])),
+            Some((&c, rest)) => v
+                .split_first()
+                .is_some_and(|(&first, tail)| (c == b'?' || c == first) && matches(rest, tail)),
+        }
+    }
+    matches(pattern.as_bytes(), value.as_bytes())
+}
+
+/// The resource an action of a request is authorized on, when the request names it: the
+/// bucket or object of an S3 request, the role CreateJob passes, the job DescribeJob reads.
+fn resource_of(
+    action: &str,
+    operation: &str,
+    target: &Option<(String, Option<String>)>,
+    body: &str,
+) -> Option<String> {
+    if action.starts_with("kms:") {
+        return None; // the key is the object's or the bucket's, not in the request
+    }
+    match (target, action, operation) {
+        (Some((bucket, None)), _, _) => Some(format!("arn:aws:s3:::{bucket}")),
+        (Some((bucket, Some(key))), _, _) => Some(format!("arn:aws:s3:::{bucket}/{key}")),
+        (None, "iam:PassRole", _) => Some(crate::fake_s3::between(body, "RoleArn").to_owned()),
+        (None, "s3:DescribeJob", _) => Some(format!(
+            "arn:aws:s3:us-east-1:{}:job/job-1",
+            crate::fake_s3::ACCOUNT_ID
+        )),
+        _ => None,
+    }
+}
+
+/// Every request each command sends is allowed by the policy `s3tk iam-policy COMMAND` prints,
+/// scoped with `--bucket` to the fixture's buckets: its action, on the resource it names.
 #[tokio::test]
 async fn every_request_of_a_command_is_in_its_iam_policy() {
     let commands: &[(&str, &[&str])] = &[
@@ -640,7 +685,7 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
                 "app",
                 "--batch",
                 "--role-arn",
-                "arn:aws:iam::123456789012:role/b",
+                ROLE,
                 "--report",
                 "s3://logs",
             ],
@@ -651,27 +696,44 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
             &["delete-unencrypted-versions", "app"],
         ),
     ];
+    let buckets = ["app".to_owned(), "logs".to_owned()];
+    let options = s3tk::iam::PolicyOptions {
+        buckets: &buckets,
+        role_arn: Some(ROLE),
+        ..Default::default()
+    };
     let mut covered: Vec<&str> = Vec::new();
     for (command, args) in commands {
         let fake = everything_fixture().await;
         let run = s3tk(&fake.uri(), args).await;
         assert_ne!(run.code, 2, "{args:?}: {}", run.stderr);
-        let allowed = s3tk::iam::command_actions(command).unwrap();
-        let sent = facets_sent(&fake).await;
+        let options = s3tk::iam::PolicyOptions {
+            role_arn: options.role_arn.filter(|_| command_batches(command)),
+            ..options
+        };
+        let statements = s3tk::iam::statements(&[command.to_string()], options).unwrap();
+        let sent = fake.sent().await;
         if args.contains(&"--batch") {
             assert!(
-                sent.contains(&s3tk::state::Facet::CreateJob),
+                sent.iter().any(|(op, _, _)| op == "CreateJob"),
                 "{args:?}: {}",
                 run.stdout
             );
         }
         assert!(!sent.is_empty(), "{args:?} sent nothing");
-        for facet in sent {
+        for (operation, target, body) in &sent {
+            let facet = s3tk::state::Facet::by_operation(operation)
+                .unwrap_or_else(|| panic!("{operation} is the operation of no facet"));
             for action in facet.iam_actions() {
+                let resource = resource_of(action, operation, target, body);
                 assert!(
-                    allowed.contains(action),
-                    "{args:?} sent {} ({action}), which iam-policy {command} does not allow",
-                    facet.operation()
+                    statements.iter().any(|s| s.actions.contains(action)
+                        && resource.as_deref().is_none_or(|r| s
+                            .resources
+                            .iter()
+                            .any(|pattern| iam_match(pattern, r)))),
+                    "{args:?} sent {operation} ({action} on {}), which iam-policy {command} --bucket app --bucket logs does not allow",
+                    resource.as_deref().unwrap_or("*")
                 );
             }
         }

@@ -503,10 +503,24 @@ async fn iam_policy_prints_valid_least_privilege_json() {
         .iter()
         .map(|s| s["Sid"].as_str().unwrap())
         .collect();
-    assert_eq!(sids, ["S3tkScan", "S3tkScanDns"]);
+    assert_eq!(
+        sids,
+        [
+            "S3tkScanAccount",
+            "S3tkScanBuckets",
+            "S3tkScanDnsAccount",
+            "S3tkScanDnsBuckets",
+            "S3tkScanDnsHostedZones"
+        ]
+    );
     for statement in statements {
         assert_eq!(statement["Effect"], "Allow");
-        assert_eq!(statement["Resource"], "*");
+        let sid = statement["Sid"].as_str().unwrap();
+        assert_eq!(
+            statement["Resource"] == "*",
+            sid.ends_with("Account"),
+            "{sid}"
+        );
         for action in statement["Action"].as_array().unwrap() {
             assert!(
                 s3tk::iam::is_read_only(action.as_str().unwrap()),
@@ -516,10 +530,14 @@ async fn iam_policy_prints_valid_least_privilege_json() {
     }
     let everything = s3tk_env(&["iam-policy"], &[]).await;
     let all: serde_json::Value = serde_json::from_str(&everything.stdout).unwrap();
-    assert_eq!(
-        all["Statement"].as_array().unwrap().len(),
-        s3tk::iam::commands().len()
-    );
+    let sids: std::collections::BTreeSet<&str> = all["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids.len(), all["Statement"].as_array().unwrap().len());
+    assert!(sids.len() > s3tk::iam::commands().len());
     let bad = s3tk_env(&["iam-policy", "scna"], &[]).await;
     assert_eq!(bad.code, 2);
     assert!(

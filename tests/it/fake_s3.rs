@@ -551,6 +551,31 @@ impl FakeS3 {
             .collect()
     }
 
+    /// Every request received so far: its operation, the (bucket, key) of an S3 request
+    /// (`None` for another service's, or for ListBuckets), and its body.
+    pub async fn sent(&self) -> Vec<(String, Option<(String, Option<String>)>, String)> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                let (operation, target) = match services::operation(r) {
+                    Some(operation) => (operation, None),
+                    None => (
+                        s3_operation(r),
+                        route(r).map(|(bucket, _)| (bucket, objects::object_key(r))),
+                    ),
+                };
+                (
+                    operation,
+                    target,
+                    String::from_utf8_lossy(&r.body).into_owned(),
+                )
+            })
+            .collect()
+    }
+
     /// Every request received so far, as `METHOD /path?query`.
     pub async fn requests(&self) -> Vec<String> {
         self.server

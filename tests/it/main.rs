@@ -8,6 +8,7 @@ mod data_events;
 mod dns;
 mod fake_s3;
 mod fix;
+mod iam;
 mod inventory;
 mod moto;
 mod notify;
