@@ -364,6 +364,12 @@ pub async fn run(
         .map_err(|e| Failure::Incomplete(e.to_string()))?
         .to_owned();
     let clients = account.clients().expect("a live run has clients");
+    if dry_run && !files.is_empty() {
+        eprintln!(
+            "note: the requests name each manifest by the ETag S3 returns for a plain upload (its MD5); if {} encrypts uploads with SSE-KMS, S3 returns another, which the real run uses",
+            batch.report.bucket
+        );
+    }
     for file in files {
         let mut request = batch::JobRequest {
             bucket: target.bucket.clone(),
@@ -378,10 +384,15 @@ pub async fn run(
             unmodified_since: Some(walk_started),
         };
         if dry_run {
+            // Nothing is uploaded: the ETag is the one S3 would return for the manifest.
+            request.manifest_etag = batch::expected_manifest_etag(&file.path)?;
+            let input = request
+                .input(&account_id)
+                .map_err(|e| Failure::Incomplete(e.to_string()))?;
             let path = file.path.with_extension("job.json");
             std::fs::write(
                 &path,
-                serde_json::to_string_pretty(&request.to_json()).unwrap_or_default(),
+                serde_json::to_string_pretty(&batch::input_json(&input)).unwrap_or_default(),
             )?;
             printer.batch_job(json!({"type": "batch_job", "dry_run": true, "objects": file.objects, "group": file.group, "manifest": file.path, "request": path}),
                 format!("would create a batch job for {} objects ({}): manifest {}, request {}", file.objects, file.group, file.path.display(), path.display()))?;
@@ -396,7 +407,7 @@ pub async fn run(
                 &file.path,
             )
             .await?;
-            batch::create_job(clients, &account_id, &request).await
+            batch::create_job(clients, region, request.input(&account_id)?).await
         }
         .await;
         match created {

@@ -13,6 +13,7 @@ use crate::data_events::partition;
 use crate::error::{FetchError, FetchErrorKind};
 use crate::objects::sse::Target;
 use crate::state::Facet;
+use aws_sdk_s3control::operation::create_job::CreateJobInput;
 use aws_sdk_s3control::types::{
     JobManifest, JobManifestFieldName, JobManifestFormat, JobManifestLocation, JobManifestSpec,
     JobOperation, JobReport, JobReportFormat, JobReportScope, S3AccessControlPolicy,
@@ -20,7 +21,7 @@ use aws_sdk_s3control::types::{
     S3SetObjectAclOperation, S3SseAlgorithm, S3StorageClass,
 };
 use md5::{Digest, Md5};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -116,7 +117,8 @@ pub struct JobRequest {
     pub role_arn: String,
     pub report: ReportLocation,
     pub manifest_key: String,
-    /// The uploaded manifest's ETag (empty in a dry run).
+    /// The uploaded manifest's ETag, without quotes (in a dry run, the one S3 is expected to
+    /// return: [`expected_manifest_etag`]).
     pub manifest_etag: String,
     pub objects: u64,
     /// The manifest's lines, digested in any order ([`ManifestFile::content`]).
@@ -164,51 +166,57 @@ impl JobRequest {
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The request as JSON, in CreateJob's field names (what `--dry-run` shows).
-    pub fn to_json(&self) -> Value {
-        let operation = match &self.operation {
-            Operation::Encrypt {
-                target,
-                storage_class,
-            } => {
-                let (algorithm, key) = sse(target);
-                json!({"S3PutObjectCopy": {
-                    "TargetResource": self.arn(&self.bucket),
-                    "MetadataDirective": "COPY",
-                    "NewObjectMetadata": {"SSEAlgorithm": algorithm},
-                    "SSEAwsKmsKeyId": key,
-                    "BucketKeyEnabled": key.is_some() || algorithm == "KMS",
-                    "StorageClass": storage_class,
-                    "UnModifiedSinceConstraint": self.unmodified_since.map(|t| {
-                        aws_sdk_s3control::primitives::DateTime::from(t)
-                            .fmt(aws_sdk_s3control::primitives::DateTimeFormat::DateTime)
-                            .unwrap_or_default()
-                    }),
-                }})
-            }
-            Operation::SetAcl { canned } => json!({"S3PutObjectAcl": {
-                "AccessControlPolicy": {"CannedAccessControlList": canned},
-            }}),
+    /// The CreateJob request for `account_id`: what `create_job` sends, and what `--dry-run`
+    /// writes as JSON ([`input_json`]), so the two cannot differ.
+    pub fn input(&self, account_id: &str) -> Result<CreateJobInput, FetchError> {
+        let build = |e: aws_sdk_s3control::error::BuildError| {
+            FetchError::new(
+                Facet::CreateJob,
+                FetchErrorKind::Malformed {
+                    detail: e.to_string(),
+                },
+            )
         };
-        json!({
-            "Operation": operation,
-            "Manifest": {
-                "Spec": {"Format": "S3BatchOperations_CSV_20180820", "Fields": ["Bucket", "Key"]},
-                "Location": {"ObjectArn": format!("{}/{}", self.arn(&self.report.bucket), self.manifest_key), "ETag": self.manifest_etag},
-            },
-            "Report": {
-                "Bucket": self.arn(&self.report.bucket),
-                "Prefix": self.report.prefix,
-                "Format": "Report_CSV_20180820",
-                "Enabled": true,
-                "ReportScope": "AllTasks",
-            },
-            "Priority": 10,
-            "RoleArn": self.role_arn,
-            "ConfirmationRequired": false,
-            "Description": self.description(),
-            "ClientRequestToken": self.client_request_token(),
-        })
+        let manifest = JobManifest::builder()
+            .spec(
+                JobManifestSpec::builder()
+                    .format(JobManifestFormat::S3BatchOperationsCsv20180820)
+                    .fields(JobManifestFieldName::Bucket)
+                    .fields(JobManifestFieldName::Key)
+                    .build()
+                    .map_err(build)?,
+            )
+            .location(
+                JobManifestLocation::builder()
+                    .object_arn(format!(
+                        "{}/{}",
+                        self.arn(&self.report.bucket),
+                        self.manifest_key
+                    ))
+                    .e_tag(&self.manifest_etag)
+                    .build()
+                    .map_err(build)?,
+            )
+            .build();
+        let report = JobReport::builder()
+            .bucket(self.arn(&self.report.bucket))
+            .set_prefix((!self.report.prefix.is_empty()).then(|| self.report.prefix.clone()))
+            .format(JobReportFormat::ReportCsv20180820)
+            .enabled(true)
+            .report_scope(JobReportScope::AllTasks)
+            .build();
+        CreateJobInput::builder()
+            .account_id(account_id)
+            .operation(self.operation())
+            .manifest(manifest)
+            .report(report)
+            .priority(10)
+            .role_arn(&self.role_arn)
+            .confirmation_required(false)
+            .description(self.description())
+            .client_request_token(self.client_request_token())
+            .build()
+            .map_err(build)
     }
 
     fn operation(&self) -> JobOperation {
@@ -251,6 +259,129 @@ impl JobRequest {
                 .build(),
         }
     }
+}
+
+/// A CreateJob request as JSON, in the API's member names (those of the AWS CLI's
+/// `--cli-input-json` and botocore), with exactly the members the SDK serializes: absent
+/// options and false defaults are left out, as on the wire. Only the members `JobRequest`
+/// sets are mapped; a test checks the result against what the SDK sends.
+pub fn input_json(input: &CreateJobInput) -> Value {
+    let mut job = Map::new();
+    put(&mut job, "AccountId", input.account_id());
+    put(
+        &mut job,
+        "ConfirmationRequired",
+        input.confirmation_required(),
+    );
+    if let Some(operation) = input.operation() {
+        job.insert("Operation".into(), operation_json(operation));
+    }
+    if let Some(report) = input.report() {
+        let mut r = Map::new();
+        put(&mut r, "Bucket", report.bucket());
+        put(&mut r, "Format", report.format().map(|f| f.as_str()));
+        r.insert("Enabled".into(), json!(report.enabled()));
+        put(&mut r, "Prefix", report.prefix());
+        put(
+            &mut r,
+            "ReportScope",
+            report.report_scope().map(|s| s.as_str()),
+        );
+        put(
+            &mut r,
+            "ExpectedBucketOwner",
+            report.expected_bucket_owner(),
+        );
+        job.insert("Report".into(), Value::Object(r));
+    }
+    put(&mut job, "ClientRequestToken", input.client_request_token());
+    if let Some(manifest) = input.manifest() {
+        let mut m = Map::new();
+        if let Some(spec) = manifest.spec() {
+            let fields: Vec<&str> = spec.fields().iter().map(|f| f.as_str()).collect();
+            let mut s = Map::new();
+            s.insert("Format".into(), json!(spec.format().as_str()));
+            if !fields.is_empty() {
+                s.insert("Fields".into(), json!(fields));
+            }
+            m.insert("Spec".into(), Value::Object(s));
+        }
+        if let Some(location) = manifest.location() {
+            let mut l = Map::new();
+            l.insert("ObjectArn".into(), json!(location.object_arn()));
+            put(&mut l, "ObjectVersionId", location.object_version_id());
+            l.insert("ETag".into(), json!(location.e_tag()));
+            m.insert("Location".into(), Value::Object(l));
+        }
+        job.insert("Manifest".into(), Value::Object(m));
+    }
+    put(&mut job, "Description", input.description());
+    put(&mut job, "Priority", input.priority());
+    put(&mut job, "RoleArn", input.role_arn());
+    Value::Object(job)
+}
+
+fn put<T: Into<Value>>(map: &mut Map<String, Value>, name: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(name.into(), v.into());
+    }
+}
+
+fn timestamp(t: &aws_sdk_s3control::primitives::DateTime) -> Value {
+    json!(
+        t.fmt(aws_sdk_s3control::primitives::DateTimeFormat::DateTime)
+            .unwrap_or_default()
+    )
+}
+
+fn operation_json(operation: &JobOperation) -> Value {
+    let mut out = Map::new();
+    if let Some(copy) = operation.s3_put_object_copy() {
+        let mut c = Map::new();
+        put(&mut c, "TargetResource", copy.target_resource());
+        put(
+            &mut c,
+            "MetadataDirective",
+            copy.metadata_directive().map(|d| d.as_str()),
+        );
+        if let Some(metadata) = copy.new_object_metadata() {
+            let mut m = Map::new();
+            put(
+                &mut m,
+                "SSEAlgorithm",
+                metadata.sse_algorithm().map(|a| a.as_str()),
+            );
+            c.insert("NewObjectMetadata".into(), Value::Object(m));
+        }
+        put(
+            &mut c,
+            "StorageClass",
+            copy.storage_class().map(|s| s.as_str()),
+        );
+        put(
+            &mut c,
+            "UnModifiedSinceConstraint",
+            copy.un_modified_since_constraint().map(timestamp),
+        );
+        put(&mut c, "SSEAwsKmsKeyId", copy.sse_aws_kms_key_id());
+        if copy.bucket_key_enabled() {
+            c.insert("BucketKeyEnabled".into(), json!(true));
+        }
+        out.insert("S3PutObjectCopy".into(), Value::Object(c));
+    }
+    if let Some(acl) = operation.s3_put_object_acl() {
+        let canned = acl
+            .access_control_policy()
+            .and_then(|p| p.canned_access_control_list())
+            .map(|c| c.as_str());
+        let mut policy = Map::new();
+        put(&mut policy, "CannedAccessControlList", canned);
+        out.insert(
+            "S3PutObjectAcl".into(),
+            json!({"AccessControlPolicy": Value::Object(policy)}),
+        );
+    }
+    Value::Object(out)
 }
 
 /// The Batch copy's `SSEAlgorithm` and KMS key for a target (SSE-C is refused before).
@@ -369,61 +500,48 @@ pub async fn upload_manifest(
     Ok(out.e_tag().unwrap_or_default().trim_matches('"').to_owned())
 }
 
-/// Creates the job; returns its id.
+/// What S3 answers a single-part upload of `path` (no SSE-KMS, no SSE-C) with as its ETag:
+/// the MD5 of its bytes, as [`upload_manifest`] returns it (without quotes).
+pub fn expected_manifest_etag(path: &Path) -> std::io::Result<String> {
+    let digest = Md5::digest(std::fs::read(path)?);
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Creates the job `input` describes ([`JobRequest::input`]) in `region`; returns its id.
 pub async fn create_job(
     clients: &S3Clients,
-    account_id: &str,
-    request: &JobRequest,
+    region: &str,
+    input: CreateJobInput,
 ) -> Result<String, FetchError> {
-    let build = |e: aws_sdk_s3control::error::BuildError| {
-        FetchError::new(
-            Facet::CreateJob,
-            FetchErrorKind::Malformed {
-                detail: e.to_string(),
-            },
-        )
-    };
-    let manifest = JobManifest::builder()
-        .spec(
-            JobManifestSpec::builder()
-                .format(JobManifestFormat::S3BatchOperationsCsv20180820)
-                .fields(JobManifestFieldName::Bucket)
-                .fields(JobManifestFieldName::Key)
-                .build()
-                .map_err(build)?,
-        )
-        .location(
-            JobManifestLocation::builder()
-                .object_arn(format!(
-                    "{}/{}",
-                    request.arn(&request.report.bucket),
-                    request.manifest_key
-                ))
-                .e_tag(&request.manifest_etag)
-                .build()
-                .map_err(build)?,
-        )
-        .build();
-    let report = JobReport::builder()
-        .bucket(request.arn(&request.report.bucket))
-        .set_prefix((!request.report.prefix.is_empty()).then(|| request.report.prefix.clone()))
-        .format(JobReportFormat::ReportCsv20180820)
-        .enabled(true)
-        .report_scope(JobReportScope::AllTasks)
-        .build();
+    let CreateJobInput {
+        account_id,
+        confirmation_required,
+        operation,
+        report,
+        client_request_token,
+        manifest,
+        description,
+        priority,
+        role_arn,
+        tags,
+        manifest_generator,
+        ..
+    } = input;
     let _permit = clients.permit().await;
     let out = clients
-        .control(&request.region)
+        .control(region)
         .create_job()
-        .account_id(account_id)
-        .operation(request.operation())
-        .manifest(manifest)
-        .report(report)
-        .priority(10)
-        .role_arn(&request.role_arn)
-        .confirmation_required(false)
-        .description(request.description())
-        .client_request_token(request.client_request_token())
+        .set_account_id(account_id)
+        .set_confirmation_required(confirmation_required)
+        .set_operation(operation)
+        .set_report(report)
+        .set_client_request_token(client_request_token)
+        .set_manifest(manifest)
+        .set_description(description)
+        .set_priority(priority)
+        .set_role_arn(role_arn)
+        .set_tags(tags)
+        .set_manifest_generator(manifest_generator)
         .send()
         .await
         .map_err(|e| classify(Facet::CreateJob, e))?;
@@ -687,7 +805,9 @@ mod tests {
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_200_000),
             ),
         };
-        let json = request.to_json();
+        let json = input_json(&request.input("111122223333").unwrap());
+        assert_eq!(json["AccountId"], "111122223333");
+        assert_eq!(json["Manifest"]["Location"]["ETag"], "abc");
         let copy = &json["Operation"]["S3PutObjectCopy"];
         assert_eq!(copy["TargetResource"], "arn:aws:s3:::photos");
         assert_eq!(copy["MetadataDirective"], "COPY");
@@ -707,6 +827,30 @@ mod tests {
         assert_eq!(
             json["Description"],
             "s3tk: encrypt 3 objects (STANDARD_IA) with SSE-KMS (arn:aws:kms:eu-west-1:111122223333:key/k) in photos"
+        );
+        // SSE-S3 names no key and no Bucket Key; an empty prefix is left out, not sent empty.
+        let sse_s3 = JobRequest {
+            operation: Operation::Encrypt {
+                target: Target::S3,
+                storage_class: "STANDARD".into(),
+            },
+            report: ReportLocation::parse("s3://reports").unwrap(),
+            ..request.clone()
+        };
+        let json = input_json(&sse_s3.input("111122223333").unwrap());
+        let copy = json["Operation"]["S3PutObjectCopy"].as_object().unwrap();
+        assert_eq!(copy["NewObjectMetadata"]["SSEAlgorithm"], "AES256");
+        assert!(!copy.contains_key("SSEAwsKmsKeyId") && !copy.contains_key("BucketKeyEnabled"));
+        assert!(!json["Report"].as_object().unwrap().contains_key("Prefix"));
+        let acl = JobRequest {
+            operation: Operation::SetAcl {
+                canned: "private".into(),
+            },
+            ..request.clone()
+        };
+        assert_eq!(
+            input_json(&acl.input("111122223333").unwrap())["Operation"],
+            serde_json::json!({"S3PutObjectAcl": {"AccessControlPolicy": {"CannedAccessControlList": "private"}}})
         );
         // The token follows the manifest: a retry of the same request gets the same job, a new
         // run (a new manifest key) a new one.

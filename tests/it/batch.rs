@@ -284,6 +284,196 @@ async fn objects_with_unreadable_object_lock_settings_are_never_queued() {
     assert!(jobs.is_empty() && fake.jobs().is_empty());
 }
 
+/// Checks each `*.job.json` against botocore's model of S3 Control's CreateJob input: required
+/// members, no unknown ones, types (no nulls), lengths and enum values. botocore comes with
+/// moto in the tools virtualenv and reads its model offline.
+const VALIDATE_CREATE_JOB: &str = r#"
+import json, sys
+from botocore.loaders import Loader
+from botocore.model import ServiceModel
+from botocore.validate import ParamValidator
+model = ServiceModel(Loader().load_service_model("s3control", "service-2"), "s3control")
+shape = model.operation_model("CreateJob").input_shape
+
+def enums(value, shape, path, problems):
+    if shape.type_name == "structure":
+        for name, member in shape.members.items():
+            if isinstance(value, dict) and name in value:
+                enums(value[name], member, path + "." + name, problems)
+    elif shape.type_name == "list" and isinstance(value, list):
+        for i, item in enumerate(value):
+            enums(item, shape.member, "%s[%d]" % (path, i), problems)
+    elif shape.type_name == "string" and shape.enum and value not in shape.enum:
+        problems.append("%s: %r is not one of %s" % (path, value, shape.enum))
+
+for path in sys.argv[1:]:
+    params = json.load(open(path))
+    problems = []
+    report = ParamValidator().validate(params, shape)
+    if report.has_errors():
+        problems.append(report.generate_report())
+    enums(params, shape, "CreateJob", problems)
+    for p in problems:
+        print("%s: %s" % (path, p))
+"#;
+
+/// An XML element as JSON: text for a leaf, an object of its children, or an array when its
+/// children are list `member`s (restXml).
+fn xml_value(xml: &str) -> serde_json::Value {
+    use quick_xml::events::Event;
+    fn element(reader: &mut quick_xml::Reader<&[u8]>) -> serde_json::Value {
+        let mut children: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut text = String::new();
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) => {
+                    let name = e.local_name().as_ref().to_owned();
+                    children.push((name, element(reader)));
+                }
+                Event::Text(t) => text.push_str(&t.xml10_content()),
+                Event::GeneralRef(r) => panic!("an entity the comparison does not decode: {r:?}"),
+                Event::End(_) | Event::Eof => break,
+                _ => {}
+            }
+        }
+        if children.is_empty() {
+            serde_json::Value::String(text)
+        } else if children.iter().all(|(n, _)| n == "member") {
+            children.into_iter().map(|(_, v)| v).collect()
+        } else {
+            serde_json::Value::Object(children.into_iter().collect())
+        }
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    loop {
+        if let quick_xml::events::Event::Start(_) = reader.read_event().unwrap() {
+            return element(&mut reader);
+        }
+    }
+}
+
+/// JSON scalars as the text XML carries them, without the members that differ per run.
+fn comparable(value: &serde_json::Value, path: &str) -> serde_json::Value {
+    const PER_RUN: &[&str] = &[
+        ".ClientRequestToken",
+        ".Manifest.Location.ObjectArn",
+        ".Manifest.Location.ETag",
+        ".Operation.S3PutObjectCopy.UnModifiedSinceConstraint",
+        // A header, not part of the body.
+        ".AccountId",
+    ];
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| !PER_RUN.contains(&format!("{path}.{k}").as_str()))
+            .map(|(k, v)| (k.clone(), comparable(v, &format!("{path}.{k}"))))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(|v| comparable(v, path)).collect(),
+        serde_json::Value::String(s) => serde_json::Value::String(s.clone()),
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// `--batch --dry-run` writes the CreateJob request a run sends: a valid request by S3
+/// Control's model, with the caller's account and the ETag S3 returns for the manifest, and
+/// the same members and values as the request a real run sends (but those that differ per run).
+#[tokio::test]
+async fn a_dry_run_writes_exactly_the_create_job_request_a_run_sends() {
+    let fake = FakeS3::start().await;
+    media(&fake);
+    let dir = TempDir::new("batch-dry-run-request");
+    let endpoint = fake.uri();
+    let encrypt = [
+        "encrypt",
+        "media",
+        "--batch",
+        "--role-arn",
+        ROLE,
+        "--report",
+        &format!("s3://{REPORTS}/s3tk"),
+    ];
+    let reset = [
+        "reset-object-acl",
+        "media",
+        "--batch",
+        "--role-arn",
+        ROLE,
+        "--report",
+        &format!("s3://{REPORTS}"),
+    ];
+    let mut requests = Vec::new();
+    for args in [&encrypt[..], &reset[..]] {
+        let mut all = vec!["--endpoint-url", endpoint.as_str()];
+        all.extend_from_slice(args);
+        all.push("--dry-run");
+        let run = s3tk_in(Some(&dir.0), &all, &[]).await;
+        assert!(run.code <= 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "note: the requests name each manifest by the ETag S3 returns for a plain upload (its MD5); if {REPORTS} encrypts uploads with SSE-KMS"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(fake.jobs().is_empty());
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        for file in std::fs::read_dir(entry.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.to_string_lossy().ends_with(".job.json") {
+                requests.push(path);
+            }
+        }
+    }
+    assert_eq!(
+        requests.len(),
+        3,
+        "two copy jobs and one ACL job: {requests:?}"
+    );
+    let mut dry: Vec<serde_json::Value> = Vec::new();
+    for path in &requests {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(!text.contains("null"), "{text}");
+        let request: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(request["AccountId"], crate::fake_s3::ACCOUNT_ID);
+        let manifest = std::fs::read(path.with_extension("").with_extension("csv")).unwrap();
+        assert_eq!(
+            request["Manifest"]["Location"]["ETag"],
+            md5_hex(&manifest),
+            "the ETag S3 returns for the manifest"
+        );
+        dry.push(request);
+    }
+    if let Some(python) = crate::support::tools_python() {
+        let out = std::process::Command::new(python)
+            .args(["-c", VALIDATE_CREATE_JOB])
+            .args(&requests)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stdout.is_empty(),
+            "not valid CreateJob input:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The real runs: the fake receives the XML the SDK serializes.
+    for args in [&encrypt[..], &reset[..]] {
+        let run = s3tk(&endpoint, args).await;
+        assert!(run.code <= 1, "{args:?}: {}", run.stderr);
+    }
+    let mut sent: Vec<serde_json::Value> = fake
+        .jobs()
+        .iter()
+        .map(|(_, xml, _)| comparable(&xml_value(xml), ""))
+        .collect();
+    let mut dry: Vec<serde_json::Value> = dry.iter().map(|r| comparable(r, "")).collect();
+    sent.sort_by_key(|v| v["Description"].to_string());
+    dry.sort_by_key(|v| v["Description"].to_string());
+    assert_eq!(dry, sent);
+}
+
 #[tokio::test]
 async fn reset_object_acl_queues_one_put_object_acl_job() {
     let fake = FakeS3::start().await;
