@@ -539,7 +539,9 @@ async fn everything_fixture() -> FakeS3 {
         FakeBucket::new("us-east-1")
             .object("a.txt", FakeObject::new(10).grant_all_users("READ"))
             .object("b.txt", FakeObject::new(10))
-            .versioning("Enabled"),
+            .versioning("Enabled")
+            // encrypt then reads each object's retention and legal hold too.
+            .object_lock(None),
     )
     .bucket("logs", FakeBucket::new("us-east-1"))
     .job_state(
@@ -721,6 +723,14 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
             );
         }
         assert!(!sent.is_empty(), "{args:?} sent nothing");
+        if args == &["encrypt", "app"] {
+            for read in ["GetObjectRetention", "GetObjectLegalHold"] {
+                assert!(
+                    sent.iter().any(|(op, _, _)| op == read),
+                    "{read} not exercised"
+                );
+            }
+        }
         for (operation, target, body) in &sent {
             let facet = s3tk::state::Facet::by_operation(operation)
                 .unwrap_or_else(|| panic!("{operation} is the operation of no facet"));
