@@ -216,7 +216,7 @@ pub enum Command {
         /// SSE-C with the key in this environment variable (32 bytes, or their base64)
         #[arg(long, value_name = "VAR")]
         customer_key_env: Option<String>,
-        /// Show what would be encrypted (HEAD requests only), and change nothing
+        /// Show what would be encrypted (HEAD requests, and Object Lock reads in an Object Lock bucket), and change nothing
         #[arg(long)]
         dry_run: bool,
         #[command(flatten)]

@@ -43,8 +43,8 @@ With SSE-KMS the key policy must also allow the caller kms:GenerateDataKey and k
 HeadObject shows Object Lock settings only to a caller with s3:GetObjectRetention and \
 s3:GetObjectLegalHold, so in a bucket with Object Lock (or whose Object Lock configuration \
 cannot be read) an object whose HEAD shows none is read with GetObjectRetention and \
-GetObjectLegalHold; if either is denied the object is an error and is not copied, never copied \
-without its lock. An expired retention is not re-applied. \
+GetObjectLegalHold; if either is denied, the object is an error and is not copied. An expired \
+retention is not re-applied. \
 Public grants that IgnorePublicAcls hides are not visible either, and are not copied. With `--inventory`, objects the report shows as already encrypted cost no request, and a \
 dry run needs none at all.";
 
