@@ -1202,11 +1202,12 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
                 o.reporter
                     .reporter
                     .write(report, Style { color: false }, &mut bytes)?;
-                output::write_atomically(path, &bytes).map_err(|e| {
+                output::write_report(path, &bytes).map_err(|e| {
                     Failure::Usage(format!(
-                        "cannot write {} report to {}: {e}",
+                        "cannot write {} report to {}: {}",
                         o.reporter.name,
-                        path.display()
+                        path.display(),
+                        output::reason(&e)
                     ))
                 })?;
             }

@@ -143,11 +143,96 @@ async fn bad_input_exits_2_before_any_request() {
         run.stderr,
         "error: invalid --endpoint-url 'localhost:9000': it must start with http:// or https://\n"
     );
+    for (args, env, message) in [
+        (
+            vec!["--endpoint-url", "http://", "scan"],
+            vec![],
+            "error: invalid --endpoint-url 'http://': it has no valid host name\n",
+        ),
+        (
+            vec!["scan"],
+            vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:99999")],
+            "error: invalid endpoint URL 'http://127.0.0.1:99999': the port must be a number from 1 to 65535\n",
+        ),
+    ] {
+        let run = s3tk_env(&args, &env).await;
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+    }
     assert_eq!(
         fake.requests().await,
         Vec::<String>::new(),
         "nothing is sent for bad input"
     );
+}
+
+#[tokio::test]
+async fn reports_reach_files_links_and_devices_without_replacing_them() {
+    use std::os::unix::fs::FileTypeExt;
+    let fake = fake_with(&["alpha"]).await;
+    let dir = std::env::temp_dir().join(format!("s3tk-cli-outputs-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_a_dir = dir.join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let spec = format!("sarif={}/reports/s3tk.sarif", not_a_dir.display());
+    let run = s3tk(&fake.uri(), &["scan", "--format", &spec]).await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            format!(
+                "error: --format {spec}: cannot write '{}/reports/s3tk.sarif': Not a directory\n",
+                not_a_dir.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        fake.requests().await,
+        Vec::<String>::new(),
+        "an unwritable report is found before any request"
+    );
+
+    // The scan runs, the report cannot be written: exit 2, one line, and /dev/full stays a device.
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json=/dev/full"]).await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            "error: cannot write json report to /dev/full: No space left on device\n"
+        )
+    );
+    assert!(
+        std::fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // /dev/stdout is the pipe the test reads, not a file put in its place.
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json=/dev/stdout"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(buckets(&run), ["alpha"]);
+
+    // A symlink keeps pointing at the report it names.
+    let target = dir.join("latest.xml");
+    let link = dir.join("s3tk.xml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let spec = format!("junit={}", link.display());
+    let run = s3tk(&fake.uri(), &["scan", "--format", &spec]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("<testsuites")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
