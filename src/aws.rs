@@ -577,9 +577,12 @@ impl aws_sdk_s3control::config::Intercept for AccountHostPrefix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // Deprecated for their twins in aws-runtime, which is not a dependency of ours.
+    #[allow(deprecated)]
     use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 
     /// Loads a configuration from `config` alone (no environment endpoint is set by the tests).
+    #[allow(deprecated)]
     async fn load(config: &str, endpoint_url: Option<&str>) -> S3Clients {
         let path = std::env::temp_dir().join(format!(
             "s3tk-aws-config-{}-{}",

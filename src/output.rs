@@ -255,6 +255,33 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Text from S3 or the user (object keys, S3's messages, tags) made safe for a terminal or a
+/// text file: C0 and C1 control characters, DEL and the Unicode bidirectional overrides are
+/// shown as escapes (`\n`, `\x1b`, `\u{202e}`), so a key cannot move the cursor, recolour or
+/// rewrite a line, or reorder what is shown. JSON needs none of this: serde escapes.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +291,18 @@ mod tests {
         parse_outputs(&specs)
             .map(|o| o.into_iter().map(|o| (o.reporter.name, o.path)).collect())
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("reports/2026.csv"), "reports/2026.csv");
+        assert_eq!(
+            printable("a\x1b[2K\r\u{2714} b: private"),
+            "a\\x1b[2K\\r\u{2714} b: private"
+        );
+        assert_eq!(printable("x\ny\tz\u{7f}"), "x\\ny\\tz\\x7f");
+        assert_eq!(printable("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(printable("txt.\u{202e}exe"), "txt.\\u{202e}exe");
     }
 
     #[test]

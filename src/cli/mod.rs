@@ -671,15 +671,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(2)
         }
         Err(Failure::Incomplete(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(3)
         }
         Err(Failure::Refused(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(1)
         }
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -1015,12 +1015,12 @@ fn finish_report(
 ) -> Report {
     if let Some(ignore) = ignore {
         for warning in ignore.apply(&mut findings, Date::today()) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", output::printable(&warning));
         }
     }
     let report = Report::new(RunInfo::now(account_id), findings);
     if let Some(rejected) = report.credentials_rejected() {
-        eprintln!("error: {rejected}");
+        eprintln!("error: {}", output::printable(&rejected.to_string()));
     }
     report
 }

@@ -12,6 +12,7 @@ use crate::objects::s3::Listed;
 use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
 use crate::objects::walk::{self, Counts, Event, KeyFilter, Listing, Totals, WalkSpec};
 use crate::objects::{Prepared, Record, Status, delete_versions, encrypt, reset_acl, scan_acl};
+use crate::output::printable;
 use crate::report::Style;
 use crate::select;
 use crate::state::{AccountState, BucketState};
@@ -19,8 +20,8 @@ use aws_sdk_s3::Client;
 use serde_json::json;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// `--batch`: the job's role and where its manifest and report go (validated).
@@ -276,15 +277,15 @@ pub async fn run(
         }
         Prepared::Refused(message) => {
             printer.finish_early(command, &target.bucket, "refused", &message)?;
-            eprintln!("error: {message}");
+            eprintln!("error: {}", printable(&message));
             return Ok(1);
         }
     };
     for note in &notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", printable(note));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop)));
+    let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop), printer.shared_stdout()));
     let spec = WalkSpec {
         client: client.clone(),
         bucket: target.bucket.clone(),
@@ -456,7 +457,10 @@ pub async fn batch_status(
         batch::report_failures(clients, &account, &job)
             .await
             .unwrap_or_else(|e| {
-                eprintln!("warning: {job_id}: could not read the completion report: {e}");
+                eprintln!(
+                    "warning: {job_id}: could not read the completion report: {}",
+                    printable(&e.to_string())
+                );
                 Vec::new()
             })
     } else {
@@ -473,7 +477,7 @@ pub async fn batch_status(
             };
             writeln!(out, "job {}: {}", job.job_id, job.status)?;
             if let Some(description) = &job.description {
-                writeln!(out, "  {description}")?;
+                writeln!(out, "  {}", printable(description))?;
             }
             writeln!(
                 out,
@@ -484,14 +488,13 @@ pub async fn batch_status(
                 job.failed
             )?;
             for reason in job.failure_reasons.iter().chain(&job.status_update_reason) {
-                writeln!(out, "  {reason}")?;
+                writeln!(out, "  {}", printable(reason))?;
             }
             if let Some(report) = &job.report {
                 writeln!(out, "  completion report: {report}/job-{}/", job.job_id)?;
             }
             for task in &failures {
-                writeln!(
-                    out,
+                let line = format!(
                     "✘ {}{}: {} (HTTP {}) {}",
                     task.key,
                     task.version_id
@@ -501,7 +504,8 @@ pub async fn batch_status(
                     task.error_code,
                     task.http_status,
                     task.message
-                )?;
+                );
+                writeln!(out, "{}", printable(&line))?;
             }
         }
     }
@@ -557,15 +561,48 @@ async fn open_inventory(
     Ok(Inventory { manifest, client })
 }
 
-/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now.
-async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
+/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now,
+/// after the whole records already printed are flushed (and never in the middle of one).
+async fn stop_on_ctrl_c(stop: Arc<AtomicBool>, stdout: SharedStdout) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
     stop.store(true, Ordering::Relaxed);
     eprintln!("\ninterrupted: finishing the objects in flight (Ctrl-C again to quit at once)");
     if tokio::signal::ctrl_c().await.is_ok() {
+        let mut out = stdout.lock().unwrap_or_else(PoisonError::into_inner);
+        out.flush().ok();
         std::process::exit(130);
+    }
+}
+
+type SharedStdout = Arc<Mutex<io::BufWriter<io::Stdout>>>;
+
+/// The records' stdout. Bytes reach the shared buffer only as whole lines, under the lock
+/// that the second Ctrl-C takes before it flushes and quits, so a JSON Lines record is never
+/// cut in half, however the run ends.
+struct RecordOut {
+    shared: SharedStdout,
+    /// The start of a line not yet ended.
+    pending: Vec<u8>,
+}
+
+impl Write for RecordOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let mut out = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            out.write_all(&self.pending[..=end])?;
+            self.pending.drain(..=end);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let mut out = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        out.write_all(&self.pending)?;
+        self.pending.clear();
+        out.flush()
     }
 }
 
@@ -595,7 +632,7 @@ fn exit_code(is_scan: bool, totals: &Totals) -> u8 {
 struct Printer {
     format: ObjectFormat,
     color: bool,
-    out: io::BufWriter<io::Stdout>,
+    out: RecordOut,
     /// Flush each line: someone is watching.
     stdout_is_terminal: bool,
     /// Draw the progress line: stderr is a terminal.
@@ -622,12 +659,19 @@ impl Printer {
         Printer {
             format,
             color: style.color,
-            out: io::BufWriter::new(io::stdout()),
+            out: RecordOut {
+                shared: Arc::new(Mutex::new(io::BufWriter::new(io::stdout()))),
+                pending: Vec::new(),
+            },
             stdout_is_terminal: io::stdout().is_terminal(),
             progress: io::stderr().is_terminal(),
             progress_drawn: None,
             write_error: None,
         }
+    }
+
+    fn shared_stdout(&self) -> SharedStdout {
+        Arc::clone(&self.out.shared)
     }
 
     fn event(&mut self, event: Event<'_>, stop: &AtomicBool) {
@@ -688,6 +732,7 @@ impl Printer {
                 if let Some(detail) = &record.detail {
                     line += &format!(": {detail}");
                 }
+                let line = printable(&line);
                 if self.color {
                     writeln!(self.out, "\x1b[{code}m{line}\x1b[0m")?;
                 } else {

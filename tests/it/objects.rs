@@ -178,6 +178,34 @@ async fn scan_object_acl_names_each_acl_and_fails_on_public_objects() {
 }
 
 #[tokio::test]
+async fn keys_cannot_rewrite_the_terminal() {
+    let fake = FakeS3::start().await;
+    open_account(&fake);
+    // Printed raw, this key would erase its own line and draw a passing one instead.
+    let forged = "a\x1b[2K\r\u{2714} b: private\u{9b}";
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").object(forged, FakeObject::new(1).grant_all_users("READ")),
+    );
+    let text = run(&fake, &["scan-object-acl", "bkt"]).await;
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "✘ a\\x1b[2K\\r\u{2714} b: private\\x9b: public-read: public: AllUsers READ\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains(['\x1b', '\r', '\u{9b}']),
+        "no control character reaches the terminal"
+    );
+    let json = run(&fake, &["scan-object-acl", "bkt", "--format", "json"]).await;
+    let (records, _) = json_lines(&json);
+    assert_eq!(records[0]["key"], forged, "JSON keeps the key exactly");
+}
+
+#[tokio::test]
 async fn scan_object_acl_stops_at_once_when_acls_are_disabled() {
     let fake = FakeS3::start().await;
     open_account(&fake);
@@ -1311,6 +1339,54 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
         60,
         "each object copied once in all"
     );
+}
+
+#[tokio::test]
+async fn a_second_ctrl_c_quits_at_once_without_cutting_a_record() {
+    let fake = FakeS3::start_unrecorded().await;
+    fake.account_block(None);
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").synthetic(20_000, FakeObject::new(1)),
+    )
+    .latency(std::time::Duration::from_millis(300));
+    let uri = fake.uri();
+    let child = s3tk_command(
+        &[
+            "--endpoint-url",
+            &uri,
+            "scan-object-acl",
+            "bkt",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Enough records for the output buffer to have been written out part-way through a line.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    let pid = child.id().unwrap() as i32;
+    for _ in 0..2 {
+        // SAFETY: signalling our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.lines().count() > 50,
+        "records were printed: {stdout}"
+    );
+    assert!(stdout.ends_with('\n'), "the last record is whole");
+    for line in stdout.lines() {
+        let record: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("a cut record ({e}): {line}"));
+        assert_eq!(record["type"], "object");
+    }
 }
 
 #[tokio::test]
