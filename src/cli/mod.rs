@@ -529,6 +529,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             log_bucket,
             log_prefix,
         } => {
+            if let Err(message) = check_log_prefix(Some(&log_prefix)) {
+                return usage_exit(&message);
+            }
             let options = FixOptions {
                 log_bucket: Some(log_bucket),
                 log_prefix: Some(log_prefix),
@@ -749,6 +752,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             reason,
         })?;
     }
+    check_log_prefix(args.log_prefix.as_deref()).map_err(Failure::Usage)?;
     let mut skip = args.skip_checks.clone();
     if args.skip_logging {
         skip.push("s3.bucket.logging-disabled".into());
@@ -1214,6 +1218,18 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
         }
     }
     Ok(())
+}
+
+fn check_log_prefix(template: Option<&str>) -> Result<(), String> {
+    let Some(template) = template else {
+        return Ok(());
+    };
+    select::validate_log_prefix(template).map_err(|reason| {
+        format!(
+            "invalid --log-prefix '{}': {reason}",
+            output::printable(template)
+        )
+    })
 }
 
 fn usage_exit(message: &str) -> ExitCode {

@@ -113,6 +113,32 @@ async fn bad_input_exits_2_before_any_request() {
             vec!["--concurrency", "0", "scan"],
             "error: --concurrency must be at least 1\n",
         ),
+        (
+            vec!["scan", "--log-bucket", "logs", "--log-prefix", "{buckt}/"],
+            "error: invalid --log-prefix '{buckt}/': unknown placeholder '{buckt}'; the only placeholder is {bucket}\n",
+        ),
+        (
+            vec![
+                "enable-logging",
+                "alpha",
+                "--log-bucket",
+                "logs",
+                "--log-prefix",
+                "logs/{bucket",
+            ],
+            "error: invalid --log-prefix 'logs/{bucket': '{' at position 5 is never closed; the only placeholder is {bucket}\n",
+        ),
+        (
+            vec![
+                "enable-logging",
+                "alpha",
+                "--log-bucket",
+                "logs",
+                "--log-prefix",
+                "a\x1b[2Kb/",
+            ],
+            "error: invalid --log-prefix 'a\\x1b[2Kb/': it contains a control character (U+001B)\n",
+        ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
         assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
