@@ -4,7 +4,7 @@
 
 use super::acl::GrantHeaders;
 use super::inventory::InventoryFacts;
-use super::sse::{CustomerKey, Target};
+use super::sse::{Applied, CustomerKey, Target};
 use crate::aws::classify;
 use crate::error::FetchError;
 use crate::state::Facet;
@@ -470,6 +470,60 @@ pub struct CopyPlan<'a> {
     pub grants: Option<&'a GrantHeaders>,
 }
 
+/// S3's answers to a copy: the encryption they say was applied, and what they say was copied.
+/// A copy is reported done only when [`Copied::doubt`] finds nothing.
+#[derive(Debug, Default)]
+pub struct Copied {
+    pub applied: Applied,
+    /// The new object's ETag, from CopyObject (a multipart ETag says nothing of the content).
+    pub etag: Option<String>,
+    /// `x-amz-copy-source-version-id` of each copy request: one, or one per part.
+    pub source_versions: Vec<Option<String>>,
+}
+
+impl Copied {
+    /// `None` when the answers confirm the copy as planned; else what they leave unconfirmed
+    /// or contradict. On S3 the copy's conditions make a contradiction impossible; an endpoint
+    /// that ignores them can copy a newer object than the one decided on.
+    pub fn doubt(&self, plan: &CopyPlan<'_>) -> Option<String> {
+        if let Some(why) = plan.target.unconfirmed_by(&self.applied) {
+            return Some(why);
+        }
+        if let Some(wanted) = &plan.head.version_id {
+            for copied in &self.source_versions {
+                match copied {
+                    Some(v) if v == wanted => {}
+                    Some(v) => {
+                        return Some(format!(
+                            "S3 copied version {v}, not version {wanted} that the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition"
+                        ));
+                    }
+                    None => {
+                        return Some(format!(
+                            "S3's answer does not say which version it copied (x-amz-copy-source-version-id absent), so the copy of version {wanted} is not confirmed"
+                        ));
+                    }
+                }
+            }
+        }
+        // A single-part object's ETag is its content's MD5 when it is unencrypted or SSE-S3,
+        // and so is an SSE-S3 copy's: a different ETag means different content was copied.
+        let comparable = matches!(plan.target, Target::S3)
+            && matches!(plan.head.sse.as_deref(), None | Some("AES256"))
+            && plan.head.customer_key_md5.is_none()
+            && !plan.etag.contains('-');
+        match &self.etag {
+            Some(etag) if comparable && etag.trim_matches('"') != plan.etag.trim_matches('"') => {
+                Some(format!(
+                    "the copy's ETag {etag} is not {}, the ETag the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition",
+                    plan.etag
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Encryption, storage class, website redirect, grants and retention are the same on both
 /// kinds of copy request; this sets them on either builder.
 macro_rules! copy_attributes {
@@ -506,11 +560,8 @@ macro_rules! copy_attributes {
 
 /// CopyObject onto itself (objects up to 5 GiB): metadata, system headers and tags are copied
 /// by S3 (the COPY directives); storage class, website redirect, ACL and retention, which S3
-/// would drop, are re-sent. Returns the new version id.
-pub async fn copy_in_place(
-    client: &Client,
-    plan: &CopyPlan<'_>,
-) -> Result<Option<String>, WriteError> {
+/// would drop, are re-sent. Returns what S3's answer says was done.
+pub async fn copy_in_place(client: &Client, plan: &CopyPlan<'_>) -> Result<Copied, WriteError> {
     let request = client
         .copy_object()
         .bucket(plan.bucket)
@@ -524,7 +575,19 @@ pub async fn copy_in_place(
         .send()
         .await
         .map_err(|e| write_error(Facet::CopyObject, e))?;
-    Ok(out.version_id().map(str::to_owned))
+    Ok(Copied {
+        applied: Applied {
+            sse: out.server_side_encryption().map(|s| s.as_str().to_owned()),
+            kms_key: out.ssekms_key_id().map(str::to_owned),
+            customer_algorithm: out.sse_customer_algorithm().map(str::to_owned),
+            customer_key_md5: out.sse_customer_key_md5().map(str::to_owned),
+        },
+        etag: out
+            .copy_object_result()
+            .and_then(|r| r.e_tag())
+            .map(str::to_owned),
+        source_versions: vec![out.copy_source_version_id().map(str::to_owned)],
+    })
 }
 
 /// The byte ranges of a multipart copy of `size` bytes.
@@ -544,7 +607,7 @@ pub async fn multipart_copy(
     client: &Client,
     plan: &CopyPlan<'_>,
     tags: &str,
-) -> Result<Option<String>, WriteError> {
+) -> Result<Copied, WriteError> {
     let head = plan.head;
     let request = client
         .create_multipart_upload()
@@ -567,8 +630,18 @@ pub async fn multipart_copy(
             "CreateMultipartUpload returned no UploadId".into(),
         ));
     };
-    match copy_parts(client, plan, &upload_id).await {
-        Ok(version) => Ok(version),
+    // The upload's encryption, as S3 echoes it; CompleteMultipartUpload confirms SSE-S3 and
+    // SSE-KMS again, and every part echoes an SSE-C key.
+    let applied = Applied {
+        sse: created
+            .server_side_encryption()
+            .map(|s| s.as_str().to_owned()),
+        kms_key: created.ssekms_key_id().map(str::to_owned),
+        customer_algorithm: created.sse_customer_algorithm().map(str::to_owned),
+        customer_key_md5: created.sse_customer_key_md5().map(str::to_owned),
+    };
+    match copy_parts(client, plan, &upload_id, applied).await {
+        Ok(copied) => Ok(copied),
         Err(e) => {
             let aborted = client
                 .abort_multipart_upload()
@@ -592,9 +665,10 @@ async fn copy_parts(
     client: &Client,
     plan: &CopyPlan<'_>,
     upload_id: &str,
-) -> Result<Option<String>, WriteError> {
+    mut applied: Applied,
+) -> Result<Copied, WriteError> {
     let source = copy_source(plan.bucket, plan.key);
-    let parts: Vec<CompletedPart> =
+    let parts: Vec<(CompletedPart, Option<String>, Option<String>)> =
         futures::stream::iter(part_ranges(plan.head.size).into_iter().enumerate())
             .map(|(i, (first, last))| {
                 let part_number = i as i32 + 1;
@@ -615,21 +689,32 @@ async fn copy_parts(
                         .send()
                         .await
                         .map_err(|e| write_error(Facet::UploadPartCopy, e))?;
-                    Ok::<_, WriteError>(
-                        CompletedPart::builder()
-                            .part_number(part_number)
-                            .set_e_tag(
-                                out.copy_part_result()
-                                    .and_then(|r| r.e_tag())
-                                    .map(str::to_owned),
-                            )
-                            .build(),
-                    )
+                    let part = CompletedPart::builder()
+                        .part_number(part_number)
+                        .set_e_tag(
+                            out.copy_part_result()
+                                .and_then(|r| r.e_tag())
+                                .map(str::to_owned),
+                        )
+                        .build();
+                    let key_md5 = out.sse_customer_key_md5().map(str::to_owned);
+                    let version = out.copy_source_version_id().map(str::to_owned);
+                    Ok::<_, WriteError>((part, key_md5, version))
                 }
             })
             .buffered(PARTS_IN_FLIGHT)
             .try_collect()
             .await?;
+    let mut source_versions = Vec::with_capacity(parts.len());
+    let mut completed = Vec::with_capacity(parts.len());
+    for (part, key_md5, version) in parts {
+        if key_md5 != applied.customer_key_md5 {
+            // A part stored under another key, or without one, leaves SSE-C unconfirmed.
+            applied.customer_key_md5 = None;
+        }
+        source_versions.push(version);
+        completed.push(part);
+    }
     let mut request = client
         .complete_multipart_upload()
         .bucket(plan.bucket)
@@ -638,7 +723,7 @@ async fn copy_parts(
         .if_match(plan.etag)
         .multipart_upload(
             CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
+                .set_parts(Some(completed))
                 .build(),
         );
     if let Target::Customer(k) = plan.target {
@@ -648,7 +733,15 @@ async fn copy_parts(
         .send()
         .await
         .map_err(|e| write_error(Facet::CompleteMultipartUpload, e))?;
-    Ok(out.version_id().map(str::to_owned))
+    if !matches!(plan.target, Target::Customer(_)) {
+        applied.sse = out.server_side_encryption().map(|s| s.as_str().to_owned());
+        applied.kms_key = out.ssekms_key_id().map(str::to_owned);
+    }
+    Ok(Copied {
+        applied,
+        etag: None,
+        source_versions,
+    })
 }
 
 pub async fn delete_version(

@@ -156,6 +156,18 @@ impl Synthetic {
 }
 
 /// A multipart upload in progress.
+/// Request headers an S3-compatible store may accept and ignore, answering 200 all the same:
+/// what `encrypt` and `reset-object-acl` must not report as done.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ignores {
+    /// `x-amz-server-side-encryption…`: objects are stored unencrypted, answers echo nothing.
+    pub sse_headers: bool,
+    /// `x-amz-copy-source-if-match` and `If-Match`.
+    pub conditions: bool,
+    /// PutObjectAcl changes nothing.
+    pub acl_writes: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub key: String,
@@ -174,6 +186,10 @@ impl FakeBucket {
     /// A synthetic bucket of `count` objects like `template` (see [`Synthetic`]).
     pub fn synthetic(mut self, count: usize, template: FakeObject) -> Self {
         self.synthetic = Some(Synthetic { count, template });
+        self
+    }
+    pub fn ignoring(mut self, ignores: Ignores) -> Self {
+        self.ignores = ignores;
         self
     }
     /// The next HeadObject of `key` is followed by another writer replacing the object.
@@ -395,10 +411,14 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
         },
         "CopyObject" => copy(bucket, name, &key, req, enforced, block_public_acls),
         "CreateMultipartUpload" => {
-            let object = match written_object(req, enforced, block_public_acls) {
+            let mut object = match written_object(req, enforced, block_public_acls) {
                 Ok(o) => o,
                 Err(e) => return e,
             };
+            if bucket.ignores.sse_headers {
+                forget_encryption(&mut object);
+            }
+            let echo = object.clone();
             let id = format!("upload-{}", next_id());
             bucket.uploads.insert(
                 id.clone(),
@@ -409,10 +429,11 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
                     source_size: 0,
                 },
             );
-            xml(format!(
+            let r = xml(format!(
                 "<InitiateMultipartUploadResult {NS}><Bucket>{name}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
                 escape(&key)
-            ))
+            ));
+            echo_encryption(r, &echo)
         }
         "UploadPartCopy" => upload_part_copy(bucket, name, &query, req),
         "CompleteMultipartUpload" => complete(bucket, &query, req),
@@ -822,10 +843,35 @@ fn put_acl(
     let Some(current) = current(bucket, key) else {
         return error(404, "NoSuchKey", "The specified key does not exist.");
     };
+    if bucket.ignores.acl_writes {
+        return ResponseTemplate::new(200);
+    }
     let mut updated = current;
     updated.grants = without_owner(grants, &updated.owner);
     replace_current(bucket, key, updated);
     ResponseTemplate::new(200)
+}
+
+/// The `x-amz-server-side-encryption…` headers S3 answers a write with: what it stored.
+fn echo_encryption(mut r: ResponseTemplate, o: &FakeObject) -> ResponseTemplate {
+    if let Some(sse) = &o.sse {
+        r = r.insert_header("x-amz-server-side-encryption", sse.as_str());
+    }
+    if let Some(key) = &o.kms_key {
+        r = r.insert_header("x-amz-server-side-encryption-aws-kms-key-id", key.as_str());
+    }
+    if o.bucket_key {
+        r = r.insert_header("x-amz-server-side-encryption-bucket-key-enabled", "true");
+    }
+    if let Some(md5) = &o.customer_key_md5 {
+        r = r
+            .insert_header("x-amz-server-side-encryption-customer-algorithm", "AES256")
+            .insert_header(
+                "x-amz-server-side-encryption-customer-key-MD5",
+                md5.as_str(),
+            );
+    }
+    r
 }
 
 /// Replaces the current version in place (ACL changes do not create versions).
@@ -967,6 +1013,7 @@ fn copy_source_object(
     };
     if let Some(etag) = header(req, "x-amz-copy-source-if-match")
         && unquote(etag) != source.etag
+        && !bucket.ignores.conditions
     {
         return Err(error(
             412,
@@ -1020,6 +1067,7 @@ fn copy(
     }
     if let Some(etag) = header(req, "if-match")
         && current(bucket, key).is_none_or(|d| d.etag != unquote(etag))
+        && !bucket.ignores.conditions
     {
         return error(
             412,
@@ -1057,6 +1105,9 @@ fn copy(
     if header(req, "x-amz-tagging-directive") != Some("REPLACE") {
         o.tags = source.tags.clone();
     }
+    if bucket.ignores.sse_headers {
+        forget_encryption(&mut o);
+    }
     if o.sse.is_none()
         && o.customer_key_md5.is_none()
         && let Some((algorithm, key_id, bucket_key)) = &bucket.encryption
@@ -1066,16 +1117,36 @@ fn copy(
         o.bucket_key = *bucket_key;
     }
     o.size = source.size;
-    o.etag = format!("{:032x}", next_id());
+    // A single-part ETag is the content's MD5 for plaintext and SSE-S3: an SSE-S3 copy of
+    // such an object keeps it. Other encryption, or a multipart source, gives a new one.
+    let md5_etag = |o: &FakeObject| {
+        matches!(o.sse.as_deref(), None | Some("AES256")) && o.customer_key_md5.is_none()
+    };
+    o.etag = if md5_etag(&source) && md5_etag(&o) && !source.etag.contains('-') {
+        source.etag.clone()
+    } else {
+        format!("{:032x}", next_id())
+    };
     let etag = o.etag.clone();
+    let stored = o.clone();
     let version = store(bucket, key, o);
     let mut r = xml(format!(
         "<CopyObjectResult {NS}><ETag>&quot;{etag}&quot;</ETag><LastModified>2024-05-02T10:00:00.000Z</LastModified></CopyObjectResult>"
     ));
     if versioned(bucket) {
-        r = r.insert_header("x-amz-version-id", version.as_str());
+        r = r
+            .insert_header("x-amz-version-id", version.as_str())
+            .insert_header("x-amz-copy-source-version-id", source.version_id.as_str());
     }
-    r
+    echo_encryption(r, &stored)
+}
+
+/// What a store that ignores SSE headers does with them.
+fn forget_encryption(o: &mut FakeObject) {
+    o.sse = None;
+    o.kms_key = None;
+    o.bucket_key = false;
+    o.customer_key_md5 = None;
 }
 
 fn upload_part_copy(
@@ -1119,9 +1190,14 @@ fn upload_part_copy(
     let etag = format!("{:032x}", next_id());
     upload.parts.insert(part, (first, last, etag.clone()));
     upload.source_size = source.size;
-    xml(format!(
+    let mut r = xml(format!(
         "<CopyPartResult {NS}><ETag>&quot;{etag}&quot;</ETag><LastModified>2024-05-02T10:00:00.000Z</LastModified></CopyPartResult>"
-    ))
+    ));
+    r = echo_encryption(r, &upload.object);
+    if versioned(bucket) {
+        r = r.insert_header("x-amz-copy-source-version-id", source.version_id.as_str());
+    }
+    r
 }
 
 /// CompleteMultipartUpload: the listed parts must be the uploaded ones, cover the source
@@ -1171,6 +1247,7 @@ fn complete(
     }
     if let Some(etag) = header(req, "if-match")
         && current(bucket, &upload.key).is_none_or(|d| d.etag != unquote(etag))
+        && !bucket.ignores.conditions
     {
         return error(
             412,
@@ -1184,6 +1261,11 @@ fn complete(
     o.etag = format!("{:032x}-{}", next_id(), listed.len());
     let etag = o.etag.clone();
     let key = upload.key.clone();
+    // CompleteMultipartUpload's answer names SSE-S3 and SSE-KMS, not an SSE-C key.
+    let echo = FakeObject {
+        customer_key_md5: None,
+        ..o.clone()
+    };
     let version = store(bucket, &key, o);
     let mut r = xml(format!(
         "<CompleteMultipartUploadResult {NS}><Key>{}</Key><ETag>&quot;{etag}&quot;</ETag></CompleteMultipartUploadResult>",
@@ -1192,7 +1274,7 @@ fn complete(
     if versioned(bucket) {
         r = r.insert_header("x-amz-version-id", version.as_str());
     }
-    r
+    echo_encryption(r, &echo)
 }
 
 fn delete(bucket: &mut FakeBucket, key: &str, query: &HashMap<String, String>) -> ResponseTemplate {

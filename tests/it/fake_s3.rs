@@ -9,7 +9,7 @@ mod objects;
 #[path = "fake_services.rs"]
 mod services;
 
-pub use objects::{FakeObject, Synthetic, Upload};
+pub use objects::{FakeObject, Ignores, Synthetic, Upload};
 use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
 pub use services::{FakeRecord, FakeTrail, FakeZone, Published};
 use std::collections::{BTreeMap, HashMap};
@@ -84,6 +84,8 @@ pub struct FakeBucket {
     pub object_faults: HashMap<&'static str, (u16, &'static str, usize, usize)>,
     /// Multipart uploads in progress, by upload id.
     pub uploads: HashMap<String, Upload>,
+    /// What an unfaithful S3-compatible store ignores (see [`Ignores`]).
+    pub ignores: Ignores,
 }
 
 impl FakeBucket {
