@@ -27,6 +27,50 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 /// sequential requests; S3 takes thousands per second per prefix).
 pub const DEFAULT_OBJECT_CONCURRENCY: usize = 64;
 
+/// File descriptors kept back from connections: stdio, report and state files, the runtime's.
+const RESERVED_DESCRIPTORS: u64 = 32;
+
+/// How many requests can be in flight at once within the open-file limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    pub requests: usize,
+    /// The soft `RLIMIT_NOFILE` in force (after raising it towards the hard limit).
+    pub open_files: u64,
+}
+
+/// Each request in flight holds a connection, and so a file descriptor: `wanted` requests need
+/// that many plus a reserve. The soft open-file limit is raised towards the hard one when it is
+/// too low, and the budget is what fits after that.
+pub fn connection_budget(wanted: usize) -> ConnectionBudget {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return ConnectionBudget {
+            requests: wanted,
+            open_files: u64::MAX,
+        };
+    }
+    let needed = (wanted as u64).saturating_add(RESERVED_DESCRIPTORS);
+    if limit.rlim_cur < needed && limit.rlim_max > limit.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: needed.min(limit.rlim_max),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct it is given.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    let fits = limit.rlim_cur.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+    ConnectionBudget {
+        requests: usize::try_from(fits).unwrap_or(usize::MAX).min(wanted),
+        open_files: limit.rlim_cur,
+    }
+}
+
 /// Connection settings given on the command line, in the AWS CLI's style.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {

@@ -5,7 +5,9 @@
 mod objects;
 mod policy;
 
-use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
+use crate::aws::{
+    AwsOptions, ConfigError, DEFAULT_CONCURRENCY, DEFAULT_OBJECT_CONCURRENCY, S3Clients,
+};
 use crate::catalog::Framework;
 use crate::check::CheckOptions;
 use crate::error::{FetchErrorKind, InputError};
@@ -461,10 +463,19 @@ fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 /// Parses the arguments and runs the command; returns the process exit code.
-pub async fn run(cli: Cli) -> ExitCode {
+pub async fn run(mut cli: Cli) -> ExitCode {
     let style = Style {
         color: use_color(cli.global.color),
     };
+    let wanted = cli.global.concurrency.unwrap_or(DEFAULT_OBJECT_CONCURRENCY);
+    let budget = crate::aws::connection_budget(wanted);
+    if budget.requests < wanted {
+        eprintln!(
+            "note: {wanted} requests at once need more open files than the limit allows (ulimit -n {}); using --concurrency {}",
+            budget.open_files, budget.requests
+        );
+        cli.global.concurrency = Some(budget.requests);
+    }
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
         Command::ScanDns { report } => scan_dns(&cli.global, report, style).await,
@@ -822,8 +833,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             (findings, id, caller)
         }
         None => {
-            let (findings, account) = scan_account(
-                clients,
+            let region = clients.default_region().to_owned();
+            let account = AccountState::new(clients);
+            let scanned = scan_account(
+                Arc::clone(&account),
                 None,
                 &selectors,
                 &checks,
@@ -831,9 +844,20 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
                 concurrency,
                 true,
             )
-            .await
-            .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
+            .await;
             let id = account.account_id().await.ok().map(str::to_owned);
+            let findings = match scanned {
+                Ok(findings) => findings,
+                Err(e) if matches!(e.kind, FetchErrorKind::CredentialsRejected { .. }) => {
+                    return Err(Failure::fetch(e, "could not list buckets"));
+                }
+                // Still a report, in every format asked for: one error finding says why.
+                Err(e) => {
+                    eprintln!("error: could not list buckets: {e}");
+                    let id = id.as_deref().unwrap_or("unknown");
+                    vec![crate::org::unreachable(id, &region, e)]
+                }
+            };
             (findings, id, account)
         }
     };
@@ -904,7 +928,7 @@ async fn scan_organization(
                 Err(e) => return vec![org::unreachable(&id, &region, e)],
             };
             match scan_account(
-                assumed,
+                AccountState::new(assumed),
                 Some(&id),
                 selectors,
                 checks,
@@ -914,7 +938,7 @@ async fn scan_organization(
             )
             .await
             {
-                Ok((findings, _)) => findings,
+                Ok(findings) => findings,
                 Err(e) => vec![org::unreachable(&id, &region, e)],
             }
         }
@@ -930,15 +954,16 @@ async fn scan_organization(
 /// the account (`account`, else the credentials' own, from STS). `Err` when the buckets
 /// cannot be listed.
 async fn scan_account(
-    clients: S3Clients,
+    state: Arc<AccountState>,
     account: Option<&str>,
     selectors: &[BucketSelector],
     checks: &[&'static crate::check::CheckEntry],
     options: &CheckOptions,
     concurrency: usize,
     show_progress: bool,
-) -> Result<(Vec<crate::report::Finding>, Arc<AccountState>), crate::error::FetchError> {
-    let selection = select::resolve(&clients, selectors).await?;
+) -> Result<Vec<crate::report::Finding>, crate::error::FetchError> {
+    let clients = state.clients().expect("a live scan has clients");
+    let selection = select::resolve(clients, selectors).await?;
     warn_unmatched(&selection, account);
     // Account checks run with every scan of the account, but not when the buckets asked for
     // do not exist at all: then there is nothing to report.
@@ -953,7 +978,6 @@ async fn scan_account(
         0
     });
     let on_progress = |done, total| progress.update(done, total);
-    let state = AccountState::new(clients);
     let (mut findings, id) = tokio::join!(
         crate::runner::scan(
             Arc::clone(&state),
@@ -974,7 +998,7 @@ async fn scan_account(
     for finding in &mut findings {
         finding.account.clone_from(&id);
     }
-    Ok((findings, state))
+    Ok(findings)
 }
 
 /// The selected buckets, or the command's failure.

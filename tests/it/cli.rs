@@ -262,6 +262,45 @@ async fn reports_reach_files_links_and_devices_without_replacing_them() {
 }
 
 #[tokio::test]
+async fn concurrency_stays_within_the_open_file_limit() {
+    let fake = fake_with(&["alpha"]).await;
+    let uri = fake.uri();
+    let mut cmd = crate::support::s3tk_command(
+        &[
+            "--endpoint-url",
+            &uri,
+            "--concurrency",
+            "500",
+            "scan",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 100,
+                rlim_max: 100,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "note: 500 requests at once need more open files than the limit allows (ulimit -n 100); using --concurrency 68\n"
+    );
+}
+
+#[tokio::test]
 async fn missing_credentials_exit_2() {
     let fake = fake_with(&["alpha"]).await;
     let run = s3tk_env(
