@@ -670,8 +670,6 @@ fn head(
         ("expires", &o.expires),
         ("x-amz-website-redirect-location", &o.website_redirect),
         ("x-amz-storage-class", &o.storage_class),
-        ("x-amz-server-side-encryption", &o.sse),
-        ("x-amz-server-side-encryption-aws-kms-key-id", &o.kms_key),
         ("x-amz-object-lock-mode", &o.lock_mode),
         ("x-amz-object-lock-retain-until-date", &o.lock_until),
         ("x-amz-object-lock-legal-hold", &o.legal_hold),
@@ -681,17 +679,7 @@ fn head(
             r = r.insert_header(name, v.as_str());
         }
     }
-    if o.bucket_key {
-        r = r.insert_header("x-amz-server-side-encryption-bucket-key-enabled", "true");
-    }
-    if let Some(md5) = &o.customer_key_md5 {
-        r = r
-            .insert_header("x-amz-server-side-encryption-customer-algorithm", "AES256")
-            .insert_header(
-                "x-amz-server-side-encryption-customer-key-md5",
-                md5.as_str(),
-            );
-    }
+    r = echo_encryption(r, &o);
     if o.restored {
         r = r.insert_header(
             "x-amz-restore",
@@ -852,7 +840,7 @@ fn put_acl(
     ResponseTemplate::new(200)
 }
 
-/// The `x-amz-server-side-encryption…` headers S3 answers a write with: what it stored.
+/// The `x-amz-server-side-encryption…` headers S3 answers a HEAD or a write with.
 fn echo_encryption(mut r: ResponseTemplate, o: &FakeObject) -> ResponseTemplate {
     if let Some(sse) = &o.sse {
         r = r.insert_header("x-amz-server-side-encryption", sse.as_str());
