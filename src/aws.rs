@@ -350,47 +350,75 @@ impl S3Clients {
     }
 }
 
-/// Refuses an endpoint the SDK would fail on with a debug dump, or that would leak: it must be
-/// `http(s)://HOST[:PORT][/PATH]`, with no user name or password in it.
-fn check_endpoint(url: &str, origin: &'static str) -> Result<(), ConfigError> {
-    let invalid = |reason: &str| ConfigError::Endpoint {
-        origin,
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
-    let authority = authority(rest);
-    if authority.contains('@') {
-        return Err(invalid(
-            "credentials do not belong in the URL; use a profile or the environment",
-        ));
-    }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => (host, Some(port)),
-        _ => (authority, None),
-    };
-    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
-        None => {
-            !host.is_empty()
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+/// An endpoint URL's parts that s3tk checks: `http(s)://HOST[:PORT][/PATH]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    pub https: bool,
+    /// A name, an IPv4 address, or an IPv6 address in brackets.
+    pub host: &'a str,
+    pub port: Option<u16>,
+}
+
+impl<'a> Endpoint<'a> {
+    /// Parses what the SDK would otherwise fail on with a debug dump, or what would leak
+    /// (credentials in the URL); the error says why in words.
+    pub fn parse(url: &'a str) -> Result<Self, &'static str> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err("it must start with http:// or https://");
+        };
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("it contains spaces or control characters");
         }
-    };
-    if !host_ok {
-        return Err(invalid("it has no valid host name"));
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        if authority.contains('@') {
+            return Err("credentials do not belong in the URL; use a profile or the environment");
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, Some(port)),
+            _ => (authority, None),
+        };
+        let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => {
+                !host.is_empty()
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+            }
+        };
+        if !host_ok {
+            return Err("it has no valid host name");
+        }
+        let port = match port.map(str::parse::<u16>) {
+            None => None,
+            Some(Ok(port)) if port > 0 => Some(port),
+            Some(_) => return Err("the port must be a number from 1 to 65535"),
+        };
+        Ok(Endpoint { https, host, port })
     }
-    if port.is_some_and(|p| p.parse::<u16>().map_or(true, |p| p == 0)) {
-        return Err(invalid("the port must be a number from 1 to 65535"));
+
+    /// `localhost`, 127.0.0.0/8 or `[::1]`: traffic that never leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        self.host.eq_ignore_ascii_case("localhost")
+            || bare
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid("it contains spaces or control characters"));
-    }
-    Ok(())
+}
+
+fn check_endpoint(url: &str, origin: &'static str) -> Result<(), ConfigError> {
+    Endpoint::parse(url)
+        .map(drop)
+        .map_err(|reason| ConfigError::Endpoint {
+            origin,
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        })
 }
 
 /// The S3-only endpoint the SDK resolves from the environment (`AWS_ENDPOINT_URL_S3`) or the
@@ -672,8 +700,13 @@ mod tests {
                 "http://host:70000",
                 "the port must be a number from 1 to 65535",
             ),
-            ("http://ho st", "it has no valid host name"),
+            ("http://ho st", "it contains spaces or control characters"),
             ("http://[::g]:80", "it has no valid host name"),
+            (
+                "http://bad host/?u=http://ok",
+                "it contains spaces or control characters",
+            ),
+            ("http://bad_host!/?u=http://ok", "it has no valid host name"),
             (
                 "https://key:secret@host",
                 "credentials do not belong in the URL; use a profile or the environment",

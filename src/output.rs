@@ -38,6 +38,8 @@ pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
             ))
         })?;
         let path = match path {
+            // The process's own stdout, by another name: the same destination as no path.
+            Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => None,
             None => None,
             Some("") => {
                 return Err(InputError::Other(format!(
@@ -60,7 +62,12 @@ pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
                 Some(path)
             }
         };
-        if let Some(other) = outputs.iter().find(|o| o.path == path) {
+        let same = |other: &Option<PathBuf>| match (other, &path) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a == b || destination(a).ok() == destination(b).ok(),
+            _ => false,
+        };
+        if let Some(other) = outputs.iter().find(|o| same(&o.path)) {
             return Err(InputError::Other(match &path {
                 None => format!(
                     "only one format can go to stdout ('{}' and '{name}'); give the others a file: --format {name}=PATH",
@@ -140,6 +147,9 @@ fn is_descriptor_path(path: &Path) -> bool {
 fn follow_symlinks(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_owned();
     for _ in 0..MAX_SYMLINKS {
+        if is_descriptor_path(&current) {
+            return Ok(current);
+        }
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target = std::fs::read_link(&current)?;
@@ -235,13 +245,23 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    // A name nobody can have prepared (a symlink planted in a shared directory), never
+    // opened unless new.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let temp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}-{}-{nonce:08x}",
         name.to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         file.write_all(bytes)?;
         if let Ok(old) = std::fs::metadata(path) {
             file.set_permissions(old.permissions())?;
@@ -428,14 +448,37 @@ mod tests {
                 "{path}"
             );
         }
-        write_report(Path::new("/dev/null"), b"{}").unwrap();
-        let full = write_report(Path::new("/dev/full"), b"{}").unwrap_err();
-        assert_eq!(reason(&full), "No space left on device");
-        use std::os::unix::fs::FileTypeExt;
-        for device in ["/dev/null", "/dev/full"] {
-            let kind = std::fs::metadata(device).unwrap().file_type();
-            assert!(kind.is_char_device(), "{device} is still a device");
-        }
+        // A link to a descriptor is that descriptor, not where it points now.
+        let dir = scratch("descriptor-link");
+        let link = dir.join("out");
+        std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+        assert_eq!(
+            destination(&link).unwrap(),
+            Destination::InPlace("/dev/stdout".into())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stdout_by_another_name_is_stdout() {
+        assert_eq!(parse(&["json=/dev/stdout"]).unwrap(), [("json", None)]);
+        assert_eq!(
+            parse(&["table", "sarif=/dev/fd/1"]).unwrap_err(),
+            "only one format can go to stdout ('table' and 'sarif'); give the others a file: --format sarif=PATH"
+        );
+        let dir = scratch("same-file");
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(dir.join("report.json"), &link).unwrap();
+        let (a, b) = (
+            format!("json={}", dir.join("report.json").display()),
+            format!("sarif={}", link.display()),
+        );
+        assert!(
+            parse(&[&a, &b])
+                .unwrap_err()
+                .starts_with("two formats would write")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -848,14 +848,18 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             let id = account.account_id().await.ok().map(str::to_owned);
             let findings = match scanned {
                 Ok(findings) => findings,
-                Err(e) if matches!(e.kind, FetchErrorKind::CredentialsRejected { .. }) => {
-                    return Err(Failure::fetch(e, "could not list buckets"));
-                }
-                // Still a report, in every format asked for: one error finding says why.
+                // Still a report, in every format asked for (a stale one must not stay at its
+                // path): one error finding says why. Rejected credentials make it exit 2.
                 Err(e) => {
-                    eprintln!("error: could not list buckets: {e}");
-                    let id = id.as_deref().unwrap_or("unknown");
-                    vec![crate::org::unreachable(id, &region, e)]
+                    let rejected = matches!(e.kind, FetchErrorKind::CredentialsRejected { .. });
+                    if !rejected {
+                        let why = e.to_string();
+                        eprintln!("error: could not list buckets: {}", output::printable(&why));
+                    }
+                    let mut finding =
+                        crate::org::unreachable(id.as_deref().unwrap_or("unknown"), &region, e);
+                    finding.account.clone_from(&id);
+                    vec![finding]
                 }
             };
             (findings, id, account)
@@ -874,7 +878,11 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             Ok(Some(published)) => eprintln!("{published}"),
             Ok(None) => eprintln!("nothing failed: nothing was published to {topic}"),
             Err(e) => {
-                eprintln!("error: could not publish the summary to {topic}: {e}");
+                let why = e.to_string();
+                eprintln!(
+                    "error: could not publish the summary to {topic}: {}",
+                    output::printable(&why)
+                );
                 code = 3;
             }
         }
@@ -1398,7 +1406,7 @@ fn write_fix_results(results: &[FixResult], style: Style, out: &mut dyn Write) -
             FixOutcome::Refused(why) => (paint("✘", "31"), "refused", why.clone()),
             FixOutcome::Failed(why) => (paint("✘", "31"), "error", why.clone()),
         };
-        writeln!(out, "{mark} {name}: {word}: {detail}")?;
+        writeln!(out, "{mark} {name}: {word}: {}", output::printable(&detail))?;
         match counts.iter_mut().find(|(w, _)| *w == word) {
             Some((_, n)) => *n += 1,
             None => counts.push((word, 1)),

@@ -186,18 +186,11 @@ pub fn encryption_target(
 /// `endpoint` if it is plain HTTP and not loopback: an SSE-C key must never cross a network
 /// unencrypted (S3 itself refuses SSE-C over HTTP).
 fn insecure_endpoint(endpoint: Option<&str>) -> Option<String> {
-    let rest = endpoint?.strip_prefix("http://")?;
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let loopback = host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (!loopback).then(|| endpoint.unwrap_or_default().to_owned())
+    let url = endpoint?;
+    match crate::aws::Endpoint::parse(url) {
+        Ok(e) if e.https || e.is_loopback() => None,
+        _ => Some(url.to_owned()),
+    }
 }
 
 pub async fn run(
@@ -410,9 +403,10 @@ pub async fn run(
             }
             Err(e) => {
                 eprintln!(
-                    "error: no batch job for the {} objects of {}: {e} (the manifest is kept at {})",
+                    "error: no batch job for the {} objects of {}: {} (the manifest is kept at {})",
                     file.objects,
                     file.group,
+                    printable(&e.to_string()),
                     file.path.display()
                 );
                 cleanup.path = None;
@@ -770,7 +764,9 @@ impl Printer {
                 "{}",
                 json!({"type": "summary", "command": command, "bucket": bucket, "outcome": outcome, "message": message, "handled": 0})
             )?,
-            ObjectFormat::Text if outcome == "done" => writeln!(self.out, "{message}")?,
+            ObjectFormat::Text if outcome == "done" => {
+                writeln!(self.out, "{}", printable(message))?
+            }
             ObjectFormat::Text => {}
         }
         self.out.flush()?;
@@ -833,8 +829,9 @@ impl Printer {
         );
         if let Some(e) = &totals.listing_error {
             eprintln!(
-                "error: the listing stopped after {} keys: {e}; the objects after that were not handled (run the command again)",
-                c.listed
+                "error: the listing stopped after {} keys: {}; the objects after that were not handled (run the command again)",
+                c.listed,
+                printable(&e.to_string())
             );
         }
         if totals.interrupted {

@@ -475,7 +475,9 @@ pub struct CopyPlan<'a> {
 #[derive(Debug, Default)]
 pub struct Copied {
     pub applied: Applied,
-    /// The new object's ETag, from CopyObject (a multipart ETag says nothing of the content).
+    /// A multipart copy: its ETag says nothing of the content.
+    pub multipart: bool,
+    /// The new object's ETag, from CopyObject.
     pub etag: Option<String>,
     /// `x-amz-copy-source-version-id` of each copy request: one, or one per part.
     pub source_versions: Vec<Option<String>>,
@@ -489,37 +491,34 @@ impl Copied {
         if let Some(why) = plan.target.unconfirmed_by(&self.applied) {
             return Some(why);
         }
-        if let Some(wanted) = &plan.head.version_id {
-            for copied in &self.source_versions {
-                match copied {
-                    Some(v) if v == wanted => {}
-                    Some(v) => {
-                        return Some(format!(
-                            "S3 copied version {v}, not version {wanted} that the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition"
-                        ));
-                    }
-                    None => {
-                        return Some(format!(
-                            "S3's answer does not say which version it copied (x-amz-copy-source-version-id absent), so the copy of version {wanted} is not confirmed"
-                        ));
-                    }
-                }
-            }
+        // S3 names the source version of a copy from a versioned bucket; some stores (MinIO)
+        // only when the request named one, and null versions may go unnamed: only a version
+        // that differs is a contradiction.
+        if let Some(wanted) = &plan.head.version_id
+            && let Some(copied) = self.source_versions.iter().flatten().find(|v| *v != wanted)
+        {
+            return Some(format!(
+                "S3 copied version {copied}, not version {wanted} that the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition"
+            ));
         }
         // A single-part object's ETag is its content's MD5 when it is unencrypted or SSE-S3,
         // and so is an SSE-S3 copy's: a different ETag means different content was copied.
-        let comparable = matches!(plan.target, Target::S3)
+        let comparable = !self.multipart
+            && matches!(plan.target, Target::S3)
             && matches!(plan.head.sse.as_deref(), None | Some("AES256"))
             && plan.head.customer_key_md5.is_none()
             && !plan.etag.contains('-');
         match &self.etag {
-            Some(etag) if comparable && etag.trim_matches('"') != plan.etag.trim_matches('"') => {
-                Some(format!(
-                    "the copy's ETag {etag} is not {}, the ETag the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition",
-                    plan.etag
-                ))
-            }
-            _ => None,
+            _ if !comparable => None,
+            Some(etag) if etag.trim_matches('"') == plan.etag.trim_matches('"') => None,
+            Some(etag) => Some(format!(
+                "the copy's ETag {etag} is not {}, the ETag the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition",
+                plan.etag
+            )),
+            None => Some(
+                "S3's answer has no ETag (CopyObjectResult), so what was copied is not confirmed"
+                    .into(),
+            ),
         }
     }
 }
@@ -576,12 +575,13 @@ pub async fn copy_in_place(client: &Client, plan: &CopyPlan<'_>) -> Result<Copie
         .await
         .map_err(|e| write_error(Facet::CopyObject, e))?;
     Ok(Copied {
-        applied: Applied {
-            sse: out.server_side_encryption().map(|s| s.as_str().to_owned()),
-            kms_key: out.ssekms_key_id().map(str::to_owned),
-            customer_algorithm: out.sse_customer_algorithm().map(str::to_owned),
-            customer_key_md5: out.sse_customer_key_md5().map(str::to_owned),
-        },
+        applied: Applied::from_answer(
+            out.server_side_encryption(),
+            out.ssekms_key_id(),
+            out.sse_customer_algorithm(),
+            out.sse_customer_key_md5(),
+        ),
+        multipart: false,
         etag: out
             .copy_object_result()
             .and_then(|r| r.e_tag())
@@ -632,14 +632,12 @@ pub async fn multipart_copy(
     };
     // The upload's encryption, as S3 echoes it; CompleteMultipartUpload confirms SSE-S3 and
     // SSE-KMS again, and every part echoes an SSE-C key.
-    let applied = Applied {
-        sse: created
-            .server_side_encryption()
-            .map(|s| s.as_str().to_owned()),
-        kms_key: created.ssekms_key_id().map(str::to_owned),
-        customer_algorithm: created.sse_customer_algorithm().map(str::to_owned),
-        customer_key_md5: created.sse_customer_key_md5().map(str::to_owned),
-    };
+    let applied = Applied::from_answer(
+        created.server_side_encryption(),
+        created.ssekms_key_id(),
+        created.sse_customer_algorithm(),
+        created.sse_customer_key_md5(),
+    );
     match copy_parts(client, plan, &upload_id, applied).await {
         Ok(copied) => Ok(copied),
         Err(e) => {
@@ -739,6 +737,7 @@ async fn copy_parts(
     }
     Ok(Copied {
         applied,
+        multipart: true,
         etag: None,
         source_versions,
     })
@@ -764,6 +763,71 @@ pub async fn delete_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_is_doubted_only_on_missing_or_contradicting_evidence() {
+        let head = Head {
+            version_id: Some("v1".into()),
+            ..Head::default()
+        };
+        let plan = |etag, target| CopyPlan {
+            bucket: "b",
+            key: "k",
+            etag,
+            head: &head,
+            target,
+            grants: None,
+        };
+        let sse_s3 = Applied {
+            sse: Some("AES256".into()),
+            ..Applied::default()
+        };
+        let copied = |etag: Option<&str>, version: Option<&str>| Copied {
+            applied: sse_s3.clone(),
+            multipart: false,
+            etag: etag.map(str::to_owned),
+            source_versions: vec![version.map(str::to_owned)],
+        };
+        let same = "\"9b2cf535f27731c974343645a3985328\"";
+        let s3 = plan(same, &Target::S3);
+        assert_eq!(copied(Some(same), Some("v1")).doubt(&s3), None);
+        // A store that names the version only when asked: no contradiction.
+        assert_eq!(copied(Some(same), None).doubt(&s3), None);
+        assert!(
+            copied(Some(same), Some("v2"))
+                .doubt(&s3)
+                .unwrap()
+                .starts_with("S3 copied version v2, not version v1")
+        );
+        assert!(
+            copied(Some("\"0000\""), Some("v1"))
+                .doubt(&s3)
+                .unwrap()
+                .starts_with("the copy's ETag \"0000\" is not")
+        );
+        assert!(copied(None, Some("v1")).doubt(&s3).is_some());
+        // A multipart ETag, or a KMS copy's, says nothing of the content.
+        let multipart_source = plan("\"abc-3\"", &Target::S3);
+        assert_eq!(
+            copied(Some("\"0000\""), None).doubt(&multipart_source),
+            None
+        );
+        let multipart_copy = Copied {
+            multipart: true,
+            ..copied(None, None)
+        };
+        assert_eq!(multipart_copy.doubt(&s3), None);
+        let kms = Target::Kms(None);
+        let kms_copy = Copied {
+            applied: Applied {
+                sse: Some("aws:kms".into()),
+                ..Applied::default()
+            },
+            ..copied(Some("\"0000\""), None)
+        };
+        assert_eq!(kms_copy.doubt(&plan(same, &kms)), None);
+        assert!(copied(Some(same), None).doubt(&plan(same, &kms)).is_some());
+    }
 
     #[test]
     fn copy_sources_are_url_encoded_per_segment() {

@@ -46,6 +46,23 @@ pub struct Applied {
     pub customer_key_md5: Option<String>,
 }
 
+impl Applied {
+    /// From the SDK's accessors of a write's answer.
+    pub fn from_answer(
+        sse: Option<&aws_sdk_s3::types::ServerSideEncryption>,
+        kms_key: Option<&str>,
+        customer_algorithm: Option<&str>,
+        customer_key_md5: Option<&str>,
+    ) -> Self {
+        Applied {
+            sse: sse.map(|s| s.as_str().to_owned()),
+            kms_key: kms_key.map(str::to_owned),
+            customer_algorithm: customer_algorithm.map(str::to_owned),
+            customer_key_md5: customer_key_md5.map(str::to_owned),
+        }
+    }
+}
+
 impl Target {
     /// `None` when `applied` shows this encryption; else what S3's answer leaves unconfirmed,
     /// naming the header. An endpoint that ignores SSE headers answers without them.

@@ -590,12 +590,16 @@ async fn region_flag_chooses_where_account_calls_go() {
 async fn rejected_credentials_are_a_configuration_error() {
     let fake = fake_with(&["alpha"]).await;
     fake.reject_access_key("AKIDTESTING");
-    let run = s3tk(&fake.uri(), &["scan"]).await;
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
         "error: S3 rejected the credentials (InvalidAccessKeyId); check the access key, secret and session token\n"
     );
+    // The report is still written, so no stale one from an earlier run stays where CI reads.
+    let findings = run.json()["findings"].clone();
+    assert_eq!(findings[0]["check"], "s3.account.scan-access", "{findings}");
+    assert_eq!(findings[0]["status"], "error");
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "alpha"]).await;
     assert_eq!(
         run.code, 2,

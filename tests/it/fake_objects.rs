@@ -155,7 +155,6 @@ impl Synthetic {
     }
 }
 
-/// A multipart upload in progress.
 /// Request headers an S3-compatible store may accept and ignore, answering 200 all the same:
 /// what `encrypt` and `reset-object-acl` must not report as done.
 #[derive(Debug, Clone, Copy, Default)]
@@ -168,6 +167,7 @@ pub struct Ignores {
     pub acl_writes: bool,
 }
 
+/// A multipart upload in progress.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub key: String,
