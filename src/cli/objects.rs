@@ -154,6 +154,9 @@ async fn prepare(job: Job, bucket: &BucketState) -> Prepared<Context> {
     }
 }
 
+/// An SSE-C key file holds 32 bytes or their 44 base64 characters, with some whitespace.
+const CUSTOMER_KEY_FILE_LIMIT: u64 = 256;
+
 /// The encryption `encrypt` was asked for (`None`: no key option), with the key options
 /// validated. No message ever contains a customer key.
 pub fn encryption_target(
@@ -169,8 +172,12 @@ pub fn encryption_target(
     let key = if let Some(value) = customer_key {
         CustomerKey::parse(value.as_bytes(), "--customer-key")?
     } else if let Some(path) = customer_key_file {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read --customer-key-file {}: {e}", path.display()))?;
+        let bytes = crate::input::read_bounded(
+            &path,
+            "--customer-key-file",
+            CUSTOMER_KEY_FILE_LIMIT,
+            "256 bytes; it holds a 32-byte key or its base64",
+        )?;
         CustomerKey::parse(&bytes, &format!("file {}", path.display()))?
     } else if let Some(var) = customer_key_env {
         let value = std::env::var_os(&var)
@@ -511,6 +518,9 @@ pub async fn batch_status(
     })
 }
 
+/// A manifest.json lists the report's data files, a few hundred bytes each.
+const MANIFEST_LIMIT: usize = 16 << 20;
+
 /// Reads and checks an inventory manifest: a manifest that is not for this bucket and command
 /// is bad input (exit 2); one that cannot be read leaves nothing done (exit 3).
 async fn open_inventory(
@@ -528,16 +538,27 @@ async fn open_inventory(
         .await
         .map_err(unreadable)?;
     let client = clients.client(&region);
-    let body = crate::objects::s3::get_object(&client, &location.bucket, &location.key)
+    let mut body = crate::objects::s3::get_object(&client, &location.bucket, &location.key)
         .await
         .map_err(unreadable)?;
-    let bytes = body.collect().await.map_err(|e| {
-        Failure::Incomplete(format!(
-            "could not read the inventory {location}: {}",
-            crate::aws::error_chain(&e)
-        ))
-    })?;
-    let manifest = Manifest::parse(&bytes.into_bytes(), bucket, versions)
+    // Read in chunks and stop past the bound: a wrong object (a data file, a video) is
+    // refused without being downloaded whole.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Failure::Incomplete(format!(
+                "could not read the inventory {location}: {}",
+                crate::aws::error_chain(&e)
+            ))
+        })?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MANIFEST_LIMIT {
+            return Err(Failure::Usage(format!(
+                "{location} is larger than 16 MiB, which no S3 Inventory manifest.json is; give the manifest.json of the report"
+            )));
+        }
+    }
+    let manifest = Manifest::parse(&bytes, bucket, versions)
         .map_err(|why| Failure::Usage(format!("{location}: {why}")))?;
     let client = if manifest.data_bucket == location.bucket {
         client

@@ -720,3 +720,88 @@ async fn completions_and_man_page() {
     );
     assert!(man.stdout.contains("scan\\-dns"), "subcommands are listed");
 }
+
+/// Files named on the command line are read with a bound (issue 13, item 7): `/dev/zero` and a
+/// file one byte over the limit are refused at once, in one line, before any request.
+#[tokio::test]
+async fn input_files_are_bounded_and_refused_before_any_request() {
+    let fake = fake_with(&["bkt"]).await;
+    let dir = crate::support::TempDir::new("input-limits");
+    let over = |name: &str, limit: usize| {
+        std::fs::write(dir.0.join(name), vec![b' '; limit + 1]).unwrap();
+        dir.path(name)
+    };
+    let policy = over("policy.json", 20_480);
+    let key = over("key.bin", 256);
+    let ignore = over("ignore.toml", 1 << 20);
+    let policy_limit = "larger than 20,480 bytes, S3's limit for a bucket policy (20 KB)";
+    let key_limit = "larger than 256 bytes; it holds a 32-byte key or its base64";
+    let ignore_limit = "larger than 1 MiB; an ignore file lists reviewed exceptions, not data";
+    for (args, message) in [
+        (
+            vec!["set-policy", "bkt", "--policy-file", "/dev/zero"],
+            format!("--policy-file /dev/zero is {policy_limit}"),
+        ),
+        (
+            vec!["set-policy", "bkt", "--policy-file", &policy],
+            format!("--policy-file {policy} is {policy_limit}"),
+        ),
+        (
+            vec!["encrypt", "bkt", "--customer-key-file", "/dev/zero"],
+            format!("--customer-key-file /dev/zero is {key_limit}"),
+        ),
+        (
+            vec!["encrypt", "bkt", "--customer-key-file", &key],
+            format!("--customer-key-file {key} is {key_limit}"),
+        ),
+        (
+            vec!["scan", "--ignore-file", "/dev/zero"],
+            format!("ignore file /dev/zero is {ignore_limit}"),
+        ),
+        (
+            vec!["scan", "--ignore-file", &ignore],
+            format!("ignore file {ignore} is {ignore_limit}"),
+        ),
+    ] {
+        let uri = fake.uri();
+        let mut all = vec!["--endpoint-url", uri.as_str()];
+        all.extend(&args);
+        let mut command = crate::support::s3tk_command(&all, &[]);
+        command.kill_on_drop(true);
+        let out = tokio::time::timeout(std::time::Duration::from_secs(30), command.output())
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} is still reading"))
+            .unwrap();
+        assert_eq!(
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned()
+            ),
+            (Some(2), format!("error: {message}\n")),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(
+        fake.requests().await,
+        Vec::<String>::new(),
+        "nothing is sent"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_only_pattern_is_refused() {
+    let fake = fake_with(&["bkt"]).await;
+    for command in ["scan-object-acl", "encrypt", "delete-unencrypted-versions"] {
+        let run = s3tk(&fake.uri(), &[command, "bkt", "--only", ""]).await;
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (
+                2,
+                "error: --only '' matches no key (S3 keys are never empty); to take every key, leave out --only\n"
+            ),
+            "{command}"
+        );
+    }
+    assert_eq!(fake.requests().await, Vec::<String>::new());
+}
