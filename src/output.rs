@@ -275,14 +275,36 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Whether a character could move the cursor, recolour or reorder what a terminal shows.
+fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// JSON text (a policy as S3 stores it) made safe for a terminal and still the same JSON: the
+/// characters [`printable`] escapes can only stand inside strings in valid JSON, and there
+/// `\u009b` means the same character, so a printed policy still restores exactly. Line breaks,
+/// which valid JSON has only between tokens, stay.
+pub fn printable_json(text: &str) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| unsafe_char(c) && !matches!(c, '\n' | '\r' | '\t');
+    if !text.chars().any(escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Text from S3 or the user (object keys, S3's messages, tags) made safe for a terminal or a
 /// text file: C0 and C1 control characters, DEL and the Unicode bidirectional overrides are
 /// shown as escapes (`\n`, `\x1b`, `\u{202e}`), so a key cannot move the cursor, recolour or
 /// rewrite a line, or reorder what is shown. JSON needs none of this: serde escapes.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    fn unsafe_char(c: char) -> bool {
-        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    }
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -323,6 +345,12 @@ mod tests {
         assert_eq!(printable("x\ny\tz\u{7f}"), "x\\ny\\tz\\x7f");
         assert_eq!(printable("\u{9b}31m"), "\\x9b31m");
         assert_eq!(printable("txt.\u{202e}exe"), "txt.\\u{202e}exe");
+        // In JSON, the escape is JSON's own: the document still parses to the same value.
+        let policy = "{\n  \"Sid\": \"a\u{9b}31m\u{202e}\\u001b\"\n}";
+        let shown = printable_json(policy);
+        assert_eq!(shown, "{\n  \"Sid\": \"a\\u009b31m\\u202e\\u001b\"\n}");
+        let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(value(&shown), value(policy));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::{
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::output::{printable, printable_json};
 use crate::policy::edit::{self, Named};
 use crate::policy::{MAX_POLICY_BYTES, PolicyDocument, evaluate_public};
 use crate::remediation::Change;
@@ -104,11 +105,11 @@ pub async fn list(
                     Ok(None) => writeln!(out, "  no policy")?,
                     Ok(Some(doc)) if named => {
                         for s in doc.statements() {
-                            writeln!(out, "  {}", label(&s, bucket))?;
+                            writeln!(out, "  {}", printable(&label(&s, bucket)))?;
                         }
                     }
-                    Ok(Some(doc)) => writeln!(out, "{}", doc.to_pretty_string())?,
-                    Err(e) => writeln!(out, "  error: {e}")?,
+                    Ok(Some(doc)) => writeln!(out, "{}", printable_json(&doc.to_pretty_string()))?,
+                    Err(e) => writeln!(out, "  error: {}", printable(&e.to_string()))?,
                 }
             }
         }
@@ -207,7 +208,8 @@ fn print_diff(
         |doc: Option<&PolicyDocument>| doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default();
     let mut out = io::stdout().lock();
     writeln!(out, "{bucket}: {verb} (- removed, + added):")?;
-    write!(out, "{}", edit::diff_lines(&text(old), &text(new)))?;
+    let diff = edit::diff_lines(&text(old), &text(new));
+    write!(out, "{}", printable_json(&diff))?;
     out.flush()
 }
 
@@ -412,7 +414,11 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
         }
         Ok(Some(doc)) => Some(doc.to_pretty_string()),
         Err(e) if matches!(e.kind, FetchErrorKind::Malformed { .. }) => {
-            eprintln!("warning: {bucket}: the policy cannot be printed for a restore: {e}");
+            let why = e.to_string();
+            eprintln!(
+                "warning: {bucket}: the policy cannot be printed for a restore: {}",
+                printable(&why)
+            );
             None
         }
         Err(e) => return Err(Failure::Incomplete(format!("{bucket}: {e}"))),
@@ -422,13 +428,13 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
     if dry_run {
         eprintln!("{bucket}: would delete this policy:");
         if let Some(text) = &old {
-            println!("{text}");
+            println!("{}", printable_json(text));
         }
         return Ok(0);
     }
     let verdict = write_and_verify(&account, bucket, None).await?;
     if let Some(text) = &old {
-        println!("{text}");
+        println!("{}", printable_json(text));
     }
     eprintln!("{bucket}: deleted the policy (printed above, to restore it); {verdict}");
     Ok(0)
