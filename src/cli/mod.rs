@@ -467,12 +467,16 @@ pub async fn run(mut cli: Cli) -> ExitCode {
     let style = Style {
         color: use_color(cli.global.color),
     };
-    let wanted = cli.global.concurrency.unwrap_or(DEFAULT_OBJECT_CONCURRENCY);
+    let given = cli.global.concurrency;
+    let wanted = given.unwrap_or(DEFAULT_OBJECT_CONCURRENCY);
     let budget = crate::aws::connection_budget(wanted);
     if budget.requests < wanted {
         eprintln!(
-            "note: {wanted} requests at once need more open files than the limit allows (ulimit -n {}); using --concurrency {}",
-            budget.open_files, budget.requests
+            "note: the open-file limit (ulimit -n {}) allows {} requests at once{}; using --concurrency {}",
+            budget.open_files,
+            budget.requests,
+            given.map(|n| format!(", not {n}")).unwrap_or_default(),
+            budget.requests
         );
         cli.global.concurrency = Some(budget.requests);
     }

@@ -296,7 +296,7 @@ async fn concurrency_stays_within_the_open_file_limit() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(
         stderr,
-        "note: 500 requests at once need more open files than the limit allows (ulimit -n 100); using --concurrency 68\n"
+        "note: the open-file limit (ulimit -n 100) allows 68 requests at once, not 500; using --concurrency 68\n"
     );
 }
 

@@ -122,10 +122,17 @@ async fn policy_text_cannot_rewrite_the_terminal_and_still_restores() {
     let fake = FakeS3::start().await;
     // A Sid with an escaped ESC, a raw CSI (U+009B) and a right-to-left override.
     let policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"x\\u001b[2K\u{9b}\u{202e}\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::bkt/*\"}]}";
-    fake.bucket("bkt", FakeBucket::new("us-east-1").policy(policy, Some(false)));
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").policy(policy, Some(false)),
+    );
     let named = s3tk(&fake.uri(), &["list-policy", "bkt", "--named"]).await;
     assert_eq!(named.code, 0, "{}", named.stderr);
-    assert!(named.stdout.contains("x\\x1b[2K\\x9b\\u{202e}"), "{}", named.stdout);
+    assert!(
+        named.stdout.contains("x\\x1b[2K\\x9b\\u{202e}"),
+        "{}",
+        named.stdout
+    );
     let full = s3tk(&fake.uri(), &["delete-policy", "bkt", "--dry-run"]).await;
     for out in [&named.stdout, &full.stdout] {
         assert!(
