@@ -88,7 +88,7 @@ pub fn validate_log_prefix(template: &str) -> Result<(), String> {
             rest = after;
             continue;
         }
-        let position = template.len() - tail.len();
+        let position = template[..template.len() - tail.len()].chars().count();
         return Err(if tail.starts_with('}') {
             format!(
                 "'}}' at position {position} closes nothing; the only placeholder is {{bucket}}"
@@ -262,6 +262,10 @@ mod tests {
             (
                 "{Bucket}/",
                 "unknown placeholder '{Bucket}'; the only placeholder is {bucket}",
+            ),
+            (
+                "journaux-été/{bucket",
+                "'{' at position 13 is never closed; the only placeholder is {bucket}",
             ),
             ("logs/\u{1b}[2K", "it contains a control character (U+001B)"),
             ("a\tb", "it contains a control character (U+0009)"),
