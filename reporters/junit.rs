@@ -12,6 +12,7 @@
 //! XML is written with quick-xml, which escapes every attribute and text node.
 
 use crate::check::CheckMeta;
+use crate::output::printable;
 use crate::report::{Finding, Report, Reporter, ReporterEntry, Resource, Status, Style, Summary};
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
@@ -29,11 +30,13 @@ fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
 
-/// XML 1.0 cannot carry most control characters, even escaped.
+/// XML 1.0 cannot carry most control characters, even escaped: they are shown as escapes
+/// (`\x1b`), line by line so the body keeps its lines.
 fn xml_text(text: &str) -> String {
-    text.chars()
-        .filter(|&c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect()
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Reporter for JunitReporter {

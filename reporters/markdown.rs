@@ -4,6 +4,7 @@
 //! muted and why, and a per-bucket breakdown. Every bucket name and message is escaped.
 
 use crate::check::{CheckMeta, Severity};
+use crate::output::printable;
 use crate::report::{Finding, Report, Reporter, ReporterEntry, Status, Style, Summary};
 use std::io::{self, Write};
 
@@ -17,12 +18,11 @@ inventory::submit! {
 /// a cell or become HTML, and line breaks cannot end the cell.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in printable(&text.replace(['\n', '\r'], " ")).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
             // `#` too: GitHub turns `#12` into a link to issue 12.
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' => {
                 out.push('\\');
@@ -36,7 +36,8 @@ fn md(text: &str) -> String {
 
 /// Escapes text inside an HTML element (`<summary>`), where Markdown escapes would show.
 fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    printable(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -425,5 +426,8 @@ mod tests {
             md("a|b_<c>*d&`e`\nf (#1) [x](y)"),
             r"a\|b\_&lt;c&gt;\*d&amp;\`e\` f (\#1) \[x\](y)"
         );
+        // A terminal escape shows as text, its backslash escaped for Markdown.
+        assert_eq!(md("k\x1b[31m\u{202e}"), r"k\\x1b\[31m\\u{202e}");
+        assert_eq!(super::html("<k\x07>"), r"&lt;k\x07&gt;");
     }
 }

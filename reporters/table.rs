@@ -2,6 +2,7 @@
 //! with ✔ (pass), ✘ (fail), ! (error) or - (skip), so `grep ✘` still works; a summary line
 //! of counts follows.
 
+use crate::output::printable;
 use crate::report::{Report, Reporter, ReporterEntry, Status, Style};
 use comfy_table::{Cell, Color, Table, presets};
 use std::io::{self, Write};
@@ -47,14 +48,15 @@ impl Reporter for TableReporter {
             if accounts {
                 row.push(Cell::new(f.account.as_deref().unwrap_or("")));
             }
+            let message = match &f.muted_reason {
+                Some(reason) => format!("{} (muted: {reason})", f.message),
+                None => f.message.clone(),
+            };
             row.extend([
-                Cell::new(f.resource.name()),
+                Cell::new(printable(&f.resource.name())),
                 Cell::new(f.check.id),
                 Cell::new(f.severity),
-                Cell::new(match &f.muted_reason {
-                    Some(reason) => format!("{} (muted: {reason})", f.message),
-                    None => f.message.clone(),
-                }),
+                Cell::new(printable(&message)),
             ]);
             table.add_row(row);
         }

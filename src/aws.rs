@@ -27,6 +27,50 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 /// sequential requests; S3 takes thousands per second per prefix).
 pub const DEFAULT_OBJECT_CONCURRENCY: usize = 64;
 
+/// File descriptors kept back from connections: stdio, report and state files, the runtime's.
+const RESERVED_DESCRIPTORS: u64 = 32;
+
+/// How many requests can be in flight at once within the open-file limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionBudget {
+    pub requests: usize,
+    /// The soft `RLIMIT_NOFILE` in force (after raising it towards the hard limit).
+    pub open_files: u64,
+}
+
+/// Each request in flight holds a connection, and so a file descriptor: `wanted` requests need
+/// that many plus a reserve. The soft open-file limit is raised towards the hard one when it is
+/// too low, and the budget is what fits after that.
+pub fn connection_budget(wanted: usize) -> ConnectionBudget {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return ConnectionBudget {
+            requests: wanted,
+            open_files: u64::MAX,
+        };
+    }
+    let needed = (wanted as u64).saturating_add(RESERVED_DESCRIPTORS);
+    if limit.rlim_cur < needed && limit.rlim_max > limit.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: needed.min(limit.rlim_max),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit only reads the struct it is given.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        }
+    }
+    let fits = limit.rlim_cur.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+    ConnectionBudget {
+        requests: usize::try_from(fits).unwrap_or(usize::MAX).min(wanted),
+        open_files: limit.rlim_cur,
+    }
+}
+
 /// Connection settings given on the command line, in the AWS CLI's style.
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
@@ -41,8 +85,13 @@ pub struct AwsOptions {
 pub enum ConfigError {
     #[error("no usable AWS credentials: {0}")]
     Credentials(String),
-    #[error("invalid --endpoint-url '{0}': it must start with http:// or https://")]
-    Endpoint(String),
+    /// `origin` says where the URL came from: `--endpoint-url`, or the configuration.
+    #[error("invalid {origin} '{url}': {reason}")]
+    Endpoint {
+        origin: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("--concurrency must be at least 1")]
     Concurrency,
     #[error("invalid region '{0}' (expected a region code such as us-east-1 or eu-central-1)")]
@@ -110,9 +159,7 @@ impl S3Clients {
             loader = loader.region(Region::new(region.clone()));
         }
         if let Some(url) = &options.endpoint_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::Endpoint(url.clone()));
-            }
+            check_endpoint(url, "--endpoint-url")?;
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
@@ -137,19 +184,24 @@ impl S3Clients {
                 (other, _) => error_chain(&other),
             })
         })?;
-        let s3_endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-            .ok()
-            .filter(|v| !v.is_empty());
-        Self::from_sdk_config(&sdk, s3_endpoint.as_deref(), options.concurrency)
+        Self::from_sdk_config(&sdk, None, options.concurrency)
     }
 
     /// Builds the clients from a loaded configuration (also how tests point them at a fake).
-    /// `s3_endpoint` is an S3-only endpoint override (`AWS_ENDPOINT_URL_S3`).
+    /// `s3_endpoint` is an S3-only endpoint override; without it, the one the configuration
+    /// sets for S3 (`AWS_ENDPOINT_URL_S3`, or a profile's `[services]` section) is used.
     pub fn from_sdk_config(
         sdk: &aws_config::SdkConfig,
         s3_endpoint: Option<&str>,
         concurrency: usize,
     ) -> Result<Self, ConfigError> {
+        let s3_endpoint = s3_endpoint
+            .map(str::to_owned)
+            .or_else(|| s3_service_endpoint(sdk));
+        let s3_endpoint = s3_endpoint.as_deref();
+        for url in s3_endpoint.iter().chain(sdk.endpoint_url().iter()) {
+            check_endpoint(url, "endpoint URL")?;
+        }
         // Custom endpoints (moto, MinIO, LocalStack, wiremock) rarely resolve virtual-hosted
         // bucket names, so address buckets by path there.
         let custom_endpoint = sdk.endpoint_url().is_some() || s3_endpoint.is_some();
@@ -296,6 +348,95 @@ impl S3Clients {
             .await
             .expect("the request limiter is never closed")
     }
+}
+
+/// An endpoint URL's parts that s3tk checks: `http(s)://HOST[:PORT][/PATH]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    pub https: bool,
+    /// A name, an IPv4 address, or an IPv6 address in brackets.
+    pub host: &'a str,
+    pub port: Option<u16>,
+}
+
+impl<'a> Endpoint<'a> {
+    /// Parses what the SDK would otherwise fail on with a debug dump, or what would leak
+    /// (credentials in the URL); the error says why in words.
+    pub fn parse(url: &'a str) -> Result<Self, &'static str> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err("it must start with http:// or https://");
+        };
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("it contains spaces or control characters");
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        if authority.contains('@') {
+            return Err("credentials do not belong in the URL; use a profile or the environment");
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, Some(port)),
+            _ => (authority, None),
+        };
+        let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => {
+                !host.is_empty()
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+            }
+        };
+        if !host_ok {
+            return Err("it has no valid host name");
+        }
+        let port = match port.map(str::parse::<u16>) {
+            None => None,
+            Some(Ok(port)) if port > 0 => Some(port),
+            Some(_) => return Err("the port must be a number from 1 to 65535"),
+        };
+        Ok(Endpoint { https, host, port })
+    }
+
+    /// `localhost`, 127.0.0.0/8 or `[::1]`: traffic that never leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        self.host.eq_ignore_ascii_case("localhost")
+            || bare
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+fn check_endpoint(url: &str, origin: &'static str) -> Result<(), ConfigError> {
+    Endpoint::parse(url)
+        .map(drop)
+        .map_err(|reason| ConfigError::Endpoint {
+            origin,
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        })
+}
+
+/// The S3-only endpoint the SDK resolves from the environment (`AWS_ENDPOINT_URL_S3`) or the
+/// profile's `[services]` section, exactly as `aws_sdk_s3::config::Builder::from` does: an
+/// endpoint given in code (`--endpoint-url`) wins over both.
+fn s3_service_endpoint(sdk: &aws_config::SdkConfig) -> Option<String> {
+    if sdk.get_origin("endpoint_url").is_client_config() {
+        return None;
+    }
+    let key = aws_types::service_config::ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    sdk.service_config()?
+        .load_config(key)
+        .filter(|url| !url.is_empty())
 }
 
 /// The client for `region` from `cache`, built by `build` the first time.
@@ -502,5 +643,100 @@ impl aws_sdk_s3control::config::Intercept for AccountHostPrefix {
             context.request_mut().set_uri(fixed.as_str())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    // Deprecated for their twins in aws-runtime, which is not a dependency of ours.
+    #[allow(deprecated)]
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+
+    /// Loads a configuration from `config` alone (no environment endpoint is set by the tests).
+    #[allow(deprecated)]
+    async fn load(config: &str, endpoint_url: Option<&str>) -> S3Clients {
+        let path = std::env::temp_dir().join(format!(
+            "s3tk-aws-config-{}-{}",
+            std::process::id(),
+            endpoint_url.is_some()
+        ));
+        std::fs::write(&path, config).unwrap();
+        let files = ProfileFiles::builder()
+            .with_file(ProfileFileKind::Config, &path)
+            .build();
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .profile_files(files)
+            .profile_name("s3tk-test");
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        std::fs::remove_file(&path).unwrap();
+        S3Clients::from_sdk_config(&sdk, None, 1).unwrap()
+    }
+
+    #[test]
+    fn endpoints_are_urls_with_a_host() {
+        for good in [
+            "http://127.0.0.1:9000",
+            "https://s3.eu-west-1.amazonaws.com",
+            "http://localhost:4566/",
+            "http://[::1]:9000",
+            "https://minio.internal/s3",
+        ] {
+            assert!(check_endpoint(good, "--endpoint-url").is_ok(), "{good}");
+        }
+        for (bad, reason) in [
+            ("http://", "it has no valid host name"),
+            ("https://:9000", "it has no valid host name"),
+            ("localhost:9000", "it must start with http:// or https://"),
+            ("ftp://host", "it must start with http:// or https://"),
+            (
+                "http://host:port",
+                "the port must be a number from 1 to 65535",
+            ),
+            (
+                "http://host:70000",
+                "the port must be a number from 1 to 65535",
+            ),
+            ("http://ho st", "it contains spaces or control characters"),
+            ("http://[::g]:80", "it has no valid host name"),
+            (
+                "http://bad host/?u=http://ok",
+                "it contains spaces or control characters",
+            ),
+            ("http://bad_host!/?u=http://ok", "it has no valid host name"),
+            (
+                "https://key:secret@host",
+                "credentials do not belong in the URL; use a profile or the environment",
+            ),
+        ] {
+            let err = check_endpoint(bad, "--endpoint-url").unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("invalid --endpoint-url '{bad}': {reason}")
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_s3_endpoint_of_a_profiles_services_section_is_the_one_reported() {
+        let config = "\
+[profile s3tk-test]
+region = eu-west-1
+services = storage
+
+[services storage]
+s3 =
+  endpoint_url = http://minio.example:9000
+sts =
+  endpoint_url = https://sts.example
+";
+        let clients = load(config, None).await;
+        assert_eq!(clients.endpoint_url(), Some("http://minio.example:9000"));
+        // --endpoint-url wins over the profile, as it does in the SDK.
+        let clients = load(config, Some("https://s3.example")).await;
+        assert_eq!(clients.endpoint_url(), Some("https://s3.example"));
     }
 }

@@ -18,6 +18,7 @@ pub mod exposure;
 pub mod fix;
 pub mod glob;
 pub mod iam;
+pub mod input;
 pub mod notify;
 pub mod objects;
 pub mod org;

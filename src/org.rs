@@ -26,14 +26,14 @@ pub static SCAN_ACCESS: CheckMeta = CheckMeta {
     compliance: &[] as &[Control],
     opt_in: None,
     doc: " ## What it checks
- Whether s3tk could assume `--role-name` in the account and list its buckets.
+ Whether s3tk could list the account's buckets (and, with `--role-name`, assume the role in it).
 
  ## Why it matters
  An account that cannot be scanned is an account nobody checks: its buckets may be public.
 
  ## How to fix
- Create the role in the account (for example with a StackSet), trusting the scanning account,
- with the policy `s3tk iam-policy scan` prints.
+ Grant the scanning identity the policy `s3tk iam-policy scan` prints. For `--role-name`,
+ create the role in the account (for example with a StackSet), trusting the scanning account.
 ",
     source_file: file!(),
 };

@@ -62,6 +62,59 @@ pub fn validate_bucket_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Log object keys are the target prefix plus what S3 appends: up to the account, region,
+/// bucket and date folders and a time-stamped unique name in the partitioned format.
+const LOG_KEY_SUFFIX_BYTES: usize = 160;
+/// S3's limit on an object key.
+const MAX_KEY_BYTES: usize = 1024;
+/// The longest bucket name `{bucket}` can stand for (legacy names up to 255 are rarer still).
+const LONGEST_BUCKET_NAME: usize = 63;
+
+/// A `--log-prefix` template: `{bucket}` is its only placeholder; any other brace is a typo
+/// that would otherwise be written literally into every bucket's logging configuration.
+pub fn validate_log_prefix(template: &str) -> Result<(), String> {
+    if let Some(c) = template.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "it contains a control character (U+{:04X})",
+            u32::from(c)
+        ));
+    }
+    let mut rest = template;
+    let mut placeholders = 0;
+    while let Some(at) = rest.find(['{', '}']) {
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("{bucket}") {
+            placeholders += 1;
+            rest = after;
+            continue;
+        }
+        let position = template[..template.len() - tail.len()].chars().count();
+        return Err(if tail.starts_with('}') {
+            format!(
+                "'}}' at position {position} closes nothing; the only placeholder is {{bucket}}"
+            )
+        } else {
+            match tail.find('}') {
+                Some(end) if !tail[1..end].contains('{') => format!(
+                    "unknown placeholder '{}'; the only placeholder is {{bucket}}",
+                    &tail[..=end]
+                ),
+                _ => format!(
+                    "'{{' at position {position} is never closed; the only placeholder is {{bucket}}"
+                ),
+            }
+        });
+    }
+    let longest = template.len() + placeholders * LONGEST_BUCKET_NAME.saturating_sub(8);
+    if longest + LOG_KEY_SUFFIX_BYTES > MAX_KEY_BYTES {
+        return Err(format!(
+            "it is too long: with a {LONGEST_BUCKET_NAME}-character bucket name it takes {longest} bytes, and with the \
+             {LOG_KEY_SUFFIX_BYTES} bytes S3 appends log keys would pass S3's {MAX_KEY_BYTES}-byte key limit"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether anyone could create a bucket with this name today (the current naming rules, which
 /// are stricter than what legacy buckets may hold): 3–63 characters of lowercase letters,
 /// digits, dots and hyphens, starting and ending with a letter or digit, no `..`, not an IPv4
@@ -177,6 +230,56 @@ pub async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_prefixes_have_one_placeholder_and_fit_a_key() {
+        for good in [
+            "{bucket}/",
+            "logs/{bucket}/",
+            "",
+            "s3/",
+            "{bucket}-{bucket}/",
+        ] {
+            assert_eq!(validate_log_prefix(good), Ok(()), "{good}");
+        }
+        for (bad, reason) in [
+            (
+                "{buckt}/",
+                "unknown placeholder '{buckt}'; the only placeholder is {bucket}",
+            ),
+            (
+                "logs/{bucket",
+                "'{' at position 5 is never closed; the only placeholder is {bucket}",
+            ),
+            (
+                "{{bucket}}/",
+                "'{' at position 0 is never closed; the only placeholder is {bucket}",
+            ),
+            (
+                "logs}/",
+                "'}' at position 4 closes nothing; the only placeholder is {bucket}",
+            ),
+            (
+                "{Bucket}/",
+                "unknown placeholder '{Bucket}'; the only placeholder is {bucket}",
+            ),
+            (
+                "journaux-été/{bucket",
+                "'{' at position 13 is never closed; the only placeholder is {bucket}",
+            ),
+            ("logs/\u{1b}[2K", "it contains a control character (U+001B)"),
+            ("a\tb", "it contains a control character (U+0009)"),
+        ] {
+            assert_eq!(validate_log_prefix(bad), Err(reason.to_owned()), "{bad}");
+        }
+        assert_eq!(validate_log_prefix(&"x".repeat(864)), Ok(()));
+        assert!(
+            validate_log_prefix(&"x".repeat(865))
+                .unwrap_err()
+                .starts_with("it is too long: with a 63-character bucket name it takes 865 bytes")
+        );
+        assert!(validate_log_prefix(&format!("{}{{bucket}}", "x".repeat(810))).is_err());
+    }
 
     #[test]
     fn names_and_patterns() {

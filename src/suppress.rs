@@ -22,6 +22,9 @@ use std::path::Path;
 /// The file read when `--ignore-file` is not given, if it exists in the working directory.
 pub const DEFAULT_IGNORE_FILE: &str = ".s3tk-ignore.toml";
 
+/// Reviewed exceptions fit in far less; more is a wrong file (or `/dev/zero`).
+const IGNORE_FILE_LIMIT: u64 = 1 << 20;
+
 /// A calendar date (UTC), as in `expires`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date {
@@ -146,9 +149,13 @@ struct RawEntry {
 impl IgnoreFile {
     /// Reads and validates the file; every problem names the line at fault.
     pub fn load(path: &Path) -> Result<IgnoreFile, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::Other(format!("cannot read ignore file {}: {e}", path.display()))
-        })?;
+        let text = crate::input::read_bounded_text(
+            path,
+            "ignore file",
+            IGNORE_FILE_LIMIT,
+            "1 MiB; an ignore file lists reviewed exceptions, not data",
+        )
+        .map_err(InputError::Other)?;
         Self::parse(&path.display().to_string(), &text)
     }
 

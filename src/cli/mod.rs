@@ -5,7 +5,9 @@
 mod objects;
 mod policy;
 
-use crate::aws::{AwsOptions, ConfigError, DEFAULT_CONCURRENCY, S3Clients};
+use crate::aws::{
+    AwsOptions, ConfigError, DEFAULT_CONCURRENCY, DEFAULT_OBJECT_CONCURRENCY, S3Clients,
+};
 use crate::catalog::Framework;
 use crate::check::CheckOptions;
 use crate::error::{FetchErrorKind, InputError};
@@ -470,10 +472,23 @@ fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 /// Parses the arguments and runs the command; returns the process exit code.
-pub async fn run(cli: Cli) -> ExitCode {
+pub async fn run(mut cli: Cli) -> ExitCode {
     let style = Style {
         color: use_color(cli.global.color),
     };
+    let given = cli.global.concurrency;
+    let wanted = given.unwrap_or(DEFAULT_OBJECT_CONCURRENCY);
+    let budget = crate::aws::connection_budget(wanted);
+    if budget.requests < wanted {
+        eprintln!(
+            "note: the open-file limit (ulimit -n {}) allows {} requests at once{}; using --concurrency {}",
+            budget.open_files,
+            budget.requests,
+            given.map(|n| format!(", not {n}")).unwrap_or_default(),
+            budget.requests
+        );
+        cli.global.concurrency = Some(budget.requests);
+    }
     let result = match cli.command {
         Command::Scan(args) => scan(&cli.global, args, style).await,
         Command::ScanDns { report } => scan_dns(&cli.global, report, style).await,
@@ -542,6 +557,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             log_bucket,
             log_prefix,
         } => {
+            if let Err(message) = check_log_prefix(Some(&log_prefix)) {
+                return usage_exit(&message);
+            }
             let options = FixOptions {
                 log_bucket: Some(log_bucket),
                 log_prefix: Some(log_prefix),
@@ -684,15 +702,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(2)
         }
         Err(Failure::Incomplete(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(3)
         }
         Err(Failure::Refused(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", output::printable(&message));
             ExitCode::from(1)
         }
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -762,6 +780,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             reason,
         })?;
     }
+    check_log_prefix(args.log_prefix.as_deref()).map_err(Failure::Usage)?;
     let mut skip = args.skip_checks.clone();
     if args.skip_logging {
         skip.push("s3.bucket.logging-disabled".into());
@@ -831,8 +850,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             (findings, id, caller)
         }
         None => {
-            let (findings, account) = scan_account(
-                clients,
+            let region = clients.default_region().to_owned();
+            let account = AccountState::new(clients);
+            let scanned = scan_account(
+                Arc::clone(&account),
                 None,
                 &selectors,
                 &checks,
@@ -840,9 +861,24 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
                 concurrency,
                 true,
             )
-            .await
-            .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
+            .await;
             let id = account.account_id().await.ok().map(str::to_owned);
+            let findings = match scanned {
+                Ok(findings) => findings,
+                // Still a report, in every format asked for (a stale one must not stay at its
+                // path): one error finding says why. Rejected credentials make it exit 2.
+                Err(e) => {
+                    let rejected = matches!(e.kind, FetchErrorKind::CredentialsRejected { .. });
+                    if !rejected {
+                        let why = e.to_string();
+                        eprintln!("error: could not list buckets: {}", output::printable(&why));
+                    }
+                    let mut finding =
+                        crate::org::unreachable(id.as_deref().unwrap_or("unknown"), &region, e);
+                    finding.account.clone_from(&id);
+                    vec![finding]
+                }
+            };
             (findings, id, account)
         }
     };
@@ -859,7 +895,11 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             Ok(Some(published)) => eprintln!("{published}"),
             Ok(None) => eprintln!("nothing failed: nothing was published to {topic}"),
             Err(e) => {
-                eprintln!("error: could not publish the summary to {topic}: {e}");
+                let why = e.to_string();
+                eprintln!(
+                    "error: could not publish the summary to {topic}: {}",
+                    output::printable(&why)
+                );
                 code = 3;
             }
         }
@@ -913,7 +953,7 @@ async fn scan_organization(
                 Err(e) => return vec![org::unreachable(&id, &region, e)],
             };
             match scan_account(
-                assumed,
+                AccountState::new(assumed),
                 Some(&id),
                 selectors,
                 checks,
@@ -923,7 +963,7 @@ async fn scan_organization(
             )
             .await
             {
-                Ok((findings, _)) => findings,
+                Ok(findings) => findings,
                 Err(e) => vec![org::unreachable(&id, &region, e)],
             }
         }
@@ -939,15 +979,16 @@ async fn scan_organization(
 /// the account (`account`, else the credentials' own, from STS). `Err` when the buckets
 /// cannot be listed.
 async fn scan_account(
-    clients: S3Clients,
+    state: Arc<AccountState>,
     account: Option<&str>,
     selectors: &[BucketSelector],
     checks: &[&'static crate::check::CheckEntry],
     options: &CheckOptions,
     concurrency: usize,
     show_progress: bool,
-) -> Result<(Vec<crate::report::Finding>, Arc<AccountState>), crate::error::FetchError> {
-    let selection = select::resolve(&clients, selectors).await?;
+) -> Result<Vec<crate::report::Finding>, crate::error::FetchError> {
+    let clients = state.clients().expect("a live scan has clients");
+    let selection = select::resolve(clients, selectors).await?;
     warn_unmatched(&selection, account);
     // Account checks run with every scan of the account, but not when the buckets asked for
     // do not exist at all: then there is nothing to report.
@@ -962,7 +1003,6 @@ async fn scan_account(
         0
     });
     let on_progress = |done, total| progress.update(done, total);
-    let state = AccountState::new(clients);
     let (mut findings, id) = tokio::join!(
         crate::runner::scan(
             Arc::clone(&state),
@@ -983,7 +1023,7 @@ async fn scan_account(
     for finding in &mut findings {
         finding.account.clone_from(&id);
     }
-    Ok((findings, state))
+    Ok(findings)
 }
 
 /// The selected buckets, or the command's failure.
@@ -1028,12 +1068,12 @@ fn finish_report(
 ) -> Report {
     if let Some(ignore) = ignore {
         for warning in ignore.apply(&mut findings, Date::today()) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", output::printable(&warning));
         }
     }
     let report = Report::new(RunInfo::now(account_id), findings);
     if let Some(rejected) = report.credentials_rejected() {
-        eprintln!("error: {rejected}");
+        eprintln!("error: {}", output::printable(&rejected.to_string()));
     }
     report
 }
@@ -1219,17 +1259,30 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
                 o.reporter
                     .reporter
                     .write(report, Style { color: false }, &mut bytes)?;
-                output::write_atomically(path, &bytes).map_err(|e| {
+                output::write_report(path, &bytes).map_err(|e| {
                     Failure::Usage(format!(
-                        "cannot write {} report to {}: {e}",
+                        "cannot write {} report to {}: {}",
                         o.reporter.name,
-                        path.display()
+                        path.display(),
+                        output::reason(&e)
                     ))
                 })?;
             }
         }
     }
     Ok(())
+}
+
+fn check_log_prefix(template: Option<&str>) -> Result<(), String> {
+    let Some(template) = template else {
+        return Ok(());
+    };
+    select::validate_log_prefix(template).map_err(|reason| {
+        format!(
+            "invalid --log-prefix '{}': {reason}",
+            output::printable(template)
+        )
+    })
 }
 
 fn usage_exit(message: &str) -> ExitCode {
@@ -1374,7 +1427,7 @@ fn write_fix_results(results: &[FixResult], style: Style, out: &mut dyn Write) -
             FixOutcome::Refused(why) => (paint("✘", "31"), "refused", why.clone()),
             FixOutcome::Failed(why) => (paint("✘", "31"), "error", why.clone()),
         };
-        writeln!(out, "{mark} {name}: {word}: {detail}")?;
+        writeln!(out, "{mark} {name}: {word}: {}", output::printable(&detail))?;
         match counts.iter_mut().find(|(w, _)| *w == word) {
             Some((_, n)) => *n += 1,
             None => counts.push((word, 1)),

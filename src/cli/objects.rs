@@ -12,6 +12,7 @@ use crate::objects::s3::Listed;
 use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
 use crate::objects::walk::{self, Counts, Event, KeyFilter, Listing, Totals, WalkSpec};
 use crate::objects::{Prepared, Record, Status, delete_versions, encrypt, reset_acl, scan_acl};
+use crate::output::printable;
 use crate::report::Style;
 use crate::select;
 use crate::state::{AccountState, BucketState};
@@ -19,8 +20,8 @@ use aws_sdk_s3::Client;
 use serde_json::json;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// `--batch`: the job's role and where its manifest and report go (validated).
@@ -153,6 +154,9 @@ async fn prepare(job: Job, bucket: &BucketState) -> Prepared<Context> {
     }
 }
 
+/// An SSE-C key file holds 32 bytes or their 44 base64 characters, with some whitespace.
+const CUSTOMER_KEY_FILE_LIMIT: u64 = 256;
+
 /// The encryption `encrypt` was asked for (`None`: no key option), with the key options
 /// validated. No message ever contains a customer key.
 pub fn encryption_target(
@@ -168,8 +172,12 @@ pub fn encryption_target(
     let key = if let Some(value) = customer_key {
         CustomerKey::parse(value.as_bytes(), "--customer-key")?
     } else if let Some(path) = customer_key_file {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("cannot read --customer-key-file {}: {e}", path.display()))?;
+        let bytes = crate::input::read_bounded(
+            &path,
+            "--customer-key-file",
+            CUSTOMER_KEY_FILE_LIMIT,
+            "256 bytes; it holds a 32-byte key or its base64",
+        )?;
         CustomerKey::parse(&bytes, &format!("file {}", path.display()))?
     } else if let Some(var) = customer_key_env {
         let value = std::env::var_os(&var)
@@ -185,18 +193,11 @@ pub fn encryption_target(
 /// `endpoint` if it is plain HTTP and not loopback: an SSE-C key must never cross a network
 /// unencrypted (S3 itself refuses SSE-C over HTTP).
 fn insecure_endpoint(endpoint: Option<&str>) -> Option<String> {
-    let rest = endpoint?.strip_prefix("http://")?;
-    let host = rest.split(['/', '?']).next().unwrap_or(rest);
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let loopback = host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (!loopback).then(|| endpoint.unwrap_or_default().to_owned())
+    let url = endpoint?;
+    match crate::aws::Endpoint::parse(url) {
+        Ok(e) if e.https || e.is_loopback() => None,
+        _ => Some(url.to_owned()),
+    }
 }
 
 pub async fn run(
@@ -276,15 +277,15 @@ pub async fn run(
         }
         Prepared::Refused(message) => {
             printer.finish_early(command, &target.bucket, "refused", &message)?;
-            eprintln!("error: {message}");
+            eprintln!("error: {}", printable(&message));
             return Ok(1);
         }
     };
     for note in &notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", printable(note));
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop)));
+    let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop), printer.shared_stdout()));
     let spec = WalkSpec {
         client: client.clone(),
         bucket: target.bucket.clone(),
@@ -420,9 +421,10 @@ pub async fn run(
             }
             Err(e) => {
                 eprintln!(
-                    "error: no batch job for the {} objects of {}: {e} (the manifest is kept at {})",
+                    "error: no batch job for the {} objects of {}: {} (the manifest is kept at {})",
                     file.objects,
                     file.group,
+                    printable(&e.to_string()),
                     file.path.display()
                 );
                 cleanup.path = None;
@@ -467,7 +469,10 @@ pub async fn batch_status(
         batch::report_failures(clients, &account, &job)
             .await
             .unwrap_or_else(|e| {
-                eprintln!("warning: {job_id}: could not read the completion report: {e}");
+                eprintln!(
+                    "warning: {job_id}: could not read the completion report: {}",
+                    printable(&e.to_string())
+                );
                 Vec::new()
             })
     } else {
@@ -484,7 +489,7 @@ pub async fn batch_status(
             };
             writeln!(out, "job {}: {}", job.job_id, job.status)?;
             if let Some(description) = &job.description {
-                writeln!(out, "  {description}")?;
+                writeln!(out, "  {}", printable(description))?;
             }
             writeln!(
                 out,
@@ -495,14 +500,13 @@ pub async fn batch_status(
                 job.failed
             )?;
             for reason in job.failure_reasons.iter().chain(&job.status_update_reason) {
-                writeln!(out, "  {reason}")?;
+                writeln!(out, "  {}", printable(reason))?;
             }
             if let Some(report) = &job.report {
                 writeln!(out, "  completion report: {report}/job-{}/", job.job_id)?;
             }
             for task in &failures {
-                writeln!(
-                    out,
+                let line = format!(
                     "✘ {}{}: {} (HTTP {}) {}",
                     task.key,
                     task.version_id
@@ -512,7 +516,8 @@ pub async fn batch_status(
                     task.error_code,
                     task.http_status,
                     task.message
-                )?;
+                );
+                writeln!(out, "{}", printable(&line))?;
             }
         }
     }
@@ -523,6 +528,9 @@ pub async fn batch_status(
         _ => 3,
     })
 }
+
+/// A manifest.json lists the report's data files, a few hundred bytes each.
+const MANIFEST_LIMIT: usize = 16 << 20;
 
 /// Reads and checks an inventory manifest: a manifest that is not for this bucket and command
 /// is bad input (exit 2); one that cannot be read leaves nothing done (exit 3).
@@ -541,16 +549,27 @@ async fn open_inventory(
         .await
         .map_err(unreadable)?;
     let client = clients.client(&region);
-    let body = crate::objects::s3::get_object(&client, &location.bucket, &location.key)
+    let mut body = crate::objects::s3::get_object(&client, &location.bucket, &location.key)
         .await
         .map_err(unreadable)?;
-    let bytes = body.collect().await.map_err(|e| {
-        Failure::Incomplete(format!(
-            "could not read the inventory {location}: {}",
-            crate::aws::error_chain(&e)
-        ))
-    })?;
-    let manifest = Manifest::parse(&bytes.into_bytes(), bucket, versions)
+    // Read in chunks and stop past the bound: a wrong object (a data file, a video) is
+    // refused without being downloaded whole.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Failure::Incomplete(format!(
+                "could not read the inventory {location}: {}",
+                crate::aws::error_chain(&e)
+            ))
+        })?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MANIFEST_LIMIT {
+            return Err(Failure::Usage(format!(
+                "{location} is larger than 16 MiB, which no S3 Inventory manifest.json is; give the manifest.json of the report"
+            )));
+        }
+    }
+    let manifest = Manifest::parse(&bytes, bucket, versions)
         .map_err(|why| Failure::Usage(format!("{location}: {why}")))?;
     let client = if manifest.data_bucket == location.bucket {
         client
@@ -568,15 +587,48 @@ async fn open_inventory(
     Ok(Inventory { manifest, client })
 }
 
-/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now.
-async fn stop_on_ctrl_c(stop: Arc<AtomicBool>) {
+/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now,
+/// after the whole records already printed are flushed (and never in the middle of one).
+async fn stop_on_ctrl_c(stop: Arc<AtomicBool>, stdout: SharedStdout) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
     stop.store(true, Ordering::Relaxed);
     eprintln!("\ninterrupted: finishing the objects in flight (Ctrl-C again to quit at once)");
     if tokio::signal::ctrl_c().await.is_ok() {
+        let mut out = stdout.lock().unwrap_or_else(PoisonError::into_inner);
+        out.flush().ok();
         std::process::exit(130);
+    }
+}
+
+type SharedStdout = Arc<Mutex<io::BufWriter<io::Stdout>>>;
+
+/// The records' stdout. Bytes reach the shared buffer only as whole lines, under the lock
+/// that the second Ctrl-C takes before it flushes and quits, so a JSON Lines record is never
+/// cut in half, however the run ends.
+struct RecordOut {
+    shared: SharedStdout,
+    /// The start of a line not yet ended.
+    pending: Vec<u8>,
+}
+
+impl Write for RecordOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let mut out = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            out.write_all(&self.pending[..=end])?;
+            self.pending.drain(..=end);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let mut out = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        out.write_all(&self.pending)?;
+        self.pending.clear();
+        out.flush()
     }
 }
 
@@ -606,7 +658,7 @@ fn exit_code(is_scan: bool, totals: &Totals) -> u8 {
 struct Printer {
     format: ObjectFormat,
     color: bool,
-    out: io::BufWriter<io::Stdout>,
+    out: RecordOut,
     /// Flush each line: someone is watching.
     stdout_is_terminal: bool,
     /// Draw the progress line: stderr is a terminal.
@@ -633,12 +685,19 @@ impl Printer {
         Printer {
             format,
             color: style.color,
-            out: io::BufWriter::new(io::stdout()),
+            out: RecordOut {
+                shared: Arc::new(Mutex::new(io::BufWriter::new(io::stdout()))),
+                pending: Vec::new(),
+            },
             stdout_is_terminal: io::stdout().is_terminal(),
             progress: io::stderr().is_terminal(),
             progress_drawn: None,
             write_error: None,
         }
+    }
+
+    fn shared_stdout(&self) -> SharedStdout {
+        Arc::clone(&self.out.shared)
     }
 
     fn event(&mut self, event: Event<'_>, stop: &AtomicBool) {
@@ -699,6 +758,7 @@ impl Printer {
                 if let Some(detail) = &record.detail {
                     line += &format!(": {detail}");
                 }
+                let line = printable(&line);
                 if self.color {
                     writeln!(self.out, "\x1b[{code}m{line}\x1b[0m")?;
                 } else {
@@ -736,7 +796,9 @@ impl Printer {
                 "{}",
                 json!({"type": "summary", "command": command, "bucket": bucket, "outcome": outcome, "message": message, "handled": 0})
             )?,
-            ObjectFormat::Text if outcome == "done" => writeln!(self.out, "{message}")?,
+            ObjectFormat::Text if outcome == "done" => {
+                writeln!(self.out, "{}", printable(message))?
+            }
             ObjectFormat::Text => {}
         }
         self.out.flush()?;
@@ -799,8 +861,9 @@ impl Printer {
         );
         if let Some(e) = &totals.listing_error {
             eprintln!(
-                "error: the listing stopped after {} keys: {e}; the objects after that were not handled (run the command again)",
-                c.listed
+                "error: the listing stopped after {} keys: {}; the objects after that were not handled (run the command again)",
+                c.listed,
+                printable(&e.to_string())
             );
         }
         if totals.interrupted {

@@ -10,8 +10,9 @@ use super::{
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::output::{printable, printable_json};
 use crate::policy::edit::{self, Named};
-use crate::policy::{PolicyDocument, evaluate_public};
+use crate::policy::{MAX_POLICY_BYTES, PolicyDocument, evaluate_public};
 use crate::remediation::Change;
 use crate::select::{self, BucketSelector};
 use crate::state::{AccountState, BucketState, apply};
@@ -104,11 +105,11 @@ pub async fn list(
                     Ok(None) => writeln!(out, "  no policy")?,
                     Ok(Some(doc)) if named => {
                         for s in doc.statements() {
-                            writeln!(out, "  {}", label(&s, bucket))?;
+                            writeln!(out, "  {}", printable(&label(&s, bucket)))?;
                         }
                     }
-                    Ok(Some(doc)) => writeln!(out, "{}", doc.to_pretty_string())?,
-                    Err(e) => writeln!(out, "  error: {e}")?,
+                    Ok(Some(doc)) => writeln!(out, "{}", printable_json(&doc.to_pretty_string()))?,
+                    Err(e) => writeln!(out, "  error: {}", printable(&e.to_string()))?,
                 }
             }
         }
@@ -149,6 +150,16 @@ async fn current(bucket: &BucketState) -> Result<Option<PolicyDocument>, Failure
         }
         Err(e) => Err(Failure::Incomplete(format!("{}: {e}", bucket.name()))),
     }
+}
+
+/// Refuses a document S3 would refuse (too big, a duplicate key, a statement lacking an
+/// element) before it is sent.
+fn refuse_invalid(command: &str, bucket: &str, new: &PolicyDocument) -> Result<(), Failure> {
+    new.validate().map_err(|e| {
+        Failure::Usage(format!(
+            "{command} would write a policy S3 refuses to {bucket}: {e}"
+        ))
+    })
 }
 
 /// Refuses a public policy S3 would refuse, and notes one that would grant nothing.
@@ -197,7 +208,8 @@ fn print_diff(
         |doc: Option<&PolicyDocument>| doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default();
     let mut out = io::stdout().lock();
     writeln!(out, "{bucket}: {verb} (- removed, + added):")?;
-    write!(out, "{}", edit::diff_lines(&text(old), &text(new)))?;
+    let diff = edit::diff_lines(&text(old), &text(new));
+    write!(out, "{}", printable_json(&diff))?;
     out.flush()
 }
 
@@ -261,9 +273,13 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
     let named = args.statements.named();
     let from_file = match &args.policy_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::Usage(format!("cannot read --policy-file {}: {e}", path.display()))
-            })?;
+            let text = crate::input::read_bounded_text(
+                path,
+                "--policy-file",
+                MAX_POLICY_BYTES as u64,
+                "20,480 bytes, S3's limit for a bucket policy (20 KB)",
+            )
+            .map_err(Failure::Usage)?;
             let doc = PolicyDocument::parse(&text)
                 .and_then(|d| d.validate().map(|()| d))
                 .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))?;
@@ -276,14 +292,16 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
             "no statements specified: give --public, --no-object-acl, --public-uploads, --no-uploads, --encryption, --secure-transport or --policy-file".into(),
         ));
     }
-    let (account, bucket) = open(global, &args.bucket).await?;
-    let name = bucket.name().to_owned();
+    // The document to write, complete and checked before any request.
+    let name = args.bucket.as_str();
     let mut new = from_file.unwrap_or_else(|| PolicyDocument::from_statements(Vec::new()));
     for n in &named {
-        if let Some(with) = edit::add(Some(&new), *n, &name) {
+        if let Some(with) = edit::add(Some(&new), *n, name) {
             new = with;
         }
     }
+    refuse_invalid("set-policy", name, &new)?;
+    let (account, bucket) = open(global, name).await?;
     let old = current(&bucket).await?;
     if let Some(old) = &old {
         let dropped: Vec<String> = old
@@ -294,9 +312,9 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
                     .iter()
                     .any(|n| edit::same_statement(s.json, n.json))
             })
-            .map(|s| label(s, &name))
+            .map(|s| label(s, name))
             .collect();
-        if old.json() == new.json() {
+        if *old == new {
             println!("{name}: already has this policy");
             return Ok(0);
         }
@@ -311,11 +329,11 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
     check_public(&bucket, &new).await?;
     check_encryption(&bucket, &new).await;
     if args.dry_run {
-        print_diff(&name, "would write this policy", old.as_ref(), Some(&new))?;
+        print_diff(name, "would write this policy", old.as_ref(), Some(&new))?;
         return Ok(0);
     }
-    let verdict = write_and_verify(&account, &name, Some(&new)).await?;
-    print_diff(&name, "wrote this policy", old.as_ref(), Some(&new))?;
+    let verdict = write_and_verify(&account, name, Some(&new)).await?;
+    print_diff(name, "wrote this policy", old.as_ref(), Some(&new))?;
     println!("{verdict}");
     Ok(0)
 }
@@ -361,11 +379,12 @@ pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, F
     }
     // No statement left: the policy is deleted (S3 refuses an empty one).
     let new = new.filter(|doc| !doc.statements().is_empty());
-    if new.as_ref().map(PolicyDocument::json) == old.as_ref().map(PolicyDocument::json) {
+    if new == old {
         println!("{name}: already up to date, nothing to change");
         return Ok(0);
     }
     if let Some(new) = &new {
+        refuse_invalid("update-policy", &name, new)?;
         check_public(&bucket, new).await?;
         check_encryption(&bucket, new).await;
     }
@@ -395,7 +414,11 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
         }
         Ok(Some(doc)) => Some(doc.to_pretty_string()),
         Err(e) if matches!(e.kind, FetchErrorKind::Malformed { .. }) => {
-            eprintln!("warning: {bucket}: the policy cannot be printed for a restore: {e}");
+            let why = e.to_string();
+            eprintln!(
+                "warning: {bucket}: the policy cannot be printed for a restore: {}",
+                printable(&why)
+            );
             None
         }
         Err(e) => return Err(Failure::Incomplete(format!("{bucket}: {e}"))),
@@ -405,13 +428,13 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
     if dry_run {
         eprintln!("{bucket}: would delete this policy:");
         if let Some(text) = &old {
-            println!("{text}");
+            println!("{}", printable_json(text));
         }
         return Ok(0);
     }
     let verdict = write_and_verify(&account, bucket, None).await?;
     if let Some(text) = &old {
-        println!("{text}");
+        println!("{}", printable_json(text));
     }
     eprintln!("{bucket}: deleted the policy (printed above, to restore it); {verdict}");
     Ok(0)

@@ -354,7 +354,10 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
         s3::copy_in_place(client, &plan).await
     };
     match copied {
-        Ok(_) => Record::new(&object, Status::Changed, "encrypted").detail(change),
+        Ok(copied) => match copied.doubt(&plan) {
+            None => Record::new(&object, Status::Changed, "encrypted").detail(change),
+            Some(doubt) => Record::error(&object, format!("copied, but not confirmed: {doubt}")),
+        },
         Err(WriteError::Changed(why)) => {
             Record::new(&object, Status::Conflict, "changed").detail(why)
         }

@@ -344,6 +344,11 @@ impl Lines {
             .collect()
     }
 
+    /// The length of the partial line waiting for its end.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// The last line, when the file does not end with a newline.
     pub fn finish(self) -> Option<String> {
         (!self.pending.is_empty()).then(|| String::from_utf8_lossy(&self.pending).into_owned())
@@ -354,6 +359,19 @@ impl Lines {
 pub struct Inventory {
     pub manifest: Manifest,
     pub client: Client,
+}
+
+/// Longer than any inventory row (a key is at most 1,024 bytes, URL-encoded at most three times
+/// that, plus an ACL column): a file without line ends is not read into memory whole.
+const MAX_LINE: usize = 1 << 20;
+
+fn endless_line(lines: &Lines, key: &str) -> Result<(), FetchError> {
+    if lines.pending_len() > MAX_LINE {
+        return Err(malformed(format!(
+            "inventory file {key} has a line longer than 1 MiB; it is not an S3 Inventory CSV file"
+        )));
+    }
+    Ok(())
 }
 
 /// Rows per page handed to the walker (a listing page's size).
@@ -431,6 +449,7 @@ pub async fn list(
                         return Ok(());
                     }
                 }
+                endless_line(&lines, &file.key)?;
             }
         }
         if gzipped {
@@ -440,6 +459,7 @@ pub async fn list(
             for line in lines.push(&rest) {
                 take(line, &mut page)?;
             }
+            endless_line(&lines, &file.key)?;
         }
         if let Some(line) = lines.finish() {
             take(line, &mut page)?;

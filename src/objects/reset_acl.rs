@@ -161,8 +161,31 @@ pub async fn object(context: &Context, client: &Client, object: Listed) -> Recor
         return Record::new(&object, Status::WouldChange, format!("would set {wanted}"))
             .detail(was);
     }
-    match s3::put_canned_acl(client, &context.bucket, &object.key, wanted.as_str()).await {
-        Ok(()) => Record::new(&object, Status::Changed, format!("set {wanted}")).detail(was),
-        Err(e) => Record::error(&object, e),
+    if let Err(e) = s3::put_canned_acl(client, &context.bucket, &object.key, wanted.as_str()).await
+    {
+        return Record::error(&object, e);
+    }
+    // PutObjectAcl's answer carries no ACL: only reading it back shows the change took.
+    let after = match current_acl(context, client, &object).await {
+        Ok(acl) => acl,
+        Err(record) => {
+            let why = record.detail.unwrap_or_default();
+            return Record::error(
+                &object,
+                format!("set {wanted}, but reading it back failed: {why}"),
+            );
+        }
+    };
+    let owner = context.bucket_owner.as_deref();
+    if is_canned(&after, wanted, owner) == Some(true) {
+        Record::new(&object, Status::Changed, format!("set {wanted}")).detail(was)
+    } else {
+        Record::error(
+            &object,
+            format!(
+                "S3 accepted {wanted}, but the ACL read back is {}",
+                AclMode::of(&after, owner).name()
+            ),
+        )
     }
 }

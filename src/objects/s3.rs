@@ -4,7 +4,7 @@
 
 use super::acl::GrantHeaders;
 use super::inventory::InventoryFacts;
-use super::sse::{CustomerKey, Target};
+use super::sse::{Applied, CustomerKey, Target};
 use crate::aws::classify;
 use crate::error::FetchError;
 use crate::state::Facet;
@@ -528,6 +528,59 @@ pub struct CopyPlan<'a> {
     pub grants: Option<&'a GrantHeaders>,
 }
 
+/// S3's answers to a copy: the encryption they say was applied, and what they say was copied.
+/// A copy is reported done only when [`Copied::doubt`] finds nothing.
+#[derive(Debug, Default)]
+pub struct Copied {
+    pub applied: Applied,
+    /// A multipart copy: its ETag says nothing of the content.
+    pub multipart: bool,
+    /// The new object's ETag, from CopyObject.
+    pub etag: Option<String>,
+    /// `x-amz-copy-source-version-id` of each copy request: one, or one per part.
+    pub source_versions: Vec<Option<String>>,
+}
+
+impl Copied {
+    /// `None` when the answers confirm the copy as planned; else what they leave unconfirmed
+    /// or contradict. On S3 the copy's conditions make a contradiction impossible; an endpoint
+    /// that ignores them can copy a newer object than the one decided on.
+    pub fn doubt(&self, plan: &CopyPlan<'_>) -> Option<String> {
+        if let Some(why) = plan.target.unconfirmed_by(&self.applied) {
+            return Some(why);
+        }
+        // S3 names the source version of a copy from a versioned bucket; some stores (MinIO)
+        // only when the request named one, and null versions may go unnamed: only a version
+        // that differs is a contradiction.
+        if let Some(wanted) = &plan.head.version_id
+            && let Some(copied) = self.source_versions.iter().flatten().find(|v| *v != wanted)
+        {
+            return Some(format!(
+                "S3 copied version {copied}, not version {wanted} that the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition"
+            ));
+        }
+        // A single-part object's ETag is its content's MD5 when it is unencrypted or SSE-S3,
+        // and so is an SSE-S3 copy's: a different ETag means different content was copied.
+        let comparable = !self.multipart
+            && matches!(plan.target, Target::S3)
+            && matches!(plan.head.sse.as_deref(), None | Some("AES256"))
+            && plan.head.customer_key_md5.is_none()
+            && !plan.etag.contains('-');
+        match &self.etag {
+            _ if !comparable => None,
+            Some(etag) if etag.trim_matches('"') == plan.etag.trim_matches('"') => None,
+            Some(etag) => Some(format!(
+                "the copy's ETag {etag} is not {}, the ETag the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition",
+                plan.etag
+            )),
+            None => Some(
+                "S3's answer has no ETag (CopyObjectResult), so what was copied is not confirmed"
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// Encryption, storage class, website redirect, grants and retention are the same on both
 /// kinds of copy request; this sets them on either builder.
 macro_rules! copy_attributes {
@@ -564,11 +617,8 @@ macro_rules! copy_attributes {
 
 /// CopyObject onto itself (objects up to 5 GiB): metadata, system headers and tags are copied
 /// by S3 (the COPY directives); storage class, website redirect, ACL and retention, which S3
-/// would drop, are re-sent. Returns the new version id.
-pub async fn copy_in_place(
-    client: &Client,
-    plan: &CopyPlan<'_>,
-) -> Result<Option<String>, WriteError> {
+/// would drop, are re-sent. Returns what S3's answer says was done.
+pub async fn copy_in_place(client: &Client, plan: &CopyPlan<'_>) -> Result<Copied, WriteError> {
     let request = client
         .copy_object()
         .bucket(plan.bucket)
@@ -582,7 +632,20 @@ pub async fn copy_in_place(
         .send()
         .await
         .map_err(|e| write_error(Facet::CopyObject, e))?;
-    Ok(out.version_id().map(str::to_owned))
+    Ok(Copied {
+        applied: Applied::from_answer(
+            out.server_side_encryption(),
+            out.ssekms_key_id(),
+            out.sse_customer_algorithm(),
+            out.sse_customer_key_md5(),
+        ),
+        multipart: false,
+        etag: out
+            .copy_object_result()
+            .and_then(|r| r.e_tag())
+            .map(str::to_owned),
+        source_versions: vec![out.copy_source_version_id().map(str::to_owned)],
+    })
 }
 
 /// The byte ranges of a multipart copy of `size` bytes.
@@ -602,7 +665,7 @@ pub async fn multipart_copy(
     client: &Client,
     plan: &CopyPlan<'_>,
     tags: &str,
-) -> Result<Option<String>, WriteError> {
+) -> Result<Copied, WriteError> {
     let head = plan.head;
     let request = client
         .create_multipart_upload()
@@ -625,8 +688,16 @@ pub async fn multipart_copy(
             "CreateMultipartUpload returned no UploadId".into(),
         ));
     };
-    match copy_parts(client, plan, &upload_id).await {
-        Ok(version) => Ok(version),
+    // The upload's encryption, as S3 echoes it; CompleteMultipartUpload confirms SSE-S3 and
+    // SSE-KMS again, and every part echoes an SSE-C key.
+    let applied = Applied::from_answer(
+        created.server_side_encryption(),
+        created.ssekms_key_id(),
+        created.sse_customer_algorithm(),
+        created.sse_customer_key_md5(),
+    );
+    match copy_parts(client, plan, &upload_id, applied).await {
+        Ok(copied) => Ok(copied),
         Err(e) => {
             let aborted = client
                 .abort_multipart_upload()
@@ -650,9 +721,10 @@ async fn copy_parts(
     client: &Client,
     plan: &CopyPlan<'_>,
     upload_id: &str,
-) -> Result<Option<String>, WriteError> {
+    mut applied: Applied,
+) -> Result<Copied, WriteError> {
     let source = copy_source(plan.bucket, plan.key);
-    let parts: Vec<CompletedPart> =
+    let parts: Vec<(CompletedPart, Option<String>, Option<String>)> =
         futures::stream::iter(part_ranges(plan.head.size).into_iter().enumerate())
             .map(|(i, (first, last))| {
                 let part_number = i as i32 + 1;
@@ -673,21 +745,32 @@ async fn copy_parts(
                         .send()
                         .await
                         .map_err(|e| write_error(Facet::UploadPartCopy, e))?;
-                    Ok::<_, WriteError>(
-                        CompletedPart::builder()
-                            .part_number(part_number)
-                            .set_e_tag(
-                                out.copy_part_result()
-                                    .and_then(|r| r.e_tag())
-                                    .map(str::to_owned),
-                            )
-                            .build(),
-                    )
+                    let part = CompletedPart::builder()
+                        .part_number(part_number)
+                        .set_e_tag(
+                            out.copy_part_result()
+                                .and_then(|r| r.e_tag())
+                                .map(str::to_owned),
+                        )
+                        .build();
+                    let key_md5 = out.sse_customer_key_md5().map(str::to_owned);
+                    let version = out.copy_source_version_id().map(str::to_owned);
+                    Ok::<_, WriteError>((part, key_md5, version))
                 }
             })
             .buffered(PARTS_IN_FLIGHT)
             .try_collect()
             .await?;
+    let mut source_versions = Vec::with_capacity(parts.len());
+    let mut completed = Vec::with_capacity(parts.len());
+    for (part, key_md5, version) in parts {
+        if key_md5 != applied.customer_key_md5 {
+            // A part stored under another key, or without one, leaves SSE-C unconfirmed.
+            applied.customer_key_md5 = None;
+        }
+        source_versions.push(version);
+        completed.push(part);
+    }
     let mut request = client
         .complete_multipart_upload()
         .bucket(plan.bucket)
@@ -696,7 +779,7 @@ async fn copy_parts(
         .if_match(plan.etag)
         .multipart_upload(
             CompletedMultipartUpload::builder()
-                .set_parts(Some(parts))
+                .set_parts(Some(completed))
                 .build(),
         );
     if let Target::Customer(k) = plan.target {
@@ -706,7 +789,16 @@ async fn copy_parts(
         .send()
         .await
         .map_err(|e| write_error(Facet::CompleteMultipartUpload, e))?;
-    Ok(out.version_id().map(str::to_owned))
+    if !matches!(plan.target, Target::Customer(_)) {
+        applied.sse = out.server_side_encryption().map(|s| s.as_str().to_owned());
+        applied.kms_key = out.ssekms_key_id().map(str::to_owned);
+    }
+    Ok(Copied {
+        applied,
+        multipart: true,
+        etag: None,
+        source_versions,
+    })
 }
 
 pub async fn delete_version(
@@ -729,6 +821,71 @@ pub async fn delete_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_is_doubted_only_on_missing_or_contradicting_evidence() {
+        let head = Head {
+            version_id: Some("v1".into()),
+            ..Head::default()
+        };
+        let plan = |etag, target| CopyPlan {
+            bucket: "b",
+            key: "k",
+            etag,
+            head: &head,
+            target,
+            grants: None,
+        };
+        let sse_s3 = Applied {
+            sse: Some("AES256".into()),
+            ..Applied::default()
+        };
+        let copied = |etag: Option<&str>, version: Option<&str>| Copied {
+            applied: sse_s3.clone(),
+            multipart: false,
+            etag: etag.map(str::to_owned),
+            source_versions: vec![version.map(str::to_owned)],
+        };
+        let same = "\"9b2cf535f27731c974343645a3985328\"";
+        let s3 = plan(same, &Target::S3);
+        assert_eq!(copied(Some(same), Some("v1")).doubt(&s3), None);
+        // A store that names the version only when asked: no contradiction.
+        assert_eq!(copied(Some(same), None).doubt(&s3), None);
+        assert!(
+            copied(Some(same), Some("v2"))
+                .doubt(&s3)
+                .unwrap()
+                .starts_with("S3 copied version v2, not version v1")
+        );
+        assert!(
+            copied(Some("\"0000\""), Some("v1"))
+                .doubt(&s3)
+                .unwrap()
+                .starts_with("the copy's ETag \"0000\" is not")
+        );
+        assert!(copied(None, Some("v1")).doubt(&s3).is_some());
+        // A multipart ETag, or a KMS copy's, says nothing of the content.
+        let multipart_source = plan("\"abc-3\"", &Target::S3);
+        assert_eq!(
+            copied(Some("\"0000\""), None).doubt(&multipart_source),
+            None
+        );
+        let multipart_copy = Copied {
+            multipart: true,
+            ..copied(None, None)
+        };
+        assert_eq!(multipart_copy.doubt(&s3), None);
+        let kms = Target::Kms(None);
+        let kms_copy = Copied {
+            applied: Applied {
+                sse: Some("aws:kms".into()),
+                ..Applied::default()
+            },
+            ..copied(Some("\"0000\""), None)
+        };
+        assert_eq!(kms_copy.doubt(&plan(same, &kms)), None);
+        assert!(copied(Some(same), None).doubt(&plan(same, &kms)).is_some());
+    }
 
     #[test]
     fn copy_sources_are_url_encoded_per_segment() {

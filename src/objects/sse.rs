@@ -36,6 +36,79 @@ impl fmt::Display for Target {
     }
 }
 
+/// The encryption S3's answer to a write says it applied: its `x-amz-server-side-encryption…`
+/// response headers.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub sse: Option<String>,
+    pub kms_key: Option<String>,
+    pub customer_algorithm: Option<String>,
+    pub customer_key_md5: Option<String>,
+}
+
+impl Applied {
+    /// From the SDK's accessors of a write's answer.
+    pub fn from_answer(
+        sse: Option<&aws_sdk_s3::types::ServerSideEncryption>,
+        kms_key: Option<&str>,
+        customer_algorithm: Option<&str>,
+        customer_key_md5: Option<&str>,
+    ) -> Self {
+        Applied {
+            sse: sse.map(|s| s.as_str().to_owned()),
+            kms_key: kms_key.map(str::to_owned),
+            customer_algorithm: customer_algorithm.map(str::to_owned),
+            customer_key_md5: customer_key_md5.map(str::to_owned),
+        }
+    }
+}
+
+impl Target {
+    /// `None` when `applied` shows this encryption; else what S3's answer leaves unconfirmed,
+    /// naming the header. An endpoint that ignores SSE headers answers without them.
+    pub fn unconfirmed_by(&self, applied: &Applied) -> Option<String> {
+        let said = |v: &Option<String>| {
+            v.as_deref()
+                .map_or_else(|| "absent".to_owned(), |v| format!("'{v}'"))
+        };
+        let algorithm = applied.sse.as_deref();
+        match self {
+            Target::S3 if algorithm == Some("AES256") => None,
+            Target::Kms(_) if algorithm != Some("aws:kms") => Some(format!(
+                "S3's answer does not confirm SSE-KMS (x-amz-server-side-encryption {})",
+                said(&applied.sse)
+            )),
+            Target::S3 => Some(format!(
+                "S3's answer does not confirm SSE-S3 (x-amz-server-side-encryption {})",
+                said(&applied.sse)
+            )),
+            Target::Kms(Some(wanted)) => match &applied.kms_key {
+                Some(key) if same_kms_key(key, wanted) => None,
+                other => Some(format!(
+                    "S3's answer does not confirm the KMS key {wanted} (x-amz-server-side-encryption-aws-kms-key-id {})",
+                    said(other)
+                )),
+            },
+            Target::Kms(None) => None,
+            Target::Customer(key)
+                if applied.customer_algorithm.as_deref() == Some("AES256")
+                    && applied.customer_key_md5 == Some(key.md5_base64()) =>
+            {
+                None
+            }
+            Target::Customer(_) => Some(format!(
+                "S3's answer does not confirm SSE-C with this key (x-amz-server-side-encryption-customer-algorithm {}, -key-MD5 {})",
+                said(&applied.customer_algorithm),
+                if applied.customer_key_md5.is_some() {
+                    "of another key"
+                } else {
+                    "absent"
+                }
+            )),
+        }
+    }
+}
+
 /// A 256-bit SSE-C key. `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CustomerKey([u8; 32]);
@@ -224,6 +297,65 @@ mod tests {
     const KEY_ARN: &str =
         "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     const KEY_ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn only_the_answer_headers_confirm_the_encryption() {
+        let applied = |sse: Option<&str>, key: Option<&str>| Applied {
+            sse: sse.map(str::to_owned),
+            kms_key: key.map(str::to_owned),
+            ..Applied::default()
+        };
+        assert_eq!(
+            Target::S3.unconfirmed_by(&applied(Some("AES256"), None)),
+            None
+        );
+        assert_eq!(
+            Target::S3.unconfirmed_by(&Applied::default()).unwrap(),
+            "S3's answer does not confirm SSE-S3 (x-amz-server-side-encryption absent)"
+        );
+        let by_id = Target::Kms(Some(KEY_ID.into()));
+        assert_eq!(
+            by_id.unconfirmed_by(&applied(Some("aws:kms"), Some(KEY_ARN))),
+            None
+        );
+        assert_eq!(
+            by_id
+                .unconfirmed_by(&applied(
+                    Some("aws:kms"),
+                    Some("arn:aws:kms:us-east-1:111122223333:key/other")
+                ))
+                .unwrap(),
+            format!(
+                "S3's answer does not confirm the KMS key {KEY_ID} (x-amz-server-side-encryption-aws-kms-key-id 'arn:aws:kms:us-east-1:111122223333:key/other')"
+            )
+        );
+        assert_eq!(
+            Target::Kms(None)
+                .unconfirmed_by(&applied(Some("AES256"), None))
+                .unwrap(),
+            "S3's answer does not confirm SSE-KMS (x-amz-server-side-encryption 'AES256')"
+        );
+        assert_eq!(
+            Target::Kms(None).unconfirmed_by(&applied(Some("aws:kms"), None)),
+            None
+        );
+        let key = CustomerKey([7; 32]);
+        let customer = Target::Customer(key.clone());
+        let echoed = Applied {
+            customer_algorithm: Some("AES256".into()),
+            customer_key_md5: Some(key.md5_base64()),
+            ..Applied::default()
+        };
+        assert_eq!(customer.unconfirmed_by(&echoed), None);
+        let other = Applied {
+            customer_key_md5: Some(CustomerKey([8; 32]).md5_base64()),
+            ..echoed
+        };
+        assert_eq!(
+            customer.unconfirmed_by(&other).unwrap(),
+            "S3's answer does not confirm SSE-C with this key (x-amz-server-side-encryption-customer-algorithm 'AES256', -key-MD5 of another key)"
+        );
+    }
 
     #[test]
     fn never_downgrades() {

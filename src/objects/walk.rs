@@ -48,6 +48,13 @@ pub struct KeyFilter {
 
 impl KeyFilter {
     pub fn new(only: &[String], except: &[String]) -> Result<Self, String> {
+        // An empty pattern matches only the empty key, which S3 never has: the walk would list
+        // the whole bucket and do nothing.
+        if only.iter().any(String::is_empty) {
+            return Err(
+                "--only '' matches no key (S3 keys are never empty); to take every key, leave out --only".into(),
+            );
+        }
         let compile = |flag: &str, patterns: &[String]| -> Result<Vec<Glob>, String> {
             patterns
                 .iter()
@@ -422,6 +429,11 @@ mod tests {
         assert_eq!(
             err,
             "invalid --only pattern 'logs/[0-9': '[' at position 5 is never closed"
+        );
+        let empty = KeyFilter::new(&["logs/*".into(), String::new()], &[]).unwrap_err();
+        assert_eq!(
+            empty,
+            "--only '' matches no key (S3 keys are never empty); to take every key, leave out --only"
         );
     }
 }

@@ -307,6 +307,26 @@ mod tests {
     }
 
     #[test]
+    fn named_edits_send_untouched_statements_as_stored() {
+        // serde_json would send `100.0`, `1.2345678901234568e+22`, `"A"` and no whitespace.
+        let custom = "{\"Sid\" : \"\\u0041\", \"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\",\n    \"Resource\":\"arn:aws:s3:::b\",\"Condition\":{\"NumericGreaterThan\":{\"s3:max-keys\":1e2},\"NumericEquals\":{\"x:n\":12345678901234567890123}}}";
+        let text = format!(
+            "{{\"Version\":\"2012-10-17\", \"Id\" : \"\\u0049d\",\n \"Statement\":[ {custom} ]}}"
+        );
+        let original = doc(&text);
+        let added = add(Some(&original), Named::SecureTransport, "b").unwrap();
+        let secure = serde_json::to_string(&Named::SecureTransport.statement("b")).unwrap();
+        assert_eq!(
+            added.to_json_string(),
+            format!(
+                "{{\"Version\":\"2012-10-17\", \"Id\" : \"\\u0049d\",\n \"Statement\":[ {custom},{secure} ]}}"
+            )
+        );
+        let back = remove(&added, Named::SecureTransport, "b").unwrap();
+        assert_eq!(back.to_json_string(), text);
+    }
+
+    #[test]
     fn diffs_show_removed_and_added_lines() {
         let diff = diff_lines("a\nb\nc\n", "a\nc\nd\n");
         assert_eq!(diff, "  a\n- b\n  c\n+ d\n");
@@ -346,6 +366,9 @@ mod tests {
                 .map(|s| serde_json::to_string(s.json).unwrap())
                 .collect();
             assert_eq!(kept, originals, "{text}");
+            if original.json()["Statement"].is_array() {
+                assert_eq!(back.to_json_string(), *text, "byte for byte");
+            }
             assert_eq!(
                 back.json().keys().collect::<Vec<_>>(),
                 original.json().keys().collect::<Vec<_>>()

@@ -12,26 +12,54 @@
 //! offline; `GetBucketPolicyStatus` wins wherever it answers.
 
 pub mod edit;
+mod text;
+
+pub use text::DuplicateKey;
 
 use serde_json::{Map, Value};
 use std::net::IpAddr;
 
-/// A bucket policy, kept as parsed JSON so that writing it back loses nothing.
-#[derive(Debug, Clone, PartialEq)]
+/// S3's limit on a bucket policy: 20 KB.
+pub const MAX_POLICY_BYTES: usize = 20_480;
+
+/// A bucket policy: its JSON text exactly as read (or built), which is what gets sent, and
+/// that text parsed for reading. Edits splice the text, so every byte they do not change is
+/// sent as it was stored; two documents are equal when their texts are the same token for
+/// token.
+#[derive(Debug, Clone)]
 pub struct PolicyDocument {
+    text: String,
     json: Map<String, Value>,
+}
+
+impl PartialEq for PolicyDocument {
+    fn eq(&self, other: &Self) -> bool {
+        text::same_tokens(&self.text, &other.text)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     #[error("policy is not valid JSON: {0}")]
     Json(String),
+    #[error(
+        "the policy starts with a UTF-8 byte order mark (BOM), which S3 refuses; save the file without it"
+    )]
+    ByteOrderMark,
     #[error("policy must be a JSON object")]
     NotAnObject,
     #[error("policy has no Statement")]
     NoStatement,
     #[error("Statement must be an object or an array of objects")]
     BadStatement,
+    #[error(
+        "the key {} appears twice in {}; JSON readers keep one or the other, so write it once",
+        Value::from(.0.key.as_str()),
+        if .0.path.is_empty() { "the top-level object" } else { .0.path.as_str() }
+    )]
+    DuplicateKey(DuplicateKey),
+    #[error("the policy is {0} bytes; S3 accepts at most 20,480 (20 KB)")]
+    TooLarge(usize),
     /// A statement S3 would refuse, named in the message.
     #[error("{0}")]
     Invalid(String),
@@ -39,6 +67,9 @@ pub enum PolicyError {
 
 impl PolicyDocument {
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        if text.starts_with('\u{feff}') {
+            return Err(PolicyError::ByteOrderMark);
+        }
         let value: Value =
             serde_json::from_str(text).map_err(|e| PolicyError::Json(e.to_string()))?;
         let Value::Object(json) = value else {
@@ -50,7 +81,10 @@ impl PolicyDocument {
             Some(Value::Array(items)) if items.iter().all(Value::is_object) => {}
             Some(_) => return Err(PolicyError::BadStatement),
         }
-        Ok(PolicyDocument { json })
+        Ok(PolicyDocument {
+            text: text.to_owned(),
+            json,
+        })
     }
 
     /// A new policy (`Version` 2012-10-17) holding these statements.
@@ -58,28 +92,44 @@ impl PolicyDocument {
         let mut json = Map::new();
         json.insert("Version".into(), Value::String("2012-10-17".into()));
         json.insert("Statement".into(), Value::Array(statements));
-        PolicyDocument { json }
+        let text = serde_json::to_string(&json).expect("a JSON map always serialises");
+        PolicyDocument { text, json }
     }
 
-    /// This policy with one more statement, everything else kept as it was (a single
-    /// `Statement` object becomes an array).
+    /// Where the statements are in the text (a parsed policy always has them).
+    fn statement_spans(&self) -> text::StatementSpans {
+        text::statement_spans(&self.text).expect("a parsed policy has a Statement")
+    }
+
+    /// This policy with `range` of its text replaced by `with`.
+    fn spliced(&self, range: std::ops::Range<usize>, with: &str) -> Self {
+        let mut text = self.text.clone();
+        text.replace_range(range, with);
+        PolicyDocument::parse(&text).expect("a statement splice keeps the text a policy")
+    }
+
+    /// This policy with one more statement (an object) at the end; every other byte is kept (a
+    /// single `Statement` object becomes an array around it).
     pub fn with_statement(&self, statement: Value) -> Self {
-        let mut json = self.json.clone();
-        let statements = match json.remove("Statement") {
-            Some(Value::Array(items)) => items,
-            Some(one) => vec![one],
-            None => Vec::new(),
-        };
-        json.insert(
-            "Statement".into(),
-            Value::Array(statements.into_iter().chain([statement]).collect()),
-        );
-        PolicyDocument { json }
+        assert!(statement.is_object(), "a statement is a JSON object");
+        let added = serde_json::to_string(&statement).expect("a JSON value always serialises");
+        let spans = self.statement_spans();
+        match spans.elements.as_deref() {
+            Some([.., last]) => self.spliced(last.end..last.end, &format!(",{added}")),
+            Some([]) => {
+                let inside = spans.value.start + 1;
+                self.spliced(inside..inside, &added)
+            }
+            None => {
+                let one = &self.text[spans.value.clone()];
+                self.spliced(spans.value.clone(), &format!("[{one},{added}]"))
+            }
+        }
     }
 
-    /// The compact JSON text to send to S3.
+    /// The JSON text to send to S3: exactly as read, with only the edits made.
     pub fn to_json_string(&self) -> String {
-        serde_json::to_string(&self.json).expect("a JSON map always serialises")
+        self.text.clone()
     }
 
     /// The document as JSON, exactly as parsed.
@@ -87,22 +137,23 @@ impl PolicyDocument {
         &self.json
     }
 
-    /// The JSON indented by four spaces, as s3tk 0.5's `list-policy` printed it.
+    /// The text laid out for people, indented by four spaces as s3tk 0.5's `list-policy` printed
+    /// it; every string, number and literal exactly as it is in the text.
     pub fn to_pretty_string(&self) -> String {
-        use serde::Serialize;
-        let mut out = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-        self.json
-            .serialize(&mut serializer)
-            .expect("a JSON map always serialises");
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        text::pretty(&self.text)
     }
 
-    /// Checks what S3 checks before storing a policy: at least one statement, and each with an
-    /// `Effect` of `Allow` or `Deny`, a principal, actions and resources. The error names the
-    /// statement and what it lacks.
+    /// Checks what S3 checks before storing a policy: at most 20 KB, at least one statement,
+    /// and each with an `Effect` of `Allow` or `Deny`, a principal, actions and resources; and
+    /// that no object holds a key twice (which of the two counts is anyone's guess). The error
+    /// names the statement and what it lacks, or the key and where it is.
     pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.text.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge(self.text.len()));
+        }
+        if let Some(duplicate) = text::duplicate_key(&self.text) {
+            return Err(PolicyError::DuplicateKey(duplicate));
+        }
         let statements = self.statements();
         if statements.is_empty() {
             return Err(PolicyError::Invalid("the policy has no statements".into()));
@@ -131,20 +182,39 @@ impl PolicyDocument {
         Ok(())
     }
 
-    /// This policy without the statements `drop` picks, everything else kept as it was.
+    /// This policy without the statements `drop` picks; every other byte is kept, the text
+    /// between statements included.
     pub fn without(&self, drop: impl Fn(&Map<String, Value>) -> bool) -> Self {
-        let mut json = self.json.clone();
-        let kept: Vec<Value> = match json.remove("Statement") {
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .filter(|s| !s.as_object().is_some_and(&drop))
-                .collect(),
-            Some(one) if one.as_object().is_some_and(&drop) => Vec::new(),
-            Some(one) => vec![one],
-            None => Vec::new(),
+        let spans = self.statement_spans();
+        let statements = self.statements();
+        let Some(elements) = spans.elements else {
+            return if drop(statements[0].json) {
+                self.spliced(spans.value, "[]")
+            } else {
+                self.clone()
+            };
         };
-        json.insert("Statement".into(), Value::Array(kept));
-        PolicyDocument { json }
+        // One statement per element: parse accepts only arrays of objects.
+        let kept: Vec<usize> = (0..elements.len())
+            .filter(|&i| !drop(statements[i].json))
+            .collect();
+        if kept.len() == elements.len() {
+            return self.clone();
+        }
+        let mut array = String::from("[");
+        if let Some(&last) = kept.last() {
+            let text = &self.text;
+            // The whitespace before the first statement, each kept statement followed by the
+            // separator that followed it, and the whitespace after the last.
+            array += &text[spans.value.start + 1..elements[0].start];
+            for pair in kept.windows(2) {
+                array += &text[elements[pair[0]].start..elements[pair[0] + 1].start];
+            }
+            array += &text[elements[last].clone()];
+            array += &text[elements[elements.len() - 1].end..spans.value.end - 1];
+        }
+        array.push(']');
+        self.spliced(spans.value, &array)
     }
 
     /// The statements in document order, whether `Statement` is one object or an array.
@@ -879,11 +949,115 @@ mod tests {
         let kept = doc.without(|_| false);
         assert_eq!(
             kept.to_json_string(),
-            r#"{"Id":"x","Statement":[{"Sid":"A"}]}"#
+            r#"{"Id":"x","Statement":{"Sid":"A"}}"#
         );
         assert_eq!(
             doc.to_pretty_string(),
             "{\n    \"Id\": \"x\",\n    \"Statement\": {\n        \"Sid\": \"A\"\n    }\n}"
+        );
+    }
+
+    /// What serde_json would rewrite: an exponent, an integer beyond f64, an escape, odd
+    /// whitespace (issue 13, item 8).
+    const ODD: &str = "{ \"Version\" :\"2012-10-17\",\n\t\"Id\":\"\\u0041-1e2\" , \"Statement\" : [\n  {\"Sid\":\"\\u0041\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"s3:GetObject\",\"Resource\":\"*\",\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":1e2},\"NumericEquals\":{\"x:big\":12345678901234567890123}}} ,\r\n  { \"Sid\" : \"B\", \"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}\n ]\n}\n";
+
+    #[test]
+    fn edits_keep_every_other_byte() {
+        let doc = PolicyDocument::parse(ODD).unwrap();
+        assert_eq!(doc.validate(), Ok(()));
+        assert_eq!(doc.to_json_string(), ODD, "read and sent unchanged");
+        let a = "{\"Sid\":\"\\u0041\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"s3:GetObject\",\"Resource\":\"*\",\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":1e2},\"NumericEquals\":{\"x:big\":12345678901234567890123}}}";
+        let b = "{ \"Sid\" : \"B\", \"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}";
+        let head = "{ \"Version\" :\"2012-10-17\",\n\t\"Id\":\"\\u0041-1e2\" , \"Statement\" : ";
+        let added = doc.with_statement(serde_json::json!({"Sid": "C"}));
+        assert_eq!(
+            added.to_json_string(),
+            format!("{head}[\n  {a} ,\r\n  {b},{{\"Sid\":\"C\"}}\n ]\n}}\n")
+        );
+        let without_b = doc.without(|s| s.get("Sid").is_some_and(|v| v == "B"));
+        assert_eq!(
+            without_b.to_json_string(),
+            format!("{head}[\n  {a}\n ]\n}}\n")
+        );
+        let without_a = doc.without(|s| s.get("Sid").is_some_and(|v| v == "A"));
+        assert_eq!(
+            without_a.to_json_string(),
+            format!("{head}[\n  {b}\n ]\n}}\n")
+        );
+        let middle = added.without(|s| s.get("Sid").is_some_and(|v| v == "B"));
+        assert_eq!(
+            middle.to_json_string(),
+            format!("{head}[\n  {a} ,\r\n  {{\"Sid\":\"C\"}}\n ]\n}}\n")
+        );
+        let none = doc.without(|_| true);
+        assert_eq!(none.to_json_string(), format!("{head}[]\n}}\n"));
+        let again = none.with_statement(serde_json::json!({"Sid": "C"}));
+        assert_eq!(
+            again.to_json_string(),
+            format!("{head}[{{\"Sid\":\"C\"}}]\n}}\n")
+        );
+        // Shown as sent: the layout changes, no token does.
+        let shown = added.to_pretty_string();
+        for token in [
+            "1e2",
+            "12345678901234567890123",
+            "\"\\u0041\"",
+            "\"\\u0041-1e2\"",
+        ] {
+            assert!(shown.contains(token), "{token} in {shown}");
+        }
+        assert!(
+            !shown.contains("100.0") && !shown.contains("e+22"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn equality_is_token_for_token() {
+        let compact = PolicyDocument::parse(r#"{"Statement":{"n":1e2}}"#).unwrap();
+        let spaced = PolicyDocument::parse("{ \"Statement\" :\n{\"n\": 1e2} }").unwrap();
+        let rewritten = PolicyDocument::parse(r#"{"Statement":{"n":100.0}}"#).unwrap();
+        assert_eq!(compact, spaced);
+        assert_ne!(compact, rewritten);
+        assert_eq!(compact.json(), rewritten.json(), "serde_json cannot tell");
+    }
+
+    #[test]
+    fn byte_order_marks_duplicate_keys_and_size_are_refused() {
+        assert_eq!(
+            PolicyDocument::parse("\u{feff}{\"Statement\":[]}"),
+            Err(PolicyError::ByteOrderMark)
+        );
+        let twice = PolicyDocument::parse(
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false","aws:SecureTransport":"true"}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            twice.validate().unwrap_err().to_string(),
+            "the key \"aws:SecureTransport\" appears twice in Statement[0].Condition.Bool; JSON readers keep one or the other, so write it once"
+        );
+        let top = PolicyDocument::parse(
+            r#"{"Version":"2012-10-17","Statement":[],"Version":"2008-10-17"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            top.validate().unwrap_err().to_string(),
+            "the key \"Version\" appears twice in the top-level object; JSON readers keep one or the other, so write it once"
+        );
+        let fill = |n: usize| {
+            let sid = "x".repeat(n);
+            format!(
+                r#"{{"Statement":[{{"Sid":"{sid}","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}]}}"#
+            )
+        };
+        let base = fill(0).len();
+        let at_limit = PolicyDocument::parse(&fill(MAX_POLICY_BYTES - base)).unwrap();
+        assert_eq!(at_limit.to_json_string().len(), MAX_POLICY_BYTES);
+        assert_eq!(at_limit.validate(), Ok(()));
+        let over = PolicyDocument::parse(&fill(MAX_POLICY_BYTES - base + 1)).unwrap();
+        assert_eq!(
+            over.validate().unwrap_err().to_string(),
+            "the policy is 20481 bytes; S3 accepts at most 20,480 (20 KB)"
         );
     }
 }

@@ -113,6 +113,32 @@ async fn bad_input_exits_2_before_any_request() {
             vec!["--concurrency", "0", "scan"],
             "error: --concurrency must be at least 1\n",
         ),
+        (
+            vec!["scan", "--log-bucket", "logs", "--log-prefix", "{buckt}/"],
+            "error: invalid --log-prefix '{buckt}/': unknown placeholder '{buckt}'; the only placeholder is {bucket}\n",
+        ),
+        (
+            vec![
+                "enable-logging",
+                "alpha",
+                "--log-bucket",
+                "logs",
+                "--log-prefix",
+                "logs/{bucket",
+            ],
+            "error: invalid --log-prefix 'logs/{bucket': '{' at position 5 is never closed; the only placeholder is {bucket}\n",
+        ),
+        (
+            vec![
+                "enable-logging",
+                "alpha",
+                "--log-bucket",
+                "logs",
+                "--log-prefix",
+                "a\x1b[2Kb/",
+            ],
+            "error: invalid --log-prefix 'a\\x1b[2Kb/': it contains a control character (U+001B)\n",
+        ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
         assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
@@ -143,10 +169,134 @@ async fn bad_input_exits_2_before_any_request() {
         run.stderr,
         "error: invalid --endpoint-url 'localhost:9000': it must start with http:// or https://\n"
     );
+    for (args, env, message) in [
+        (
+            vec!["--endpoint-url", "http://", "scan"],
+            vec![],
+            "error: invalid --endpoint-url 'http://': it has no valid host name\n",
+        ),
+        (
+            vec!["scan"],
+            vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:99999")],
+            "error: invalid endpoint URL 'http://127.0.0.1:99999': the port must be a number from 1 to 65535\n",
+        ),
+    ] {
+        let run = s3tk_env(&args, &env).await;
+        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+    }
     assert_eq!(
         fake.requests().await,
         Vec::<String>::new(),
         "nothing is sent for bad input"
+    );
+}
+
+#[tokio::test]
+async fn reports_reach_files_links_and_devices_without_replacing_them() {
+    use std::os::unix::fs::FileTypeExt;
+    let fake = fake_with(&["alpha"]).await;
+    let dir = std::env::temp_dir().join(format!("s3tk-cli-outputs-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_a_dir = dir.join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let spec = format!("sarif={}/reports/s3tk.sarif", not_a_dir.display());
+    let run = s3tk(&fake.uri(), &["scan", "--format", &spec]).await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            format!(
+                "error: --format {spec}: cannot write '{}/reports/s3tk.sarif': Not a directory\n",
+                not_a_dir.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        fake.requests().await,
+        Vec::<String>::new(),
+        "an unwritable report is found before any request"
+    );
+
+    // The scan runs, the report cannot be written: exit 2, one line, and /dev/full stays a device.
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json=/dev/full"]).await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            "error: cannot write json report to /dev/full: No space left on device\n"
+        )
+    );
+    assert!(
+        std::fs::metadata("/dev/full")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    // /dev/stdout is the pipe the test reads, not a file put in its place.
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json=/dev/stdout"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(buckets(&run), ["alpha"]);
+
+    // A symlink keeps pointing at the report it names.
+    let target = dir.join("latest.xml");
+    let link = dir.join("s3tk.xml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let spec = format!("junit={}", link.display());
+    let run = s3tk(&fake.uri(), &["scan", "--format", &spec]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("<testsuites")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn concurrency_stays_within_the_open_file_limit() {
+    let fake = fake_with(&["alpha"]).await;
+    let uri = fake.uri();
+    let mut cmd = crate::support::s3tk_command(
+        &[
+            "--endpoint-url",
+            &uri,
+            "--concurrency",
+            "500",
+            "scan",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    // SAFETY: only setrlimit, which is async-signal-safe, runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 100,
+                rlim_max: 100,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "note: the open-file limit (ulimit -n 100) allows 68 requests at once, not 500; using --concurrency 68\n"
     );
 }
 
@@ -440,12 +590,16 @@ async fn region_flag_chooses_where_account_calls_go() {
 async fn rejected_credentials_are_a_configuration_error() {
     let fake = fake_with(&["alpha"]).await;
     fake.reject_access_key("AKIDTESTING");
-    let run = s3tk(&fake.uri(), &["scan"]).await;
+    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
         "error: S3 rejected the credentials (InvalidAccessKeyId); check the access key, secret and session token\n"
     );
+    // The report is still written, so no stale one from an earlier run stays where CI reads.
+    let findings = run.json()["findings"].clone();
+    assert_eq!(findings[0]["check"], "s3.account.scan-access", "{findings}");
+    assert_eq!(findings[0]["status"], "error");
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "alpha"]).await;
     assert_eq!(
         run.code, 2,
@@ -583,4 +737,89 @@ async fn completions_and_man_page() {
         &man.stdout[..200.min(man.stdout.len())]
     );
     assert!(man.stdout.contains("scan\\-dns"), "subcommands are listed");
+}
+
+/// Files named on the command line are read with a bound (issue 13, item 7): `/dev/zero` and a
+/// file one byte over the limit are refused at once, in one line, before any request.
+#[tokio::test]
+async fn input_files_are_bounded_and_refused_before_any_request() {
+    let fake = fake_with(&["bkt"]).await;
+    let dir = crate::support::TempDir::new("input-limits");
+    let over = |name: &str, limit: usize| {
+        std::fs::write(dir.0.join(name), vec![b' '; limit + 1]).unwrap();
+        dir.path(name)
+    };
+    let policy = over("policy.json", 20_480);
+    let key = over("key.bin", 256);
+    let ignore = over("ignore.toml", 1 << 20);
+    let policy_limit = "larger than 20,480 bytes, S3's limit for a bucket policy (20 KB)";
+    let key_limit = "larger than 256 bytes; it holds a 32-byte key or its base64";
+    let ignore_limit = "larger than 1 MiB; an ignore file lists reviewed exceptions, not data";
+    for (args, message) in [
+        (
+            vec!["set-policy", "bkt", "--policy-file", "/dev/zero"],
+            format!("--policy-file /dev/zero is {policy_limit}"),
+        ),
+        (
+            vec!["set-policy", "bkt", "--policy-file", &policy],
+            format!("--policy-file {policy} is {policy_limit}"),
+        ),
+        (
+            vec!["encrypt", "bkt", "--customer-key-file", "/dev/zero"],
+            format!("--customer-key-file /dev/zero is {key_limit}"),
+        ),
+        (
+            vec!["encrypt", "bkt", "--customer-key-file", &key],
+            format!("--customer-key-file {key} is {key_limit}"),
+        ),
+        (
+            vec!["scan", "--ignore-file", "/dev/zero"],
+            format!("ignore file /dev/zero is {ignore_limit}"),
+        ),
+        (
+            vec!["scan", "--ignore-file", &ignore],
+            format!("ignore file {ignore} is {ignore_limit}"),
+        ),
+    ] {
+        let uri = fake.uri();
+        let mut all = vec!["--endpoint-url", uri.as_str()];
+        all.extend(&args);
+        let mut command = crate::support::s3tk_command(&all, &[]);
+        command.kill_on_drop(true);
+        let out = tokio::time::timeout(std::time::Duration::from_secs(30), command.output())
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} is still reading"))
+            .unwrap();
+        assert_eq!(
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned()
+            ),
+            (Some(2), format!("error: {message}\n")),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(
+        fake.requests().await,
+        Vec::<String>::new(),
+        "nothing is sent"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_only_pattern_is_refused() {
+    let fake = fake_with(&["bkt"]).await;
+    for command in ["scan-object-acl", "encrypt", "delete-unencrypted-versions"] {
+        let run = s3tk(&fake.uri(), &[command, "bkt", "--only", ""]).await;
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (
+                2,
+                "error: --only '' matches no key (S3 keys are never empty); to take every key, leave out --only\n"
+            ),
+            "{command}"
+        );
+    }
+    assert_eq!(fake.requests().await, Vec::<String>::new());
 }

@@ -159,6 +159,18 @@ impl Synthetic {
     }
 }
 
+/// Request headers an S3-compatible store may accept and ignore, answering 200 all the same:
+/// what `encrypt` and `reset-object-acl` must not report as done.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ignores {
+    /// `x-amz-server-side-encryption…`: objects are stored unencrypted, answers echo nothing.
+    pub sse_headers: bool,
+    /// `x-amz-copy-source-if-match` and `If-Match`.
+    pub conditions: bool,
+    /// PutObjectAcl changes nothing.
+    pub acl_writes: bool,
+}
+
 /// A multipart upload in progress.
 #[derive(Debug, Clone)]
 pub struct Upload {
@@ -178,6 +190,10 @@ impl FakeBucket {
     /// A synthetic bucket of `count` objects like `template` (see [`Synthetic`]).
     pub fn synthetic(mut self, count: usize, template: FakeObject) -> Self {
         self.synthetic = Some(Synthetic { count, template });
+        self
+    }
+    pub fn ignoring(mut self, ignores: Ignores) -> Self {
+        self.ignores = ignores;
         self
     }
     /// The next HeadObject of `key` is followed by another writer replacing the object.
@@ -409,10 +425,14 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
         "GetObjectRetention" | "GetObjectLegalHold" => object_lock(bucket, op, &key, &query),
         "CopyObject" => copy(bucket, name, &key, req, enforced, block_public_acls),
         "CreateMultipartUpload" => {
-            let object = match written_object(req, enforced, block_public_acls) {
+            let mut object = match written_object(req, enforced, block_public_acls) {
                 Ok(o) => o,
                 Err(e) => return e,
             };
+            if bucket.ignores.sse_headers {
+                forget_encryption(&mut object);
+            }
+            let echo = object.clone();
             let id = format!("upload-{}", next_id());
             bucket.uploads.insert(
                 id.clone(),
@@ -423,10 +443,11 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
                     source_size: 0,
                 },
             );
-            xml(format!(
+            let r = xml(format!(
                 "<InitiateMultipartUploadResult {NS}><Bucket>{name}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
                 escape(&key)
-            ))
+            ));
+            echo_encryption(r, &echo)
         }
         "UploadPartCopy" => upload_part_copy(bucket, name, &query, req),
         "CompleteMultipartUpload" => complete(bucket, &query, req),
@@ -710,8 +731,6 @@ fn head(
         ("expires", &o.expires),
         ("x-amz-website-redirect-location", &o.website_redirect),
         ("x-amz-storage-class", &o.storage_class),
-        ("x-amz-server-side-encryption", &o.sse),
-        ("x-amz-server-side-encryption-aws-kms-key-id", &o.kms_key),
         ("x-amz-object-lock-mode", &o.lock_mode),
         ("x-amz-object-lock-retain-until-date", &o.lock_until),
         ("x-amz-object-lock-legal-hold", &o.legal_hold),
@@ -731,17 +750,7 @@ fn head(
             r = r.insert_header(name, v.as_str());
         }
     }
-    if o.bucket_key {
-        r = r.insert_header("x-amz-server-side-encryption-bucket-key-enabled", "true");
-    }
-    if let Some(md5) = &o.customer_key_md5 {
-        r = r
-            .insert_header("x-amz-server-side-encryption-customer-algorithm", "AES256")
-            .insert_header(
-                "x-amz-server-side-encryption-customer-key-md5",
-                md5.as_str(),
-            );
-    }
+    r = echo_encryption(r, &o);
     if o.restored {
         r = r.insert_header(
             "x-amz-restore",
@@ -893,10 +902,35 @@ fn put_acl(
     let Some(current) = current(bucket, key) else {
         return error(404, "NoSuchKey", "The specified key does not exist.");
     };
+    if bucket.ignores.acl_writes {
+        return ResponseTemplate::new(200);
+    }
     let mut updated = current;
     updated.grants = without_owner(grants, &updated.owner);
     replace_current(bucket, key, updated);
     ResponseTemplate::new(200)
+}
+
+/// The `x-amz-server-side-encryption…` headers S3 answers a HEAD or a write with.
+fn echo_encryption(mut r: ResponseTemplate, o: &FakeObject) -> ResponseTemplate {
+    if let Some(sse) = &o.sse {
+        r = r.insert_header("x-amz-server-side-encryption", sse.as_str());
+    }
+    if let Some(key) = &o.kms_key {
+        r = r.insert_header("x-amz-server-side-encryption-aws-kms-key-id", key.as_str());
+    }
+    if o.bucket_key {
+        r = r.insert_header("x-amz-server-side-encryption-bucket-key-enabled", "true");
+    }
+    if let Some(md5) = &o.customer_key_md5 {
+        r = r
+            .insert_header("x-amz-server-side-encryption-customer-algorithm", "AES256")
+            .insert_header(
+                "x-amz-server-side-encryption-customer-key-MD5",
+                md5.as_str(),
+            );
+    }
+    r
 }
 
 /// Replaces the current version in place (ACL changes do not create versions).
@@ -1038,6 +1072,7 @@ fn copy_source_object(
     };
     if let Some(etag) = header(req, "x-amz-copy-source-if-match")
         && unquote(etag) != source.etag
+        && !bucket.ignores.conditions
     {
         return Err(error(
             412,
@@ -1091,6 +1126,7 @@ fn copy(
     }
     if let Some(etag) = header(req, "if-match")
         && current(bucket, key).is_none_or(|d| d.etag != unquote(etag))
+        && !bucket.ignores.conditions
     {
         return error(
             412,
@@ -1128,6 +1164,9 @@ fn copy(
     if header(req, "x-amz-tagging-directive") != Some("REPLACE") {
         o.tags = source.tags.clone();
     }
+    if bucket.ignores.sse_headers {
+        forget_encryption(&mut o);
+    }
     if o.sse.is_none()
         && o.customer_key_md5.is_none()
         && let Some((algorithm, key_id, bucket_key)) = &bucket.encryption
@@ -1137,16 +1176,36 @@ fn copy(
         o.bucket_key = *bucket_key;
     }
     o.size = source.size;
-    o.etag = format!("{:032x}", next_id());
+    // A single-part ETag is the content's MD5 for plaintext and SSE-S3: an SSE-S3 copy of
+    // such an object keeps it. Other encryption, or a multipart source, gives a new one.
+    let md5_etag = |o: &FakeObject| {
+        matches!(o.sse.as_deref(), None | Some("AES256")) && o.customer_key_md5.is_none()
+    };
+    o.etag = if md5_etag(&source) && md5_etag(&o) && !source.etag.contains('-') {
+        source.etag.clone()
+    } else {
+        format!("{:032x}", next_id())
+    };
     let etag = o.etag.clone();
+    let stored = o.clone();
     let version = store(bucket, key, o);
     let mut r = xml(format!(
         "<CopyObjectResult {NS}><ETag>&quot;{etag}&quot;</ETag><LastModified>2024-05-02T10:00:00.000Z</LastModified></CopyObjectResult>"
     ));
     if versioned(bucket) {
-        r = r.insert_header("x-amz-version-id", version.as_str());
+        r = r
+            .insert_header("x-amz-version-id", version.as_str())
+            .insert_header("x-amz-copy-source-version-id", source.version_id.as_str());
     }
-    r
+    echo_encryption(r, &stored)
+}
+
+/// What a store that ignores SSE headers does with them.
+fn forget_encryption(o: &mut FakeObject) {
+    o.sse = None;
+    o.kms_key = None;
+    o.bucket_key = false;
+    o.customer_key_md5 = None;
 }
 
 fn upload_part_copy(
@@ -1190,9 +1249,14 @@ fn upload_part_copy(
     let etag = format!("{:032x}", next_id());
     upload.parts.insert(part, (first, last, etag.clone()));
     upload.source_size = source.size;
-    xml(format!(
+    let mut r = xml(format!(
         "<CopyPartResult {NS}><ETag>&quot;{etag}&quot;</ETag><LastModified>2024-05-02T10:00:00.000Z</LastModified></CopyPartResult>"
-    ))
+    ));
+    r = echo_encryption(r, &upload.object);
+    if versioned(bucket) {
+        r = r.insert_header("x-amz-copy-source-version-id", source.version_id.as_str());
+    }
+    r
 }
 
 /// CompleteMultipartUpload: the listed parts must be the uploaded ones, cover the source
@@ -1242,6 +1306,7 @@ fn complete(
     }
     if let Some(etag) = header(req, "if-match")
         && current(bucket, &upload.key).is_none_or(|d| d.etag != unquote(etag))
+        && !bucket.ignores.conditions
     {
         return error(
             412,
@@ -1255,6 +1320,11 @@ fn complete(
     o.etag = format!("{:032x}-{}", next_id(), listed.len());
     let etag = o.etag.clone();
     let key = upload.key.clone();
+    // CompleteMultipartUpload's answer names SSE-S3 and SSE-KMS, not an SSE-C key.
+    let echo = FakeObject {
+        customer_key_md5: None,
+        ..o.clone()
+    };
     let version = store(bucket, &key, o);
     let mut r = xml(format!(
         "<CompleteMultipartUploadResult {NS}><Key>{}</Key><ETag>&quot;{etag}&quot;</ETag></CompleteMultipartUploadResult>",
@@ -1263,7 +1333,7 @@ fn complete(
     if versioned(bucket) {
         r = r.insert_header("x-amz-version-id", version.as_str());
     }
-    r
+    echo_encryption(r, &echo)
 }
 
 fn delete(bucket: &mut FakeBucket, key: &str, query: &HashMap<String, String>) -> ResponseTemplate {

@@ -9,7 +9,7 @@ mod objects;
 #[path = "fake_services.rs"]
 mod services;
 
-pub use objects::{FakeObject, Synthetic, Upload};
+pub use objects::{FakeObject, Ignores, Synthetic, Upload};
 use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
 pub use services::{FakeRecord, FakeTrail, FakeZone, Published};
 use std::collections::{BTreeMap, HashMap};
@@ -87,6 +87,8 @@ pub struct FakeBucket {
     /// Object-level IAM actions the caller lacks here (`s3:GetObjectRetention`, …): their
     /// requests get 403, and HeadObject leaves out what they would reveal, as S3 does.
     pub denied_object_actions: Vec<&'static str>,
+    /// What an unfaithful S3-compatible store ignores (see [`Ignores`]).
+    pub ignores: Ignores,
 }
 
 impl FakeBucket {

@@ -385,3 +385,64 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         run.stderr
     );
 }
+
+/// A manifest.json over 16 MiB is not a manifest: refused (exit 2) without reading it whole;
+/// a data file without line ends stops the walk after 1 MiB (issue 13, item 7).
+#[tokio::test]
+async fn oversized_manifests_and_endless_lines_are_refused() {
+    let fake = FakeS3::start().await;
+    fake.bucket("photos", FakeBucket::new("us-east-1"));
+    fake.bucket(REPORTS, FakeBucket::new("us-east-1"));
+    let key = "photos/daily/2026-11-26T01-00Z/manifest.json";
+    fake.file(REPORTS, key, vec![b' '; (16 << 20) + 1]);
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "encrypt",
+            "photos",
+            "--dry-run",
+            "--inventory",
+            &format!("s3://{REPORTS}/{key}"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (run.code, run.stderr.as_str()),
+        (
+            2,
+            format!("error: s3://{REPORTS}/{key} is larger than 16 MiB, which no S3 Inventory manifest.json is; give the manifest.json of the report\n").as_str()
+        )
+    );
+
+    let manifest = publish(&fake, "photos", SCHEMA, &object_rows("photos"), 1);
+    let endless = gzip(&"x".repeat((1 << 20) + 10));
+    let md5 = md5_hex(&endless);
+    fake.file(REPORTS, "photos/daily/data/part-0.csv.gz", endless);
+    // The manifest names the new file's checksum, so only the line length is wrong.
+    let text = String::from_utf8(
+        fake.file_body(
+            REPORTS,
+            manifest.strip_prefix(&format!("s3://{REPORTS}/")).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["files"][0]["MD5checksum"] = md5.into();
+    fake.file(
+        REPORTS,
+        manifest.strip_prefix(&format!("s3://{REPORTS}/")).unwrap(),
+        json.to_string().into_bytes(),
+    );
+    let run = s3tk(
+        &fake.uri(),
+        &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("inventory file photos/daily/data/part-0.csv.gz has a line longer than 1 MiB; it is not an S3 Inventory CSV file"),
+        "{}",
+        run.stderr
+    );
+}

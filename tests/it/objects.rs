@@ -3,7 +3,7 @@
 //! multipart path, SSE-C secrecy, idempotence and retries, and which versions
 //! delete-unencrypted-versions removes.
 
-use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, OWNER_ID};
+use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, Ignores, OWNER_ID};
 use crate::support::{Run, TempDir, s3tk_command, s3tk_env};
 use s3tk::state::model::PublicAccessBlock;
 use serde_json::Value;
@@ -175,6 +175,34 @@ async fn scan_object_acl_names_each_acl_and_fails_on_public_objects() {
         !text.stderr.contains('\r'),
         "no progress line when stderr is not a terminal"
     );
+}
+
+#[tokio::test]
+async fn keys_cannot_rewrite_the_terminal() {
+    let fake = FakeS3::start().await;
+    open_account(&fake);
+    // Printed raw, this key would erase its own line and draw a passing one instead.
+    let forged = "a\x1b[2K\r\u{2714} b: private\u{9b}";
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").object(forged, FakeObject::new(1).grant_all_users("READ")),
+    );
+    let text = run(&fake, &["scan-object-acl", "bkt"]).await;
+    assert_eq!(text.code, 1, "{}", text.stderr);
+    assert!(
+        text.stdout.contains(
+            "✘ a\\x1b[2K\\r\u{2714} b: private\\x9b: public-read: public: AllUsers READ\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        !text.stdout.contains(['\x1b', '\r', '\u{9b}']),
+        "no control character reaches the terminal"
+    );
+    let json = run(&fake, &["scan-object-acl", "bkt", "--format", "json"]).await;
+    let (records, _) = json_lines(&json);
+    assert_eq!(records[0]["key"], forged, "JSON keeps the key exactly");
 }
 
 #[tokio::test]
@@ -693,6 +721,157 @@ async fn encrypt_leaves_an_object_changed_during_the_run_alone() {
     assert_eq!(again.code, 0, "the re-run completes it: {}", again.stdout);
     let busy = fake.object("bkt", "busy").unwrap();
     assert!(busy.is_encrypted() && busy.metadata.contains_key("written-by"));
+}
+
+/// The records of a text run: `mark key: result: detail` lines, before the summary.
+fn record_line<'a>(run: &'a Run, key: &str) -> &'a str {
+    run.stdout
+        .lines()
+        .find(|l| {
+            l.split_once(' ')
+                .is_some_and(|(_, rest)| rest.starts_with(&format!("{key}: ")))
+        })
+        .unwrap_or_else(|| panic!("no record for {key}:\n{}", run.stdout))
+}
+
+#[tokio::test]
+async fn encrypt_calls_nothing_encrypted_that_s3_does_not_confirm() {
+    let fake = FakeS3::start().await;
+    let ignores_sse = Ignores {
+        sse_headers: true,
+        ..Ignores::default()
+    };
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .ignoring(ignores_sse)
+            .object("a", FakeObject::new(1))
+            .object("b", FakeObject::new(1))
+            .object("big", FakeObject::new(6 * GIB)),
+    );
+    let out = run(&fake, &["encrypt", "bkt"]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    for key in ["a", "b", "big"] {
+        assert_eq!(
+            record_line(&out, key),
+            format!(
+                "✘ {key}: error: copied, but not confirmed: S3's answer does not confirm SSE-S3 (x-amz-server-side-encryption absent)"
+            ),
+            "the multipart path too"
+        );
+    }
+    assert!(!out.stdout.contains("encrypted"), "{}", out.stdout);
+    let kms = run(
+        &fake,
+        &["encrypt", "bkt", "--only", "a", "--kms-key-id", KEY_ARN],
+    )
+    .await;
+    assert_eq!(
+        record_line(&kms, "a"),
+        "✘ a: error: copied, but not confirmed: S3's answer does not confirm SSE-KMS (x-amz-server-side-encryption absent)"
+    );
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes, base64
+    let sse_c = run(
+        &fake,
+        &["encrypt", "bkt", "--only", "a", "--customer-key", key],
+    )
+    .await;
+    assert_eq!(
+        record_line(&sse_c, "a"),
+        "✘ a: error: copied, but not confirmed: S3's answer does not confirm SSE-C with this key (x-amz-server-side-encryption-customer-algorithm absent, -key-MD5 absent)"
+    );
+    assert!(!sse_c.stdout.contains(key) && !sse_c.stderr.contains(key));
+    // A faithful store's answers confirm the same copies.
+    fake.bucket(
+        "good",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .object("a", FakeObject::new(1))
+            .object("big", FakeObject::new(6 * GIB)),
+    );
+    let good = run(&fake, &["encrypt", "good", "--kms-key-id", KEY_ARN]).await;
+    assert_eq!(good.code, 0, "{}", good.stdout);
+    assert_eq!(
+        record_line(&good, "big"),
+        format!("✔ big: encrypted: not encrypted → SSE-KMS ({KEY_ARN})")
+    );
+}
+
+#[tokio::test]
+async fn a_concurrent_overwrite_on_a_store_that_ignores_conditions_is_an_error() {
+    let fake = FakeS3::start().await;
+    let ignores_conditions = Ignores {
+        conditions: true,
+        ..Ignores::default()
+    };
+    fake.bucket(
+        "plain",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .ignoring(ignores_conditions)
+            .object("busy", FakeObject::new(1))
+            .object("quiet", FakeObject::new(1))
+            .concurrent_write("busy"),
+    );
+    let out = run(&fake, &["encrypt", "plain"]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let busy = record_line(&out, "busy");
+    assert!(
+        busy.starts_with("✘ busy: error: copied, but not confirmed: the copy's ETag ")
+            && busy.ends_with(
+                ", the ETag the copy was conditioned on: the object changed during the copy and the endpoint ignored the condition"
+            ),
+        "{busy}"
+    );
+    assert_eq!(
+        record_line(&out, "quiet"),
+        "✔ quiet: encrypted: not encrypted → SSE-S3"
+    );
+    // Versioned: the version S3 says it copied is not the one decided on.
+    fake.bucket(
+        "versioned",
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .versioning("Enabled")
+            .ignoring(ignores_conditions)
+            .object("busy", FakeObject::new(1))
+            .concurrent_write("busy"),
+    );
+    let out = run(&fake, &["encrypt", "versioned", "--kms-key-id", KEY_ARN]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let busy = record_line(&out, "busy");
+    assert!(
+        busy.starts_with("✘ busy: error: copied, but not confirmed: S3 copied version v")
+            && busy.contains(", not version v"),
+        "{busy}"
+    );
+}
+
+#[tokio::test]
+async fn reset_object_acl_reads_the_acl_back() {
+    let fake = FakeS3::start().await;
+    open_account(&fake);
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1")
+            .ignoring(Ignores {
+                acl_writes: true,
+                ..Ignores::default()
+            })
+            .object("public", FakeObject::new(1).grant_all_users("READ")),
+    );
+    let out = run(&fake, &["reset-object-acl", "bkt"]).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(
+        record_line(&out, "public"),
+        "✘ public: error: S3 accepted private, but the ACL read back is public-read"
+    );
+    assert_eq!(
+        object_requests(&fake, "GET", "acl").await,
+        2,
+        "read before, and back after"
+    );
 }
 
 #[tokio::test]
@@ -1311,6 +1490,58 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
         60,
         "each object copied once in all"
     );
+}
+
+#[tokio::test]
+async fn a_second_ctrl_c_quits_at_once_without_cutting_a_record() {
+    use tokio::io::AsyncReadExt;
+    let fake = FakeS3::start_unrecorded().await;
+    fake.account_block(None);
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").synthetic(20_000, FakeObject::new(1)),
+    )
+    // Slow answers: the objects in flight are still out when the second Ctrl-C comes.
+    .latency(std::time::Duration::from_millis(1000));
+    let uri = fake.uri();
+    let mut child = s3tk_command(
+        &[
+            "--endpoint-url",
+            &uri,
+            "scan-object-acl",
+            "bkt",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // The output buffer has been written out once: its end falls inside a record.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut printed = vec![0; 4096];
+    let n = stdout.read(&mut printed).await.unwrap();
+    printed.truncate(n);
+    let pid = child.id().unwrap() as i32;
+    for _ in 0..2 {
+        // SAFETY: signalling our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        // As a person presses twice: a debug build can be busy parsing a listing page for
+        // tens of milliseconds, and two signals before the first is handled count as one.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    stdout.read_to_end(&mut printed).await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let printed = String::from_utf8(printed).unwrap();
+    assert!(printed.ends_with('\n'), "the last record is whole");
+    for line in printed.lines() {
+        let record: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("a cut record ({e}): {line}"));
+        assert_eq!(record["type"], "object");
+    }
 }
 
 #[tokio::test]

@@ -118,6 +118,34 @@ async fn list_policy_prints_policies_labels_and_errors() {
 }
 
 #[tokio::test]
+async fn policy_text_cannot_rewrite_the_terminal_and_still_restores() {
+    let fake = FakeS3::start().await;
+    // A Sid with an escaped ESC, a raw CSI (U+009B) and a right-to-left override.
+    let policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"x\\u001b[2K\u{9b}\u{202e}\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::bkt/*\"}]}";
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").policy(policy, Some(false)),
+    );
+    let named = s3tk(&fake.uri(), &["list-policy", "bkt", "--named"]).await;
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    assert!(
+        named.stdout.contains("x\\x1b[2K\\x9b\\u{202e}"),
+        "{}",
+        named.stdout
+    );
+    let full = s3tk(&fake.uri(), &["delete-policy", "bkt", "--dry-run"]).await;
+    for out in [&named.stdout, &full.stdout] {
+        assert!(
+            !out.contains(['\x1b', '\u{9b}', '\u{202e}']),
+            "nothing raw reaches the terminal: {out:?}"
+        );
+    }
+    // What delete-policy prints to keep is the same policy.
+    let printed: Value = serde_json::from_str(&full.stdout).unwrap();
+    assert_eq!(printed, serde_json::from_str::<Value>(policy).unwrap());
+}
+
+#[tokio::test]
 async fn set_policy_writes_named_statements_and_refuses_to_drop_others() {
     let fake = FakeS3::start().await;
     fake.bucket(
@@ -508,4 +536,168 @@ async fn the_readme_policy_examples_are_what_set_policy_writes() {
         examples >= 3,
         "found {examples} policy examples in the README"
     );
+}
+
+/// What serde_json would rewrite (an exponent, an integer beyond f64, escapes, odd whitespace),
+/// in statements and at the top level (issue 13, item 8).
+const ODD: &str = "{ \"Version\" : \"2012-10-17\",\n\t\"Id\":\"\\u0050artner\" ,\"Statement\" :[\n  {\"Sid\":\"\\u0041\", \"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:ListBucket\",\"Resource\":\"arn:aws:s3:::bkt\",\"Condition\":{\"NumericGreaterThan\":{\"s3:max-keys\":1e2},\"NumericEquals\":{\"x:n\":12345678901234567890123}}}\n ]\n}\n";
+
+#[tokio::test]
+async fn update_policy_sends_untouched_statements_byte_for_byte() {
+    let fake = FakeS3::start().await;
+    fake.bucket("bkt", FakeBucket::new("us-east-1").policy(ODD, Some(false)));
+    let secure =
+        serde_json::to_string(&s3tk::policy::edit::Named::SecureTransport.statement("bkt"))
+            .unwrap();
+    let expected = ODD.replace("}}}\n ]", &format!("}}}}}},{secure}\n ]"));
+
+    // The dry run shows the document that will be sent, laid out for reading with every
+    // token as written: the untouched lines are the stored ones.
+    let dry = s3tk(
+        &fake.uri(),
+        &["update-policy", "bkt", "--secure-transport", "--dry-run"],
+    )
+    .await;
+    ok(&dry);
+    let pretty = |text: &str| PolicyDocument::parse(text).unwrap().to_pretty_string() + "\n";
+    assert_eq!(
+        dry.stdout,
+        format!(
+            "bkt: would write this policy (- removed, + added):\n{}",
+            s3tk::policy::edit::diff_lines(&pretty(ODD), &pretty(&expected))
+        )
+    );
+    for kept in [
+        "      \"Id\": \"\\u0050artner\",\n",
+        "              \"Sid\": \"\\u0041\",\n",
+        "                      \"s3:max-keys\": 1e2\n",
+        "                      \"x:n\": 12345678901234567890123\n",
+    ] {
+        assert!(dry.stdout.contains(kept), "{kept:?} in\n{}", dry.stdout);
+    }
+    assert!(
+        !dry.stdout.contains("100.0") && !dry.stdout.contains("e+22"),
+        "{}",
+        dry.stdout
+    );
+    assert!(writes(&fake).await.is_empty());
+
+    ok(&s3tk(&fake.uri(), &["update-policy", "bkt", "--secure-transport"]).await);
+    assert_eq!(
+        fake.policy_of("bkt").unwrap(),
+        expected,
+        "PutBucketPolicy body: the stored text plus one statement"
+    );
+    ok(&s3tk(
+        &fake.uri(),
+        &["update-policy", "bkt", "--no-secure-transport"],
+    )
+    .await);
+    assert_eq!(
+        fake.policy_of("bkt").unwrap(),
+        ODD,
+        "removing it again sends the original bytes"
+    );
+}
+
+/// Policies S3 would refuse or that mean two things (issue 13, item 11): a byte order mark, a
+/// key given twice, and over 20 KB, whether in the file or after the edit.
+#[tokio::test]
+async fn policies_s3_would_refuse_are_exit_2_and_nothing_is_written() {
+    let fake = FakeS3::start().await;
+    let dir = TempDir::new("refused-policies");
+    let statement = |sid: &str| {
+        format!(
+            r#"{{"Sid":"{sid}","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::bkt/*"}}"#
+        )
+    };
+    // A policy that fills the limit but for `room` bytes.
+    let filled = |room: usize| {
+        let base = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statement("")
+        );
+        let sid = "x".repeat(20_480 - room - base.len());
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+            statement(&sid)
+        )
+    };
+    std::fs::write(
+        dir.0.join("bom.json"),
+        format!("\u{feff}{}", filled(20_000)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.0.join("twice.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::bkt/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"},"IpAddress":{"aws:SourceIp":"0.0.0.0/0"}}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.0.join("full.json"), filled(100)).unwrap();
+    let file = |name: &str| dir.path(name);
+    for (args, message) in [
+        (
+            vec!["set-policy", "bkt", "--policy-file", &file("bom.json")],
+            format!(
+                "--policy-file {}: the policy starts with a UTF-8 byte order mark (BOM), which S3 refuses; save the file without it",
+                file("bom.json")
+            ),
+        ),
+        (
+            vec!["set-policy", "bkt", "--policy-file", &file("twice.json")],
+            format!(
+                "--policy-file {}: the key \"IpAddress\" appears twice in Statement[0].Condition; JSON readers keep one or the other, so write it once",
+                file("twice.json")
+            ),
+        ),
+        (
+            vec![
+                "replace-policy",
+                "bkt",
+                "--policy-file",
+                &file("full.json"),
+                "--secure-transport",
+            ],
+            format!(
+                "set-policy would write a policy S3 refuses to bkt: the policy is {} bytes; S3 accepts at most 20,480 (20 KB)",
+                20_380
+                    + 1
+                    + serde_json::to_string(
+                        &s3tk::policy::edit::Named::SecureTransport.statement("bkt")
+                    )
+                    .unwrap()
+                    .len()
+            ),
+        ),
+    ] {
+        let run = s3tk(&fake.uri(), &args).await;
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (2, format!("error: {message}\n").as_str()),
+            "{args:?}"
+        );
+    }
+    assert!(
+        fake.requests().await.is_empty(),
+        "refused before any request"
+    );
+
+    // Within the limit as stored, over it once the statement is added.
+    fake.bucket(
+        "bkt",
+        FakeBucket::new("us-east-1").policy(&filled(100), Some(false)),
+    );
+    let run = s3tk(&fake.uri(), &["update-policy", "bkt", "--secure-transport"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "error: update-policy would write a policy S3 refuses to bkt: the policy is "
+        ) && run
+            .stderr
+            .ends_with(" bytes; S3 accepts at most 20,480 (20 KB)\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&fake).await.is_empty());
+    assert_eq!(fake.policy_of("bkt").unwrap(), filled(100));
 }

@@ -501,6 +501,47 @@ async fn unreachable_endpoint_is_an_error_per_bucket() {
 }
 
 #[tokio::test]
+async fn a_failed_bucket_listing_is_still_a_report_in_every_format() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = crate::support::TempDir::new("listing-failed");
+    let junit = dir.path("s3tk.xml");
+    let run = s3tk(
+        &endpoint,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--format",
+            &format!("junit={junit}"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["check"], "s3.account.scan-access");
+    assert_eq!(findings[0]["status"], "error");
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ListBuckets failed to reach S3"),
+        "{report}"
+    );
+    assert!(
+        run.stderr
+            .starts_with("error: could not list buckets: ListBuckets failed to reach S3"),
+        "{}",
+        run.stderr
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<error message="), "{xml}");
+}
+
+#[tokio::test]
 async fn region_edge_cases() {
     let fake = FakeS3::start().await;
     // HeadBucket refused without naming a region: try the default region, which is right here.
