@@ -17,3 +17,4 @@ mod policy;
 mod reports;
 mod scan;
 mod support;
+mod throttling;
