@@ -332,17 +332,20 @@ async fn ctrl_c_does_not_wait_for_retries_sleeping_in_the_sdk() {
             .object_fault("GetObjectAcl", 503, "SlowDown", 0, usize::MAX),
     );
     let uri = fake.uri();
-    // Backoffs of 10 s and more: waiting for even one would blow the bound below.
-    let mut cmd = s3tk_command(
+    // The setting (adaptive retries), and backoffs of 10 s and more: waiting for even
+    // one would blow the bound below.
+    let child = s3tk_command(
         &["--endpoint-url", &uri, "scan-object-acl", "bkt"],
-        &[("S3TK_RETRY_BASE_MS", "10000")],
-    );
-    cmd.env_remove("AWS_MAX_ATTEMPTS");
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        &[
+            ("S3TK_RETRY_BASE_MS", "10000"),
+            ("AWS_MAX_ATTEMPTS", "10"),
+            ("AWS_RETRY_MODE", "adaptive"),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     // SAFETY: signalling our own child process.
     assert_eq!(
