@@ -6,10 +6,14 @@
 //! lists 10,000 and 1,000,000 keys (one in ten processed) and reports the growth of peak memory
 //! between the two.
 //!
-//! Last, `encrypt --dry-run --inventory` reads an S3 Inventory report of `--memory-objects`
+//! Then `encrypt --dry-run --inventory` reads an S3 Inventory report of `--memory-objects`
 //! rows and reports rows per second and peak memory; it must send no per-object request.
 //!
-//! `cargo bench --bench objects [-- --objects N --latency-ms MS --concurrency N --runs N --memory-objects N --inventory-only]`
+//! Last, throttling: `scan-object-acl` of `--throttle-objects` objects with s3tk's default
+//! retry policy, once unthrottled and once with every second GetObjectAcl answered 503
+//! SlowDown; it reports both rates and their ratio, and fails if any object errs.
+//!
+//! `cargo bench --bench objects [-- --objects N --latency-ms MS --concurrency N --runs N --memory-objects N --throttle-objects N --inventory-only --throttle-only]`
 //! Loopback only, dummy credentials: it never touches AWS.
 
 #[path = "../tests/it/fake_s3.rs"]
@@ -29,6 +33,9 @@ struct Options {
     runs: usize,
     /// `--inventory-only`: skip the listing benchmarks.
     inventory_only: bool,
+    /// Objects of the throttling benchmark, and `--throttle-only`: run nothing else.
+    throttle_objects: usize,
+    throttle_only: bool,
 }
 
 impl Options {
@@ -40,6 +47,8 @@ impl Options {
             memory_objects: 1_000_000,
             runs: 3,
             inventory_only: false,
+            throttle_objects: 1_000,
+            throttle_only: false,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -55,8 +64,14 @@ impl Options {
                 "--concurrency" => options.concurrency = value() as usize,
                 "--memory-objects" => options.memory_objects = value() as usize,
                 "--runs" => options.runs = (value() as usize).max(1),
+                "--throttle-objects" => options.throttle_objects = value() as usize,
                 "--inventory-only" => {
                     options.inventory_only = true;
+                    i += 1;
+                    continue;
+                }
+                "--throttle-only" => {
+                    options.throttle_only = true;
                     i += 1;
                     continue;
                 }
@@ -172,10 +187,53 @@ async fn main() {
     );
     let fake = FakeS3::start_unrecorded().await;
     fake.latency(o.latency).account_block(None);
-    if !o.inventory_only {
-        listing_benchmarks(&fake, &o).await;
+    if !o.throttle_only {
+        if !o.inventory_only {
+            listing_benchmarks(&fake, &o).await;
+        }
+        inventory_benchmark(&fake, &o).await;
     }
-    inventory_benchmark(&fake, &o).await;
+    if !o.inventory_only {
+        throttling_benchmark(&fake, &o).await;
+    }
+}
+
+/// `scan-object-acl` unthrottled and with half of the GetObjectAcl answers `SlowDown`, with
+/// s3tk's default retries (1 s first backoff): the price of back-pressure and retries.
+async fn throttling_benchmark(fake: &FakeS3, o: &Options) {
+    let n = o.throttle_objects;
+    let concurrency = o.concurrency.to_string();
+    println!();
+    println!(
+        "scan-object-acl of {n} objects, default retries; 50% = every 2nd GetObjectAcl is 503 SlowDown:"
+    );
+    let mut rates = Vec::new();
+    for (label, every) in [("unthrottled", None), ("50% throttled", Some(2))] {
+        let name = format!("bench-throttle-{}", every.unwrap_or(0));
+        let mut bucket = FakeBucket::new("us-east-1").synthetic(n, FakeObject::new(1));
+        if let Some(every) = every {
+            bucket = bucket.object_fault_every("GetObjectAcl", 503, "SlowDown", every);
+        }
+        fake.bucket(&name, bucket);
+        // Exit 3 would mean an object errs: run_s3tk accepts only 0 and 1.
+        let m = run_s3tk(
+            fake,
+            &["scan-object-acl", &name, "--concurrency", &concurrency],
+        )
+        .await;
+        let rate = n as f64 / m.wall.as_secs_f64();
+        println!(
+            "{label:<16} {:>9} requests {:>8.2}s {:>10.0} objects/s, no errors",
+            m.requests,
+            m.wall.as_secs_f64(),
+            rate
+        );
+        rates.push(rate);
+    }
+    println!(
+        "50% throttled runs at {:.1}% of the unthrottled rate",
+        100.0 * rates[1] / rates[0]
+    );
 }
 
 async fn listing_benchmarks(fake: &FakeS3, o: &Options) {

@@ -8,6 +8,7 @@
 //! built for that region.
 
 use crate::error::{FetchError, FetchErrorKind};
+use crate::pacing::{self, Pacing};
 use crate::state::Facet;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
@@ -135,6 +136,8 @@ pub struct S3Clients {
     cloudtrail_by_region: Mutex<HashMap<String, aws_sdk_cloudtrail::Client>>,
     /// Shared with the clients of assumed roles: `--concurrency` bounds the whole run.
     limiter: Arc<Semaphore>,
+    /// Retries, back-pressure and the stop, also shared with the clients of assumed roles.
+    pacing: Arc<Pacing>,
     /// The configuration the clients were built from, to build them again for an assumed role.
     sdk: aws_config::SdkConfig,
     /// The S3-only endpoint override (`AWS_ENDPOINT_URL_S3`), if any.
@@ -163,6 +166,12 @@ impl S3Clients {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
+        // s3tk's retry policy, with the user's number of attempts if they chose one.
+        let attempts = pacing::user_max_attempts(sdk.retry_config());
+        let sdk = sdk
+            .to_builder()
+            .retry_config(pacing::retry_config(attempts))
+            .build();
         let provider = sdk.credentials_provider().ok_or_else(|| {
             ConfigError::Credentials("no credential provider is configured".into())
         })?;
@@ -195,6 +204,28 @@ impl S3Clients {
         s3_endpoint: Option<&str>,
         concurrency: usize,
     ) -> Result<Self, ConfigError> {
+        let pacing = Pacing::new(concurrency, sdk.http_client());
+        let limiter = Arc::new(Semaphore::new(concurrency.max(1)));
+        Self::build(sdk, s3_endpoint, limiter, Arc::new(pacing))
+    }
+
+    fn build(
+        sdk: &aws_config::SdkConfig,
+        s3_endpoint: Option<&str>,
+        limiter: Arc<Semaphore>,
+        pacing: Arc<Pacing>,
+    ) -> Result<Self, ConfigError> {
+        // Every client of the run shares the HTTP client (its back-pressure), the retry quota
+        // and the stop.
+        macro_rules! paced {
+            ($builder:expr) => {
+                $builder
+                    .http_client(pacing.http_client())
+                    .retry_partition(pacing.retry_partition())
+                    .interceptor(pacing.interceptor())
+                    .retry_classifier(pacing.classifier())
+            };
+        }
         let s3_endpoint = s3_endpoint
             .map(str::to_owned)
             .or_else(|| s3_service_endpoint(sdk));
@@ -212,17 +243,18 @@ impl S3Clients {
             }
             Some(region) => region.clone(),
         };
-        let mut s3 = aws_sdk_s3::config::Builder::from(sdk)
+        let mut s3 = paced!(aws_sdk_s3::config::Builder::from(sdk))
             .force_path_style(custom_endpoint)
             .region(region.clone());
         if let Some(url) = s3_endpoint {
             s3 = s3.endpoint_url(url);
         }
-        let mut control = aws_sdk_s3control::config::Builder::from(sdk).region(region.clone());
+        let mut control =
+            paced!(aws_sdk_s3control::config::Builder::from(sdk)).region(region.clone());
         if let Some(url) = sdk.endpoint_url() {
             control = control.interceptor(AccountHostPrefix::for_endpoint(url));
         }
-        let sts = aws_sdk_sts::config::Builder::from(sdk)
+        let sts = paced!(aws_sdk_sts::config::Builder::from(sdk))
             .region(region.clone())
             .build();
         // Route 53 is a global service signed in us-east-1 (cn-northwest-1 in China).
@@ -231,16 +263,16 @@ impl S3Clients {
         } else {
             "us-east-1"
         };
-        let route53 = aws_sdk_route53::config::Builder::from(sdk)
+        let route53 = paced!(aws_sdk_route53::config::Builder::from(sdk))
             .region(Region::new(route53_region))
             .build();
         Ok(S3Clients {
             base: s3.build(),
             control_base: control.build(),
-            cloudtrail_base: aws_sdk_cloudtrail::config::Builder::from(sdk)
+            cloudtrail_base: paced!(aws_sdk_cloudtrail::config::Builder::from(sdk))
                 .region(region.clone())
                 .build(),
-            sns_base: aws_sdk_sns::config::Builder::from(sdk)
+            sns_base: paced!(aws_sdk_sns::config::Builder::from(sdk))
                 .region(region)
                 .build(),
             sts: aws_sdk_sts::Client::from_conf(sts),
@@ -248,7 +280,8 @@ impl S3Clients {
             by_region: Mutex::new(HashMap::new()),
             control_by_region: Mutex::new(HashMap::new()),
             cloudtrail_by_region: Mutex::new(HashMap::new()),
-            limiter: Arc::new(Semaphore::new(concurrency.max(1))),
+            limiter,
+            pacing,
             sdk: sdk.clone(),
             s3_endpoint: s3_endpoint.map(str::to_owned),
         })
@@ -264,9 +297,12 @@ impl S3Clients {
             .to_builder()
             .credentials_provider(credentials)
             .build();
-        let mut clients = Self::from_sdk_config(&sdk, self.s3_endpoint.as_deref(), 1)?;
-        clients.limiter = Arc::clone(&self.limiter);
-        Ok(clients)
+        Self::build(
+            &sdk,
+            self.s3_endpoint.as_deref(),
+            Arc::clone(&self.limiter),
+            Arc::clone(&self.pacing),
+        )
     }
 
     /// The configuration the clients were built from.
@@ -322,7 +358,12 @@ impl S3Clients {
             r if r.starts_with("us-gov-") => "us-gov-west-1",
             _ => "us-east-1",
         };
+        let pacing = &self.pacing;
         let conf = aws_sdk_organizations::config::Builder::from(&self.sdk)
+            .http_client(pacing.http_client())
+            .retry_partition(pacing.retry_partition())
+            .interceptor(pacing.interceptor())
+            .retry_classifier(pacing.classifier())
             .region(Region::new(region))
             .build();
         aws_sdk_organizations::Client::from_conf(conf)
@@ -347,6 +388,11 @@ impl S3Clients {
             .acquire()
             .await
             .expect("the request limiter is never closed")
+    }
+
+    /// Retries, back-pressure and the run's stop.
+    pub fn pacing(&self) -> &Arc<Pacing> {
+        &self.pacing
     }
 }
 
@@ -514,6 +560,11 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => FetchErrorKind::Network {
             detail: error_chain(&err),
         },
+        // A connection reset or closed while the answer was read is a network failure, not
+        // malformed data.
+        SdkError::ResponseError(_) if io_failure(&err) => FetchErrorKind::Network {
+            detail: error_chain(&err),
+        },
         SdkError::ResponseError(_) => FetchErrorKind::Malformed {
             detail: error_chain(&err),
         },
@@ -531,7 +582,9 @@ where
                         | "SignatureDoesNotMatch"
                         | "ExpiredToken"
                         | "InvalidToken"
-                        | "TokenRefreshRequired",
+                        | "TokenRefreshRequired"
+                        | "InvalidClientTokenId"
+                        | "UnrecognizedClientException",
                     ),
                     _,
                 ) => FetchErrorKind::CredentialsRejected {
@@ -556,7 +609,13 @@ where
                     ),
                     _,
                 )
-                | (_, Some(429 | 503)) => FetchErrorKind::Throttled,
+                | (_, Some(429 | 503)) => FetchErrorKind::Throttled {
+                    code: err.code().map_or_else(
+                        || format!("HTTP {}", status.unwrap_or_default()),
+                        str::to_owned,
+                    ),
+                    attempts: attempts(&err),
+                },
                 (
                     Some(
                         "PermanentRedirect"
@@ -578,6 +637,34 @@ where
         }
     };
     FetchError::new(facet, kind)
+}
+
+/// The attempts the SDK made before giving up, as the pacing interceptor recorded them.
+fn attempts<E>(err: &SdkError<E, HttpResponse>) -> Option<u32> {
+    err.raw_response()?
+        .headers()
+        .get(pacing::ATTEMPTS_HEADER)?
+        .parse()
+        .ok()
+}
+
+/// Whether an I/O error (a reset, a connection closed early) is in the error's chain: hyper
+/// wraps the `std::io::Error`, or names an incomplete message.
+fn io_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<std::io::Error>() {
+            return true;
+        }
+        let text = e.to_string();
+        if text.contains("connection closed before message completed")
+            || text.contains("error reading a body from connection")
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// An error and its sources on one line (`dispatch failure: io error: … Connection refused`),
@@ -647,6 +734,8 @@ impl aws_sdk_s3control::config::Intercept for AccountHostPrefix {
 }
 
 #[cfg(test)]
+// aws-config deprecated these names for aws-runtime's, which is not a dependency.
+#[allow(deprecated)]
 mod tests {
     use super::*;
     // Deprecated for their twins in aws-runtime, which is not a dependency of ours.

@@ -18,8 +18,9 @@ pub enum FetchErrorKind {
     AccessDenied,
     /// The bucket does not exist (404 `NoSuchBucket`, or HeadBucket's body-less 404).
     NoSuchBucket,
-    /// `SlowDown`/503 and friends, still failing after the SDK's retries.
-    Throttled,
+    /// `SlowDown`/503 and friends, still failing after the SDK's retries: the service's error
+    /// code (or `HTTP 503` when the answer had no body), and the attempts made, when known.
+    Throttled { code: String, attempts: Option<u32> },
     /// The request reached the wrong regional endpoint (301 `PermanentRedirect` and relatives).
     WrongRegion { region: Option<String> },
     /// S3 refused the credentials themselves (unknown key, bad secret, expired session): a
@@ -48,6 +49,7 @@ impl FetchError {
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let op = self.facet.operation();
+        let service = self.facet.service();
         match &self.kind {
             FetchErrorKind::AccessDenied => {
                 write!(
@@ -57,8 +59,13 @@ impl fmt::Display for FetchError {
                 )
             }
             FetchErrorKind::NoSuchBucket => write!(f, "bucket does not exist (NoSuchBucket)"),
-            FetchErrorKind::Throttled => {
-                write!(f, "{op} was throttled by S3 (SlowDown) after retries")
+            FetchErrorKind::Throttled { code, attempts } => {
+                write!(f, "{op} was throttled by {service} ({code})")?;
+                match attempts {
+                    Some(1) => write!(f, " after 1 attempt"),
+                    Some(n) => write!(f, " after {n} attempts"),
+                    None => Ok(()),
+                }
             }
             FetchErrorKind::WrongRegion { region: Some(r) } => {
                 write!(f, "{op} was sent to the wrong region; the bucket is in {r}")
@@ -72,10 +79,12 @@ impl fmt::Display for FetchError {
             FetchErrorKind::CredentialsRejected { code } => {
                 write!(
                     f,
-                    "S3 rejected the credentials ({code}); check the access key, secret and session token"
+                    "{service} rejected the credentials ({code}); check the access key, secret and session token"
                 )
             }
-            FetchErrorKind::Network { detail } => write!(f, "{op} failed to reach S3: {detail}"),
+            FetchErrorKind::Network { detail } => {
+                write!(f, "{op} failed to reach {service}: {detail}")
+            }
             FetchErrorKind::Malformed { detail } => {
                 write!(f, "{op} returned malformed data: {detail}")
             }
@@ -116,4 +125,55 @@ pub enum InputError {
     NoChecks,
     #[error("{0}")]
     Other(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_service_that_answered() {
+        let throttled = |facet, attempts| {
+            FetchError::new(
+                facet,
+                FetchErrorKind::Throttled {
+                    code: "Throttling".into(),
+                    attempts,
+                },
+            )
+            .to_string()
+        };
+        assert_eq!(
+            throttled(Facet::AccountId, Some(10)),
+            "GetCallerIdentity was throttled by STS (Throttling) after 10 attempts"
+        );
+        assert_eq!(
+            throttled(Facet::GetObjectAcl, Some(1)),
+            "GetObjectAcl was throttled by S3 (Throttling) after 1 attempt"
+        );
+        assert_eq!(
+            throttled(Facet::Trails, None),
+            "DescribeTrails was throttled by CloudTrail (Throttling)"
+        );
+        let unreachable = FetchError::new(
+            Facet::AssumeRole,
+            FetchErrorKind::Network {
+                detail: "io error".into(),
+            },
+        );
+        assert_eq!(
+            unreachable.to_string(),
+            "AssumeRole failed to reach STS: io error"
+        );
+        let rejected = FetchError::new(
+            Facet::AccountId,
+            FetchErrorKind::CredentialsRejected {
+                code: "InvalidClientTokenId".into(),
+            },
+        );
+        assert!(
+            rejected.to_string().starts_with("STS rejected"),
+            "{rejected}"
+        );
+    }
 }

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod objects;
 pub mod org;
 pub mod output;
+pub mod pacing;
 pub mod policy;
 pub mod registry;
 pub mod remediation;

@@ -25,29 +25,73 @@ pub async fn scan(
     concurrency: usize,
     on_progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Finding> {
+    scan_until_stopped(account, buckets, checks, options, concurrency, on_progress)
+        .await
+        .findings
+}
+
+/// What a scan that may be stopped (Ctrl-C) found.
+pub struct Scanned {
+    pub findings: Vec<Finding>,
+    /// The buckets whose checks did not all finish before the stop, in selection order.
+    pub not_scanned: Vec<String>,
+}
+
+/// [`scan`], ending early when the run is stopped: no bucket is started after the stop, the
+/// ones in flight are dropped (they only read), and the findings are those of the buckets (and
+/// account checks) that finished.
+pub async fn scan_until_stopped(
+    account: Arc<AccountState>,
+    buckets: Vec<SelectedBucket>,
+    checks: &[&'static CheckEntry],
+    options: &CheckOptions,
+    concurrency: usize,
+    on_progress: &(dyn Fn(usize, usize) + Sync),
+) -> Scanned {
     let total = buckets.len();
-    let mut findings = Vec::with_capacity(total * checks.len());
-    let account_findings = evaluate_account(&account, checks, options);
+    let names: Vec<String> = buckets.iter().map(|b| b.name.clone()).collect();
+    let stop = account.clients().map(|c| Arc::clone(&c.pacing().stop));
     let mut per_bucket = stream::iter(buckets)
         .map(|b| {
             let state = BucketState::new(b.name, b.listed_region, Arc::clone(&account));
-            async move { evaluate_bucket(&state, checks, options).await }
+            async move {
+                let findings = evaluate_bucket(&state, checks, options).await;
+                (state.name().to_owned(), findings)
+            }
         })
         .buffer_unordered(concurrency.max(1));
-    let buckets_done = async {
-        let mut done = 0;
-        let mut found = Vec::new();
-        while let Some(bucket_findings) = per_bucket.next().await {
-            found.extend(bucket_findings);
-            done += 1;
-            on_progress(done, total);
-        }
-        found
+    let mut account_findings = None;
+    let mut bucket_findings = Vec::with_capacity(total * checks.len());
+    let mut finished = std::collections::HashSet::new();
+    let account_done = async {
+        account_findings = Some(evaluate_account(&account, checks, options).await);
     };
-    let (account_findings, bucket_findings) = tokio::join!(account_findings, buckets_done);
-    findings.extend(account_findings);
-    findings.extend(bucket_findings);
-    findings
+    let buckets_done = async {
+        while let Some((name, findings)) = per_bucket.next().await {
+            bucket_findings.extend(findings);
+            finished.insert(name);
+            on_progress(finished.len(), total);
+        }
+    };
+    let stopped = async {
+        match &stop {
+            Some(stop) => stop.stopped().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = async { tokio::join!(account_done, buckets_done) } => {}
+        _ = stopped => {}
+    }
+    let mut findings = account_findings.unwrap_or_default();
+    findings.append(&mut bucket_findings);
+    Scanned {
+        findings,
+        not_scanned: names
+            .into_iter()
+            .filter(|n| !finished.contains(n))
+            .collect(),
+    }
 }
 
 async fn timed<T>(work: impl Future<Output = T>) -> (T, Duration) {

@@ -332,6 +332,9 @@ pub struct ObjectTarget {
     /// Read the keys from this S3 Inventory report (CSV) instead of listing the bucket
     #[arg(long, value_name = "s3://BUCKET/…/manifest.json")]
     pub inventory: Option<String>,
+    /// Only keys after this one, in S3's order (resumes a walk whose listing stopped: the error names the key)
+    #[arg(long, value_name = "KEY")]
+    pub start_after: Option<String>,
     /// text (default), or json: one JSON object per line per object, then a summary line
     #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
     pub format: ObjectFormat,
@@ -841,13 +844,15 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
 
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let concurrency = global.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    let (findings, account_id, account) = match &org {
+    let stop = Arc::clone(&clients.pacing().stop);
+    let interrupt = tokio::spawn(interrupt_scan(Arc::clone(&stop)));
+    let (findings, account_id, account, unscanned) = match &org {
         Some(org) => {
             let caller = AccountState::new(clients);
-            let findings =
+            let (findings, not_scanned) =
                 scan_organization(&caller, org, &selectors, &checks, &options, concurrency).await?;
             let id = caller.account_id().await.ok().map(str::to_owned);
-            (findings, id, caller)
+            (findings, id, caller, (not_scanned, None))
         }
         None => {
             let region = clients.default_region().to_owned();
@@ -863,8 +868,8 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             )
             .await;
             let id = account.account_id().await.ok().map(str::to_owned);
-            let findings = match scanned {
-                Ok(findings) => findings,
+            let (findings, not_scanned, total) = match scanned {
+                Ok((scanned, total)) => (scanned.findings, scanned.not_scanned, Some(total)),
                 // Still a report, in every format asked for (a stale one must not stay at its
                 // path): one error finding says why. Rejected credentials make it exit 2.
                 Err(e) => {
@@ -876,12 +881,13 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
                     let mut finding =
                         crate::org::unreachable(id.as_deref().unwrap_or("unknown"), &region, e);
                     finding.account.clone_from(&id);
-                    vec![finding]
+                    (vec![finding], Vec::new(), None)
                 }
             };
-            (findings, id, account)
+            (findings, id, account, (not_scanned, total))
         }
     };
+    interrupt.abort();
     let report = finish_report(findings, account_id, ignore.as_ref());
     let mut code = report.exit_code(args.report.fail_on);
     match write_outputs(&report, &outputs, style) {
@@ -889,6 +895,11 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
         Err(other) => return Err(other),
         Ok(()) => {}
+    }
+    if stop.is_stopped() {
+        // A partial scan is reported as such; nothing is published or fixed from it.
+        eprintln!("{}", not_scanned_message(&unscanned.0, unscanned.1));
+        return Ok(130);
     }
     if let (Some(topic), Some(clients)) = (&sns_topic, account.clients()) {
         match crate::notify::publish_failures(clients, topic, &report, args.report.fail_on).await {
@@ -918,9 +929,44 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     .await
 }
 
+/// First Ctrl-C during a scan: start no more buckets, drop the ones in flight and write the
+/// report of what finished. Second: quit now.
+async fn interrupt_scan(stop: Arc<crate::pacing::Stop>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.stop();
+    eprintln!(
+        "\ninterrupted: writing the report of the buckets scanned so far (Ctrl-C again to quit at once)"
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
+}
+
+/// `interrupted: 3 of 10 buckets not scanned: a, b, c` (the first 20 named).
+fn not_scanned_message(not_scanned: &[String], total: Option<usize>) -> String {
+    const NAMED: usize = 20;
+    let mut names = not_scanned
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if not_scanned.len() > NAMED {
+        names += &format!(" and {} more", not_scanned.len() - NAMED);
+    }
+    match (not_scanned.len(), total) {
+        (0, _) => "interrupted: every bucket had been scanned".into(),
+        (n, Some(total)) => format!("interrupted: {n} of {total} buckets not scanned: {names}"),
+        (_, None) => format!("interrupted: not scanned: {names}"),
+    }
+}
+
 /// `scan --role-name`: every account through its assumed role, a few at a time. An account
 /// that cannot be scanned is an error finding; only a failure to find the accounts at all
-/// stops the run.
+/// stops the run. Also returns what a stop left unscanned (`ACCOUNT: bucket`, or
+/// `ACCOUNT: every bucket` for an account not started).
 async fn scan_organization(
     caller: &AccountState,
     org: &crate::org::OrgScan,
@@ -928,7 +974,7 @@ async fn scan_organization(
     checks: &[&'static crate::check::CheckEntry],
     options: &CheckOptions,
     concurrency: usize,
-) -> Result<Vec<crate::report::Finding>, Failure> {
+) -> Result<(Vec<crate::report::Finding>, Vec<String>), Failure> {
     use crate::org::{self, Accounts};
     use futures::StreamExt;
     let clients = caller.clients().expect("a live run has clients");
@@ -945,12 +991,15 @@ async fn scan_organization(
         org::ACCOUNTS_AT_ONCE
     );
     let region = clients.default_region().to_owned();
+    let stop = &clients.pacing().stop;
+    let started = std::sync::Mutex::new(std::collections::HashSet::new());
     let scan_one = |id: String| {
         let region = region.clone();
+        started.lock().expect("started accounts").insert(id.clone());
         async move {
             let assumed = match org::assume(clients, &id, &org.role_name).await {
                 Ok(assumed) => assumed,
-                Err(e) => return vec![org::unreachable(&id, &region, e)],
+                Err(e) => return (vec![org::unreachable(&id, &region, e)], Vec::new()),
             };
             match scan_account(
                 AccountState::new(assumed),
@@ -963,21 +1012,42 @@ async fn scan_organization(
             )
             .await
             {
-                Ok(findings) => findings,
-                Err(e) => vec![org::unreachable(&id, &region, e)],
+                Ok((scanned, _)) => (
+                    scanned.findings,
+                    scanned
+                        .not_scanned
+                        .iter()
+                        .map(|b| format!("{id}: {b}"))
+                        .collect(),
+                ),
+                Err(e) => (vec![org::unreachable(&id, &region, e)], Vec::new()),
             }
         }
     };
-    Ok(futures::stream::iter(accounts)
+    let results: Vec<_> = futures::stream::iter(accounts.clone())
+        .take_until(stop.stopped())
         .map(scan_one)
         .buffer_unordered(org::ACCOUNTS_AT_ONCE)
-        .concat()
-        .await)
+        .collect()
+        .await;
+    let (mut findings, mut not_scanned) = (Vec::new(), Vec::new());
+    for (f, n) in results {
+        findings.extend(f);
+        not_scanned.extend(n);
+    }
+    let started = started.into_inner().expect("started accounts");
+    not_scanned.extend(
+        accounts
+            .iter()
+            .filter(|id| !started.contains(*id))
+            .map(|id| format!("{id}: every bucket")),
+    );
+    Ok((findings, not_scanned))
 }
 
 /// One account's scan: its buckets by selection, then the checks, every finding tagged with
-/// the account (`account`, else the credentials' own, from STS). `Err` when the buckets
-/// cannot be listed.
+/// the account (`account`, else the credentials' own, from STS), with the buckets a stop left
+/// unscanned and how many were selected. `Err` when the buckets cannot be listed.
 async fn scan_account(
     state: Arc<AccountState>,
     account: Option<&str>,
@@ -986,9 +1056,10 @@ async fn scan_account(
     options: &CheckOptions,
     concurrency: usize,
     show_progress: bool,
-) -> Result<Vec<crate::report::Finding>, crate::error::FetchError> {
+) -> Result<(crate::runner::Scanned, usize), crate::error::FetchError> {
     let clients = state.clients().expect("a live scan has clients");
     let selection = select::resolve(clients, selectors).await?;
+    let total = selection.buckets.len();
     warn_unmatched(&selection, account);
     // Account checks run with every scan of the account, but not when the buckets asked for
     // do not exist at all: then there is nothing to report.
@@ -1003,8 +1074,8 @@ async fn scan_account(
         0
     });
     let on_progress = |done, total| progress.update(done, total);
-    let (mut findings, id) = tokio::join!(
-        crate::runner::scan(
+    let (mut scanned, id) = tokio::join!(
+        crate::runner::scan_until_stopped(
             Arc::clone(&state),
             selection.buckets,
             checks,
@@ -1020,10 +1091,10 @@ async fn scan_account(
         },
     );
     progress.finish();
-    for finding in &mut findings {
+    for finding in &mut scanned.findings {
         finding.account.clone_from(&id);
     }
-    Ok(findings)
+    Ok((scanned, total))
 }
 
 /// The selected buckets, or the command's failure.

@@ -13,6 +13,7 @@ use crate::objects::sse::{CustomerKey, Target, validate_encrypt_kms_key};
 use crate::objects::walk::{self, Counts, Event, KeyFilter, Listing, Totals, WalkSpec};
 use crate::objects::{Prepared, Record, Status, delete_versions, encrypt, reset_acl, scan_acl};
 use crate::output::printable;
+use crate::pacing::Stop;
 use crate::report::Style;
 use crate::select;
 use crate::state::{AccountState, BucketState};
@@ -20,7 +21,6 @@ use aws_sdk_s3::Client;
 use serde_json::json;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -211,7 +211,9 @@ pub async fn run(
         name: target.bucket.clone(),
         reason,
     })?;
-    let filter = KeyFilter::new(&target.only, &target.except).map_err(Failure::Usage)?;
+    let filter = KeyFilter::new(&target.only, &target.except)
+        .and_then(|f| f.start_after(target.start_after.clone()))
+        .map_err(Failure::Usage)?;
     let manifest_location = target
         .inventory
         .as_deref()
@@ -284,7 +286,8 @@ pub async fn run(
     for note in &notes {
         eprintln!("note: {}", printable(note));
     }
-    let stop = Arc::new(AtomicBool::new(false));
+    let pacing = Arc::clone(account.clients().expect("a live run has clients").pacing());
+    let stop = Arc::clone(&pacing.stop);
     let interrupt = tokio::spawn(stop_on_ctrl_c(Arc::clone(&stop), printer.shared_stdout()));
     let spec = WalkSpec {
         client: client.clone(),
@@ -292,7 +295,7 @@ pub async fn run(
         filter,
         listing: context.listing(),
         concurrency,
-        stop: Arc::clone(&stop),
+        pacing,
         inventory,
     };
     let Some(batch) = batch else {
@@ -587,14 +590,17 @@ async fn open_inventory(
     Ok(Inventory { manifest, client })
 }
 
-/// First Ctrl-C: stop admitting objects and let the ones in flight finish. Second: quit now,
-/// after the whole records already printed are flushed (and never in the middle of one).
-async fn stop_on_ctrl_c(stop: Arc<AtomicBool>, stdout: SharedStdout) {
+/// First Ctrl-C: stop admitting objects, let the writes in flight finish and drop the rest.
+/// Second: quit now, after the whole records already printed are flushed (and never in the
+/// middle of one).
+async fn stop_on_ctrl_c(stop: Arc<Stop>, stdout: SharedStdout) {
     if tokio::signal::ctrl_c().await.is_err() {
         return;
     }
-    stop.store(true, Ordering::Relaxed);
-    eprintln!("\ninterrupted: finishing the objects in flight (Ctrl-C again to quit at once)");
+    stop.stop();
+    eprintln!(
+        "\ninterrupted: finishing the objects in flight that are being changed, leaving the others untouched (Ctrl-C again to quit at once)"
+    );
     if tokio::signal::ctrl_c().await.is_ok() {
         let mut out = stdout.lock().unwrap_or_else(PoisonError::into_inner);
         out.flush().ok();
@@ -665,19 +671,32 @@ struct Printer {
     progress: bool,
     progress_drawn: Option<Instant>,
     write_error: Option<io::Error>,
+    /// The listing's retry note last printed (without a progress line).
+    listing_note: Option<String>,
 }
 
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// `1520 objects · 310/s · 2 errors · 3000 listed`
+/// `1520 objects · 310/s · 2 errors · 3000 listed`, then what slows the run down, if anything
+/// (`· 40 throttled, 8 requests at a time`, `· listing: …`).
 fn progress_line(counts: &Counts) -> String {
-    format!(
+    let mut line = format!(
         "{} objects · {:.0}/s · {} errors · {} listed",
         counts.done,
         counts.rate(),
         counts.errors,
         counts.listed
-    )
+    );
+    if counts.throttled > 0 {
+        line += &format!(
+            " · {} throttled, {} requests at a time",
+            counts.throttled, counts.allowed
+        );
+    }
+    if let Some(why) = &counts.listing_retry {
+        line += &format!(" · listing: {why}");
+    }
+    line
 }
 
 impl Printer {
@@ -693,6 +712,7 @@ impl Printer {
             progress: io::stderr().is_terminal(),
             progress_drawn: None,
             write_error: None,
+            listing_note: None,
         }
     }
 
@@ -700,14 +720,14 @@ impl Printer {
         Arc::clone(&self.out.shared)
     }
 
-    fn event(&mut self, event: Event<'_>, stop: &AtomicBool) {
+    fn event(&mut self, event: Event<'_>, stop: &Stop) {
         let counts = match event {
             Event::Record(record, counts) => {
                 if self.write_error.is_none() {
                     self.clear_progress();
                     if let Err(e) = self.record(record) {
                         // stdout is gone (`| head`) or failing: stop taking new objects.
-                        stop.store(true, Ordering::Relaxed);
+                        stop.stop();
                         self.write_error = Some(e);
                     }
                 }
@@ -715,6 +735,13 @@ impl Printer {
             }
             Event::Tick(counts) => counts,
         };
+        // Without a progress line, say once per failing streak why the listing waits.
+        if !self.progress && counts.listing_retry != self.listing_note {
+            if let Some(why) = &counts.listing_retry {
+                eprintln!("note: listing: {why}");
+            }
+            self.listing_note.clone_from(&counts.listing_retry);
+        }
         if self.progress
             && self
                 .progress_drawn
@@ -837,6 +864,8 @@ impl Printer {
                     "objects_per_second": (c.rate() * 10.0).round() / 10.0,
                     "notes": notes,
                     "listing_error": totals.listing_error.as_ref().map(ToString::to_string),
+                    "resume_after": totals.listing_error.as_ref().and(totals.resume_after.as_ref()),
+                    "throttled": c.throttled,
                 })
             )?,
             ObjectFormat::Text => {
@@ -859,9 +888,22 @@ impl Printer {
             c.rate(),
             c.listed
         );
-        if let Some(e) = &totals.listing_error {
+        if c.throttled > 0 {
             eprintln!(
-                "error: the listing stopped after {} keys: {}; the objects after that were not handled (run the command again)",
+                "note: S3 throttled {} requests; each was retried, and s3tk slowed down to as few as {} requests at a time",
+                c.throttled, totals.lowest_allowed
+            );
+        }
+        if let Some(e) = &totals.listing_error {
+            let resume = match &totals.resume_after {
+                Some(key) => format!(
+                    "continue with --start-after {} (the last key whose objects were all handled)",
+                    shell_quote(key)
+                ),
+                None => "run the command again".into(),
+            };
+            eprintln!(
+                "error: the listing stopped after {} keys: {}; the objects after that were not handled: {resume}",
                 c.listed,
                 printable(&e.to_string())
             );
@@ -876,9 +918,20 @@ impl Printer {
     }
 }
 
+/// `key` as one shell word: single-quoted, with `'` written as `'\''`.
+fn shell_quote(key: &str) -> String {
+    format!("'{}'", key.replace('\'', "'\\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resume_keys_are_one_shell_word() {
+        assert_eq!(shell_quote("logs/a b.gz"), "'logs/a b.gz'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
 
     #[test]
     fn the_progress_line_shows_done_rate_errors_and_listed() {

@@ -85,22 +85,26 @@ fn decode_key(key: &str, encoded: bool) -> String {
         .into_owned()
 }
 
-/// One page of ListObjectsV2 under `prefix`.
+/// One page of ListObjectsV2 under `prefix`, the first one after `start_after`.
 pub async fn list_objects(
     client: &Client,
     bucket: &str,
     prefix: &str,
     cursor: Option<&Cursor>,
+    start_after: Option<&str>,
 ) -> Result<Page, FetchError> {
     let token = match cursor {
         Some(Cursor::Token(t)) => Some(t.clone()),
         _ => None,
     };
+    // The continuation token already says where the page starts.
+    let start_after = start_after.filter(|_| token.is_none()).map(str::to_owned);
     let out = client
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
         .encoding_type(EncodingType::Url)
+        .set_start_after(start_after)
         .set_continuation_token(token)
         .send()
         .await

@@ -10,20 +10,29 @@
 //! With `--inventory` an S3 Inventory report's data files take the listing's place
 //! ([`super::inventory`]), through the same channel and filters.
 //!
-//! Stopping (Ctrl-C) admits no new object, lets the ones in flight finish, and reports what was
-//! done: every object is either fully handled or untouched, so a re-run completes the work.
+//! Stopping (Ctrl-C) admits no new object, drops the ones in flight that have not written
+//! anything yet (a read, or a retry sleeping in the SDK, is not worth waiting for), lets the
+//! writes in flight finish, and reports what was done: every object is either fully handled or
+//! untouched, so a re-run completes the work.
+//!
+//! While S3 throttles, fewer requests go on the wire at once ([`crate::pacing`]), so the
+//! objects in flight slow down instead of failing. A listing page that fails (throttling, 5xx, a network error) even after
+//! the SDK's retries is tried again from the same continuation token with backoff; only when
+//! it keeps failing for the retry window (5 minutes) does the walk stop, naming the last key
+//! whose objects were all listed, for `--start-after`.
 
 use super::inventory::{self, Inventory};
-use super::s3::{self, Cursor, Listed};
-use crate::error::FetchError;
+use super::s3::{self, Cursor, Listed, Page};
+use crate::error::{FetchError, FetchErrorKind};
 use crate::glob::{Glob, GlobError};
+use crate::pacing::{Pacing, interruptible};
 use aws_sdk_s3::Client;
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -44,6 +53,8 @@ const TICK: Duration = Duration::from_millis(250);
 pub struct KeyFilter {
     only: Vec<Glob>,
     except: Vec<Glob>,
+    /// `--start-after`: only keys after this one (in S3's UTF-8 byte order).
+    start_after: Option<String>,
 }
 
 impl KeyFilter {
@@ -67,11 +78,27 @@ impl KeyFilter {
         Ok(KeyFilter {
             only: compile("--only", only)?,
             except: compile("--except", except)?,
+            start_after: None,
         })
     }
 
+    /// Selects only the keys after `key` (`--start-after`, to resume a walk). S3 keys are at
+    /// most 1,024 bytes, so a longer one is refused.
+    pub fn start_after(mut self, key: Option<String>) -> Result<Self, String> {
+        match key.as_deref() {
+            Some("") => return Err("--start-after needs a key".into()),
+            Some(k) if k.len() > 1024 => {
+                return Err("--start-after: S3 keys are at most 1,024 bytes".into());
+            }
+            _ => {}
+        }
+        self.start_after = key;
+        Ok(self)
+    }
+
     pub fn matches(&self, key: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|g| g.is_match(key)))
+        self.start_after.as_deref().is_none_or(|after| key > after)
+            && (self.only.is_empty() || self.only.iter().any(|g| g.is_match(key)))
             && !self.except.iter().any(|g| g.is_match(key))
     }
 
@@ -181,6 +208,14 @@ pub struct Counts {
     pub statuses: BTreeMap<Status, u64>,
     #[serde(skip)]
     pub started: Option<Instant>,
+    /// Throttled answers so far, and how many requests are allowed on the wire now.
+    #[serde(skip)]
+    pub throttled: u64,
+    #[serde(skip)]
+    pub allowed: usize,
+    /// Why the listing is waiting, while it retries a failed page.
+    #[serde(skip)]
+    pub listing_retry: Option<String>,
 }
 
 impl Counts {
@@ -214,6 +249,11 @@ pub struct Totals {
     pub elapsed: Duration,
     /// The listing failed part-way: the objects after that point were not handled.
     pub listing_error: Option<FetchError>,
+    /// With a listing error: the last key whose objects were all listed (and so handled), for
+    /// `--start-after`; `None` when no page was listed.
+    pub resume_after: Option<String>,
+    /// The fewest requests allowed on the wire at once (of `--concurrency`) under throttling.
+    pub lowest_allowed: usize,
     /// Stopped by the user before the listing ended.
     pub interrupted: bool,
 }
@@ -232,8 +272,8 @@ pub struct WalkSpec {
     pub filter: KeyFilter,
     pub listing: Listing,
     pub concurrency: usize,
-    /// Set to stop admitting objects (Ctrl-C).
-    pub stop: Arc<AtomicBool>,
+    /// The run's stop (Ctrl-C) and back-pressure.
+    pub pacing: Arc<Pacing>,
     /// Read this S3 Inventory report instead of listing the bucket.
     pub inventory: Option<Arc<Inventory>>,
 }
@@ -247,94 +287,189 @@ where
 {
     let started = Instant::now();
     let listed = Arc::new(AtomicU64::new(0));
+    let listing_retry = Arc::new(Mutex::new(None));
+    let pacing = Arc::clone(&spec.pacing);
     let (pages_tx, mut pages_rx) = mpsc::channel::<Vec<Listed>>(PAGES_AHEAD);
     let lister = match spec.inventory.clone() {
         Some(report) => {
             let (filter, listing) = (spec.filter.clone(), spec.listing);
-            let (listed, stop) = (Arc::clone(&listed), Arc::clone(&spec.stop));
+            let (listed, pacing) = (Arc::clone(&listed), Arc::clone(&pacing));
             tokio::spawn(async move {
-                inventory::list(&report, &filter, listing, &pages_tx, &listed, &stop).await
+                inventory::list(
+                    &report,
+                    &filter,
+                    listing,
+                    &pages_tx,
+                    &listed,
+                    pacing.stop.flag(),
+                )
+                .await
+                .map_err(|error| ListingStopped {
+                    error,
+                    resume_after: None,
+                })
             })
         }
         None => tokio::spawn(list_all(
-            spec.client.clone(),
-            spec.bucket.clone(),
-            spec.filter.clone(),
-            spec.listing,
+            Lister {
+                client: spec.client.clone(),
+                bucket: spec.bucket.clone(),
+                filter: spec.filter.clone(),
+                listing: spec.listing,
+                listed: Arc::clone(&listed),
+                retrying: Arc::clone(&listing_retry),
+                pacing: Arc::clone(&pacing),
+            },
             pages_tx,
-            Arc::clone(&listed),
-            Arc::clone(&spec.stop),
         )),
     };
-    let stop = Arc::clone(&spec.stop);
+    let stop = &*pacing.stop;
+    let wire = &pacing.wire;
     let objects = futures::stream::poll_fn(move |cx| pages_rx.poll_recv(cx))
         .flat_map(futures::stream::iter)
-        .take_while(move |_| std::future::ready(!stop.load(Ordering::Relaxed)));
-    let mut results = Box::pin(objects.map(task).buffer_unordered(spec.concurrency.max(1)));
+        .take_until(stop.stopped());
+    let task = &task;
+    let mut results = Box::pin(
+        objects
+            .map(|object| interruptible(stop, task(object)))
+            .buffer_unordered(spec.concurrency.max(1))
+            .filter_map(std::future::ready),
+    );
     let mut counts = Counts {
         started: Some(started),
         ..Counts::default()
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let update = |counts: &mut Counts| {
+        counts.listed = listed.load(Ordering::Relaxed);
+        counts.throttled = wire.throttled_count();
+        counts.allowed = wire.current();
+        counts
+            .listing_retry
+            .clone_from(&listing_retry.lock().expect("listing status"));
+    };
     loop {
         tokio::select! {
             next = results.next() => match next {
                 Some(record) => {
-                    counts.listed = listed.load(Ordering::Relaxed);
+                    update(&mut counts);
                     counts.add(&record);
                     on_event(Event::Record(&record, &counts));
                 }
                 None => break,
             },
             _ = tick.tick() => {
-                counts.listed = listed.load(Ordering::Relaxed);
+                update(&mut counts);
                 on_event(Event::Tick(&counts));
             }
         }
     }
     // Dropping the stream drops the channel's receiver, which releases a listing task blocked
-    // on a full channel after a stop.
+    // on a full channel. After a stop the listing is not waited for: it may be retrying.
     drop(results);
-    let listing_error = match lister.await {
+    if stop.is_stopped() {
+        lister.abort();
+    }
+    let stopped_listing = match lister.await {
         Ok(result) => result.err(),
+        Err(e) if e.is_cancelled() => None,
         Err(panic) => std::panic::resume_unwind(panic.into_panic()),
     };
-    counts.listed = listed.load(Ordering::Relaxed);
+    update(&mut counts);
+    let (listing_error, resume_after) = match stopped_listing {
+        Some(s) => (Some(s.error), s.resume_after),
+        None => (None, None),
+    };
     Totals {
         counts,
         elapsed: started.elapsed(),
         listing_error,
-        interrupted: spec.stop.load(Ordering::Relaxed),
+        resume_after,
+        lowest_allowed: wire.lowest(),
+        interrupted: stop.is_stopped(),
     }
 }
 
-/// Pages through every prefix, sending the selected keys of each page. Ends early, without an
-/// error, when the walker stops listening.
-async fn list_all(
+/// Why a listing ended early, and where a new walk can resume.
+struct ListingStopped {
+    error: FetchError,
+    resume_after: Option<String>,
+}
+
+/// What the listing task needs.
+struct Lister {
     client: Client,
     bucket: String,
     filter: KeyFilter,
     listing: Listing,
-    pages: mpsc::Sender<Vec<Listed>>,
     listed: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-) -> Result<(), FetchError> {
+    /// Set while a failed page is being retried (for the progress line).
+    retrying: Arc<Mutex<Option<String>>>,
+    pacing: Arc<Pacing>,
+}
+
+/// Pages through every prefix, sending the selected keys of each page. Ends early, without an
+/// error, when the walker stops listening or the run is stopped.
+async fn list_all(lister: Lister, pages: mpsc::Sender<Vec<Listed>>) -> Result<(), ListingStopped> {
+    let Lister {
+        client,
+        bucket,
+        filter,
+        listing,
+        ..
+    } = &lister;
+    let start_after = filter.start_after.as_deref();
+    // The last key whose objects (or versions) have all been listed.
+    let mut resume_after = filter.start_after.clone();
     for prefix in filter.prefixes() {
-        let mut cursor: Option<Cursor> = None;
+        let mut cursor: Option<Cursor> = match (listing, start_after) {
+            (Listing::NoncurrentVersions, Some(key)) => Some(Cursor::Versions {
+                key_marker: key.to_owned(),
+                version_id_marker: None,
+            }),
+            _ => None,
+        };
         loop {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-            let page = match listing {
-                Listing::Objects => {
-                    s3::list_objects(&client, &bucket, &prefix, cursor.as_ref()).await?
+            let fetched = page_with_retries(&lister, || async {
+                match listing {
+                    Listing::Objects => {
+                        s3::list_objects(client, bucket, &prefix, cursor.as_ref(), start_after)
+                            .await
+                    }
+                    Listing::NoncurrentVersions => {
+                        s3::list_versions(client, bucket, &prefix, cursor.as_ref()).await
+                    }
                 }
-                Listing::NoncurrentVersions => {
-                    s3::list_versions(&client, &bucket, &prefix, cursor.as_ref()).await?
+            })
+            .await;
+            let page = match fetched {
+                Ok(Some(page)) => page,
+                Ok(None) => return Ok(()),
+                Err(error) => {
+                    return Err(ListingStopped {
+                        error,
+                        resume_after,
+                    });
                 }
             };
-            listed.fetch_add(page.items.len() as u64, Ordering::Relaxed);
+            lister
+                .listed
+                .fetch_add(page.items.len() as u64, Ordering::Relaxed);
+            let last_key = page.items.iter().map(|o| o.key.as_str()).max();
+            let complete = match (&page.next, listing) {
+                // A version page may stop inside a key: only the keys before it are complete.
+                (Some(Cursor::Versions { key_marker, .. }), Listing::NoncurrentVersions) => page
+                    .items
+                    .iter()
+                    .map(|o| o.key.as_str())
+                    .filter(|k| *k < key_marker.as_str())
+                    .max(),
+                _ => last_key,
+            };
+            if let Some(key) = complete {
+                resume_after = Some(key.to_owned());
+            }
             let selected: Vec<Listed> = page
                 .items
                 .into_iter()
@@ -356,6 +491,54 @@ async fn list_all(
         }
     }
     Ok(())
+}
+
+/// Whether a failed listing request may succeed when sent again.
+fn transient(error: &FetchError) -> bool {
+    match &error.kind {
+        FetchErrorKind::Throttled { .. } | FetchErrorKind::Network { .. } => true,
+        FetchErrorKind::Service { status, .. } => status.is_some_and(|s| s >= 500),
+        _ => false,
+    }
+}
+
+/// One listing page, tried again with capped exponential backoff while it fails transiently,
+/// for at most the retry window. `Ok(None)`: the run was stopped while waiting.
+async fn page_with_retries<F, Fut>(
+    lister: &Lister,
+    mut fetch: F,
+) -> Result<Option<Page>, FetchError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Page, FetchError>>,
+{
+    let pacing = &lister.pacing;
+    let started = Instant::now();
+    let mut wait = pacing.list_retry_base;
+    loop {
+        if pacing.stop.is_stopped() {
+            return Ok(None);
+        }
+        let error = match fetch().await {
+            Ok(page) => {
+                *lister.retrying.lock().expect("listing status") = None;
+                return Ok(Some(page));
+            }
+            Err(e) => e,
+        };
+        if !transient(&error) || started.elapsed() + wait > pacing.list_retry_window {
+            return Err(error);
+        }
+        *lister.retrying.lock().expect("listing status") = Some(format!(
+            "{error}; trying the page again for up to {} s",
+            pacing.list_retry_window.as_secs()
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = pacing.stop.stopped() => return Ok(None),
+        }
+        wait = (wait * 2).min(pacing.list_retry_base * 30);
+    }
 }
 
 #[cfg(test)]

@@ -240,6 +240,24 @@ impl Facet {
         }
     }
 
+    /// The AWS service that answers the operation, as messages name it.
+    pub const fn service(self) -> &'static str {
+        match self {
+            Facet::AccountId | Facet::AssumeRole => "STS",
+            Facet::Trails | Facet::TrailStatus | Facet::TrailEventSelectors => "CloudTrail",
+            Facet::HostedZones | Facet::RecordSets => "Route 53",
+            Facet::PublishToTopic => "SNS",
+            Facet::OrganizationAccounts => "AWS Organizations",
+            Facet::AccountPublicAccessBlock
+            | Facet::PutAccountPublicAccessBlock
+            | Facet::MultiRegionAccessPoints
+            | Facet::AccessPoints
+            | Facet::CreateJob
+            | Facet::DescribeJob => "S3 Control",
+            _ => "S3",
+        }
+    }
+
     /// The IAM actions the operation needs.
     pub const fn iam_actions(self) -> &'static [&'static str] {
         match self {
@@ -691,6 +709,23 @@ impl Default for OfflineAccount {
 #[cfg(test)]
 mod tests {
     use super::Facet;
+
+    #[test]
+    fn services_follow_the_iam_actions() {
+        for facet in Facet::ALL {
+            let prefix = facet.iam_actions()[0].split(':').next().unwrap();
+            let services: &[&str] = match prefix {
+                "s3" => &["S3", "S3 Control"],
+                "sts" => &["STS"],
+                "cloudtrail" => &["CloudTrail"],
+                "route53" => &["Route 53"],
+                "sns" => &["SNS"],
+                "organizations" => &["AWS Organizations"],
+                other => panic!("{facet:?}: no service for {other}"),
+            };
+            assert!(services.contains(&facet.service()), "{facet:?}");
+        }
+    }
 
     #[test]
     fn operations_name_one_facet_each() {

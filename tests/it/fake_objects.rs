@@ -220,6 +220,19 @@ impl FakeBucket {
             .insert(operation, (status, code, skip, times));
         self
     }
+    /// An error for every `every`-th request of an object operation (2: half of them), from
+    /// the `every`-th on, for as long as the bucket exists.
+    pub fn object_fault_every(
+        mut self,
+        operation: &'static str,
+        status: u16,
+        code: &'static str,
+        every: usize,
+    ) -> Self {
+        self.periodic_faults
+            .insert(operation, (status, code, every.max(1), 0));
+        self
+    }
 }
 
 fn versioned(bucket: &FakeBucket) -> bool {
@@ -337,6 +350,12 @@ fn unquote(etag: &str) -> &str {
 
 /// An injected object fault, if one is due for `operation`: (status, code).
 fn fault(bucket: &mut FakeBucket, operation: &str) -> Option<(u16, &'static str)> {
+    if let Some((status, code, every, seen)) = bucket.periodic_faults.get_mut(operation) {
+        *seen += 1;
+        if *seen % *every == 0 {
+            return Some((*status, *code));
+        }
+    }
     let (status, code, skip, times) = bucket.object_faults.get_mut(operation)?;
     if *skip > 0 {
         *skip -= 1;
@@ -377,7 +396,15 @@ pub fn respond(model: &mut Model, name: &str, req: &Request) -> ResponseTemplate
     let page_size = model.object_page_size;
     let bucket = model.buckets.get_mut(name).expect("routed to a bucket");
     let op = operation(req);
-    if let Some((status, code)) = fault(bucket, op) {
+    // Faults for ListObjectVersions hit the listing's pages, not the one-key lookups of a
+    // version's current state (`max-keys=1`), which have their own name.
+    let fault_op = match op {
+        "ListObjectVersions" if req.url.query_pairs().any(|(k, _)| k == "max-keys") => {
+            "ListObjectVersions (one key)"
+        }
+        _ => op,
+    };
+    if let Some((status, code)) = fault(bucket, fault_op) {
         // HEAD answers have no body.
         return if op == "HeadObject" {
             ResponseTemplate::new(status)
@@ -471,7 +498,12 @@ fn list_objects(
 ) -> ResponseTemplate {
     let prefix = query.get("prefix").cloned().unwrap_or_default();
     let url = query.get("encoding-type").is_some_and(|e| e == "url");
-    let after = query.get("continuation-token").cloned().unwrap_or_default();
+    // A continuation token wins over start-after, as in S3.
+    let after = query
+        .get("continuation-token")
+        .or_else(|| query.get("start-after"))
+        .cloned()
+        .unwrap_or_default();
     let limit = query
         .get("max-keys")
         .and_then(|m| m.parse().ok())
@@ -481,8 +513,11 @@ fn list_objects(
     let mut page: Vec<(String, String, i64, String)> = Vec::with_capacity(limit + 1);
     let mut last_index = 0;
     if let Some(s) = &bucket.synthetic {
+        // The token is the last index listed; start-after is a key.
         let start = if after.is_empty() {
             0
+        } else if let Some(index) = after.strip_prefix("obj/") {
+            index.parse::<usize>().map_or(0, |i| i + 1)
         } else {
             after.parse::<usize>().map_or(0, |i| i + 1)
         };

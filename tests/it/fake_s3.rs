@@ -82,6 +82,9 @@ pub struct FakeBucket {
     pub concurrent_writes: Vec<String>,
     /// operation → (status, code, normal answers first, faulty answers)
     pub object_faults: HashMap<&'static str, (u16, &'static str, usize, usize)>,
+    /// operation → (status, code, every how many requests, requests so far): a steady
+    /// fraction of failing answers, deterministic.
+    pub periodic_faults: HashMap<&'static str, (u16, &'static str, usize, usize)>,
     /// Multipart uploads in progress, by upload id.
     pub uploads: HashMap<String, Upload>,
     /// Object-level IAM actions the caller lacks here (`s3:GetObjectRetention`, …): their

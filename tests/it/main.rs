@@ -18,3 +18,4 @@ mod policy;
 mod reports;
 mod scan;
 mod support;
+mod throttling;

@@ -1496,23 +1496,18 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
 async fn a_second_ctrl_c_quits_at_once_without_cutting_a_record() {
     use tokio::io::AsyncReadExt;
     let fake = FakeS3::start_unrecorded().await;
-    fake.account_block(None);
     fake.bucket(
         "bkt",
-        FakeBucket::new("us-east-1").synthetic(20_000, FakeObject::new(1)),
+        FakeBucket::new("us-east-1")
+            .ownership("BucketOwnerEnforced")
+            .synthetic(20_000, FakeObject::new(1)),
     )
-    // Slow answers: the objects in flight are still out when the second Ctrl-C comes.
+    // Slow answers: copies in flight, which a first Ctrl-C lets finish, are still out when the
+    // second comes.
     .latency(std::time::Duration::from_millis(1000));
     let uri = fake.uri();
     let mut child = s3tk_command(
-        &[
-            "--endpoint-url",
-            &uri,
-            "scan-object-acl",
-            "bkt",
-            "--format",
-            "json",
-        ],
+        &["--endpoint-url", &uri, "encrypt", "bkt", "--format", "json"],
         &[],
     )
     .stdout(std::process::Stdio::piped())

@@ -283,7 +283,7 @@ async fn other_fetch_failures_are_classified() {
     let report = run.json();
     assert_eq!(
         finding(&report, "throttled", VERSIONING).1,
-        "could not evaluate: GetBucketVersioning was throttled by S3 (SlowDown) after retries"
+        "could not evaluate: GetBucketVersioning was throttled by S3 (SlowDown) after 1 attempt"
     );
     assert_eq!(
         finding(&report, "odd", LOGGING).1,
