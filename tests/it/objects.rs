@@ -4,7 +4,7 @@
 //! delete-unencrypted-versions removes.
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, Ignores, OWNER_ID};
-use crate::support::{Run, TempDir, s3tk_command, s3tk_env};
+use crate::support::{Run, TempDir, json_lines, s3tk_command, s3tk_env};
 use s3tk::state::model::PublicAccessBlock;
 use serde_json::Value;
 
@@ -20,22 +20,6 @@ async fn run_env(fake: &FakeS3, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec!["--endpoint-url", fake.uri().leak()];
     all.extend_from_slice(args);
     s3tk_env(&all, env).await
-}
-
-/// The JSON Lines output: the object records, and the summary record last.
-fn json_lines(run: &Run) -> (Vec<Value>, Value) {
-    let mut values: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", run.stderr))
-        })
-        .collect();
-    let summary = values.pop().expect("a summary line");
-    assert_eq!(summary["type"], "summary", "{summary}");
-    assert!(values.iter().all(|v| v["type"] == "object"));
-    (values, summary)
 }
 
 fn record<'a>(records: &'a [Value], key: &str) -> &'a Value {

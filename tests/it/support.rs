@@ -168,3 +168,19 @@ pub fn tools_python() -> Option<String> {
 pub fn default_checks() -> Vec<&'static s3tk::check::CheckEntry> {
     s3tk::registry::select_checks(&[], &[], &[]).expect("checks are registered")
 }
+
+/// The JSON Lines output: the object records, and the summary record last.
+pub fn json_lines(run: &Run) -> (Vec<Value>, Value) {
+    let mut values: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", run.stderr))
+        })
+        .collect();
+    let summary = values.pop().expect("a summary line");
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert!(values.iter().all(|v| v["type"] == "object"));
+    (values, summary)
+}

@@ -8,7 +8,7 @@
 //! Ctrl-C tests, whose bound is far from both outcomes.
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
-use crate::support::{Run, clients, s3tk_command, s3tk_env};
+use crate::support::{Run, clients, json_lines, s3tk_command, s3tk_env};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -31,21 +31,6 @@ async fn run_default_retries(fake: &FakeS3, args: &[&str], env: &[(&str, &str)])
         stdout: String::from_utf8(out.stdout).unwrap(),
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
-}
-
-/// The JSON Lines output: the object records, and the summary record last.
-fn json_lines(run: &Run) -> (Vec<Value>, Value) {
-    let mut values: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}\nstderr: {}", run.stderr))
-        })
-        .collect();
-    let summary = values.pop().expect("a summary line");
-    assert_eq!(summary["type"], "summary", "{summary}");
-    (values, summary)
 }
 
 fn keys(records: &[Value]) -> Vec<String> {
