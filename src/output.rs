@@ -64,7 +64,9 @@ pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
         };
         let same = |other: &Option<PathBuf>| match (other, &path) {
             (None, None) => true,
-            (Some(a), Some(b)) => a == b || destination(a).ok() == destination(b).ok(),
+            (Some(a), Some(b)) => {
+                a == b || matches!((destination(a), destination(b)), (Ok(x), Ok(y)) if x == y)
+            }
             _ => false,
         };
         if let Some(other) = outputs.iter().find(|o| same(&o.path)) {
