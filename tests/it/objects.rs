@@ -4,7 +4,7 @@
 //! delete-unencrypted-versions removes.
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, Ignores, OWNER_ID};
-use crate::support::{Run, TempDir, json_lines, s3tk_command, s3tk_env};
+use crate::support::{Run, TempDir, ctrl_c, json_lines, s3tk_command, s3tk_env};
 use s3tk::state::model::PublicAccessBlock;
 use serde_json::Value;
 
@@ -1442,11 +1442,7 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
     .spawn()
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-    // SAFETY: signalling our own child process.
-    assert_eq!(
-        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) },
-        0
-    );
+    ctrl_c(&child);
     let out = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -1503,10 +1499,8 @@ async fn a_second_ctrl_c_quits_at_once_without_cutting_a_record() {
     let mut printed = vec![0; 4096];
     let n = stdout.read(&mut printed).await.unwrap();
     printed.truncate(n);
-    let pid = child.id().unwrap() as i32;
     for _ in 0..2 {
-        // SAFETY: signalling our own child process.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        ctrl_c(&child);
         // As a person presses twice: a debug build can be busy parsing a listing page for
         // tens of milliseconds, and two signals before the first is handled count as one.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

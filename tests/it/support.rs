@@ -184,3 +184,10 @@ pub fn json_lines(run: &Run) -> (Vec<Value>, Value) {
     assert!(values.iter().all(|v| v["type"] == "object"));
     (values, summary)
 }
+
+/// Sends SIGINT (Ctrl-C) to a running `s3tk`.
+pub fn ctrl_c(child: &tokio::process::Child) {
+    let pid = child.id().expect("s3tk is running") as i32;
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+}

@@ -8,7 +8,7 @@
 //! Ctrl-C tests, whose bound is far from both outcomes.
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
-use crate::support::{Run, clients, json_lines, s3tk_command, s3tk_env};
+use crate::support::{Run, clients, ctrl_c, json_lines, s3tk_command, s3tk_env};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -332,11 +332,7 @@ async fn ctrl_c_does_not_wait_for_retries_sleeping_in_the_sdk() {
     .spawn()
     .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    // SAFETY: signalling our own child process.
-    assert_eq!(
-        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) },
-        0
-    );
+    ctrl_c(&child);
     let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
         .await
         .expect("the first Ctrl-C ends the run without waiting for backoffs")
@@ -373,11 +369,7 @@ async fn ctrl_c_during_a_scan_reports_what_finished_and_names_what_did_not() {
     .spawn()
     .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    // SAFETY: signalling our own child process.
-    assert_eq!(
-        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGINT) },
-        0
-    );
+    ctrl_c(&child);
     let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
         .await
         .expect("the scan stops")
