@@ -44,7 +44,7 @@ impl Access {
 }
 
 /// A trail that logs in some region, with what it records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trail {
     pub name: String,
     pub arn: String,
@@ -55,13 +55,14 @@ pub struct Trail {
     pub selectors: EventSelectors,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EventSelectors {
     Basic(Vec<BasicSelector>),
     Advanced(Vec<AdvancedSelector>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BasicSelector {
     /// `ReadOnly`, `WriteOnly` or `All` (the default).
     pub read_write_type: String,
@@ -69,13 +70,13 @@ pub struct BasicSelector {
     pub s3_object_values: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AdvancedSelector {
     pub name: Option<String>,
     pub fields: Vec<FieldSelector>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldSelector {
     pub field: String,
     pub equals: Vec<String>,

@@ -12,7 +12,9 @@ pub struct FetchError {
     pub kind: FetchErrorKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised (in state files) as `{"kind": "access_denied"}`, `{"kind": "throttled", "code": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FetchErrorKind {
     /// 403: the caller lacks the facet's IAM action (or an SCP, bucket policy or KMS key denies it).
     AccessDenied,
@@ -38,6 +40,19 @@ pub enum FetchErrorKind {
     },
     /// The state was built for offline evaluation and this facet was not provided.
     Offline,
+    /// The state came from a record that does not hold this facet: a state file whose scan did
+    /// not read it, or AWS Config, which does not record it.
+    NotRecorded { by: Recorder },
+}
+
+/// Where recorded state came from, for [`FetchErrorKind::NotRecorded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recorder {
+    /// `scan --save-state`: a facet is missing when the scan that saved it did not read it.
+    StateFile,
+    /// AWS Config configuration items, which record some facets and not others.
+    AwsConfig,
 }
 
 impl FetchError {
@@ -106,6 +121,19 @@ impl fmt::Display for FetchError {
                 Ok(())
             }
             FetchErrorKind::Offline => write!(f, "{op} is not available in offline evaluation"),
+            FetchErrorKind::NotRecorded {
+                by: Recorder::StateFile,
+            } => write!(
+                f,
+                "{op} is not in the state file (the scan that saved it did not read it); \
+                 a live scan with this check reads it"
+            ),
+            FetchErrorKind::NotRecorded {
+                by: Recorder::AwsConfig,
+            } => write!(
+                f,
+                "AWS Config does not record {op}; a live scan of the bucket reads it"
+            ),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `&mut dyn Write` (stdout in the CLI, a buffer in tests) and never print themselves.
 
 use crate::check::{CheckMeta, Outcome, Severity};
-use crate::error::FetchError;
+use crate::error::{FetchError, FetchErrorKind, Recorder};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::time::Duration;
@@ -122,6 +122,16 @@ impl Finding {
                 (Status::Fail, m, None)
             }
             Ok(Outcome::Skip(m)) => (Status::Skip, m, None),
+            // A known gap of the source (AWS Config), not a failure of this run.
+            Err(
+                e @ FetchError {
+                    kind:
+                        FetchErrorKind::NotRecorded {
+                            by: Recorder::AwsConfig,
+                        },
+                    ..
+                },
+            ) => (Status::Skip, format!("not evaluated: {e}"), None),
             Err(e) => (Status::Error, format!("could not evaluate: {e}"), Some(e)),
         };
         Finding {
@@ -246,16 +256,22 @@ pub struct RunInfo {
 impl RunInfo {
     /// Describes a run finishing now.
     pub fn now(account: Option<String>) -> Self {
-        use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
-        let now = DateTime::from(std::time::SystemTime::now());
-        let secs = DateTime::from_secs(now.secs());
         RunInfo {
-            generated_at: secs.fmt(DateTimeFormat::DateTime).unwrap_or_default(),
+            generated_at: now_rfc3339(),
             account,
             hostname: hostname(),
             tool_version: env!("CARGO_PKG_VERSION"),
         }
     }
+}
+
+/// The time now, RFC 3339 in UTC to the second (`2026-11-27T02:23:38Z`).
+pub fn now_rfc3339() -> String {
+    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+    let now = DateTime::from(std::time::SystemTime::now());
+    DateTime::from_secs(now.secs())
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default()
 }
 
 fn hostname() -> String {

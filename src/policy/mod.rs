@@ -65,6 +65,20 @@ pub enum PolicyError {
     Invalid(String),
 }
 
+/// A policy is stored (in state files) as its text, so reading it back gives the same bytes.
+impl serde::Serialize for PolicyDocument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PolicyDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PolicyDocument::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl PolicyDocument {
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
         if text.starts_with('\u{feff}') {

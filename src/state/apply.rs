@@ -61,7 +61,7 @@ fn access_control_policy(acl: &Acl) -> Result<s3::AccessControlPolicy, FetchErro
 pub async fn apply(account: &AccountState, change: &Change) -> Result<(), FetchError> {
     let clients = account
         .clients()
-        .ok_or_else(|| super::offline_error(Facet::PutPolicy))?;
+        .ok_or_else(|| account.unavailable(Facet::PutPolicy))?;
     if let Change::PutAccountPublicAccessBlock { account: id, block } = change {
         let config = aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
             .block_public_acls(block.block_public_acls)

@@ -6,7 +6,7 @@ use super::model::{
     Notifications, ObjectLock, ObjectOwnership, PublicAccessBlock, ReplicationRule, Versioning,
     VersioningStatus, Website,
 };
-use super::{AccountState, BucketState, Facet, offline_error};
+use super::{AccountState, BucketState, Facet};
 use crate::aws::{S3Clients, bucket_region_header, classify};
 use crate::data_events::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail};
 use crate::error::{FetchError, FetchErrorKind};
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use tokio::sync::SemaphorePermit;
 
 fn clients(account: &AccountState, facet: Facet) -> Result<&S3Clients, FetchError> {
-    account.clients().ok_or_else(|| offline_error(facet))
+    account.clients().ok_or_else(|| account.unavailable(facet))
 }
 
 fn malformed(facet: Facet, detail: &str) -> FetchError {

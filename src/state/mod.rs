@@ -14,6 +14,7 @@
 pub mod apply;
 pub(crate) mod fetch;
 pub mod model;
+pub mod snapshot;
 
 use crate::aws::S3Clients;
 use crate::data_events::{EventSelectors, Trail};
@@ -23,8 +24,9 @@ use model::{
     AccessPoint, Acl, DefaultEncryption, LifecycleRule, LoggingTarget, Notifications, ObjectLock,
     ObjectOwnership, PublicAccessBlock, ReplicationRule, Versioning, Website,
 };
-use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use serde::{Deserialize, Serialize};
+use snapshot::{AccountFacets, AccountRecord, Answer, BucketRecord, Source};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
@@ -385,14 +387,13 @@ where
     slot.get_or_init(fetch).await.as_ref().map_err(Clone::clone)
 }
 
-fn offline_error(facet: Facet) -> FetchError {
-    FetchError::new(facet, FetchErrorKind::Offline)
-}
-
 /// Account-wide state shared by every bucket of a run. `None` clients mean offline evaluation
 /// (check unit tests): unseeded facets then fail.
 pub struct AccountState {
     clients: Option<Arc<S3Clients>>,
+    /// For state read from a record: where it came from, the region the scan ran from, when
+    /// the account-wide answers were read, and the buckets not yet handed to a [`BucketState`].
+    recorded: Option<Recorded>,
     account_id: Slot<String>,
     public_access_block: Slot<Option<PublicAccessBlock>>,
     multi_region_access_points: Slot<Vec<AccessPoint>>,
@@ -423,6 +424,7 @@ impl AccountState {
             owned_buckets: OnceCell::new(),
             trails: Mutex::default(),
             trail_details: Mutex::default(),
+            recorded: None,
         }
     }
 
@@ -433,6 +435,7 @@ impl AccountState {
     fn with_clients(clients: Option<Arc<S3Clients>>) -> Self {
         AccountState {
             clients,
+            recorded: None,
             account_id: OnceCell::new(),
             public_access_block: OnceCell::new(),
             multi_region_access_points: OnceCell::new(),
@@ -445,6 +448,180 @@ impl AccountState {
 
     pub fn clients(&self) -> Option<&S3Clients> {
         self.clients.as_deref()
+    }
+
+    /// The failure of a facet that cannot be fetched: not in the record the state came from,
+    /// or not seeded for offline evaluation.
+    pub(crate) fn unavailable(&self, facet: Facet) -> FetchError {
+        let kind = match &self.recorded {
+            Some(recorded) => FetchErrorKind::NotRecorded {
+                by: recorded.source.recorder(),
+            },
+            None => FetchErrorKind::Offline,
+        };
+        FetchError::new(facet, kind)
+    }
+
+    /// The region the scan runs (or ran) from, where account-wide findings are reported.
+    pub fn home_region(&self) -> Option<&str> {
+        match (&self.clients, &self.recorded) {
+            (Some(clients), _) => Some(clients.default_region()),
+            (None, Some(recorded)) => recorded.region.as_deref(),
+            (None, None) => None,
+        }
+    }
+
+    /// State read from a record (a state file or AWS Config): no request is ever sent for it.
+    /// Each bucket's answers wait for [`BucketState::new`] of that bucket; facets the record
+    /// lacks fail with [`FetchErrorKind::NotRecorded`].
+    pub fn from_record(record: AccountRecord) -> Arc<Self> {
+        let AccountRecord {
+            account_id,
+            source,
+            region,
+            observed_at,
+            facets,
+            buckets,
+        } = record;
+        let mut state = Self::with_clients(None);
+        let AccountFacets {
+            account_id: id_answer,
+            public_access_block,
+            multi_region_access_points,
+            bucket_list,
+            trails,
+            bucket_regions,
+        } = facets;
+        match (id_answer, account_id) {
+            (Some(answer), _) => seed(&state.account_id, answer, Facet::AccountId),
+            (None, Some(id)) => {
+                state.account_id.set(Ok(id)).ok();
+            }
+            (None, None) => {}
+        }
+        if let Some(answer) = public_access_block {
+            seed(
+                &state.public_access_block,
+                answer,
+                Facet::AccountPublicAccessBlock,
+            );
+        }
+        if let Some(answer) = multi_region_access_points {
+            seed(
+                &state.multi_region_access_points,
+                answer,
+                Facet::MultiRegionAccessPoints,
+            );
+        }
+        if let Some(answer) = bucket_list {
+            let names = answer.into_result(Facet::BucketList).map(Arc::new);
+            state.owned_buckets.set(names).ok();
+        }
+        for (region, answer) in trails {
+            let trails = answer.into_result(Facet::Trails).map(Arc::new);
+            let slot = Arc::new(OnceCell::new_with(Some(trails)));
+            state.trails.get_mut().expect("new").insert(region, slot);
+        }
+        for (bucket, answer) in bucket_regions {
+            seed(&state.region_slot(&bucket), answer, Facet::Region);
+        }
+        for bucket in &buckets {
+            if let Some(answer) = &bucket.region {
+                seed(
+                    &state.region_slot(&bucket.name),
+                    answer.clone(),
+                    Facet::Region,
+                );
+            }
+        }
+        state.recorded = Some(Recorded {
+            source,
+            region,
+            observed_at,
+            pending: Mutex::new(buckets.into_iter().map(|b| (b.name.clone(), b)).collect()),
+        });
+        Arc::new(state)
+    }
+
+    /// Hands more recorded buckets to a state built [`AccountState::from_record`] (a source
+    /// that streams them in batches).
+    pub fn add_records(&self, buckets: Vec<BucketRecord>) {
+        let recorded = self.recorded.as_ref().expect("a recorded account");
+        for bucket in &buckets {
+            if let Some(answer) = &bucket.region {
+                seed(
+                    &self.region_slot(&bucket.name),
+                    answer.clone(),
+                    Facet::Region,
+                );
+            }
+        }
+        let mut pending = recorded.pending.lock().expect("pending records");
+        pending.extend(buckets.into_iter().map(|b| (b.name.clone(), b)));
+    }
+
+    /// The recorded buckets not yet scanned, with the region each listed (for selection).
+    pub fn recorded_buckets(&self) -> Vec<(String, Option<String>)> {
+        let Some(recorded) = &self.recorded else {
+            return Vec::new();
+        };
+        let pending = recorded.pending.lock().expect("pending records");
+        let mut names: Vec<_> = pending
+            .values()
+            .map(|b| {
+                let region = match &b.region {
+                    Some(Answer(Ok(region))) => Some(region.clone()),
+                    _ => b.listed_region.clone(),
+                };
+                (b.name.clone(), region)
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Everything this state holds that a state file keeps (not its buckets: each bucket's
+    /// state records itself, [`BucketState::record`]). `scanned` are the buckets recorded
+    /// separately, whose regions stay with them.
+    pub fn record(&self, scanned: &BTreeSet<String>) -> AccountRecord {
+        let facets = AccountFacets {
+            account_id: self.account_id.get().and_then(Answer::of),
+            public_access_block: self.public_access_block.get().and_then(Answer::of),
+            multi_region_access_points: self.multi_region_access_points.get().and_then(Answer::of),
+            bucket_list: self.owned_buckets.get().and_then(|names| {
+                Answer::of(
+                    &names
+                        .as_ref()
+                        .map(|n| n.as_ref().clone())
+                        .map_err(Clone::clone),
+                )
+            }),
+            trails: recorded_map(&self.trails, |trails| trails.as_ref().clone()),
+            bucket_regions: {
+                let regions = self.regions.lock().expect("region map poisoned");
+                regions
+                    .iter()
+                    .filter(|(name, _)| !scanned.contains(*name))
+                    .filter_map(|(name, slot)| Some((name.clone(), Answer::of(slot.get()?)?)))
+                    .collect()
+            },
+        };
+        let account_id = match self.account_id.get() {
+            Some(Ok(id)) => Some(id.clone()),
+            _ => None,
+        };
+        let recorded = self.recorded.as_ref();
+        AccountRecord {
+            account_id,
+            source: recorded.map_or(Source::S3, |r| r.source),
+            region: self.home_region().map(str::to_owned),
+            observed_at: match recorded {
+                Some(r) => r.observed_at.clone(),
+                None => Some(crate::report::now_rfc3339()),
+            },
+            facets,
+            buckets: Vec::new(),
+        }
     }
 
     /// The account of the credentials (STS GetCallerIdentity), once per run.
@@ -512,12 +689,68 @@ impl AccountState {
     }
 }
 
-/// Declares the per-bucket facets: the slot, the cached accessor, and the offline seeder.
+/// Where a recorded account's state came from, and its buckets not yet scanned.
+struct Recorded {
+    source: Source,
+    region: Option<String>,
+    observed_at: Option<String>,
+    pending: Mutex<HashMap<String, BucketRecord>>,
+}
+
+/// Fills an empty slot with a recorded answer.
+fn seed<T>(slot: &Slot<T>, answer: Answer<T>, facet: Facet) {
+    slot.set(answer.into_result(facet)).ok();
+}
+
+/// The recorded answers of a map of slots (trails by region).
+fn recorded_map<T, V: Clone>(
+    map: &SlotMap<T>,
+    value: impl Fn(&T) -> V,
+) -> BTreeMap<String, Answer<V>> {
+    let slots = map.lock().expect("slot map poisoned");
+    slots
+        .iter()
+        .filter_map(|(key, slot)| {
+            let result = slot.get()?.as_ref().map(&value).map_err(Clone::clone);
+            Some((key.clone(), Answer::of(&result)?))
+        })
+        .collect()
+}
+
+/// Declares the per-bucket facets: the slot, the cached accessor, the offline seeder, and the
+/// facet's record in a state file (named as the accessor).
 macro_rules! bucket_facets {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty = $fetch:path;)*) => {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $fetch:path, $facet:expr;)*) => {
         #[derive(Default)]
         struct BucketFacets {
             $($name: Slot<$ty>,)*
+        }
+
+        /// A bucket's recorded facets ([`snapshot`]): those the scan read.
+        #[derive(Debug, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct BucketFacetRecords {
+            $(
+                $(#[$doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $name: Option<Answer<$ty>>,
+            )*
+        }
+
+        impl BucketFacets {
+            fn record(&self) -> BucketFacetRecords {
+                BucketFacetRecords {
+                    $($name: self.$name.get().and_then(Answer::of),)*
+                }
+            }
+
+            fn seed(&self, records: BucketFacetRecords) {
+                $(
+                    if let Some(answer) = records.$name {
+                        seed(&self.$name, answer, $facet);
+                    }
+                )*
+            }
         }
 
         impl BucketState {
@@ -541,31 +774,31 @@ macro_rules! bucket_facets {
 }
 
 bucket_facets! {
-    acl: Acl = fetch::acl;
+    acl: Acl = fetch::acl, Facet::Acl;
     /// The bucket policy; `None` when the bucket has none.
-    policy: Option<PolicyDocument> = fetch::policy;
+    policy: Option<PolicyDocument> = fetch::policy, Facet::Policy;
     /// AWS's own verdict on the policy (`GetBucketPolicyStatus.IsPublic`); `None` without a policy.
-    policy_status: Option<bool> = fetch::policy_status;
+    policy_status: Option<bool> = fetch::policy_status, Facet::PolicyStatus;
     /// The bucket-level Block Public Access; `None` when the bucket has no configuration.
-    public_access_block: Option<PublicAccessBlock> = fetch::public_access_block;
+    public_access_block: Option<PublicAccessBlock> = fetch::public_access_block, Facet::PublicAccessBlock;
     /// Object Ownership; `None` when not configured (which behaves as `ObjectWriter`).
-    ownership_controls: Option<ObjectOwnership> = fetch::ownership_controls;
+    ownership_controls: Option<ObjectOwnership> = fetch::ownership_controls, Facet::OwnershipControls;
     /// The default encryption rule; `None` when there is none (emulators; pre-2023 buckets).
-    encryption: Option<DefaultEncryption> = fetch::encryption;
+    encryption: Option<DefaultEncryption> = fetch::encryption, Facet::Encryption;
     /// Where server access logs go; `None` when logging is off.
-    logging: Option<LoggingTarget> = fetch::logging;
-    versioning: Versioning = fetch::versioning;
+    logging: Option<LoggingTarget> = fetch::logging, Facet::Logging;
+    versioning: Versioning = fetch::versioning, Facet::Versioning;
     /// Object Lock; `None` when the bucket has none.
-    object_lock: Option<ObjectLock> = fetch::object_lock;
+    object_lock: Option<ObjectLock> = fetch::object_lock, Facet::ObjectLock;
     /// Lifecycle rules; `None` when the bucket has no lifecycle configuration.
-    lifecycle: Option<Vec<LifecycleRule>> = fetch::lifecycle;
+    lifecycle: Option<Vec<LifecycleRule>> = fetch::lifecycle, Facet::Lifecycle;
     /// Replication rules; `None` when the bucket does not replicate.
-    replication: Option<Vec<ReplicationRule>> = fetch::replication;
-    notifications: Notifications = fetch::notifications;
+    replication: Option<Vec<ReplicationRule>> = fetch::replication, Facet::Replication;
+    notifications: Notifications = fetch::notifications, Facet::Notifications;
     /// Static website hosting; `None` when off.
-    website: Option<Website> = fetch::website;
+    website: Option<Website> = fetch::website, Facet::Website;
     /// The bucket's access points.
-    access_points: Vec<AccessPoint> = fetch::access_points;
+    access_points: Vec<AccessPoint> = fetch::access_points, Facet::AccessPoints;
 }
 
 /// The lazily fetched state of one bucket.
@@ -576,6 +809,8 @@ pub struct BucketState {
     account: Arc<AccountState>,
     region: Arc<Slot<String>>,
     facets: BucketFacets,
+    /// When the recorded answers were read or captured; `None` for a live read (now).
+    observed_at: Option<String>,
 }
 
 impl BucketState {
@@ -585,12 +820,46 @@ impl BucketState {
         account: Arc<AccountState>,
     ) -> Self {
         let name = name.into();
+        let record = account
+            .recorded
+            .as_ref()
+            .and_then(|r| r.pending.lock().expect("pending records").remove(&name));
+        let facets = BucketFacets::default();
+        let mut observed_at = None;
+        let mut listed_region = listed_region;
+        if let Some(record) = record {
+            facets.seed(record.facets);
+            observed_at = record.observed_at;
+            listed_region = listed_region.or(record.listed_region);
+        }
         BucketState {
             region: account.region_slot(&name),
             name,
             listed_region,
             account,
-            facets: BucketFacets::default(),
+            facets,
+            observed_at,
+        }
+    }
+
+    /// When the answers this state holds were recorded (a state file, an AWS Config item's
+    /// capture time); `None` when they are read live.
+    pub fn observed_at(&self) -> Option<&str> {
+        self.observed_at.as_deref()
+    }
+
+    /// What this state has read, for a state file.
+    pub fn record(&self) -> BucketRecord {
+        BucketRecord {
+            name: self.name.clone(),
+            observed_at: Some(
+                self.observed_at
+                    .clone()
+                    .unwrap_or_else(crate::report::now_rfc3339),
+            ),
+            listed_region: self.listed_region.clone(),
+            region: self.region.get().and_then(Answer::of),
+            facets: self.facets.record(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Our own small types for each facet, built from SDK answers in `fetch.rs`. Checks read these,
 //! never SDK types, so they stay testable offline and serialisable as evidence.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const ALL_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 pub const AUTHENTICATED_USERS_URI: &str =
@@ -9,20 +9,20 @@ pub const AUTHENTICATED_USERS_URI: &str =
 pub const LOG_DELIVERY_URI: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 /// A bucket or object ACL.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acl {
     pub owner_id: Option<String>,
     pub grants: Vec<Grant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: Grantee,
     /// `READ`, `WRITE`, `READ_ACP`, `WRITE_ACP` or `FULL_CONTROL`.
     pub permission: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Grantee {
     CanonicalUser { id: String },
@@ -32,7 +32,7 @@ pub enum Grantee {
 }
 
 /// The two predefined groups that make an ACL public (S3 User Guide, "The meaning of public").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PublicGroup {
     /// Anyone, signed or anonymous.
     AllUsers,
@@ -126,7 +126,7 @@ impl Acl {
 }
 
 /// Where server access logs are delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggingTarget {
     pub bucket: String,
     pub prefix: String,
@@ -154,7 +154,7 @@ impl std::fmt::Display for LoggingTarget {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VersioningStatus {
     Enabled,
@@ -162,7 +162,7 @@ pub enum VersioningStatus {
 }
 
 /// GetBucketVersioning's answer. A never-versioned bucket has no status at all.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Versioning {
     pub status: Option<VersioningStatus>,
     /// `Some(true)` when MFA delete is enabled; `None` when it was never configured.
@@ -171,7 +171,7 @@ pub struct Versioning {
 
 /// The four Block Public Access flags at one level (bucket, account or access point). A level
 /// with no configuration has all four off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicAccessBlock {
     pub block_public_acls: bool,
     pub ignore_public_acls: bool,
@@ -203,7 +203,7 @@ impl PublicAccessBlock {
 }
 
 /// Object Ownership (`GetBucketOwnershipControls`); no configuration behaves as `ObjectWriter`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectOwnership {
     /// ACLs are disabled: the bucket owner owns every object and ACLs grant nothing.
     BucketOwnerEnforced,
@@ -213,7 +213,7 @@ pub enum ObjectOwnership {
 }
 
 /// The default encryption rule (`GetBucketEncryption`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefaultEncryption {
     /// `AES256` (SSE-S3), `aws:kms` (SSE-KMS), `aws:kms:dsse` (DSSE-KMS); `None` when the rule
     /// has no default (a rule may carry only `BucketKeyEnabled`).
@@ -252,7 +252,7 @@ impl DefaultEncryption {
 }
 
 /// Object Lock (`GetObjectLockConfiguration`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectLock {
     pub enabled: bool,
     /// Default retention, e.g. "GOVERNANCE for 30 days".
@@ -260,7 +260,7 @@ pub struct ObjectLock {
 }
 
 /// One lifecycle rule, reduced to what the checks need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleRule {
     pub id: Option<String>,
     pub enabled: bool,
@@ -270,7 +270,7 @@ pub struct LifecycleRule {
 }
 
 /// One replication rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplicationRule {
     pub id: Option<String>,
     pub enabled: bool,
@@ -278,7 +278,7 @@ pub struct ReplicationRule {
 }
 
 /// Where event notifications go (`GetBucketNotificationConfiguration`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notifications {
     pub topics: usize,
     pub queues: usize,
@@ -293,7 +293,7 @@ impl Notifications {
 }
 
 /// Static website hosting (`GetBucketWebsite`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Website {
     pub index_document: Option<String>,
     /// Set when the website only redirects every request to another host.
@@ -301,7 +301,7 @@ pub struct Website {
 }
 
 /// An S3 access point of the bucket, with its own Block Public Access settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessPoint {
     pub name: String,
     /// `Internet` or `VPC` (a VPC access point is never public).
