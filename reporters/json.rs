@@ -52,6 +52,10 @@ struct JsonFinding<'a> {
     fix_command: Option<String>,
     compliance: Vec<String>,
     muted_reason: Option<&'a str>,
+    /// When the state was recorded, for a scan of recorded state (`--from-state`,
+    /// `--from-aws-config`); absent for a live scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_at: Option<&'a str>,
 }
 
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
@@ -70,6 +74,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             fix_command: f.fix_command(),
             compliance: f.check.compliance.iter().map(ToString::to_string).collect(),
             muted_reason: f.muted_reason.as_deref(),
+            observed_at: f.observed_at.as_deref(),
         }
     }
 }

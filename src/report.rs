@@ -103,6 +103,9 @@ pub struct Finding {
     pub error: Option<FetchError>,
     /// The AWS account the resource is in, when known (every finding of a multi-account scan).
     pub account: Option<String>,
+    /// When the state the verdict rests on was recorded (`--from-state`: when the scan read
+    /// it; `--from-aws-config`: the configuration item's capture time); `None` when read live.
+    pub observed_at: Option<String>,
 }
 
 impl Finding {
@@ -145,6 +148,7 @@ impl Finding {
             elapsed,
             error,
             account: None,
+            observed_at: None,
         }
     }
 
@@ -440,6 +444,7 @@ pub fn sample_report() -> Report {
             elapsed: Duration::from_millis(millis),
             error: None,
             account: None,
+            observed_at: None,
         };
     let muted = Finding {
         muted_reason: Some("staging data, reviewed by <security> & approved".into()),

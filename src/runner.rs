@@ -25,10 +25,21 @@ pub async fn scan(
     concurrency: usize,
     on_progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Finding> {
-    scan_until_stopped(account, buckets, checks, options, concurrency, on_progress)
-        .await
-        .findings
+    scan_until_stopped(
+        account,
+        buckets,
+        checks,
+        options,
+        concurrency,
+        on_progress,
+        None,
+    )
+    .await
+    .findings
 }
+
+/// Where a scan keeps what each bucket's state read, for `scan --save-state`.
+pub type Recording = std::sync::Mutex<Vec<crate::state::snapshot::BucketRecord>>;
 
 /// What a scan that may be stopped (Ctrl-C) found.
 pub struct Scanned {
@@ -39,7 +50,8 @@ pub struct Scanned {
 
 /// [`scan`], ending early when the run is stopped: no bucket is started after the stop, the
 /// ones in flight are dropped (they only read), and the findings are those of the buckets (and
-/// account checks) that finished.
+/// account checks) that finished. With `recording`, each finished bucket's state is recorded
+/// there (what its checks read; nothing more is fetched for it).
 pub async fn scan_until_stopped(
     account: Arc<AccountState>,
     buckets: Vec<SelectedBucket>,
@@ -47,6 +59,7 @@ pub async fn scan_until_stopped(
     options: &CheckOptions,
     concurrency: usize,
     on_progress: &(dyn Fn(usize, usize) + Sync),
+    recording: Option<&Recording>,
 ) -> Scanned {
     let total = buckets.len();
     let names: Vec<String> = buckets.iter().map(|b| b.name.clone()).collect();
@@ -56,6 +69,9 @@ pub async fn scan_until_stopped(
             let state = BucketState::new(b.name, b.listed_region, Arc::clone(&account));
             async move {
                 let findings = evaluate_bucket(&state, checks, options).await;
+                if let Some(recording) = recording {
+                    recording.lock().expect("recording").push(state.record());
+                }
                 (state.name().to_owned(), findings)
             }
         })
@@ -127,18 +143,12 @@ pub async fn evaluate_account(
         .await
         .map(str::to_owned)
         .unwrap_or_else(|_| "unknown".into());
-    let region = account.clients().map(|c| c.default_region().to_owned());
+    let region = account.home_region();
     account_checks
         .iter()
         .zip(results)
         .map(|((meta, _), (result, elapsed))| {
-            Finding::new(
-                meta,
-                Resource::Account(id.clone()),
-                region.as_deref(),
-                result,
-                elapsed,
-            )
+            Finding::new(meta, Resource::Account(id.clone()), region, result, elapsed)
         })
         .collect()
 }
@@ -166,13 +176,15 @@ pub async fn evaluate_bucket(
         .iter()
         .zip(results)
         .map(|((meta, _), (result, elapsed))| {
-            Finding::new(
+            let mut finding = Finding::new(
                 meta,
                 Resource::Bucket(state.name().to_owned()),
                 state.known_region(),
                 result,
                 elapsed,
-            )
+            );
+            finding.observed_at = state.observed_at().map(str::to_owned);
+            finding
         })
         .collect()
 }

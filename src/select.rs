@@ -41,6 +41,13 @@ impl BucketSelector {
     pub fn parse_all(args: &[String]) -> Result<Vec<Self>, InputError> {
         args.iter().map(|a| Self::parse(a)).collect()
     }
+
+    pub fn matches(&self, bucket: &str) -> bool {
+        match self {
+            BucketSelector::Name(name) => name == bucket,
+            BucketSelector::Pattern(glob) => glob.is_match(bucket),
+        }
+    }
 }
 
 /// Bucket naming rules, loosened to what legacy us-east-1 buckets may still carry (uppercase,
@@ -188,34 +195,53 @@ pub async fn resolve(
     clients: &S3Clients,
     selectors: &[BucketSelector],
 ) -> Result<Selection, FetchError> {
+    let needs_list = selectors.is_empty()
+        || selectors
+            .iter()
+            .any(|s| matches!(s, BucketSelector::Pattern(_)));
+    let listed = if needs_list {
+        clients
+            .list_buckets()
+            .await?
+            .into_iter()
+            .map(|b| (b.name, b.region))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(choose(listed, selectors, true))
+}
+
+/// The buckets of `listed` (name, listed region) that the selectors choose, every bucket when
+/// there are none. A name not listed is chosen anyway when `names_beyond_list` (a live scan
+/// reads it, and reports it missing), else it is unmatched like a pattern (recorded state has
+/// nothing on it).
+pub fn choose(
+    listed: Vec<(String, Option<String>)>,
+    selectors: &[BucketSelector],
+    names_beyond_list: bool,
+) -> Selection {
     let mut chosen: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let patterns: Vec<&Glob> = selectors
-        .iter()
-        .filter_map(|s| match s {
-            BucketSelector::Pattern(g) => Some(g),
-            BucketSelector::Name(_) => None,
-        })
-        .collect();
     let mut unmatched = Vec::new();
-    if selectors.is_empty() || !patterns.is_empty() {
-        let listed = clients.list_buckets().await?;
-        for g in &patterns {
-            if !listed.iter().any(|b| g.is_match(&b.name)) {
-                unmatched.push(g.to_string());
-            }
-        }
-        for b in listed {
-            if selectors.is_empty() || patterns.iter().any(|g| g.is_match(&b.name)) {
-                chosen.insert(b.name, b.region);
-            }
-        }
-    }
     for s in selectors {
-        if let BucketSelector::Name(name) = s {
-            chosen.entry(name.clone()).or_insert(None);
+        let matched = listed.iter().any(|(name, _)| s.matches(name));
+        match s {
+            BucketSelector::Pattern(g) if !matched => unmatched.push(g.to_string()),
+            BucketSelector::Name(name) if !matched && !names_beyond_list => {
+                unmatched.push(name.clone());
+            }
+            BucketSelector::Name(name) => {
+                chosen.insert(name.clone(), None);
+            }
+            BucketSelector::Pattern(_) => {}
         }
     }
-    Ok(Selection {
+    for (name, region) in listed {
+        if selectors.is_empty() || selectors.iter().any(|s| s.matches(&name)) {
+            chosen.insert(name, region);
+        }
+    }
+    Selection {
         buckets: chosen
             .into_iter()
             .map(|(name, listed_region)| SelectedBucket {
@@ -224,7 +250,7 @@ pub async fn resolve(
             })
             .collect(),
         unmatched,
-    })
+    }
 }
 
 #[cfg(test)]

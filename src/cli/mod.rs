@@ -4,6 +4,7 @@
 
 mod objects;
 mod policy;
+mod state_file;
 
 use crate::aws::{
     AwsOptions, ConfigError, DEFAULT_CONCURRENCY, DEFAULT_OBJECT_CONCURRENCY, S3Clients,
@@ -443,6 +444,22 @@ pub struct ScanArgs {
     /// Scan every active account of the organization (AWS Organizations) with --role-name
     #[arg(long)]
     pub organization: bool,
+    /// Evaluate the checks on a state file saved by --save-state instead of asking AWS: no
+    /// request is sent and no credentials are needed (repeat for several files, e.g. accounts)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["role_name", "accounts", "organization", "sns_topic", "fix", "from_aws_config"])]
+    pub from_state: Vec<PathBuf>,
+    /// Evaluate the checks on the bucket configurations AWS Config records (configuration
+    /// items), in the caller's account and region or across an aggregator's (--aggregator)
+    #[arg(long, conflicts_with_all = ["role_name", "accounts", "organization", "fix"])]
+    pub from_aws_config: bool,
+    /// With --from-aws-config: read every account and region of this AWS Config aggregator
+    #[arg(long, value_name = "NAME", requires = "from_aws_config")]
+    pub aggregator: Option<String>,
+    /// Also write everything the scan read (per account and bucket, every answer: the value,
+    /// "not configured", or the error) to this state file, gzip-compressed when it ends in .gz;
+    /// --from-state evaluates it again later. Costs no extra request
+    #[arg(long, value_name = "FILE")]
+    pub save_state: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
     /// After the report, print the s3tk command that fixes each failing finding (on stderr)
@@ -836,40 +853,73 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         }
     }
     let (outputs, ignore) = args.report.parse()?;
+    let save_state = args
+        .save_state
+        .as_deref()
+        .map(state_file::check_save_path)
+        .transpose()?;
+    // Every state file is read and checked before anything is written.
+    let recorded = state_file::load_all(&args.from_state)?;
     let options = CheckOptions {
         log_buckets: args.log_bucket,
         log_prefix: args.log_prefix,
         trusted_accounts: args.trusted_account,
     };
+    let concurrency = global.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    let plan = ScanPlan {
+        selectors: &selectors,
+        checks: &checks,
+        options: &options,
+        concurrency,
+        record: save_state.is_some(),
+    };
+    if let Some(records) = recorded {
+        let scanned = state_file::scan_records(records, &plan).await;
+        return finish_recorded_scan(
+            scanned,
+            &outputs,
+            ignore.as_ref(),
+            &args.report,
+            save_state.as_deref(),
+            style,
+        );
+    }
+    if args.from_aws_config {
+        let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+        let scanned =
+            state_file::scan_aws_config(&clients, args.aggregator.as_deref(), &plan).await?;
+        return finish_recorded_scan(
+            scanned,
+            &outputs,
+            ignore.as_ref(),
+            &args.report,
+            save_state.as_deref(),
+            style,
+        );
+    }
 
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
-    let concurrency = global.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
     let stop = Arc::clone(&clients.pacing().stop);
     let interrupt = tokio::spawn(interrupt_scan(Arc::clone(&stop)));
-    let (findings, account_id, account, unscanned) = match &org {
+    let (findings, account_id, account, unscanned, records) = match &org {
         Some(org) => {
             let caller = AccountState::new(clients);
-            let (findings, not_scanned) =
-                scan_organization(&caller, org, &selectors, &checks, &options, concurrency).await?;
+            let (findings, not_scanned, records) = scan_organization(&caller, org, &plan).await?;
             let id = caller.account_id().await.ok().map(str::to_owned);
-            (findings, id, caller, (not_scanned, None))
+            (findings, id, caller, (not_scanned, None), records)
         }
         None => {
             let region = clients.default_region().to_owned();
             let account = AccountState::new(clients);
-            let scanned = scan_account(
-                Arc::clone(&account),
-                None,
-                &selectors,
-                &checks,
-                &options,
-                concurrency,
-                true,
-            )
-            .await;
+            let scanned = scan_account(Arc::clone(&account), None, &plan, true).await;
             let id = account.account_id().await.ok().map(str::to_owned);
-            let (findings, not_scanned, total) = match scanned {
-                Ok((scanned, total)) => (scanned.findings, scanned.not_scanned, Some(total)),
+            let (findings, not_scanned, total, records) = match scanned {
+                Ok(scan) => (
+                    scan.scanned.findings,
+                    scan.scanned.not_scanned,
+                    Some(scan.total),
+                    scan.record.into_iter().collect(),
+                ),
                 // Still a report, in every format asked for (a stale one must not stay at its
                 // path): one error finding says why. Rejected credentials make it exit 2.
                 Err(e) => {
@@ -881,10 +931,15 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
                     let mut finding =
                         crate::org::unreachable(id.as_deref().unwrap_or("unknown"), &region, e);
                     finding.account.clone_from(&id);
-                    (vec![finding], Vec::new(), None)
+                    let records = plan
+                        .record
+                        .then(|| account.record(&Default::default()))
+                        .into_iter()
+                        .collect();
+                    (vec![finding], Vec::new(), None, records)
                 }
             };
-            (findings, id, account, (not_scanned, total))
+            (findings, id, account, (not_scanned, total), records)
         }
     };
     interrupt.abort();
@@ -895,6 +950,9 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
         Err(other) => return Err(other),
         Ok(()) => {}
+    }
+    if let Some(path) = &save_state {
+        state_file::save(path, records)?;
     }
     if stop.is_stopped() {
         // A partial scan is reported as such; nothing is published or fixed from it.
@@ -927,6 +985,47 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         style,
     )
     .await
+}
+
+/// The report (and state file) of a scan of recorded state: `--from-state`, `--from-aws-config`.
+fn finish_recorded_scan(
+    scanned: state_file::RecordedScan,
+    outputs: &[Output],
+    ignore: Option<&IgnoreFile>,
+    report_args: &ReportArgs,
+    save_state: Option<&Path>,
+    style: Style,
+) -> Result<u8, Failure> {
+    let report = finish_report(scanned.findings, scanned.account, ignore);
+    let code = report.exit_code(report_args.fail_on);
+    match write_outputs(&report, outputs, style) {
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
+    if let Some(path) = save_state {
+        state_file::save(path, scanned.records)?;
+    }
+    Ok(code)
+}
+
+/// What every account of a scan runs: the same selection, checks and options.
+struct ScanPlan<'a> {
+    selectors: &'a [BucketSelector],
+    checks: &'a [&'static crate::check::CheckEntry],
+    options: &'a CheckOptions,
+    concurrency: usize,
+    /// Record what each account's scan read (`--save-state`).
+    record: bool,
+}
+
+/// One account's scan.
+struct AccountScan {
+    scanned: crate::runner::Scanned,
+    /// How many buckets were selected.
+    total: usize,
+    /// What the scan read, when the plan records it.
+    record: Option<crate::state::snapshot::AccountRecord>,
 }
 
 /// First Ctrl-C during a scan: start no more buckets, drop the ones in flight and write the
@@ -966,15 +1065,20 @@ fn not_scanned_message(not_scanned: &[String], total: Option<usize>) -> String {
 /// `scan --role-name`: every account through its assumed role, a few at a time. An account
 /// that cannot be scanned is an error finding; only a failure to find the accounts at all
 /// stops the run. Also returns what a stop left unscanned (`ACCOUNT: bucket`, or
-/// `ACCOUNT: every bucket` for an account not started).
+/// `ACCOUNT: every bucket` for an account not started), and each account's record when the
+/// plan records.
 async fn scan_organization(
     caller: &AccountState,
     org: &crate::org::OrgScan,
-    selectors: &[BucketSelector],
-    checks: &[&'static crate::check::CheckEntry],
-    options: &CheckOptions,
-    concurrency: usize,
-) -> Result<(Vec<crate::report::Finding>, Vec<String>), Failure> {
+    plan: &ScanPlan<'_>,
+) -> Result<
+    (
+        Vec<crate::report::Finding>,
+        Vec<String>,
+        Vec<crate::state::snapshot::AccountRecord>,
+    ),
+    Failure,
+> {
     use crate::org::{self, Accounts};
     use futures::StreamExt;
     let clients = caller.clients().expect("a live run has clients");
@@ -999,28 +1103,24 @@ async fn scan_organization(
         async move {
             let assumed = match org::assume(clients, &id, &org.role_name).await {
                 Ok(assumed) => assumed,
-                Err(e) => return (vec![org::unreachable(&id, &region, e)], Vec::new()),
+                Err(e) => return (vec![org::unreachable(&id, &region, e)], Vec::new(), None),
             };
-            match scan_account(
-                AccountState::new(assumed),
-                Some(&id),
-                selectors,
-                checks,
-                options,
-                concurrency,
-                false,
-            )
-            .await
-            {
-                Ok((scanned, _)) => (
-                    scanned.findings,
-                    scanned
+            let state = AccountState::new(assumed);
+            match scan_account(Arc::clone(&state), Some(&id), plan, false).await {
+                Ok(scan) => (
+                    scan.scanned.findings,
+                    scan.scanned
                         .not_scanned
                         .iter()
                         .map(|b| format!("{id}: {b}"))
                         .collect(),
+                    scan.record,
                 ),
-                Err(e) => (vec![org::unreachable(&id, &region, e)], Vec::new()),
+                Err(e) => (
+                    vec![org::unreachable(&id, &region, e)],
+                    Vec::new(),
+                    plan.record.then(|| state.record(&Default::default())),
+                ),
             }
         }
     };
@@ -1030,10 +1130,11 @@ async fn scan_organization(
         .buffer_unordered(org::ACCOUNTS_AT_ONCE)
         .collect()
         .await;
-    let (mut findings, mut not_scanned) = (Vec::new(), Vec::new());
-    for (f, n) in results {
+    let (mut findings, mut not_scanned, mut records) = (Vec::new(), Vec::new(), Vec::new());
+    for (f, n, r) in results {
         findings.extend(f);
         not_scanned.extend(n);
+        records.extend(r);
     }
     let started = started.into_inner().expect("started accounts");
     not_scanned.extend(
@@ -1042,31 +1143,31 @@ async fn scan_organization(
             .filter(|id| !started.contains(*id))
             .map(|id| format!("{id}: every bucket")),
     );
-    Ok((findings, not_scanned))
+    Ok((findings, not_scanned, records))
 }
 
-/// One account's scan: its buckets by selection, then the checks, every finding tagged with
-/// the account (`account`, else the credentials' own, from STS), with the buckets a stop left
-/// unscanned and how many were selected. `Err` when the buckets cannot be listed.
+/// One account's scan: its buckets by selection (from the bucket list, or from the record the
+/// state was built from), then the checks, every finding tagged with the account (`account`,
+/// else the state's own, from STS or the record), with the buckets a stop left unscanned and
+/// how many were selected. `Err` when the buckets cannot be listed.
 async fn scan_account(
     state: Arc<AccountState>,
     account: Option<&str>,
-    selectors: &[BucketSelector],
-    checks: &[&'static crate::check::CheckEntry],
-    options: &CheckOptions,
-    concurrency: usize,
+    plan: &ScanPlan<'_>,
     show_progress: bool,
-) -> Result<(crate::runner::Scanned, usize), crate::error::FetchError> {
-    let clients = state.clients().expect("a live scan has clients");
-    let selection = select::resolve(clients, selectors).await?;
+) -> Result<AccountScan, crate::error::FetchError> {
+    let selection = match state.clients() {
+        Some(clients) => select::resolve(clients, plan.selectors).await?,
+        None => select::choose(state.recorded_buckets(), plan.selectors, false),
+    };
     let total = selection.buckets.len();
     warn_unmatched(&selection, account);
     // Account checks run with every scan of the account, but not when the buckets asked for
     // do not exist at all: then there is nothing to report.
-    let checks = if selection.buckets.is_empty() && !selectors.is_empty() {
+    let checks = if selection.buckets.is_empty() && !plan.selectors.is_empty() {
         &[][..]
     } else {
-        checks
+        plan.checks
     };
     let progress = Progress::new(if show_progress {
         selection.buckets.len()
@@ -1074,14 +1175,16 @@ async fn scan_account(
         0
     });
     let on_progress = |done, total| progress.update(done, total);
+    let recording = plan.record.then(crate::runner::Recording::default);
     let (mut scanned, id) = tokio::join!(
         crate::runner::scan_until_stopped(
             Arc::clone(&state),
             selection.buckets,
             checks,
-            options,
-            concurrency,
+            plan.options,
+            plan.concurrency,
             &on_progress,
+            recording.as_ref(),
         ),
         async {
             match account {
@@ -1094,7 +1197,19 @@ async fn scan_account(
     for finding in &mut scanned.findings {
         finding.account.clone_from(&id);
     }
-    Ok((scanned, total))
+    let record = recording.map(|recording| {
+        let mut buckets = recording.into_inner().expect("recording");
+        buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        let names = buckets.iter().map(|b| b.name.clone()).collect();
+        let mut record = state.record(&names);
+        record.buckets = buckets;
+        record
+    });
+    Ok(AccountScan {
+        scanned,
+        total,
+        record,
+    })
 }
 
 /// The selected buckets, or the command's failure.

@@ -560,7 +560,7 @@ impl AccountState {
         pending.extend(buckets.into_iter().map(|b| (b.name.clone(), b)));
     }
 
-    /// The recorded buckets not yet scanned, with the region each listed (for selection).
+    /// The recorded buckets not yet scanned, with the region ListBuckets gave each (for selection).
     pub fn recorded_buckets(&self) -> Vec<(String, Option<String>)> {
         let Some(recorded) = &self.recorded else {
             return Vec::new();
@@ -568,13 +568,7 @@ impl AccountState {
         let pending = recorded.pending.lock().expect("pending records");
         let mut names: Vec<_> = pending
             .values()
-            .map(|b| {
-                let region = match &b.region {
-                    Some(Answer(Ok(region))) => Some(region.clone()),
-                    _ => b.listed_region.clone(),
-                };
-                (b.name.clone(), region)
-            })
+            .map(|b| (b.name.clone(), b.listed_region.clone()))
             .collect();
         names.sort();
         names
