@@ -12,7 +12,13 @@ pub fn read_bounded(
     limit: u64,
     limit_text: &str,
 ) -> Result<Vec<u8>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read {what} {}: {e}", path.display());
+    let cannot = |e: std::io::Error| {
+        format!(
+            "cannot read {what} {}: {}",
+            path.display(),
+            crate::output::reason(&e)
+        )
+    };
     let file = std::fs::File::open(path).map_err(cannot)?;
     let mut bytes = Vec::new();
     file.take(limit + 1)

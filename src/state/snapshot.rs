@@ -407,3 +407,214 @@ fn message_of(e: &serde_json::Error) -> String {
         None => text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::model::{Acl, PublicAccessBlock};
+
+    fn answer<T: FacetValue>(json: &str) -> Result<Answer<T>, String> {
+        serde_json::from_str(json).map_err(|e| message_of(&e))
+    }
+
+    #[test]
+    fn answers_are_a_value_not_configured_or_an_error() {
+        let pab: Answer<Option<PublicAccessBlock>> = answer(r#"{"not_configured": true}"#).unwrap();
+        assert_eq!(pab.0, Ok(None));
+        assert_eq!(
+            serde_json::to_string(&pab).unwrap(),
+            r#"{"not_configured":true}"#
+        );
+        let denied: Answer<Acl> =
+            answer(r#"{"error": {"kind": "access_denied", "description": "any text"}}"#).unwrap();
+        let error = denied
+            .clone()
+            .into_result(crate::state::Facet::Acl)
+            .unwrap_err();
+        assert_eq!(error.kind, FetchErrorKind::AccessDenied);
+        // The description is rewritten from the kind when saved again.
+        let again = Answer::of(&Err::<Acl, _>(error)).unwrap();
+        assert_eq!(
+            serde_json::to_string(&again).unwrap(),
+            r#"{"error":{"kind":"access_denied","description":"access denied to GetBucketAcl: the caller needs s3:GetBucketAcl"}}"#
+        );
+        let throttled: Answer<String> =
+            answer(r#"{"error": {"kind": "throttled", "code": "SlowDown", "attempts": 20}}"#)
+                .unwrap();
+        assert_eq!(
+            throttled.0.unwrap_err().kind,
+            FetchErrorKind::Throttled {
+                code: "SlowDown".into(),
+                attempts: Some(20)
+            }
+        );
+    }
+
+    #[test]
+    fn impossible_answers_are_refused() {
+        assert_eq!(
+            answer::<Acl>(r#"{"not_configured": true}"#).unwrap_err(),
+            "this facet always has a value: `not_configured` is not an answer it can have"
+        );
+        for both in [
+            r#"{"value": "x", "error": {"kind": "access_denied"}}"#,
+            r#"{"value": "x", "not_configured": true}"#,
+            r#"{}"#,
+            r#"{"not_configured": false}"#,
+        ] {
+            assert_eq!(
+                answer::<Option<String>>(both).unwrap_err(),
+                "an answer has exactly one of `value`, `not_configured: true` or `error`",
+                "{both}"
+            );
+        }
+        assert!(
+            answer::<String>(r#"{"value": "x", "at": 1}"#)
+                .unwrap_err()
+                .contains("unknown field `at`")
+        );
+        assert!(
+            answer::<String>(r#"{"error": {"kind": "gremlins"}}"#)
+                .unwrap_err()
+                .contains("unknown variant `gremlins`")
+        );
+    }
+
+    struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        fn new(name: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("s3tk-snapshot-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Dir(dir)
+        }
+
+        fn write(&self, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            std::fs::remove_dir_all(&self.0).ok();
+        }
+    }
+
+    fn sample() -> Snapshot {
+        let mut bucket = BucketRecord::new("app-data");
+        bucket.region = Some(Answer(Ok("eu-west-1".into())));
+        bucket.facets.public_access_block = Some(Answer(Ok(Some(PublicAccessBlock::ALL_ON))));
+        Snapshot::new(vec![AccountRecord {
+            account_id: Some("111122223333".into()),
+            source: Source::S3,
+            region: Some("us-east-1".into()),
+            observed_at: None,
+            facets: AccountFacets::default(),
+            buckets: vec![bucket],
+        }])
+    }
+
+    #[test]
+    fn files_round_trip_plain_and_gzip() {
+        let dir = Dir::new("round-trip");
+        for name in ["state.json", "state.json.gz"] {
+            let path = dir.0.join(name);
+            std::fs::write(&path, sample().to_bytes(&path)).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(bytes.starts_with(&[0x1f, 0x8b]), name.ends_with(".gz"));
+            let loaded = Snapshot::load(&path).unwrap();
+            assert_eq!(
+                serde_json::to_value(&loaded.accounts).unwrap(),
+                serde_json::to_value(sample().accounts).unwrap()
+            );
+            let bucket = &loaded.accounts[0].buckets[0];
+            assert_eq!(bucket.region, Some(Answer(Ok("eu-west-1".into()))));
+            assert_eq!(
+                bucket.facets.public_access_block,
+                Some(Answer(Ok(Some(PublicAccessBlock::ALL_ON))))
+            );
+        }
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_field_at_fault() {
+        let dir = Dir::new("bad");
+        let good = String::from_utf8(sample().to_bytes(Path::new("x.json"))).unwrap();
+        let path = dir.write("truncated.json", &good.as_bytes()[..good.len() / 2]);
+        let error = Snapshot::load(&path).unwrap_err();
+        assert!(
+            error.starts_with(&format!("state file {}: line ", path.display())),
+            "{error}"
+        );
+        assert!(error.contains(": EOF while parsing"), "{error}");
+
+        let typo = good.replace("\"public_access_block\"", "\"public_acces_block\"");
+        let path = dir.write("typo.json", typo.as_bytes());
+        let error = Snapshot::load(&path).unwrap_err();
+        let line = typo
+            .lines()
+            .position(|l| l.contains("public_acces_block"))
+            .unwrap()
+            + 1;
+        assert!(error.contains(&format!(": line {line} column ")), "{error}");
+        assert!(
+            error.contains("(field accounts[0].buckets[0].facets.public_acces_block)"),
+            "{error}"
+        );
+        assert!(
+            error.contains("unknown field `public_acces_block`"),
+            "{error}"
+        );
+
+        let wrong_type = good.replace("\"eu-west-1\"", "42");
+        let path = dir.write("type.json", wrong_type.as_bytes());
+        let error = Snapshot::load(&path).unwrap_err();
+        assert!(
+            error.contains("(field accounts[0].buckets[0].region.value)"),
+            "{error}"
+        );
+
+        let newer = good.replace("\"version\": 1", "\"version\": 2");
+        let path = dir.write("newer.json", newer.as_bytes());
+        assert_eq!(
+            Snapshot::load(&path).unwrap_err(),
+            format!(
+                "state file {} has schema version 2, written by s3tk {}; this s3tk {} reads version 1: upgrade s3tk",
+                path.display(),
+                env!("CARGO_PKG_VERSION"),
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let unknown = good.replace("\"version\": 1", "\"version\": \"one\"");
+        let path = dir.write("unknown.json", unknown.as_bytes());
+        assert!(
+            Snapshot::load(&path)
+                .unwrap_err()
+                .contains("unknown schema version (\"one\")")
+        );
+        let report = dir.write("report.json", br#"{"schema_version": 1, "findings": []}"#);
+        assert_eq!(
+            Snapshot::load(&report).unwrap_err(),
+            format!(
+                "{} is not an s3tk state file: its \"format\" is not \"s3tk-state\"",
+                report.display()
+            )
+        );
+        let gz = sample().to_bytes(Path::new("x.json.gz"));
+        let path = dir.write("cut.json.gz", &gz[..gz.len() - 12]);
+        assert!(
+            Snapshot::load(&path)
+                .unwrap_err()
+                .contains("is not valid gzip (truncated?)")
+        );
+        let path = dir.write("trailing.json", format!("{good} {{}}").as_bytes());
+        assert!(
+            Snapshot::load(&path)
+                .unwrap_err()
+                .contains("trailing characters")
+        );
+    }
+}

@@ -17,5 +17,6 @@ mod org;
 mod policy;
 mod reports;
 mod scan;
+mod state;
 mod support;
 mod throttling;

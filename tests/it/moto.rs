@@ -278,6 +278,48 @@ async fn scan_reports_what_was_set_up_on_moto() {
             .iter()
             .any(|l| l.contains("e2e-public-acl") && l.contains("s3.bucket.public-acl"))
     );
+
+    // Every check, saved to a state file, then evaluated again from it: the same findings,
+    // and not one request (the endpoint is a server that counts; no credentials either).
+    let dir = crate::support::TempDir::new("moto-state");
+    let state = dir.path("moto.json.gz");
+    let live = s3tk(
+        &moto.endpoint,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--save-state",
+            &state,
+            "e2e-*",
+            "e2e-missing",
+        ],
+    )
+    .await;
+    assert_eq!(live.code, 1, "{}", live.stderr);
+    let counting = wiremock::MockServer::start().await;
+    let offline = crate::support::s3tk_env(
+        &[
+            "--endpoint-url",
+            &counting.uri(),
+            "scan",
+            "--format",
+            "json",
+            "--from-state",
+            &state,
+        ],
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    )
+    .await;
+    assert_eq!(offline.code, live.code, "{}", offline.stderr);
+    assert_eq!(
+        counting.received_requests().await.unwrap_or_default().len(),
+        0
+    );
+    assert_eq!(
+        crate::state::without_times(offline.json()),
+        crate::state::without_times(live.json())
+    );
 }
 
 /// Every check on moto: a bucket hardened through the S3 and S3 Control APIs passes each one

@@ -412,7 +412,7 @@ async fn output_problems_are_usage_errors() {
         ),
         (
             vec!["scan", "--ignore-file", "/nonexistent/ignore.toml"],
-            "error: cannot read ignore file /nonexistent/ignore.toml: No such file or directory (os error 2)\n",
+            "error: cannot read ignore file /nonexistent/ignore.toml: No such file or directory\n",
         ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
