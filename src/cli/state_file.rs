@@ -49,14 +49,14 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Option<Vec<AccountRecord>>, 
             )));
         }
         for account in snapshot.accounts {
-            if let Some(id) = &account.account_id {
-                if let Some(first) = seen.insert(id.clone(), path) {
-                    return Err(Failure::Usage(format!(
-                        "account {id} is in both {} and {}: give each account once",
-                        first.display(),
-                        path.display()
-                    )));
-                }
+            if let Some(id) = &account.account_id
+                && let Some(first) = seen.insert(id.clone(), path)
+            {
+                return Err(Failure::Usage(format!(
+                    "account {id} is in both {} and {}: give each account once",
+                    first.display(),
+                    path.display()
+                )));
             }
             accounts.push(account);
         }

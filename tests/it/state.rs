@@ -40,6 +40,8 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
     let dir = TempDir::new("state-round-trip");
     let state = dir.path("account.json.gz");
     let state_arg = state.as_str();
+    let unsaved = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    let unsaved_requests = fake.answered();
     let live = s3tk(
         &fake.uri(),
         &["scan", "--save-state", state_arg, "--format", "json"],
@@ -54,6 +56,12 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
         live.stderr
     );
     let requests = fake.answered();
+    assert_eq!(
+        requests - unsaved_requests,
+        unsaved_requests,
+        "--save-state costs no request"
+    );
+    assert_eq!(without_times(unsaved.json()), without_times(live.json()));
 
     let offline = s3tk_env(
         &["scan", "--from-state", state_arg, "--format", "json"],
@@ -207,6 +215,32 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
             "{name}: a report was written"
         );
     }
+    let account = dir.path("account.json");
+    std::fs::write(
+        &account,
+        valid
+            .replace(
+                r#""source": "s3""#,
+                r#""account_id": "111122223333", "source": "s3""#,
+            )
+            .replace(
+                r#"{"not_configured": true}"#,
+                r#"{"error": {"kind": "access_denied"}}"#,
+            ),
+    )
+    .unwrap();
+    let twice = s3tk_env(
+        &["scan", "--from-state", &account, "--from-state", &account],
+        OFFLINE,
+    )
+    .await;
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    assert_eq!(
+        twice.stderr,
+        format!(
+            "error: account 111122223333 is in both {account} and {account}: give each account once\n"
+        )
+    );
     let missing = s3tk_env(
         &["scan", "--from-state", "/nonexistent/state.json"],
         OFFLINE,
