@@ -306,7 +306,7 @@ async fn the_demo_account_shows_every_verdict() {
     }
     assert_eq!(
         severities,
-        BTreeSet::from(["critical", "high", "medium", "low"].map(String::from))
+        BTreeSet::from(["critical", "high", "medium", "low", "info"].map(String::from))
     );
     let denied = report["findings"].as_array().unwrap().iter().any(|f| {
         f["status"] == "error" && f["message"].as_str().unwrap().contains("access denied to ")
