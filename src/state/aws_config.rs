@@ -469,7 +469,7 @@ impl ConfigSource {
                     .set_resource_identifiers(Some(identifiers))
                     .send()
                     .await
-                    .map_err(|e| classify(facet, e))?;
+                    .map_err(|e| batch_error(facet, e))?;
                 let unprocessed = out
                     .unprocessed_resource_identifiers()
                     .iter()
@@ -497,7 +497,7 @@ impl ConfigSource {
                     .set_resource_keys(Some(resource_keys))
                     .send()
                     .await
-                    .map_err(|e| classify(facet, e))?;
+                    .map_err(|e| batch_error(facet, e))?;
                 let unprocessed = out
                     .unprocessed_resource_keys()
                     .iter()
@@ -509,6 +509,30 @@ impl ConfigSource {
                 ))
             }
         }
+    }
+}
+
+/// A BatchGet's error; a 5xx answer whose body is not AWS Config's JSON (an emulator's HTML
+/// error page) is still a server error, not malformed data.
+fn batch_error<E>(
+    facet: Facet,
+    err: aws_sdk_config::error::SdkError<E, aws_sdk_config::config::http::HttpResponse>,
+) -> FetchError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let error = classify(facet, err);
+    match (status, &error.kind) {
+        (Some(status @ 500..=599), FetchErrorKind::Malformed { .. }) => FetchError::new(
+            facet,
+            FetchErrorKind::Service {
+                code: None,
+                status: Some(status),
+                message: None,
+            },
+        ),
+        _ => error,
     }
 }
 
