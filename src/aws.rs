@@ -122,18 +122,20 @@ pub fn is_valid_region(region: &str, custom_endpoint: bool) -> bool {
             .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The AWS clients of a run (S3, S3 Control, CloudTrail and SNS per region; STS and Route 53)
+/// The AWS clients of a run (S3, S3 Control, CloudTrail, AWS Config and SNS per region; STS and Route 53)
 /// plus the run-wide request limit.
 pub struct S3Clients {
     base: aws_sdk_s3::Config,
     control_base: aws_sdk_s3control::Config,
     cloudtrail_base: aws_sdk_cloudtrail::Config,
+    config_base: aws_sdk_config::Config,
     sns_base: aws_sdk_sns::Config,
     sts: aws_sdk_sts::Client,
     route53: aws_sdk_route53::Client,
     by_region: Mutex<HashMap<String, Client>>,
     control_by_region: Mutex<HashMap<String, aws_sdk_s3control::Client>>,
     cloudtrail_by_region: Mutex<HashMap<String, aws_sdk_cloudtrail::Client>>,
+    config_by_region: Mutex<HashMap<String, aws_sdk_config::Client>>,
     /// Shared with the clients of assumed roles: `--concurrency` bounds the whole run.
     limiter: Arc<Semaphore>,
     /// Retries, back-pressure and the stop, also shared with the clients of assumed roles.
@@ -272,6 +274,9 @@ impl S3Clients {
             cloudtrail_base: paced!(aws_sdk_cloudtrail::config::Builder::from(sdk))
                 .region(region.clone())
                 .build(),
+            config_base: paced!(aws_sdk_config::config::Builder::from(sdk))
+                .region(region.clone())
+                .build(),
             sns_base: paced!(aws_sdk_sns::config::Builder::from(sdk))
                 .region(region)
                 .build(),
@@ -280,6 +285,7 @@ impl S3Clients {
             by_region: Mutex::new(HashMap::new()),
             control_by_region: Mutex::new(HashMap::new()),
             cloudtrail_by_region: Mutex::new(HashMap::new()),
+            config_by_region: Mutex::new(HashMap::new()),
             limiter,
             pacing,
             sdk: sdk.clone(),
@@ -338,6 +344,14 @@ impl S3Clients {
             aws_sdk_cloudtrail::Client::from_conf(
                 self.cloudtrail_base.to_builder().region(r).build(),
             )
+        })
+    }
+
+    /// An AWS Config client for `region` (recorders and aggregators are regional); built once
+    /// per region. Like the other services, it follows `--endpoint-url`.
+    pub fn config(&self, region: &str) -> aws_sdk_config::Client {
+        per_region(&self.config_by_region, region, |r| {
+            aws_sdk_config::Client::from_conf(self.config_base.to_builder().region(r).build())
         })
     }
 

@@ -78,6 +78,8 @@ pub enum ResourceKind {
     Topic,
     Trail,
     HostedZone,
+    /// An AWS Config aggregator (`scan --from-aws-config --aggregator`).
+    ConfigAggregator,
 }
 
 impl ResourceKind {
@@ -96,7 +98,9 @@ impl ResourceKind {
             | "sts:GetCallerIdentity"
             | "route53:ListHostedZones"
             | "cloudtrail:DescribeTrails"
-            | "organizations:ListAccounts" => Any,
+            | "organizations:ListAccounts"
+            | "config:ListDiscoveredResources"
+            | "config:BatchGetResourceConfig" => Any,
             "s3:ListBucket"
             | "s3:ListBucketVersions"
             | "s3:GetBucketAcl"
@@ -140,6 +144,8 @@ impl ResourceKind {
             "sns:Publish" => Topic,
             "cloudtrail:GetTrailStatus" | "cloudtrail:GetEventSelectors" => Trail,
             "route53:ListResourceRecordSets" => HostedZone,
+            "config:ListAggregateDiscoveredResources"
+            | "config:BatchGetAggregateResourceConfig" => ConfigAggregator,
             _ => return None,
         })
     }
@@ -157,6 +163,7 @@ impl ResourceKind {
             ResourceKind::Topic => "Publish",
             ResourceKind::Trail => "Trails",
             ResourceKind::HostedZone => "HostedZones",
+            ResourceKind::ConfigAggregator => "ConfigAggregators",
         }
     }
 
@@ -175,6 +182,7 @@ impl ResourceKind {
             ResourceKind::Topic => "on the topic",
             ResourceKind::Trail => "on trails",
             ResourceKind::HostedZone => "on hosted zones",
+            ResourceKind::ConfigAggregator => "on the configuration aggregator",
         }
     }
 }
@@ -412,6 +420,9 @@ impl Resolver<'_> {
             // Every trail that logs the buckets' region may be read, wherever it is homed.
             ResourceKind::Trail => vec![format!("arn:{p}:cloudtrail:*:*:trail/*")],
             ResourceKind::HostedZone => vec![format!("arn:{p}:route53:::hostedzone/*")],
+            ResourceKind::ConfigAggregator => {
+                vec![format!("arn:{p}:config:*:*:config-aggregator/*")]
+            }
         }
     }
 

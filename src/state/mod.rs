@@ -12,6 +12,7 @@
 //! This module and [`crate::aws`] are the only code that talks to AWS.
 
 pub mod apply;
+pub mod aws_config;
 pub(crate) mod fetch;
 pub mod model;
 pub mod snapshot;
@@ -111,6 +112,11 @@ pub enum Facet {
     CompleteMultipartUpload,
     AbortMultipartUpload,
     DeleteObjectVersion,
+    // AWS Config as a source of bucket state (`crate::state::aws_config`).
+    ListDiscoveredResources,
+    BatchGetResourceConfig,
+    ListAggregateDiscoveredResources,
+    BatchGetAggregateResourceConfig,
 }
 
 impl Facet {
@@ -171,6 +177,10 @@ impl Facet {
         Facet::CompleteMultipartUpload,
         Facet::AbortMultipartUpload,
         Facet::DeleteObjectVersion,
+        Facet::ListDiscoveredResources,
+        Facet::BatchGetResourceConfig,
+        Facet::ListAggregateDiscoveredResources,
+        Facet::BatchGetAggregateResourceConfig,
     ];
 
     /// The facet whose operation is `operation` (as [`Facet::operation`] names it).
@@ -239,6 +249,10 @@ impl Facet {
             Facet::CompleteMultipartUpload => "CompleteMultipartUpload",
             Facet::AbortMultipartUpload => "AbortMultipartUpload",
             Facet::DeleteObjectVersion => "DeleteObject (version)",
+            Facet::ListDiscoveredResources => "ListDiscoveredResources",
+            Facet::BatchGetResourceConfig => "BatchGetResourceConfig",
+            Facet::ListAggregateDiscoveredResources => "ListAggregateDiscoveredResources",
+            Facet::BatchGetAggregateResourceConfig => "BatchGetAggregateResourceConfig",
         }
     }
 
@@ -250,6 +264,10 @@ impl Facet {
             Facet::HostedZones | Facet::RecordSets => "Route 53",
             Facet::PublishToTopic => "SNS",
             Facet::OrganizationAccounts => "AWS Organizations",
+            Facet::ListDiscoveredResources
+            | Facet::BatchGetResourceConfig
+            | Facet::ListAggregateDiscoveredResources
+            | Facet::BatchGetAggregateResourceConfig => "AWS Config",
             Facet::AccountPublicAccessBlock
             | Facet::PutAccountPublicAccessBlock
             | Facet::MultiRegionAccessPoints
@@ -343,6 +361,10 @@ impl Facet {
             ],
             Facet::AbortMultipartUpload => &["s3:AbortMultipartUpload"],
             Facet::DeleteObjectVersion => &["s3:DeleteObjectVersion"],
+            Facet::ListDiscoveredResources => &["config:ListDiscoveredResources"],
+            Facet::BatchGetResourceConfig => &["config:BatchGetResourceConfig"],
+            Facet::ListAggregateDiscoveredResources => &["config:ListAggregateDiscoveredResources"],
+            Facet::BatchGetAggregateResourceConfig => &["config:BatchGetAggregateResourceConfig"],
         }
     }
 
@@ -984,6 +1006,7 @@ mod tests {
                 "route53" => &["Route 53"],
                 "sns" => &["SNS"],
                 "organizations" => &["AWS Organizations"],
+                "config" => &["AWS Config"],
                 other => panic!("{facet:?}: no service for {other}"),
             };
             assert!(services.contains(&facet.service()), "{facet:?}");

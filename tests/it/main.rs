@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod data_events;
 mod dns;
+mod fake_config;
 mod fake_s3;
 mod fix;
 mod iam;
