@@ -1197,19 +1197,25 @@ async fn scan_account(
     for finding in &mut scanned.findings {
         finding.account.clone_from(&id);
     }
-    let record = recording.map(|recording| {
-        let mut buckets = recording.into_inner().expect("recording");
-        buckets.sort_by(|a, b| a.name.cmp(&b.name));
-        let names = buckets.iter().map(|b| b.name.clone()).collect();
-        let mut record = state.record(&names);
-        record.buckets = buckets;
-        record
-    });
+    let record = recording.map(|recording| account_record(&state, recording));
     Ok(AccountScan {
         scanned,
         total,
         record,
     })
+}
+
+/// An account's state file record: its own answers and the buckets recorded as they finished.
+fn account_record(
+    state: &AccountState,
+    recording: crate::runner::Recording,
+) -> crate::state::snapshot::AccountRecord {
+    let mut buckets = recording.into_inner().expect("recording");
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    let names = buckets.iter().map(|b| b.name.clone()).collect();
+    let mut record = state.record(&names);
+    record.buckets = buckets;
+    record
 }
 
 /// The selected buckets, or the command's failure.

@@ -192,6 +192,11 @@ impl ConfigSource {
         Some(records)
     }
 
+    /// Keeps only the buckets `keep` names: the others' items are never read.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.pending.retain(|key| keep(&key.name));
+    }
+
     /// Requests sent so far.
     pub fn requests(&self) -> usize {
         self.requests

@@ -7,8 +7,9 @@ use s3tk::error::FetchErrorKind;
 use s3tk::state::aws_config::ConfigSource;
 use s3tk::state::snapshot::{Answer, BucketRecord};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::time::Duration;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::any};
 
 const OWN_ACCOUNT: &str = "111122223333";
@@ -31,6 +32,10 @@ struct FakeConfig {
     failing: Option<(u16, &'static str)>,
     /// (operation, the number of keys of a batch).
     log: Mutex<Vec<(String, usize)>>,
+    /// Supplementary configuration entries that replace the default ones of a bucket's item.
+    supplementary: BTreeMap<String, Value>,
+    /// How long every answer takes.
+    latency: Duration,
 }
 
 impl FakeConfig {
@@ -73,15 +78,25 @@ impl FakeConfig {
             "awsRegion": region,
             "availabilityZone": "Regional",
             "configuration": json!({"name": name, "owner": {"id": "owner-id"}}).to_string(),
-            "supplementaryConfiguration": {
-                "AccessControlList": serde_json::to_string(&acl.to_string()).unwrap(),
-                "BucketPolicy": "{\"policyText\":null}",
-                "BucketLoggingConfiguration": "{\"destinationBucketName\":null,\"logFilePrefix\":null}",
-                "BucketVersioningConfiguration": "{\"status\":\"Enabled\",\"isMfaDeleteEnabled\":null}",
-                "BucketNotificationConfiguration": "{\"configurations\":{}}",
-                "IsRequesterPaysEnabled": "false"
-            }
+            "supplementaryConfiguration": self.supplementary_of(name, acl),
         })
+    }
+
+    fn supplementary_of(&self, name: &str, acl: Value) -> Value {
+        let mut supplementary = json!({
+            "AccessControlList": serde_json::to_string(&acl.to_string()).unwrap(),
+            "BucketPolicy": "{\"policyText\":null}",
+            "BucketLoggingConfiguration": "{\"destinationBucketName\":null,\"logFilePrefix\":null}",
+            "BucketVersioningConfiguration": "{\"status\":\"Enabled\",\"isMfaDeleteEnabled\":null}",
+            "BucketNotificationConfiguration": "{\"configurations\":{}}",
+            "IsRequesterPaysEnabled": "false"
+        });
+        if let Some(Value::Object(entries)) = self.supplementary.get(name) {
+            for (key, value) in entries {
+                supplementary[key] = value.clone();
+            }
+        }
+        supplementary
     }
 
     fn pab_item(&self, account: &str, region: &str) -> Value {
@@ -228,6 +243,12 @@ impl FakeConfig {
 
 impl wiremock::Respond for FakeConfig {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.answer(req).set_delay(self.latency)
+    }
+}
+
+impl FakeConfig {
+    fn answer(&self, req: &Request) -> ResponseTemplate {
         let body = String::from_utf8_lossy(&req.body);
         if body.contains("Action=GetCallerIdentity") {
             self.log
@@ -533,4 +554,190 @@ async fn config_not_recording_and_access_denied_are_one_line_each() {
         message,
         "access denied to ListDiscoveredResources: the caller needs config:ListDiscoveredResources"
     );
+}
+
+/// A public bucket's supplementary configuration: a policy anyone may read objects with.
+fn public_policy(name: &str) -> Value {
+    let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{name}/*")}]});
+    json!({"BucketPolicy": json!({"policyText": policy.to_string()}).to_string()})
+}
+
+const OFFLINE: &[(&str, &str)] = &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")];
+
+#[tokio::test]
+async fn scan_from_aws_config_reports_capture_times_and_skips_what_config_lacks() {
+    let mut buckets = Vec::new();
+    for account in [OWN_ACCOUNT, "444455556666"] {
+        for i in 0..3 {
+            buckets.push((
+                account.to_owned(),
+                "eu-west-1".to_owned(),
+                format!("{account}-b{i}"),
+            ));
+        }
+    }
+    let public = format!("{OWN_ACCOUNT}-b1");
+    let (server, fake) = serve(FakeConfig {
+        buckets,
+        account_pab: [OWN_ACCOUNT.to_owned()].into(),
+        aggregator: Some("org".into()),
+        supplementary: [(public.clone(), public_policy(&public))].into(),
+        ..FakeConfig::default()
+    })
+    .await;
+    let dir = crate::support::TempDir::new("config-state");
+    let state = dir.path("config.json");
+    let run = crate::support::s3tk(
+        &server.uri(),
+        &[
+            "scan",
+            "--from-aws-config",
+            "--aggregator",
+            "org",
+            "--format",
+            "json",
+            "--save-state",
+            &state,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("read 6 bucket configuration(s) from AWS Config in 4 request(s)"),
+        "{}",
+        run.stderr
+    );
+    let report = run.json();
+    let findings = report["findings"].as_array().unwrap();
+    let of = |bucket: &str, check: &str| {
+        findings
+            .iter()
+            .find(|f| f["bucket"] == bucket && f["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} finding for {bucket}"))
+    };
+    let public_read = of(&public, "s3.bucket.public-policy-read");
+    assert_eq!(public_read["status"], "fail", "{public_read}");
+    assert_eq!(public_read["account"], OWN_ACCOUNT);
+    assert_eq!(public_read["region"], "eu-west-1");
+    assert_eq!(public_read["observed_at"], "2023-11-14T22:13:20.5Z");
+    assert!(
+        public_read["message"]
+            .as_str()
+            .unwrap()
+            .contains("not confirmed by AWS: AWS Config does not record GetBucketPolicyStatus"),
+        "{public_read}"
+    );
+    let acls = of(&format!("{OWN_ACCOUNT}-b0"), "s3.bucket.acls-enabled");
+    assert_eq!(
+        (
+            acls["status"].as_str().unwrap(),
+            acls["message"].as_str().unwrap()
+        ),
+        (
+            "skip",
+            "not evaluated: AWS Config does not record GetBucketOwnershipControls; a live scan of the bucket reads it"
+        )
+    );
+    // Account checks once per account: Config records the first account's Block Public
+    // Access, not the second's.
+    let account_block: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f["check"] == "s3.account.public-access-block-disabled")
+        .map(|f| {
+            (
+                f["account"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        account_block,
+        vec![(OWN_ACCOUNT, "pass"), ("444455556666", "skip")]
+    );
+    assert!(
+        !findings.iter().any(|f| f["status"] == "error"),
+        "{findings:#?}"
+    );
+
+    // The saved state gives the same report, skips included, with no request.
+    let requests = fake.log.lock().unwrap().len();
+    let again = crate::support::s3tk_env(
+        &["scan", "--from-state", &state, "--format", "json"],
+        OFFLINE,
+    )
+    .await;
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(fake.log.lock().unwrap().len(), requests);
+    assert_eq!(
+        crate::state::without_times(again.json()),
+        crate::state::without_times(report)
+    );
+}
+
+#[tokio::test]
+async fn scan_from_aws_config_reads_only_the_selected_buckets() {
+    let (server, fake) = serve(FakeConfig {
+        buckets: own_buckets(250),
+        ..FakeConfig::default()
+    })
+    .await;
+    let run = crate::support::s3tk(
+        &server.uri(),
+        &[
+            "scan",
+            "--from-aws-config",
+            "--format",
+            "json",
+            "bucket-00[0-4]?",
+            "not-recorded",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 1, "logging is off: {}", run.stderr);
+    assert_eq!(fake.batch_sizes(), vec![50]);
+    assert!(
+        run.stderr.contains("no bucket matches 'not-recorded'"),
+        "{}",
+        run.stderr
+    );
+    let buckets: BTreeSet<String> = run.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["bucket"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(buckets.len(), 50);
+}
+
+#[tokio::test]
+async fn an_unreadable_aws_config_is_exit_3_in_one_line() {
+    let (server, _fake) = serve(FakeConfig {
+        buckets: own_buckets(3),
+        aggregator: Some("org".into()),
+        ..FakeConfig::default()
+    })
+    .await;
+    let dir = crate::support::TempDir::new("config-bad");
+    let report = dir.path("report.json");
+    let run = crate::support::s3tk(
+        &server.uri(),
+        &[
+            "scan",
+            "--from-aws-config",
+            "--aggregator",
+            "nope",
+            "--format",
+            &format!("json={report}"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: could not read AWS Config aggregator nope: ListAggregateDiscoveredResources failed: \
+         NoSuchConfigurationAggregatorException: AWS Config has no configuration aggregator named 'nope' in this region\n"
+    );
+    assert!(!std::path::Path::new(&report).exists());
 }

@@ -1511,4 +1511,27 @@ async fn aws_config_items_give_the_live_verdicts_on_moto() {
         "AWS Config vs live on moto: {agreed} verdicts agree, {skipped} skips, {} requests to Config",
         source.requests()
     );
+
+    // The command gives the same verdicts as the library composition above.
+    let cli = s3tk(
+        &proxy.uri(),
+        &["scan", "--from-aws-config", "--format", "json", "cfg-*"],
+    )
+    .await;
+    assert_eq!(cli.code, 1, "{}", cli.stderr);
+    let cli_verdicts: BTreeMap<(String, String), String> = cli.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let resource = f["bucket"].as_str().unwrap_or("(account)").to_owned();
+            let check = f["check"].as_str().unwrap().to_owned();
+            ((resource, check), f["status"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let library_verdicts: BTreeMap<(String, String), String> = from_config
+        .iter()
+        .map(|(key, (status, _))| (key.clone(), status.as_str().to_owned()))
+        .collect();
+    assert_eq!(cli_verdicts, library_verdicts);
 }
