@@ -126,7 +126,7 @@ pub(super) async fn scan_aws_config(
         .partition(|c| c.meta.scope == Scope::Bucket);
     let mut findings = Vec::new();
     // Like a live scan: no account findings when none of the buckets asked for is recorded.
-    if !(chosen.is_empty() && !plan.selectors.is_empty()) {
+    if !chosen.is_empty() || plan.selectors.is_empty() {
         for (id, (state, _)) in &accounts {
             let mut account_findings =
                 runner::evaluate_account(state, &account_checks, plan.options).await;
