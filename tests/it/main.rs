@@ -4,6 +4,7 @@ mod batch;
 mod cache;
 mod catalog;
 mod cli;
+mod config;
 mod data_events;
 mod dns;
 mod fake_config;
