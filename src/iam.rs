@@ -312,12 +312,24 @@ pub struct PolicyOptions<'a> {
     pub sns_topic: Option<&'a TopicArn>,
     /// `--role-name`: assuming that role in the other accounts, and listing the organization.
     pub role_name: Option<&'a str>,
+    /// `--from-aws-config`: reading the buckets' configuration items from AWS Config; with
+    /// `aggregate`, through an aggregator (`--aggregator`).
+    pub aws_config: Option<ConfigSourceKind>,
     /// `--bucket`: the buckets (and their objects) the statements allow; every bucket when empty.
     pub buckets: &'a [String],
     /// `--role-arn`: the role Batch Operations jobs run as, which the caller passes.
     pub role_arn: Option<&'a str>,
     /// `--kms-key-id`: the key ARN `encrypt` encrypts with.
     pub kms_key_arn: Option<&'a str>,
+}
+
+/// Which AWS Config reads `scan --from-aws-config` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSourceKind {
+    /// The caller's own account and region.
+    Account,
+    /// Every account and region of an aggregator (`--aggregator`).
+    Aggregator,
 }
 
 /// `arn:aws:kms:REGION:ACCOUNT:key/ID`: a policy names a key by its ARN only.
@@ -501,14 +513,18 @@ pub fn statements(commands: &[String], options: PolicyOptions) -> Result<Vec<Sta
         object_level_logging,
         sns_topic,
         role_name,
+        aws_config,
         role_arn,
         kms_key_arn,
         ..
     } = options;
     let scanning = chosen.contains(&"scan");
-    if (object_level_logging || sns_topic.is_some() || role_name.is_some()) && !scanning {
+    let scan_options =
+        object_level_logging || sns_topic.is_some() || role_name.is_some() || aws_config.is_some();
+    if scan_options && !scanning {
         return Err(
-            "--object-level-logging, --sns-topic and --role-name apply to the scan command".into(),
+            "--object-level-logging, --sns-topic, --role-name, --from-aws-config and --aggregator apply to the scan command"
+                .into(),
         );
     }
     if role_arn.is_some() && !granted.contains("iam:PassRole") {
@@ -531,6 +547,20 @@ pub fn statements(commands: &[String], options: PolicyOptions) -> Result<Vec<Sta
     if role_name.is_some() {
         let actions = actions_of([Facet::AssumeRole, Facet::OrganizationAccounts]);
         statements.extend(resolver.statements("S3tkScanRoleName", actions, false));
+    }
+    if let Some(kind) = aws_config {
+        let actions = match kind {
+            ConfigSourceKind::Account => actions_of([
+                Facet::ListDiscoveredResources,
+                Facet::BatchGetResourceConfig,
+                Facet::AccountId,
+            ]),
+            ConfigSourceKind::Aggregator => actions_of([
+                Facet::ListAggregateDiscoveredResources,
+                Facet::BatchGetAggregateResourceConfig,
+            ]),
+        };
+        statements.extend(resolver.statements("S3tkScanAwsConfig", actions, false));
     }
     if statements.is_empty() {
         return Err(format!(
@@ -685,6 +715,45 @@ mod tests {
         );
         let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(sids, ["S3tkScanAccount", "S3tkScanBuckets"]);
+    }
+
+    #[test]
+    fn aws_config_reads_are_added_to_scan() {
+        let sids_and_actions = |kind| {
+            let options = PolicyOptions {
+                aws_config: Some(kind),
+                ..PolicyOptions::default()
+            };
+            let statements = statements(&["scan".into()], options).unwrap();
+            let config = statements
+                .iter()
+                .find(|s| s.sid.starts_with("S3tkScanAwsConfig"))
+                .expect("an AWS Config statement");
+            (config.actions.clone(), config.resources.clone())
+        };
+        assert_eq!(
+            sids_and_actions(ConfigSourceKind::Aggregator),
+            (
+                vec![
+                    "config:BatchGetAggregateResourceConfig",
+                    "config:ListAggregateDiscoveredResources"
+                ],
+                vec!["arn:aws:config:*:*:config-aggregator/*".to_owned()]
+            )
+        );
+        let (actions, _) = sids_and_actions(ConfigSourceKind::Account);
+        assert!(
+            actions.contains(&"config:ListDiscoveredResources"),
+            "{actions:?}"
+        );
+        let refused = statements(
+            &["enable-versioning".into()],
+            PolicyOptions {
+                aws_config: Some(ConfigSourceKind::Account),
+                ..PolicyOptions::default()
+            },
+        );
+        assert!(refused.unwrap_err().contains("apply to the scan command"));
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub enum Command {
         /// Allow assuming this role in other accounts and listing the organization (for scan --role-name)
         #[arg(long, value_name = "ROLE")]
         role_name: Option<String>,
+        /// Allow reading the buckets' configuration items from AWS Config (for scan --from-aws-config)
+        #[arg(long)]
+        from_aws_config: bool,
+        /// Allow reading them through an AWS Config aggregator (for scan --from-aws-config --aggregator)
+        #[arg(long, value_name = "NAME")]
+        aggregator: Option<String>,
         /// Allow only this bucket and its objects (repeat for several; include --log-bucket, --report and inventory buckets)
         #[arg(long = "bucket", value_name = "NAME")]
         buckets: Vec<String>,
@@ -517,6 +523,8 @@ pub async fn run(mut cli: Cli) -> ExitCode {
             object_level_logging,
             sns_topic,
             role_name,
+            from_aws_config,
+            aggregator,
             buckets,
             role_arn,
             kms_key_id,
@@ -525,6 +533,11 @@ pub async fn run(mut cli: Cli) -> ExitCode {
             object_level_logging,
             sns_topic.as_deref(),
             role_name.as_deref(),
+            match (from_aws_config, aggregator) {
+                (_, Some(_)) => Some(crate::iam::ConfigSourceKind::Aggregator),
+                (true, None) => Some(crate::iam::ConfigSourceKind::Account),
+                (false, None) => None,
+            },
             (&buckets, role_arn.as_deref(), kms_key_id.as_deref()),
         ),
         Command::Completions { shell } => {
@@ -1309,6 +1322,7 @@ fn iam_policy(
     object_level_logging: bool,
     sns_topic: Option<&str>,
     role_name: Option<&str>,
+    aws_config: Option<crate::iam::ConfigSourceKind>,
     (buckets, role_arn, kms_key_arn): (&[String], Option<&str>, Option<&str>),
 ) -> Result<u8, Failure> {
     let topic = sns_topic
@@ -1319,6 +1333,7 @@ fn iam_policy(
         object_level_logging,
         sns_topic: topic.as_ref(),
         role_name,
+        aws_config,
         buckets,
         role_arn,
         kms_key_arn,

@@ -3,7 +3,7 @@
 
 use super::{Failure, ScanPlan, scan_account};
 use crate::aws::S3Clients;
-use crate::check::Scope;
+use crate::check::{CheckEntry, Scope};
 use crate::output;
 use crate::report::Finding;
 use crate::runner::{self, Recording};
@@ -138,40 +138,17 @@ pub(super) async fn scan_aws_config(
     }
     let progress = super::Progress::new(chosen.len());
     let mut done = 0;
-    while let Some(batch) = source.next_batch().await {
+    // The next batch is read while this one is evaluated.
+    let mut next = source.next_batch().await;
+    while let Some(batch) = next {
         done += batch.len();
-        let mut by_account: BTreeMap<String, Vec<BucketRecord>> = BTreeMap::new();
-        for (id, record) in batch {
-            by_account.entry(id).or_default().push(record);
-        }
-        for (id, records) in by_account {
-            let Some((state, recording)) = accounts.get(&id) else {
-                continue;
-            };
-            let buckets: Vec<_> = records
-                .iter()
-                .map(|r| SelectedBucket {
-                    name: r.name.clone(),
-                    listed_region: None,
-                })
-                .collect();
-            state.add_records(records);
-            let scanned = runner::scan_until_stopped(
-                Arc::clone(state),
-                buckets,
-                &bucket_checks,
-                plan.options,
-                plan.concurrency,
-                &|_, _| {},
-                recording.as_ref(),
-            )
-            .await;
-            findings.extend(scanned.findings.into_iter().map(|mut finding| {
-                finding.account = Some(id.clone());
-                finding
-            }));
-        }
+        let (following, evaluated) = tokio::join!(
+            source.next_batch(),
+            evaluate_batch(&accounts, batch, &bucket_checks, plan)
+        );
+        findings.extend(evaluated);
         progress.update(done, chosen.len());
+        next = following;
     }
     progress.finish();
     eprintln!(
@@ -194,6 +171,50 @@ pub(super) async fn scan_aws_config(
         }
     }
     Ok(scan)
+}
+
+/// One batch of AWS Config records, each bucket evaluated in its account's state.
+async fn evaluate_batch(
+    accounts: &BTreeMap<String, (Arc<AccountState>, Option<Recording>)>,
+    batch: Vec<(String, BucketRecord)>,
+    checks: &[&'static CheckEntry],
+    plan: &ScanPlan<'_>,
+) -> Vec<Finding> {
+    let mut by_account: BTreeMap<&str, Vec<BucketRecord>> = BTreeMap::new();
+    for (id, record) in batch {
+        let id = accounts
+            .get_key_value(&id)
+            .map(|(id, _)| id.as_str())
+            .expect("every batch's account was listed");
+        by_account.entry(id).or_default().push(record);
+    }
+    let mut findings = Vec::new();
+    for (id, records) in by_account {
+        let (state, recording) = &accounts[id];
+        let buckets: Vec<_> = records
+            .iter()
+            .map(|r| SelectedBucket {
+                name: r.name.clone(),
+                listed_region: None,
+            })
+            .collect();
+        state.add_records(records);
+        let scanned = runner::scan_until_stopped(
+            Arc::clone(state),
+            buckets,
+            checks,
+            plan.options,
+            plan.concurrency,
+            &|_, _| {},
+            recording.as_ref(),
+        )
+        .await;
+        findings.extend(scanned.findings.into_iter().map(|mut finding| {
+            finding.account = Some(id.to_owned());
+            finding
+        }));
+    }
+    findings
 }
 
 /// Writes the state file (atomically, like a report).

@@ -151,6 +151,8 @@ async fn generated_policies_pass_parliament() {
     ];
     cases.push(extras.to_vec());
     cases.push([&extras[..], &scoped].concat());
+    cases.push(vec!["scan", "--from-aws-config"]);
+    cases.push(vec!["scan", "--aggregator", "org"]);
     let mut policies = serde_json::Map::new();
     for args in &cases {
         let text = serde_json::to_string_pretty(&policy(args).await).unwrap();
