@@ -148,7 +148,10 @@ pub async fn evaluate_account(
         .iter()
         .zip(results)
         .map(|((meta, _), (result, elapsed))| {
-            Finding::new(meta, Resource::Account(id.clone()), region, result, elapsed)
+            let mut finding =
+                Finding::new(meta, Resource::Account(id.clone()), region, result, elapsed);
+            finding.observed_at = account.observed_at().map(str::to_owned);
+            finding
         })
         .collect()
 }

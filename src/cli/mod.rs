@@ -18,6 +18,7 @@ use crate::registry;
 use crate::remediation::{FixContext, FixOptions, validate_kms_key};
 use crate::report::{FailOn, Report, RunInfo, Style};
 use crate::select::{self, BucketSelector, SelectedBucket};
+use crate::state::snapshot::BucketRecord;
 use crate::state::{AccountState, BucketState};
 use crate::suppress::{DEFAULT_IGNORE_FILE, Date, IgnoreFile};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -456,7 +457,7 @@ pub struct ScanArgs {
     pub from_state: Vec<PathBuf>,
     /// Evaluate the checks on the bucket configurations AWS Config records (configuration
     /// items), in the caller's account and region or across an aggregator's (--aggregator)
-    #[arg(long, conflicts_with_all = ["role_name", "accounts", "organization", "fix"])]
+    #[arg(long, conflicts_with_all = ["role_name", "accounts", "organization", "sns_topic", "fix"])]
     pub from_aws_config: bool,
     /// With --from-aws-config: read every account and region of this AWS Config aggregator
     #[arg(long, value_name = "NAME", requires = "from_aws_config")]
@@ -1170,11 +1171,15 @@ async fn scan_account(
     show_progress: bool,
 ) -> Result<AccountScan, crate::error::FetchError> {
     let selection = match state.clients() {
-        Some(clients) => select::resolve(clients, plan.selectors).await?,
+        Some(clients) => {
+            let selection = select::resolve(clients, plan.selectors).await?;
+            warn_unmatched(&selection, account);
+            selection
+        }
+        // The caller warns once over every recorded account's buckets.
         None => select::choose(state.recorded_buckets(), plan.selectors, false),
     };
     let total = selection.buckets.len();
-    warn_unmatched(&selection, account);
     // Account checks run with every scan of the account, but not when the buckets asked for
     // do not exist at all: then there is nothing to report.
     let checks = if selection.buckets.is_empty() && !plan.selectors.is_empty() {
@@ -1210,7 +1215,16 @@ async fn scan_account(
     for finding in &mut scanned.findings {
         finding.account.clone_from(&id);
     }
-    let record = recording.map(|recording| account_record(&state, recording));
+    let record = recording.map(|recording| {
+        let mut record = account_record(&state, recording);
+        // A stop leaves buckets unread: recorded with no answer, so a scan of the file says
+        // each of their checks could not be evaluated, instead of leaving them out.
+        record
+            .buckets
+            .extend(scanned.not_scanned.iter().map(BucketRecord::new));
+        record.buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        record
+    });
     Ok(AccountScan {
         scanned,
         total,

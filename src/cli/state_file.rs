@@ -26,14 +26,16 @@ pub(super) struct RecordedScan {
 
 /// `--save-state FILE`, checked before any request like a report path.
 pub(super) fn check_save_path(path: &Path) -> Result<PathBuf, Failure> {
-    output::check_writable(path).map_err(|e| {
-        Failure::Usage(format!(
-            "cannot write the state file {}: {}",
-            path.display(),
-            output::reason(&e)
-        ))
-    })?;
+    output::check_writable(path).map_err(|e| cannot_save(path, &e))?;
     Ok(path.to_owned())
+}
+
+fn cannot_save(path: &Path, e: &std::io::Error) -> Failure {
+    Failure::Usage(format!(
+        "cannot write the state file {}: {}",
+        path.display(),
+        output::reason(e)
+    ))
 }
 
 /// Every `--from-state` file's accounts (`None` without the option). One account in two files
@@ -44,7 +46,13 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Option<Vec<AccountRecord>>, 
     }
     let mut accounts = Vec::new();
     let mut seen: BTreeMap<String, &Path> = BTreeMap::new();
-    for path in paths {
+    for (n, path) in paths.iter().enumerate() {
+        if paths[..n].contains(path) {
+            return Err(Failure::Usage(format!(
+                "state file {} is given twice",
+                path.display()
+            )));
+        }
         let snapshot = Snapshot::load(path).map_err(Failure::Usage)?;
         if snapshot.accounts.is_empty() {
             return Err(Failure::Usage(format!(
@@ -68,21 +76,24 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Option<Vec<AccountRecord>>, 
     Ok(Some(accounts))
 }
 
-/// `--from-state`: each recorded account scanned as a live one would be, with no request.
+/// `--from-state`: each recorded account scanned as a live one would be, with no request. The
+/// selection is warned about once, over every account's buckets (a name is in one account).
 pub(super) async fn scan_records(records: Vec<AccountRecord>, plan: &ScanPlan<'_>) -> RecordedScan {
     let single = records.len() == 1;
+    let ids: Vec<Option<String>> = records.iter().map(|r| r.account_id.clone()).collect();
+    let states = AccountState::from_records(records);
+    let every_bucket = states.iter().flat_map(|s| s.recorded_buckets()).collect();
+    super::warn_unmatched(&select::choose(every_bucket, plan.selectors, false), None);
     let mut scan = RecordedScan {
         findings: Vec::new(),
         account: None,
         records: Vec::new(),
     };
-    for record in records {
-        let id = record.account_id.clone();
+    for (state, id) in states.into_iter().zip(ids) {
         if single {
             scan.account.clone_from(&id);
         }
-        let state = AccountState::from_record(record);
-        let scanned = scan_account(Arc::clone(&state), id.as_deref(), plan, single)
+        let scanned = scan_account(state, id.as_deref(), plan, single)
             .await
             .expect("recorded state needs no listing");
         scan.findings.extend(scanned.scanned.findings);
@@ -106,17 +117,18 @@ pub(super) async fn scan_aws_config(
     let mut source = ConfigSource::open(clients, aggregator)
         .await
         .map_err(|e| Failure::fetch(e, &what))?;
-    let mut accounts = BTreeMap::new();
-    let mut listed = Vec::new();
-    for record in source.accounts() {
-        if let Some(Answer(Ok(names))) = &record.facets.bucket_list {
-            listed.extend(names.iter().map(|n| (n.clone(), None)));
-        }
-        let id = record.account_id.clone().unwrap_or_default();
-        let recording = plan.record.then(Recording::default);
-        accounts.insert(id, (AccountState::from_record(record), recording));
-    }
-    let selection = select::choose(listed, plan.selectors, false);
+    let records = source.accounts();
+    let names_of = |record: &AccountRecord| match &record.facets.bucket_list {
+        Some(Answer(Ok(names))) => names.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let listed: Vec<Vec<String>> = records.iter().map(names_of).collect();
+    let ids: Vec<String> = records
+        .iter()
+        .map(|r| r.account_id.clone().unwrap_or_default())
+        .collect();
+    let every_bucket = listed.iter().flatten().map(|n| (n.clone(), None)).collect();
+    let selection = select::choose(every_bucket, plan.selectors, false);
     super::warn_unmatched(&selection, None);
     let chosen: BTreeSet<String> = selection.buckets.into_iter().map(|b| b.name).collect();
     source.retain(|name| chosen.contains(name));
@@ -125,16 +137,19 @@ pub(super) async fn scan_aws_config(
         .iter()
         .partition(|c| c.meta.scope == Scope::Bucket);
     let mut findings = Vec::new();
-    // Like a live scan: no account findings when none of the buckets asked for is recorded.
-    if !chosen.is_empty() || plan.selectors.is_empty() {
-        for (id, (state, _)) in &accounts {
+    let mut accounts = BTreeMap::new();
+    let states = AccountState::from_records(records);
+    for ((state, id), names) in states.into_iter().zip(ids).zip(&listed) {
+        // Like a live scan: no account findings for an account none of whose buckets is asked for.
+        if plan.selectors.is_empty() || names.iter().any(|n| chosen.contains(n)) {
             let mut account_findings =
-                runner::evaluate_account(state, &account_checks, plan.options).await;
+                runner::evaluate_account(&state, &account_checks, plan.options).await;
             for finding in &mut account_findings {
                 finding.account = Some(id.clone());
             }
             findings.extend(account_findings);
         }
+        accounts.insert(id, (state, plan.record.then(Recording::default)));
     }
     let progress = super::Progress::new(chosen.len());
     let mut done = 0;
@@ -221,13 +236,7 @@ async fn evaluate_batch(
 pub(super) fn save(path: &Path, accounts: Vec<AccountRecord>) -> Result<(), Failure> {
     let snapshot = Snapshot::new(accounts);
     let buckets: usize = snapshot.accounts.iter().map(|a| a.buckets.len()).sum();
-    output::write_report(path, &snapshot.to_bytes(path)).map_err(|e| {
-        Failure::Usage(format!(
-            "cannot write the state file {}: {}",
-            path.display(),
-            output::reason(&e)
-        ))
-    })?;
+    output::write_report(path, &snapshot.to_bytes(path)).map_err(|e| cannot_save(path, &e))?;
     eprintln!(
         "state of {} account(s), {buckets} bucket(s) saved to {}",
         snapshot.accounts.len(),

@@ -88,7 +88,8 @@ struct Key {
 #[derive(Debug, Default)]
 struct AccountSeen {
     region: Option<String>,
-    buckets: BTreeSet<String>,
+    /// Each listed bucket's region (the item's source region; the caller's for its own).
+    buckets: BTreeMap<String, String>,
     public_access_block: Option<Answer<Option<PublicAccessBlock>>>,
 }
 
@@ -149,7 +150,8 @@ impl ConfigSource {
             let account = source.account_of(key);
             let seen = source.accounts.entry(account).or_default();
             seen.region = seen.region.take().or_else(|| key.region.clone());
-            seen.buckets.insert(key.name.clone());
+            let bucket_region = key.region.clone().unwrap_or_else(|| region.clone());
+            seen.buckets.insert(key.name.clone(), bucket_region);
         }
         source.pending = buckets.into();
         source.read_account_public_access_blocks().await?;
@@ -171,7 +173,14 @@ impl ConfigSource {
                 facets: AccountFacets {
                     account_id: Some(Answer(Ok(id.clone()))),
                     public_access_block: seen.public_access_block.clone(),
-                    bucket_list: Some(Answer(Ok(seen.buckets.clone()))),
+                    bucket_list: Some(Answer(Ok(seen.buckets.keys().cloned().collect()))),
+                    // Known before any batch, so a log target read in a later batch (or in
+                    // another account) is known to exist.
+                    bucket_regions: seen
+                        .buckets
+                        .iter()
+                        .map(|(name, region)| (name.clone(), Answer(Ok(region.clone()))))
+                        .collect(),
                     ..AccountFacets::default()
                 },
                 buckets: Vec::new(),
@@ -323,7 +332,7 @@ impl ConfigSource {
         let keys = match self.list(ACCOUNT_PAB_TYPE).await {
             Ok(keys) => keys,
             Err(e) => {
-                let answer = Answer(Err(recorded(&e)));
+                let answer = Answer(Err(RecordedError::from(&e)));
                 for seen in self.accounts.values_mut() {
                     seen.public_access_block = Some(answer.clone());
                 }
@@ -359,7 +368,7 @@ impl ConfigSource {
                     }
                 }
                 Err(e) => {
-                    let answer = Answer(Err(recorded(&e)));
+                    let answer = Answer(Err(RecordedError::from(&e)));
                     for key in chunk {
                         let account = self.account_of(key);
                         self.accounts
@@ -571,29 +580,21 @@ fn per_bucket(e: &FetchError) -> FetchErrorKind {
     }
 }
 
-fn recorded(e: &FetchError) -> RecordedError {
-    RecordedError {
-        kind: e.kind.clone(),
-        description: Some(e.to_string()),
-    }
-}
-
 fn malformed(facet: Facet, detail: String) -> RecordedError {
-    let kind = FetchErrorKind::Malformed { detail };
-    RecordedError {
-        description: Some(FetchError::new(facet, kind.clone()).to_string()),
-        kind,
-    }
+    RecordedError::from(&FetchError::new(
+        facet,
+        FetchErrorKind::Malformed { detail },
+    ))
 }
 
 /// A bucket whose item could not be read: every facet Config records is that error (an
 /// `error` finding, never a missing bucket or a skip).
 fn failed_record(key: &Key, kind: FetchErrorKind) -> BucketRecord {
     fn err<T>(facet: Facet, kind: &FetchErrorKind) -> Option<Answer<T>> {
-        Some(Answer(Err(RecordedError {
-            kind: kind.clone(),
-            description: Some(FetchError::new(facet, kind.clone()).to_string()),
-        })))
+        Some(Answer(Err(RecordedError::from(&FetchError::new(
+            facet,
+            kind.clone(),
+        )))))
     }
     let mut record = BucketRecord::new(&key.name);
     record.listed_region = key.region.clone();
@@ -778,6 +779,8 @@ fn when_configured<T>(
     map: impl FnOnce(&Value) -> Result<Option<T>, String>,
 ) -> Option<Answer<Option<T>>> {
     match supplementary.get(key) {
+        // Config writes `null` for a configuration removed since (as c7n's null map shows).
+        Some(raw) if raw.trim() == "null" && complete => Some(Answer(Ok(None))),
         Some(_) => always(supplementary, key, facet, map),
         None if complete => Some(Answer(Ok(None))),
         None => None,
@@ -815,53 +818,56 @@ fn array_at<'a>(value: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Config spells permissions as the Java SDK's enum names (`FullControl`, `ReadAcp`).
-fn permission(config: &str) -> String {
-    match config {
-        "FullControl" => "FULL_CONTROL",
-        "Read" => "READ",
-        "Write" => "WRITE",
-        "ReadAcp" => "READ_ACP",
-        "WriteAcp" => "WRITE_ACP",
-        other => other,
-    }
-    .to_owned()
+/// Config spells permissions as the Java SDK's enum names (`FullControl`, `ReadAcp`). Anything
+/// else makes the ACL unreadable: a grant s3tk cannot name must not read as no grant.
+fn permission(config: &str) -> Result<String, String> {
+    let s3 = match config {
+        "FullControl" | "FULL_CONTROL" => "FULL_CONTROL",
+        "Read" | "READ" => "READ",
+        "Write" | "WRITE" => "WRITE",
+        "ReadAcp" | "READ_ACP" => "READ_ACP",
+        "WriteAcp" | "WRITE_ACP" => "WRITE_ACP",
+        other => return Err(format!("unknown permission '{other}'")),
+    };
+    Ok(s3.to_owned())
 }
 
 /// A grantee as Config writes it: a group's name (`"AllUsers"`), `{"id", "displayName"}` for
 /// a canonical user, or `{"identifier", "typeIdentifier"}` (`id`, `emailAddress`, `uri`).
-fn grantee(value: &Value) -> Grantee {
+/// Any other shape makes the ACL unreadable, for the same reason as [`permission`].
+fn grantee(value: &Value) -> Result<Grantee, String> {
+    let unknown = || Err(format!("unknown grantee {value}"));
     match value {
         Value::String(group) => match group.as_str() {
-            "AllUsers" => Grantee::Group {
+            "AllUsers" => Ok(Grantee::Group {
                 uri: super::model::ALL_USERS_URI.into(),
-            },
-            "AuthenticatedUsers" => Grantee::Group {
+            }),
+            "AuthenticatedUsers" => Ok(Grantee::Group {
                 uri: super::model::AUTHENTICATED_USERS_URI.into(),
-            },
-            "LogDelivery" => Grantee::Group {
+            }),
+            "LogDelivery" => Ok(Grantee::Group {
                 uri: super::model::LOG_DELIVERY_URI.into(),
-            },
+            }),
             uri if uri.starts_with("http://acs.amazonaws.com/groups/") => {
-                Grantee::Group { uri: uri.into() }
+                Ok(Grantee::Group { uri: uri.into() })
             }
-            _ => Grantee::Unknown,
+            _ => unknown(),
         },
         Value::Object(_) => {
             if let Some(id) = str_at(value, "id") {
-                return Grantee::CanonicalUser { id: id.into() };
+                return Ok(Grantee::CanonicalUser { id: id.into() });
             }
             let identifier = str_at(value, "identifier").unwrap_or_default().to_owned();
             match str_at(value, "typeIdentifier") {
-                Some("id") => Grantee::CanonicalUser { id: identifier },
-                Some("emailAddress") => Grantee::Email {
+                Some("id") => Ok(Grantee::CanonicalUser { id: identifier }),
+                Some("emailAddress") => Ok(Grantee::Email {
                     address: identifier,
-                },
+                }),
                 Some("uri") => grantee(&Value::String(identifier)),
-                _ => Grantee::Unknown,
+                _ => unknown(),
             }
         }
-        _ => Grantee::Unknown,
+        _ => unknown(),
     }
 }
 
@@ -872,11 +878,13 @@ fn acl(value: &Value) -> Result<Acl, String> {
     let grants = array_at(value, "grantList")
         .iter()
         .chain(array_at(value, "grantSet"))
-        .map(|g| Grant {
-            grantee: g.get("grantee").map_or(Grantee::Unknown, grantee),
-            permission: permission(str_at(g, "permission").unwrap_or_default()),
+        .map(|g| {
+            Ok(Grant {
+                grantee: grantee(g.get("grantee").unwrap_or(&Value::Null))?,
+                permission: permission(str_at(g, "permission").unwrap_or_default())?,
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     Ok(Acl {
         owner_id: value
             .get("owner")
@@ -1102,6 +1110,45 @@ mod tests {
     }
 
     const OWNER: &str = "e7c8bb65a5fc49cf906715eae09de9e4bb7861a96361ba79b833aa45f6833b15";
+
+    #[test]
+    fn a_grant_that_cannot_be_named_makes_the_acl_unreadable() {
+        for (grant, detail) in [
+            (
+                serde_json::json!({"grantee": "Everyone", "permission": "Read"}),
+                "unknown grantee \"Everyone\"",
+            ),
+            (
+                serde_json::json!({"grantee": "AllUsers", "permission": "ReadObjects"}),
+                "unknown permission 'ReadObjects'",
+            ),
+        ] {
+            let acl = serde_json::json!({"grantList": [grant], "owner": {"id": OWNER}});
+            let mut item = plain_item();
+            item["supplementaryConfiguration"]["AccessControlList"] =
+                Value::String(serde_json::to_string(&acl.to_string()).unwrap());
+            assert!(
+                malformed_detail(&record(&item).facets.acl).ends_with(detail),
+                "{detail}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_null_optional_configuration_is_not_configured() {
+        let mut item = plain_item();
+        for key in [
+            "BucketWebsiteConfiguration",
+            "BucketLifecycleConfiguration",
+            "PublicAccessBlockConfiguration",
+        ] {
+            item["supplementaryConfiguration"][key] = Value::String("null".into());
+        }
+        let facets = record(&item).facets;
+        assert_eq!(ok(&facets.website), &None);
+        assert_eq!(ok(&facets.lifecycle), &None);
+        assert_eq!(ok(&facets.public_access_block), &None);
+    }
 
     /// An item as AWS Config records a bucket with nothing configured (the shape of
     /// cloud-custodian's tests/data/config/s3.json, a real item).

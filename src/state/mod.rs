@@ -497,6 +497,23 @@ impl AccountState {
     /// Each bucket's answers wait for [`BucketState::new`] of that bucket; facets the record
     /// lacks fail with [`FetchErrorKind::NotRecorded`].
     pub fn from_record(record: AccountRecord) -> Arc<Self> {
+        Self::from_records(vec![record]).remove(0)
+    }
+
+    /// [`AccountState::from_record`] for several accounts, which share what is known of every
+    /// bucket's region: a bucket name is global, and a log target is often in another account.
+    pub fn from_records(records: Vec<AccountRecord>) -> Vec<Arc<Self>> {
+        let regions = Arc::new(Mutex::new(HashMap::new()));
+        records
+            .into_iter()
+            .map(|record| Self::recorded(record, Arc::clone(&regions)))
+            .collect()
+    }
+
+    fn recorded(
+        record: AccountRecord,
+        regions: Arc<Mutex<HashMap<String, Arc<Slot<String>>>>>,
+    ) -> Arc<Self> {
         let AccountRecord {
             account_id,
             source,
@@ -506,6 +523,7 @@ impl AccountState {
             buckets,
         } = record;
         let mut state = Self::with_clients(None);
+        state.regions = regions;
         let AccountFacets {
             account_id: id_answer,
             public_access_block,
@@ -547,22 +565,19 @@ impl AccountState {
         for (bucket, answer) in bucket_regions {
             seed(&state.region_slot(&bucket), answer, Facet::Region);
         }
-        for bucket in &buckets {
-            if let Some(answer) = &bucket.region {
-                seed(
-                    &state.region_slot(&bucket.name),
-                    answer.clone(),
-                    Facet::Region,
-                );
-            }
-        }
         state.recorded = Some(Recorded {
             source,
             region,
             observed_at,
-            pending: Mutex::new(buckets.into_iter().map(|b| (b.name.clone(), b)).collect()),
+            pending: Mutex::default(),
         });
+        state.add_records(buckets);
         Arc::new(state)
+    }
+
+    /// When the account-wide answers were recorded; `None` when they are read live.
+    pub fn observed_at(&self) -> Option<&str> {
+        self.recorded.as_ref()?.observed_at.as_deref()
     }
 
     /// Hands more recorded buckets to a state built [`AccountState::from_record`] (a source
@@ -868,11 +883,11 @@ impl BucketState {
     pub fn record(&self) -> BucketRecord {
         BucketRecord {
             name: self.name.clone(),
-            observed_at: Some(
-                self.observed_at
-                    .clone()
-                    .unwrap_or_else(crate::report::now_rfc3339),
-            ),
+            // A live read happened now; a recorded one keeps its time, or its lack of one.
+            observed_at: match self.account.recorded {
+                Some(_) => self.observed_at.clone(),
+                None => Some(crate::report::now_rfc3339()),
+            },
             listed_region: self.listed_region.clone(),
             region: self.region.get().and_then(Answer::of),
             facets: self.facets.record(),

@@ -203,23 +203,25 @@ pub struct RecordedError {
 }
 
 impl<T: Clone> Answer<T> {
-    /// The answer a state slot holds; `None` for what is not worth keeping: a facet the state
-    /// file itself lacked (it stays absent, which means the same).
+    /// The answer a state slot holds; `None` for a facet the record it came from lacked: it
+    /// stays absent, which means the same with the account's `source`.
     pub fn of(result: &Result<T, FetchError>) -> Option<Self> {
         match result {
             Ok(value) => Some(Answer(Ok(value.clone()))),
             Err(FetchError {
-                kind:
-                    FetchErrorKind::NotRecorded {
-                        by: Recorder::StateFile,
-                    }
-                    | FetchErrorKind::Offline,
+                kind: FetchErrorKind::NotRecorded { .. } | FetchErrorKind::Offline,
                 ..
             }) => None,
-            Err(e) => Some(Answer(Err(RecordedError {
-                kind: e.kind.clone(),
-                description: Some(e.to_string()),
-            }))),
+            Err(e) => Some(Answer(Err(RecordedError::from(e)))),
+        }
+    }
+}
+
+impl From<&FetchError> for RecordedError {
+    fn from(e: &FetchError) -> Self {
+        RecordedError {
+            kind: e.kind.clone(),
+            description: Some(e.to_string()),
         }
     }
 }

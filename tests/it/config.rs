@@ -257,8 +257,6 @@ fn public_policy(name: &str) -> Value {
     json!({"BucketPolicy": json!({"policyText": policy.to_string()}).to_string()})
 }
 
-const OFFLINE: &[(&str, &str)] = &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")];
-
 #[tokio::test]
 async fn scan_from_aws_config_reports_capture_times_and_skips_what_config_lacks() {
     let mut buckets = Vec::new();
@@ -357,9 +355,9 @@ async fn scan_from_aws_config_reports_capture_times_and_skips_what_config_lacks(
 
     // The saved state gives the same report, skips included, with no request.
     let requests = fake.log.lock().unwrap().len();
-    let again = crate::support::s3tk_env(
+    let again = crate::support::s3tk(
+        &server.uri(),
         &["scan", "--from-state", &state, "--format", "json"],
-        OFFLINE,
     )
     .await;
     assert_eq!(again.code, 1, "{}", again.stderr);

@@ -63,13 +63,22 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
     );
     assert_eq!(without_times(unsaved.json()), without_times(live.json()));
 
+    // Pointed at the fake, with credentials: anything sent would be counted.
+    let replayed = s3tk(
+        &fake.uri(),
+        &["scan", "--from-state", state_arg, "--format", "json"],
+    )
+    .await;
+    assert_eq!(replayed.code, 1, "{}", replayed.stderr);
+    assert_eq!(fake.answered(), requests, "--from-state sent a request");
+    assert_eq!(without_times(replayed.json()), without_times(live.json()));
+    // And with no credentials at all.
     let offline = s3tk_env(
         &["scan", "--from-state", state_arg, "--format", "json"],
         OFFLINE,
     )
     .await;
     assert_eq!(offline.code, 1, "{}", offline.stderr);
-    assert_eq!(fake.answered(), requests, "--from-state sent a request");
     assert_eq!(without_times(offline.json()), without_times(live.json()));
     // Errors stay errors of the same kind, and findings say when their state was read.
     let report = offline.json();
@@ -229,8 +238,10 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
             ),
     )
     .unwrap();
+    let copy = dir.path("copy.json");
+    std::fs::copy(&account, &copy).unwrap();
     let twice = s3tk_env(
-        &["scan", "--from-state", &account, "--from-state", &account],
+        &["scan", "--from-state", &account, "--from-state", &copy],
         OFFLINE,
     )
     .await;
@@ -238,8 +249,17 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
     assert_eq!(
         twice.stderr,
         format!(
-            "error: account 111122223333 is in both {account} and {account}: give each account once\n"
+            "error: account 111122223333 is in both {account} and {copy}: give each account once\n"
         )
+    );
+    let same = s3tk_env(
+        &["scan", "--from-state", &account, "--from-state", &account],
+        OFFLINE,
+    )
+    .await;
+    assert_eq!(
+        (same.code, same.stderr),
+        (2, format!("error: state file {account} is given twice\n"))
     );
     let missing = s3tk_env(
         &["scan", "--from-state", "/nonexistent/state.json"],

@@ -10,6 +10,7 @@
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3};
 use crate::support::{Run, clients, ctrl_c, json_lines, s3tk_command, s3tk_env};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 async fn run_env(fake: &FakeS3, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -352,6 +353,8 @@ async fn ctrl_c_during_a_scan_reports_what_finished_and_names_what_did_not() {
     }
     fake.latency(Duration::from_millis(40));
     let uri = fake.uri();
+    let dir = crate::support::TempDir::new("interrupted-state");
+    let state = dir.path("state.json");
     let child = s3tk_command(
         &[
             "--endpoint-url",
@@ -361,6 +364,8 @@ async fn ctrl_c_during_a_scan_reports_what_finished_and_names_what_did_not() {
             "scan",
             "--format",
             "json",
+            "--save-state",
+            &state,
         ],
         &[],
     )
@@ -412,6 +417,30 @@ async fn ctrl_c_during_a_scan_reports_what_finished_and_names_what_did_not() {
     for name in not_scanned.iter().take(20) {
         assert!(!scanned.contains(&name.to_string()), "{name} in both");
     }
+    // The state file holds every bucket: the unscanned ones with no answer, so scanning it
+    // says their checks could not be evaluated instead of leaving them out.
+    let run =
+        crate::support::s3tk_env(&["scan", "--from-state", &state, "--format", "json"], &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let replayed = run.json();
+    let errors: BTreeSet<&str> = replayed["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "error")
+        .map(|f| {
+            assert!(
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("is not in the state file"),
+                "{f}"
+            );
+            f["bucket"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(errors.len(), missing);
+    assert!(errors.iter().all(|b| !scanned.contains(&b.to_string())));
 }
 
 /// A server that answers every request with a 200 whose body is cut short: it promises more
