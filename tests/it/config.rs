@@ -433,3 +433,48 @@ async fn an_unreadable_aws_config_is_exit_3_in_one_line() {
     );
     assert!(!std::path::Path::new(&report).exists());
 }
+
+/// A log target read in a later batch, and in another account (a central log archive), is
+/// known to exist from the listing: the logging check passes instead of skipping.
+#[tokio::test]
+async fn a_log_target_in_another_account_is_known_before_its_batch() {
+    let archive = "999988887777";
+    let mut buckets = own_buckets(150);
+    buckets.push((
+        archive.to_owned(),
+        "eu-west-1".to_owned(),
+        "zz-central-logs".to_owned(),
+    ));
+    let logging = json!({"destinationBucketName": "zz-central-logs", "logFilePrefix": "b/"});
+    let (server, _fake) = serve(FakeConfig {
+        buckets,
+        aggregator: Some("org".into()),
+        supplementary: [(
+            "bucket-0000".to_owned(),
+            json!({"BucketLoggingConfiguration": logging.to_string()}),
+        )]
+        .into(),
+        ..FakeConfig::default()
+    })
+    .await;
+    let run = crate::support::s3tk(
+        &server.uri(),
+        &[
+            "scan",
+            "--from-aws-config",
+            "--aggregator",
+            "org",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.logging-disabled",
+            "bucket-0000",
+        ],
+    )
+    .await;
+    let report = run.json();
+    assert_eq!(
+        crate::support::finding(&report, "bucket-0000", "s3.bucket.logging-disabled"),
+        ("pass".into(), "logs to s3://zz-central-logs/b/".into())
+    );
+}
