@@ -8,6 +8,7 @@
 //! the cache and return data, and never call AWS themselves.
 
 pub mod aws;
+pub mod cases;
 pub mod catalog;
 pub mod check;
 pub mod cli;
