@@ -129,12 +129,12 @@ pub async fn public_acl(bucket: &BucketState, access: Access) -> Result<Outcome,
         );
         // With IgnorePublicAcls in effect S3 answers the effective ACL, hiding stored public
         // grants (S3 User Guide, Block Public Access): say so, since they return without it.
-        if let Some(by) = EffectiveBlock::of(bucket)
-            .await
-            .neutralised_by(Flag::IgnorePublicAcls)
-        {
+        // A level that could not be read may be hiding them too: say that as well.
+        let block = EffectiveBlock::of(bucket).await;
+        if let Some(by) = block.neutralised_by(Flag::IgnorePublicAcls) {
             message += &format!(" (with {by} on, S3 hides any stored public grants)");
         }
+        message += &block.unknown_note();
         return Ok(Outcome::Pass(message));
     }
     let parts: Vec<String> = by_group

@@ -637,6 +637,33 @@ impl FakeS3 {
     }
 }
 
+/// The bucket sub-resources of S3's REST API (the query key) and the operations' common name
+/// (`Get…`/`Put…`/`Delete…` it).
+const SUBRESOURCES: &[(&str, &str)] = &[
+    ("acl", "BucketAcl"),
+    ("policy", "BucketPolicy"),
+    ("policyStatus", "BucketPolicyStatus"),
+    ("publicAccessBlock", "PublicAccessBlock"),
+    ("ownershipControls", "BucketOwnershipControls"),
+    ("encryption", "BucketEncryption"),
+    ("logging", "BucketLogging"),
+    ("versioning", "BucketVersioning"),
+    ("object-lock", "ObjectLockConfiguration"),
+    ("lifecycle", "BucketLifecycleConfiguration"),
+    ("replication", "BucketReplication"),
+    ("notification", "BucketNotificationConfiguration"),
+    ("website", "BucketWebsite"),
+];
+
+/// The sub-resource the fake reads a bucket facet from (for [`FakeBucket::fault`]); `None`
+/// for facets that are not a bucket sub-resource (S3 Control, other services).
+pub fn subresource_of(facet: s3tk::state::Facet) -> Option<&'static str> {
+    SUBRESOURCES
+        .iter()
+        .find(|(_, name)| s3tk::state::Facet::by_operation(&format!("Get{name}")) == Some(facet))
+        .map(|(sub, _)| *sub)
+}
+
 /// The S3 operation of a bucket-level request.
 fn s3_operation(req: &Request) -> String {
     let method = req.method.as_str();
@@ -646,22 +673,10 @@ fn s3_operation(req: &Request) -> String {
     let Some((_, sub)) = route(req) else {
         return "ListBuckets".into();
     };
-    let name = match sub.as_str() {
-        "" if method == "HEAD" => "HeadBucket",
-        "acl" => "BucketAcl",
-        "policy" => "BucketPolicy",
-        "policyStatus" => "BucketPolicyStatus",
-        "publicAccessBlock" => "PublicAccessBlock",
-        "ownershipControls" => "BucketOwnershipControls",
-        "encryption" => "BucketEncryption",
-        "logging" => "BucketLogging",
-        "versioning" => "BucketVersioning",
-        "object-lock" => "ObjectLockConfiguration",
-        "lifecycle" => "BucketLifecycleConfiguration",
-        "replication" => "BucketReplication",
-        "notification" => "BucketNotificationConfiguration",
-        "website" => "BucketWebsite",
-        _ => return format!("{method} {}", req.url.path()),
+    let name = match SUBRESOURCES.iter().find(|(s, _)| *s == sub) {
+        _ if sub.is_empty() && method == "HEAD" => "HeadBucket",
+        Some((_, name)) => name,
+        None => return format!("{method} {}", req.url.path()),
     };
     match method {
         "HEAD" => name.to_owned(),
