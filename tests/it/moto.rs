@@ -2,7 +2,7 @@
 //! (`moto[server]==5.1.22`, see rust-sdk-notes.md for why that version), with buckets set up
 //! through the S3 API. The test starts moto itself from `S3TK_MOTO_SERVER` (the path of the
 //! `moto_server` executable, which `scripts/test` installs). Without it the test is skipped with
-//! a note, unless `S3TK_REQUIRE_TOOLS=1` (set by `scripts/test` and CI), which makes it fail.
+//! a note when `S3TK_SKIP_TOOLS=1` asks for that, and fails otherwise (`support::tool`).
 
 use crate::support::{finding, s3tk};
 use aws_sdk_s3::Client;
@@ -22,16 +22,7 @@ struct Moto {
 }
 
 async fn start_moto() -> Option<Moto> {
-    let Some(server) = std::env::var_os("S3TK_MOTO_SERVER") else {
-        assert!(
-            std::env::var("S3TK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "S3TK_REQUIRE_TOOLS=1 but S3TK_MOTO_SERVER is not set"
-        );
-        eprintln!(
-            "skipping the moto end-to-end test: S3TK_MOTO_SERVER is not set (scripts/test sets it)"
-        );
-        return None;
-    };
+    let server = crate::support::tool("S3TK_MOTO_SERVER", "the moto end-to-end test")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

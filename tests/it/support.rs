@@ -148,20 +148,27 @@ impl Drop for TempDir {
     }
 }
 
-/// The tools virtualenv's Python (xmlschema, jsonschema), which `scripts/test` installs.
-/// `None` skips schema validation with a note, unless `S3TK_REQUIRE_TOOLS=1` (CI) makes it fail.
-pub fn tools_python() -> Option<String> {
-    match std::env::var("S3TK_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ => {
-            assert!(
-                std::env::var("S3TK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "S3TK_REQUIRE_TOOLS=1 but S3TK_PYTHON is not set"
-            );
-            eprintln!("skipping schema validation: S3TK_PYTHON is not set (scripts/test sets it)");
+/// An external tool a test needs, from the variable `scripts/test` sets to its path. Missing,
+/// the test fails and says how to get it, unless `S3TK_SKIP_TOOLS=1` asks to skip such tests
+/// (each then prints that it did nothing): a test that passes without its tool proves nothing.
+pub fn tool(variable: &str, needed_for: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ if std::env::var("S3TK_SKIP_TOOLS").as_deref() == Ok("1") => {
+            eprintln!("SKIPPED {needed_for}: {variable} is not set (S3TK_SKIP_TOOLS=1)");
             None
         }
+        _ => panic!(
+            "{needed_for} needs {variable}, which is not set: run scripts/test (it installs the \
+             pinned tools and sets it), or set S3TK_SKIP_TOOLS=1 to skip the tests that need tools"
+        ),
     }
+}
+
+/// The tools virtualenv's Python (xmlschema, jsonschema, parliament), which `scripts/test`
+/// installs.
+pub fn tools_python() -> Option<String> {
+    tool("S3TK_PYTHON", "schema and policy validation")
 }
 
 /// The checks a plain `s3tk scan` runs (no opt-in checks, no `scan-dns` checks).
