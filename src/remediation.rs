@@ -45,10 +45,54 @@ pub struct RemediationMeta {
     /// Safe to run unattended (`scan --fix --apply`): it changes nothing a working client
     /// relies on. Logging and ACL changes are not safe in that sense.
     pub safe: bool,
+    /// The options of its command, beyond the buckets and `--dry-run` every one has.
+    pub options: &'static [FixOption],
     /// The IAM actions its writes need.
     pub iam_actions: &'static [&'static str],
     /// Markdown with `## What it does` and `## What can break`.
     pub doc: &'static str,
+}
+
+impl RemediationMeta {
+    /// The command that runs it (`enable-versioning`), the second word of its usage.
+    pub fn command(&self) -> &'static str {
+        self.usage.split_whitespace().nth(1).unwrap_or_default()
+    }
+}
+
+/// One option of a remediation's command, which sets one [`FixOptions`] field: the command and
+/// its help are built from these, so a registered remediation always has its command.
+#[derive(Debug)]
+pub struct FixOption {
+    /// `log-bucket` for `--log-bucket`.
+    pub long: &'static str,
+    /// `Some("NAME")` for an option with a value, `None` for a flag.
+    pub value_name: Option<&'static str>,
+    pub help: &'static str,
+    pub required: bool,
+    pub default: Option<&'static str>,
+    pub field: FixField,
+}
+
+/// The [`FixOptions`] field an option sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixField {
+    LogBucket,
+    LogPrefix,
+    KmsKeyId,
+    Force,
+}
+
+impl FixOptions {
+    /// Sets the field of an option with a value.
+    pub fn set(&mut self, field: FixField, value: String) {
+        match field {
+            FixField::LogBucket => self.log_bucket = Some(value),
+            FixField::LogPrefix => self.log_prefix = Some(value),
+            FixField::KmsKeyId => self.kms_key_id = Some(value),
+            FixField::Force => self.force = true,
+        }
+    }
 }
 
 /// One write, described as data: what `--dry-run` prints and what the executor performs.
@@ -233,6 +277,7 @@ macro_rules! declare_remediation {
             scope: $scope:ident,
             fixes: [$($fixes:literal),* $(,)?],
             safe: $safe:literal,
+            $(options: [$($option:expr),* $(,)?],)?
             iam_actions: [$($action:literal),* $(,)?] $(,)?
         }
     ) => {
@@ -247,6 +292,7 @@ macro_rules! declare_remediation {
                 title: $title,
                 fixes: &[$($fixes),*],
                 safe: $safe,
+                options: &[$($($option),*)?],
                 iam_actions: &[$($action),*],
                 doc: concat!($($doc, "\n"),*),
             };

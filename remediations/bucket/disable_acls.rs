@@ -1,7 +1,7 @@
 use crate::declare_remediation;
 use crate::error::FetchError;
 use crate::policy::{PolicyDocument, allows_log_delivery, log_delivery_statement};
-use crate::remediation::{Change, FixContext, Plan, Remediation};
+use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
 use crate::state::model::{Grant, Grantee, LOG_DELIVERY_URI, ObjectOwnership};
 use async_trait::async_trait;
@@ -30,6 +30,14 @@ declare_remediation! {
         scope: Bucket,
         fixes: ["s3.bucket.acls-enabled"],
         safe: false,
+        options: [FixOption {
+            long: "force",
+            value_name: None,
+            help: "Remove grants to other accounts and groups too",
+            required: false,
+            default: None,
+            field: FixField::Force,
+        }],
         iam_actions: [
             "s3:PutBucketOwnershipControls",
             "s3:GetBucketOwnershipControls",

@@ -1,6 +1,6 @@
 use crate::declare_remediation;
 use crate::error::FetchError;
-use crate::remediation::{Change, FixContext, Plan, Remediation};
+use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
 use async_trait::async_trait;
 
@@ -24,6 +24,14 @@ declare_remediation! {
         scope: Bucket,
         fixes: ["s3.bucket.default-encryption-disabled"],
         safe: true,
+        options: [FixOption {
+            long: "kms-key-id",
+            value_name: Some("KEY"),
+            help: "Use SSE-KMS with this key and the S3 Bucket Key: a KMS key ARN, key id or alias/NAME (a full ARN is safest); SSE-S3 without it",
+            required: false,
+            default: None,
+            field: FixField::KmsKeyId,
+        }],
         iam_actions: ["s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"],
     }
 }

@@ -1,7 +1,7 @@
 use crate::declare_remediation;
 use crate::error::{FetchError, FetchErrorKind};
 use crate::policy::{PolicyDocument, allows_log_delivery, log_delivery_statement};
-use crate::remediation::{Change, FixContext, Plan, Remediation};
+use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
 use crate::state::model::ObjectOwnership;
 use async_trait::async_trait;
@@ -31,6 +31,24 @@ declare_remediation! {
         scope: Bucket,
         fixes: ["s3.bucket.logging-disabled"],
         safe: false,
+        options: [
+            FixOption {
+                long: "log-bucket",
+                value_name: Some("NAME"),
+                help: "The bucket that receives the logs (same account and region)",
+                required: true,
+                default: None,
+                field: FixField::LogBucket,
+            },
+            FixOption {
+                long: "log-prefix",
+                value_name: Some("TEMPLATE"),
+                help: "Prefix of the log objects; {bucket} is replaced by the bucket name",
+                required: false,
+                default: Some("{bucket}/"),
+                field: FixField::LogPrefix,
+            },
+        ],
         iam_actions: [
             "s3:PutBucketLogging",
             "s3:GetBucketLogging",

@@ -4,6 +4,7 @@
 
 mod objects;
 mod policy;
+mod remediate;
 mod state_file;
 
 use crate::aws::{
@@ -126,46 +127,9 @@ pub enum Command {
         /// A check id, as listed by `s3tk checks`
         id: String,
     },
-    /// Turn on all four Block Public Access settings for buckets (or, with --account, the account)
-    BlockPublicAccess {
-        #[command(flatten)]
-        target: FixTarget,
-        /// Set the account-level block (S3 Control) instead of buckets'
-        #[arg(long, conflicts_with = "buckets")]
-        account: bool,
-    },
-    /// Turn on server access logging into a log bucket
-    EnableLogging {
-        #[command(flatten)]
-        target: FixTarget,
-        /// The bucket that receives the logs (same account and region)
-        #[arg(long, value_name = "NAME")]
-        log_bucket: String,
-        /// Prefix of the log objects; {bucket} is replaced by the bucket name
-        #[arg(long, value_name = "TEMPLATE", default_value = "{bucket}/")]
-        log_prefix: String,
-    },
-    /// Enable versioning
-    EnableVersioning {
-        #[command(flatten)]
-        target: FixTarget,
-    },
-    /// Enable default encryption: SSE-S3, or SSE-KMS with --kms-key-id and the S3 Bucket Key
-    EnableDefaultEncryption {
-        #[command(flatten)]
-        target: FixTarget,
-        /// A KMS key ARN, key id or alias/NAME (a full ARN is safest)
-        #[arg(long, value_name = "KEY")]
-        kms_key_id: Option<String>,
-    },
-    /// Disable ACLs (Object Ownership BucketOwnerEnforced), after checking what relies on them
-    DisableAcls {
-        #[command(flatten)]
-        target: FixTarget,
-        /// Remove grants to other accounts and groups too
-        #[arg(long)]
-        force: bool,
-    },
+    /// The remediation commands, one per registered remediation (`remediate.rs`).
+    #[command(flatten)]
+    Fix(remediate::FixCommand),
     /// Print bucket policies, or with --named what each statement does
     ListPolicy {
         /// Bucket names or wildcard patterns; none means every bucket in the account
@@ -383,7 +347,7 @@ impl BatchArgs {
 }
 
 /// The buckets a remediation command applies to, and whether to only show the plan.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FixTarget {
     /// Bucket names or wildcard patterns; none means every bucket in the account
     #[arg(value_name = "BUCKETS")]
@@ -556,82 +520,7 @@ pub async fn run(mut cli: Cli) -> ExitCode {
         Command::Checks { format } => list_checks(format),
         Command::Reporters => list_reporters(),
         Command::Explain { id } => explain(&id),
-        Command::BlockPublicAccess {
-            target,
-            account: true,
-        } => {
-            fix_account_command(
-                &cli.global,
-                "s3.account.block-public-access",
-                target.dry_run,
-                style,
-            )
-            .await
-        }
-        Command::BlockPublicAccess {
-            target,
-            account: false,
-        } => {
-            if target.buckets.is_empty() {
-                return usage_exit(
-                    "block-public-access needs at least one bucket or pattern (or --account)",
-                );
-            }
-            fix_command(
-                &cli.global,
-                "s3.bucket.block-public-access",
-                target,
-                FixOptions::default(),
-                style,
-            )
-            .await
-        }
-        Command::EnableLogging {
-            target,
-            log_bucket,
-            log_prefix,
-        } => {
-            if let Err(message) = check_log_prefix(Some(&log_prefix)) {
-                return usage_exit(&message);
-            }
-            let options = FixOptions {
-                log_bucket: Some(log_bucket),
-                log_prefix: Some(log_prefix),
-                ..Default::default()
-            };
-            fix_command(
-                &cli.global,
-                "s3.bucket.enable-logging",
-                target,
-                options,
-                style,
-            )
-            .await
-        }
-        Command::EnableVersioning { target } => {
-            fix_command(
-                &cli.global,
-                "s3.bucket.enable-versioning",
-                target,
-                FixOptions::default(),
-                style,
-            )
-            .await
-        }
-        Command::EnableDefaultEncryption { target, kms_key_id } => {
-            let options = FixOptions {
-                kms_key_id,
-                ..Default::default()
-            };
-            fix_command(
-                &cli.global,
-                "s3.bucket.enable-default-encryption",
-                target,
-                options,
-                style,
-            )
-            .await
-        }
+        Command::Fix(fix) => remediate::run(&cli.global, fix, style).await,
         Command::ListPolicy {
             buckets,
             named,
@@ -714,20 +603,6 @@ pub async fn run(mut cli: Cli) -> ExitCode {
                 &cli.global,
                 target,
                 objects::Job::DeleteVersions { dry_run },
-                style,
-            )
-            .await
-        }
-        Command::DisableAcls { target, force } => {
-            let options = FixOptions {
-                force,
-                ..Default::default()
-            };
-            fix_command(
-                &cli.global,
-                "s3.bucket.disable-acls",
-                target,
-                options,
                 style,
             )
             .await
@@ -1504,11 +1379,6 @@ fn check_log_prefix(template: Option<&str>) -> Result<(), String> {
             output::printable(template)
         )
     })
-}
-
-fn usage_exit(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(2)
 }
 
 /// Runs a bucket remediation command: validate, select, plan, apply (unless --dry-run), report.
