@@ -179,10 +179,15 @@ pub fn json() -> String {
 mod tests {
     use super::*;
 
-    /// The README's text between `<!-- {name}:start -->` (or the given start marker) and the
-    /// next `<!-- {name}:end -->`.
-    fn readme_section(start_marker: &str, end_marker: &str) -> &'static str {
-        let readme = include_str!("../README.md");
+    /// README writes under `S3TK_UPDATE_SNAPSHOTS=1`, one at a time (tests run in parallel).
+    static README_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn readme_path() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+    }
+
+    /// Where the README's text between `start_marker` and the next `end_marker` is.
+    fn section_range(readme: &str, start_marker: &str, end_marker: &str) -> std::ops::Range<usize> {
         let start = readme
             .find(start_marker)
             .unwrap_or_else(|| panic!("README has the {start_marker} marker"))
@@ -191,15 +196,36 @@ mod tests {
             + readme[start..]
                 .find(end_marker)
                 .unwrap_or_else(|| panic!("README has the {end_marker} marker"));
-        &readme[start..end]
+        start..end
+    }
+
+    /// Asserts that the README's generated section is `expected`; with
+    /// `S3TK_UPDATE_SNAPSHOTS=1`, writes it there instead.
+    fn assert_readme_section(start_marker: &str, end_marker: &str, expected: &str, what: &str) {
+        let _one_at_a_time = README_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let readme = std::fs::read_to_string(readme_path()).expect("README.md");
+        let range = section_range(&readme, start_marker, end_marker);
+        if &readme[range.clone()] == expected {
+            return;
+        }
+        if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+            let mut updated = readme.clone();
+            updated.replace_range(range, expected);
+            std::fs::write(readme_path(), updated).expect("README.md written");
+            return;
+        }
+        panic!(
+            "README's {what} is out of date; `S3TK_UPDATE_SNAPSHOTS=1 cargo test --lib` regenerates it:\n{expected}"
+        );
     }
 
     #[test]
     fn readme_table_matches_the_registry() {
-        assert!(
-            readme_section("<!-- checks:start -->\n", "<!-- checks:end -->") == markdown_table(),
-            "README's check table is out of date; replace it with `s3tk checks --format markdown`:\n{}",
-            markdown_table()
+        assert_readme_section(
+            "<!-- checks:start -->\n",
+            "<!-- checks:end -->",
+            &markdown_table(),
+            "check table",
         );
     }
 
@@ -391,45 +417,45 @@ mod tests {
 
     #[test]
     fn readme_iam_policy_table_matches_the_declarations() {
-        assert!(
-            readme_section("<!-- iam:policies -->\n", "<!-- iam:policies:end -->")
-                == crate::iam::markdown_table(),
-            "README's IAM policy table is out of date:\n{}",
-            crate::iam::markdown_table()
+        assert_readme_section(
+            "<!-- iam:policies -->\n",
+            "<!-- iam:policies:end -->",
+            &crate::iam::markdown_table(),
+            "IAM policy table",
         );
     }
 
     #[test]
     fn readme_remediation_table_matches_the_registry() {
-        assert!(
-            readme_section("<!-- remediations:start -->\n", "<!-- remediations:end -->")
-                == remediation_table(),
-            "README's remediation table is out of date:\n{}",
-            remediation_table()
+        assert_readme_section(
+            "<!-- remediations:start -->\n",
+            "<!-- remediations:end -->",
+            &remediation_table(),
+            "remediation table",
         );
     }
 
     #[test]
     fn readme_object_command_table_matches_the_commands() {
-        assert!(
-            readme_section("<!-- objects:start -->\n", "<!-- objects:end -->")
-                == object_command_table(),
-            "README's object command table is out of date:\n{}",
-            object_command_table()
+        assert_readme_section(
+            "<!-- objects:start -->\n",
+            "<!-- objects:end -->",
+            &object_command_table(),
+            "object command table",
         );
     }
 
     #[test]
     fn readme_iam_list_matches_the_checks() {
-        let section = readme_section("<!-- iam:scan -->\n", "<!-- iam:end -->");
         let expected: Vec<String> = scan_iam_actions()
             .iter()
             .map(|a| format!("`{a}`"))
             .collect();
-        assert_eq!(
-            section.trim(),
-            expected.join(", "),
-            "README's IAM list for scan is out of date"
+        assert_readme_section(
+            "<!-- iam:scan -->\n",
+            "<!-- iam:end -->",
+            &format!("{}\n", expected.join(", ")),
+            "IAM list for scan",
         );
     }
 

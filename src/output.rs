@@ -16,9 +16,13 @@ pub struct Output {
     pub path: Option<PathBuf>,
 }
 
-/// Parses and checks every `--format` value before anything runs; no value means `table`.
+/// The reporter used when no `--format` is given.
+pub const DEFAULT_FORMAT: &str = "table";
+
+/// Parses and checks every `--format` value before anything runs; no value means
+/// [`DEFAULT_FORMAT`].
 pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
-    let default = ["table".to_owned()];
+    let default = [DEFAULT_FORMAT.to_owned()];
     let specs = if specs.is_empty() {
         &default[..]
     } else {

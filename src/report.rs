@@ -537,9 +537,14 @@ pub fn render(format: &str, report: &Report, style: Style) -> String {
 /// `S3TK_UPDATE_SNAPSHOTS=1` it rewrites the file instead (then review the diff).
 #[cfg(test)]
 pub fn assert_snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("reporters/snapshots")
-        .join(name);
+    assert_snapshot_at(&format!("reporters/snapshots/{name}"), actual);
+}
+
+/// [`assert_snapshot`] for a file anywhere in the repository (`path` from its root).
+#[cfg(test)]
+pub fn assert_snapshot_at(path: &str, actual: &str) {
+    let name = path;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
         std::fs::write(&path, actual).unwrap();
         return;
@@ -552,6 +557,6 @@ pub fn assert_snapshot(name: &str, actual: &str) {
     });
     assert!(
         actual == expected,
-        "{name} differs from its snapshot (S3TK_UPDATE_SNAPSHOTS=1 updates it):\n{actual}"
+        "{name} differs from its snapshot (`S3TK_UPDATE_SNAPSHOTS=1 cargo test --lib` updates it):\n{actual}"
     );
 }

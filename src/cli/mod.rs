@@ -446,9 +446,8 @@ pub struct ScanArgs {
 /// How a scan's findings are reported and gated (`scan`, `scan-dns`).
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Output format, optionally to a file: table (default), json, junit, markdown, sarif. Repeat
-    /// for several outputs, e.g. --format table --format junit=reports/s3tk.xml
-    #[arg(long, value_name = "FORMAT[=PATH]")]
+    // The help names the registered reporters (`format_help`).
+    #[arg(long, value_name = "FORMAT[=PATH]", help = format_help())]
     pub format: Vec<String>,
     /// Exit 1 only for failing findings of this severity or worse; `never` for report-only runs
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = clap::builder::ValueParser::new(parse_fail_on))]
@@ -456,6 +455,17 @@ pub struct ReportArgs {
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+}
+
+/// `--format`'s help, naming every registered reporter, the default first.
+fn format_help() -> String {
+    let mut names: Vec<&str> = registry::reporters().iter().map(|r| r.name).collect();
+    names.sort_by_key(|name| *name != output::DEFAULT_FORMAT);
+    format!(
+        "Output format, optionally to a file: {} (default), {}. Repeat for several outputs, e.g. --format table --format junit=reports/s3tk.xml",
+        names[0],
+        names[1..].join(", ")
+    )
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {

@@ -32,157 +32,108 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-/// One AWS API s3tk calls: the read APIs whose answers are cached, per bucket or per account,
-/// and the writes the remediation executor performs. Its IAM actions are what a caller needs,
-/// which is how `s3tk explain` and error messages name missing permissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Facet {
-    /// The account's bucket list (selection by pattern, or every bucket).
-    BucketList,
-    /// The account the credentials belong to.
-    AccountId,
-    /// The account-level Block Public Access (S3 Control).
-    AccountPublicAccessBlock,
-    /// The account's Multi-Region Access Points (S3 Control, us-west-2).
-    MultiRegionAccessPoints,
-    /// The bucket's region (HeadBucket); every other bucket facet depends on it.
-    Region,
-    Acl,
-    Policy,
-    PolicyStatus,
-    PublicAccessBlock,
-    OwnershipControls,
-    Encryption,
-    Logging,
-    Versioning,
-    ObjectLock,
-    Lifecycle,
-    Replication,
-    Notifications,
-    Website,
-    /// The bucket's access points and their Block Public Access (S3 Control).
-    AccessPoints,
-    /// The CloudTrail trails that log in a region (including multi-region trails homed elsewhere).
-    Trails,
-    /// Whether a trail is logging.
-    TrailStatus,
-    /// A trail's basic or advanced event selectors.
-    TrailEventSelectors,
-    // Route 53 (scan-dns).
-    HostedZones,
-    RecordSets,
-    /// `scan --sns-topic`.
-    PublishToTopic,
-    /// `scan --role-name`: the role assumed in each account, and the organization's accounts.
-    AssumeRole,
-    OrganizationAccounts,
-    // Writes, performed only by `apply.rs`.
-    PutPublicAccessBlock,
-    PutAccountPublicAccessBlock,
-    PutVersioning,
-    PutEncryption,
-    PutLogging,
-    PutPolicy,
-    DeletePolicy,
-    PutAcl,
-    PutOwnershipControls,
-    // Object-level calls of the object commands (`crate::objects::s3`).
-    ListObjects,
-    ListObjectVersions,
-    /// Reading an S3 Inventory report (`--inventory`) or a job's completion report.
-    GetObject,
-    /// Uploading a Batch Operations manifest (`--batch`).
-    PutObject,
-    /// S3 Batch Operations (S3 Control).
-    CreateJob,
-    DescribeJob,
-    HeadObject,
-    HeadObjectVersion,
-    GetObjectAcl,
-    GetObjectTagging,
-    /// An object's Object Lock retention and legal hold, which HeadObject leaves out for a
-    /// caller without the matching Get action.
-    GetObjectRetention,
-    GetObjectLegalHold,
-    PutObjectAcl,
-    CopyObject,
-    CreateMultipartUpload,
-    UploadPartCopy,
-    CompleteMultipartUpload,
-    AbortMultipartUpload,
-    DeleteObjectVersion,
-    // AWS Config as a source of bucket state (`crate::state::aws_config`).
-    ListDiscoveredResources,
-    BatchGetResourceConfig,
-    ListAggregateDiscoveredResources,
-    BatchGetAggregateResourceConfig,
+/// Declares [`Facet`] and [`Facet::ALL`] from one list, so no facet can be left out of it.
+macro_rules! facets {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// One AWS API s3tk calls: the read APIs whose answers are cached, per bucket or per
+        /// account, and the writes the remediation executor performs. Its IAM actions are what
+        /// a caller needs, which is how `s3tk explain` and error messages name missing
+        /// permissions.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Facet {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Facet {
+            /// Every facet, in declaration order.
+            pub const ALL: &[Facet] = &[$(Facet::$name,)*];
+        }
+    };
 }
 
-impl Facet {
-    /// Every facet (for tables and for tests that map requests back to facets).
-    pub const ALL: &[Facet] = &[
-        Facet::BucketList,
-        Facet::AccountId,
-        Facet::AccountPublicAccessBlock,
-        Facet::MultiRegionAccessPoints,
-        Facet::Region,
-        Facet::Acl,
-        Facet::Policy,
-        Facet::PolicyStatus,
-        Facet::PublicAccessBlock,
-        Facet::OwnershipControls,
-        Facet::Encryption,
-        Facet::Logging,
-        Facet::Versioning,
-        Facet::ObjectLock,
-        Facet::Lifecycle,
-        Facet::Replication,
-        Facet::Notifications,
-        Facet::Website,
-        Facet::AccessPoints,
-        Facet::Trails,
-        Facet::TrailStatus,
-        Facet::TrailEventSelectors,
-        Facet::HostedZones,
-        Facet::RecordSets,
-        Facet::PublishToTopic,
-        Facet::AssumeRole,
-        Facet::OrganizationAccounts,
-        Facet::PutPublicAccessBlock,
-        Facet::PutAccountPublicAccessBlock,
-        Facet::PutVersioning,
-        Facet::PutEncryption,
-        Facet::PutLogging,
-        Facet::PutPolicy,
-        Facet::DeletePolicy,
-        Facet::PutAcl,
-        Facet::PutOwnershipControls,
-        Facet::ListObjects,
-        Facet::ListObjectVersions,
-        Facet::GetObject,
-        Facet::PutObject,
-        Facet::CreateJob,
-        Facet::DescribeJob,
-        Facet::HeadObject,
-        Facet::HeadObjectVersion,
-        Facet::GetObjectAcl,
-        Facet::GetObjectTagging,
-        Facet::GetObjectRetention,
-        Facet::GetObjectLegalHold,
-        Facet::PutObjectAcl,
-        Facet::CopyObject,
-        Facet::CreateMultipartUpload,
-        Facet::UploadPartCopy,
-        Facet::CompleteMultipartUpload,
-        Facet::AbortMultipartUpload,
-        Facet::DeleteObjectVersion,
-        Facet::ListDiscoveredResources,
-        Facet::BatchGetResourceConfig,
-        Facet::ListAggregateDiscoveredResources,
-        Facet::BatchGetAggregateResourceConfig,
-    ];
+facets! {
+/// The account's bucket list (selection by pattern, or every bucket).
+BucketList,
+/// The account the credentials belong to.
+AccountId,
+/// The account-level Block Public Access (S3 Control).
+AccountPublicAccessBlock,
+/// The account's Multi-Region Access Points (S3 Control, us-west-2).
+MultiRegionAccessPoints,
+/// The bucket's region (HeadBucket); every other bucket facet depends on it.
+Region,
+Acl,
+Policy,
+PolicyStatus,
+PublicAccessBlock,
+OwnershipControls,
+Encryption,
+Logging,
+Versioning,
+ObjectLock,
+Lifecycle,
+Replication,
+Notifications,
+Website,
+/// The bucket's access points and their Block Public Access (S3 Control).
+AccessPoints,
+/// The CloudTrail trails that log in a region (including multi-region trails homed elsewhere).
+Trails,
+/// Whether a trail is logging.
+TrailStatus,
+/// A trail's basic or advanced event selectors.
+TrailEventSelectors,
+// Route 53 (scan-dns).
+HostedZones,
+RecordSets,
+/// `scan --sns-topic`.
+PublishToTopic,
+/// `scan --role-name`: the role assumed in each account, and the organization's accounts.
+AssumeRole,
+OrganizationAccounts,
+// Writes, performed only by `apply.rs`.
+PutPublicAccessBlock,
+PutAccountPublicAccessBlock,
+PutVersioning,
+PutEncryption,
+PutLogging,
+PutPolicy,
+DeletePolicy,
+PutAcl,
+PutOwnershipControls,
+// Object-level calls of the object commands (`crate::objects::s3`).
+ListObjects,
+ListObjectVersions,
+/// Reading an S3 Inventory report (`--inventory`) or a job's completion report.
+GetObject,
+/// Uploading a Batch Operations manifest (`--batch`).
+PutObject,
+/// S3 Batch Operations (S3 Control).
+CreateJob,
+DescribeJob,
+HeadObject,
+HeadObjectVersion,
+GetObjectAcl,
+GetObjectTagging,
+/// An object's Object Lock retention and legal hold, which HeadObject leaves out for a
+/// caller without the matching Get action.
+GetObjectRetention,
+GetObjectLegalHold,
+PutObjectAcl,
+CopyObject,
+CreateMultipartUpload,
+UploadPartCopy,
+CompleteMultipartUpload,
+AbortMultipartUpload,
+DeleteObjectVersion,
+// AWS Config as a source of bucket state (`crate::state::aws_config`).
+ListDiscoveredResources,
+BatchGetResourceConfig,
+ListAggregateDiscoveredResources,
+BatchGetAggregateResourceConfig,}
 
+impl Facet {
     /// The facet whose operation is `operation` (as [`Facet::operation`] names it).
     pub fn by_operation(operation: &str) -> Option<Facet> {
         Facet::ALL

@@ -425,6 +425,9 @@ async fn output_problems_are_usage_errors() {
             .lines()
             .map(|l| l.split_whitespace().next().unwrap())
             .collect::<Vec<_>>(),
-        ["json", "junit", "markdown", "sarif", "table"]
+        s3tk::registry::reporters()
+            .iter()
+            .map(|r| r.name)
+            .collect::<Vec<_>>()
     );
 }
