@@ -177,35 +177,24 @@ async fn main() {
             ],
             || s3.answered(),
         );
-        let from_config = run(
-            &[
+        let config_uri = config.uri();
+        let scan_config = |extra: &[&str]| {
+            let mut args = vec![
                 "--endpoint-url",
-                &config.uri(),
+                &config_uri,
                 "--concurrency",
                 &concurrency,
                 "scan",
                 "--from-aws-config",
                 "--aggregator",
                 "org",
-            ],
-            || fake.log.lock().unwrap().len(),
-        );
+            ];
+            args.extend_from_slice(extra);
+            run(&args, || fake.log.lock().unwrap().len())
+        };
+        let from_config = scan_config(&[]);
         // One finding per bucket instead of 24: what memory holds beyond the findings.
-        let one_check = run(
-            &[
-                "--endpoint-url",
-                &config.uri(),
-                "--concurrency",
-                &concurrency,
-                "scan",
-                "--from-aws-config",
-                "--aggregator",
-                "org",
-                "--checks",
-                "s3.bucket.versioning-disabled",
-            ],
-            || fake.log.lock().unwrap().len(),
-        );
+        let one_check = scan_config(&["--checks", "s3.bucket.versioning-disabled"]);
         let buckets = n * BUCKETS_PER_ACCOUNT;
         for (source, m, parallel) in [
             ("live", &live, CONCURRENCY),

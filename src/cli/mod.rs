@@ -772,21 +772,15 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         concurrency,
         record: save_state.is_some(),
     };
-    if let Some(records) = recorded {
-        let scanned = state_file::scan_records(records, &plan).await;
-        return finish_recorded_scan(
-            scanned,
-            &outputs,
-            ignore.as_ref(),
-            &args.report,
-            save_state.as_deref(),
-            style,
-        );
-    }
-    if args.from_aws_config {
-        let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
-        let scanned =
-            state_file::scan_aws_config(&clients, args.aggregator.as_deref(), &plan).await?;
+    let recorded_scan = match recorded {
+        Some(records) => Some(state_file::scan_records(records, &plan).await),
+        None if args.from_aws_config => {
+            let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+            Some(state_file::scan_aws_config(&clients, args.aggregator.as_deref(), &plan).await?)
+        }
+        None => None,
+    };
+    if let Some(scanned) = recorded_scan {
         return finish_recorded_scan(
             scanned,
             &outputs,
@@ -844,11 +838,8 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
     interrupt.abort();
     let report = finish_report(findings, account_id, ignore.as_ref());
     let mut code = report.exit_code(args.report.fail_on);
-    match write_outputs(&report, &outputs, style) {
-        // `s3tk scan | head` must still fail the pipeline when checks failed.
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
-        Err(other) => return Err(other),
-        Ok(()) => {}
+    if !write_report_outputs(&report, &outputs, style)? {
+        return Ok(code);
     }
     if let Some(path) = &save_state {
         state_file::save(path, records)?;
@@ -897,10 +888,8 @@ fn finish_recorded_scan(
 ) -> Result<u8, Failure> {
     let report = finish_report(scanned.findings, scanned.account, ignore);
     let code = report.exit_code(report_args.fail_on);
-    match write_outputs(&report, outputs, style) {
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
-        Err(other) => return Err(other),
-        Ok(()) => {}
+    if !write_report_outputs(&report, outputs, style)? {
+        return Ok(code);
     }
     if let Some(path) = save_state {
         state_file::save(path, scanned.records)?;
@@ -1209,11 +1198,8 @@ async fn scan_dns(global: &GlobalArgs, args: ReportArgs, style: Style) -> Result
     }
     let report = finish_report(findings, account_id, ignore.as_ref());
     let code = report.exit_code(args.fail_on);
-    match write_outputs(&report, &outputs, style) {
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
-        Err(other) => Err(other),
-        Ok(()) => Ok(code),
-    }
+    write_report_outputs(&report, &outputs, style)?;
+    Ok(code)
 }
 
 fn iam_policy(
@@ -1352,6 +1338,21 @@ async fn fix_after_scan(
 }
 
 /// Writes every requested format: files atomically, at most one to stdout (coloured only there).
+/// [`write_outputs`] for a scan's report: `Ok(false)` when stdout was closed (`s3tk scan |
+/// head`), which ends the run without changing its exit code (the pipeline must still fail
+/// when checks failed).
+fn write_report_outputs(
+    report: &Report,
+    outputs: &[Output],
+    style: Style,
+) -> Result<bool, Failure> {
+    match write_outputs(report, outputs, style) {
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(other) => Err(other),
+        Ok(()) => Ok(true),
+    }
+}
+
 fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<(), Failure> {
     for o in outputs {
         match &o.path {
