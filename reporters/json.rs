@@ -70,7 +70,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             severity: f.severity,
             title: f.check.title,
             message: &f.message,
-            remediation: f.check.remediation,
+            remediation: crate::registry::remediation_for(f.check.id).map(|r| r.meta.id),
             fix_command: f.fix_command(),
             compliance: f.check.compliance.iter().map(ToString::to_string).collect(),
             muted_reason: f.muted_reason.as_deref(),

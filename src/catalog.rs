@@ -166,7 +166,7 @@ pub fn json() -> String {
             scope: e.meta.scope,
             severity: e.meta.severity,
             iam_actions: e.meta.iam_actions(),
-            remediation: e.meta.remediation,
+            remediation: registry::remediation_for(e.meta.id).map(|r| r.meta.id),
             opt_in: e.meta.opt_in,
             compliance: e.meta.compliance.iter().map(ToString::to_string).collect(),
             doc: e.meta.doc_text(),

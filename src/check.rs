@@ -110,8 +110,6 @@ pub struct CheckMeta {
     pub severity: Severity,
     /// Every facet `evaluate` may read; the IAM actions the check needs follow from these.
     pub facets: &'static [Facet],
-    /// The id of the remediation that fixes a failure, if s3tk has one.
-    pub remediation: Option<&'static str>,
     /// The compliance controls the check covers.
     pub compliance: &'static [Control],
     /// The `scan` flag that turns the check on, for checks that need permissions or services
@@ -242,7 +240,6 @@ inventory::collect!(CheckEntry);
 ///         scope: Bucket,
 ///         severity: Critical,
 ///         facets: [Acl],
-///         remediation: None,
 ///         compliance: [Fsbp("S3.2"), Cis("5.0", "2.1.4")],
 ///     }
 /// }
@@ -264,7 +261,6 @@ macro_rules! declare_check {
             scope: $scope:ident,
             severity: $severity:ident,
             facets: [$($facet:ident),* $(,)?],
-            remediation: $remediation:expr,
             compliance: [$($kind:ident($($arg:literal),+)),* $(,)?]
             $(, opt_in: $opt_in:literal)? $(,)?
         }
@@ -280,7 +276,6 @@ macro_rules! declare_check {
                 scope: $crate::check::Scope::$scope,
                 severity: $crate::check::Severity::$severity,
                 facets: &[$($crate::state::Facet::$facet),*],
-                remediation: $remediation,
                 compliance: &[$($crate::check::Control::$kind($($arg),+)),*],
                 opt_in: $crate::declare_check!(@opt_in $($opt_in)?),
                 doc: concat!($($doc, "\n"),*),

@@ -22,7 +22,6 @@ pub static SCAN_ACCESS: CheckMeta = CheckMeta {
     scope: Scope::Account,
     severity: Severity::High,
     facets: &[Facet::AssumeRole, Facet::BucketList],
-    remediation: None,
     compliance: &[] as &[Control],
     opt_in: None,
     doc: " ## What it checks

@@ -32,6 +32,14 @@ pub fn remediation(id: &str) -> Option<&'static RemediationEntry> {
         .find(|r| r.meta.id == id)
 }
 
+/// The remediation that fixes a failure of `check` (the one whose `fixes` names it; the
+/// registry tests check there is at most one).
+pub fn remediation_for(check: &str) -> Option<&'static RemediationEntry> {
+    inventory::iter::<RemediationEntry>
+        .into_iter()
+        .find(|r| r.meta.fixes.contains(&check))
+}
+
 /// All reporters, sorted by name.
 pub fn reporters() -> Vec<&'static ReporterEntry> {
     let mut all: Vec<_> = inventory::iter::<ReporterEntry>.into_iter().collect();
@@ -196,25 +204,21 @@ mod tests {
     }
 
     #[test]
-    fn referenced_remediations_exist() {
-        let remediations: Vec<_> = remediations().iter().map(|r| r.meta.id).collect();
-        for c in checks() {
-            if let Some(r) = c.meta.remediation {
-                assert!(
-                    remediations.contains(&r),
-                    "{} names unknown remediation {r}",
-                    c.meta.id
-                );
-            }
-        }
+    fn remediations_fix_registered_checks_one_each() {
         let checks: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
-        for r in super::remediations() {
-            for fixed in r.meta.fixes {
+        let mut fixed = Vec::new();
+        for r in remediations() {
+            for check in r.meta.fixes {
                 assert!(
-                    checks.contains(fixed),
-                    "{} fixes unknown check {fixed}",
+                    checks.contains(check),
+                    "{} fixes unknown check {check}",
                     r.meta.id
                 );
+                assert!(
+                    !fixed.contains(check),
+                    "{check} is fixed by two remediations: scan --fix could not choose"
+                );
+                fixed.push(check);
             }
         }
     }

@@ -156,7 +156,7 @@ impl Finding {
 
     /// The s3tk command that fixes this finding, when a remediation exists for its check.
     pub fn fix_command(&self) -> Option<String> {
-        let remediation = crate::registry::remediation(self.check.remediation?)?;
+        let remediation = crate::registry::remediation_for(self.check.id)?;
         let usage = remediation.meta.usage;
         Some(match &self.resource {
             Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),

@@ -28,7 +28,6 @@ declare_check! {
         scope: Account,
         severity: High,
         facets: [MultiRegionAccessPoints, AccountId],
-        remediation: None,
         compliance: [Fsbp("S3.24")],
     }
 }

@@ -28,7 +28,6 @@ declare_check! {
         scope: Account,
         severity: High,
         facets: [AccountPublicAccessBlock, AccountId],
-        remediation: Some("s3.account.block-public-access"),
         compliance: [
             Fsbp("S3.1"),
             Cis("1.4", "2.1.5"),

@@ -28,7 +28,6 @@ declare_check! {
         scope: Bucket,
         severity: Critical,
         facets: [AccessPoints, AccountPublicAccessBlock, AccountId],
-        remediation: None,
         compliance: [Fsbp("S3.19")],
     }
 }

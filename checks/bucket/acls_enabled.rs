@@ -27,7 +27,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [OwnershipControls],
-        remediation: Some("s3.bucket.disable-acls"),
         compliance: [Fsbp("S3.12")],
     }
 }

@@ -25,7 +25,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [Encryption],
-        remediation: None,
         compliance: [],
     }
 }

@@ -33,7 +33,6 @@ declare_check! {
         scope: Bucket,
         severity: High,
         facets: [Policy, AccountId],
-        remediation: None,
         compliance: [],
     }
 }

@@ -28,7 +28,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Encryption],
-        remediation: Some("s3.bucket.enable-default-encryption"),
         compliance: [Cis("1.4", "2.1.1"), Cis("1.5", "2.1.1")],
     }
 }

@@ -24,7 +24,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [Notifications],
-        remediation: None,
         compliance: [SecurityHub("S3.11")],
     }
 }

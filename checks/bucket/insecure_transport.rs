@@ -31,7 +31,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Policy],
-        remediation: None,
         compliance: [
             Fsbp("S3.5"),
             Cis("1.4", "2.1.2"),

@@ -26,7 +26,6 @@ declare_check! {
         scope: Bucket,
         severity: Low,
         facets: [Encryption],
-        remediation: None,
         compliance: [SecurityHub("S3.17")],
     }
 }

@@ -25,7 +25,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [Lifecycle],
-        remediation: None,
         compliance: [Fsbp("S3.13")],
     }
 }

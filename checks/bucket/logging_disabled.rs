@@ -30,7 +30,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Logging, Region],
-        remediation: Some("s3.bucket.enable-logging"),
         compliance: [Fsbp("S3.9")],
     }
 }

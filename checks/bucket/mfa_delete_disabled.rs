@@ -28,7 +28,6 @@ declare_check! {
         scope: Bucket,
         severity: Low,
         facets: [Versioning],
-        remediation: None,
         compliance: [
             SecurityHub("S3.20"),
             Cis("1.4", "2.1.3"),

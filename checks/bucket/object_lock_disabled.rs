@@ -27,7 +27,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [ObjectLock],
-        remediation: None,
         compliance: [SecurityHub("S3.15")],
     }
 }

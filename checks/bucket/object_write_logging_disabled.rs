@@ -37,7 +37,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Region, Trails, TrailStatus, TrailEventSelectors],
-        remediation: None,
         compliance: [
             SecurityHub("S3.22"),
             Cis("1.4", "3.10"),

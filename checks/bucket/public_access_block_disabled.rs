@@ -33,7 +33,6 @@ declare_check! {
         scope: Bucket,
         severity: High,
         facets: [PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: Some("s3.bucket.block-public-access"),
         compliance: [
             Fsbp("S3.8"),
             Cis("1.4", "2.1.5"),

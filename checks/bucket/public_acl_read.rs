@@ -33,7 +33,6 @@ declare_check! {
         scope: Bucket,
         severity: High,
         facets: [Acl, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: Some("s3.bucket.block-public-access"),
         compliance: [Fsbp("S3.2")],
     }
 }

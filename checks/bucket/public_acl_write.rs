@@ -30,7 +30,6 @@ declare_check! {
         scope: Bucket,
         severity: Critical,
         facets: [Acl, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: Some("s3.bucket.block-public-access"),
         compliance: [Fsbp("S3.3")],
     }
 }

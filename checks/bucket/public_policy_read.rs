@@ -42,7 +42,6 @@ declare_check! {
         scope: Bucket,
         severity: Critical,
         facets: [Policy, PolicyStatus, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: Some("s3.bucket.block-public-access"),
         compliance: [Fsbp("S3.2"), Cis("7.0", "2.21")],
     }
 }

@@ -27,7 +27,6 @@ declare_check! {
         scope: Bucket,
         severity: High,
         facets: [Website, Acl, Policy, PolicyStatus, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
-        remediation: None,
         compliance: [],
     }
 }

@@ -24,7 +24,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [Replication],
-        remediation: None,
         compliance: [],
     }
 }

@@ -29,7 +29,6 @@ declare_check! {
         scope: Bucket,
         severity: Info,
         facets: [Policy],
-        remediation: None,
         compliance: [],
     }
 }

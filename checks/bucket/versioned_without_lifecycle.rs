@@ -25,7 +25,6 @@ declare_check! {
         scope: Bucket,
         severity: Low,
         facets: [Versioning, Lifecycle],
-        remediation: None,
         compliance: [SecurityHub("S3.10")],
     }
 }

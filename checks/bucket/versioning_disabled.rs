@@ -26,7 +26,6 @@ declare_check! {
         scope: Bucket,
         severity: Medium,
         facets: [Versioning],
-        remediation: Some("s3.bucket.enable-versioning"),
         compliance: [SecurityHub("S3.14")],
     }
 }

@@ -43,7 +43,6 @@ declare_check! {
         scope: Dns,
         severity: Critical,
         facets: [HostedZones, RecordSets, BucketList, Region],
-        remediation: None,
         compliance: [],
     }
 }

@@ -20,7 +20,13 @@ declare_remediation! {
         usage: "s3tk block-public-access {bucket}",
         title: "Turn on Block Public Access for the bucket",
         scope: Bucket,
-        fixes: ["s3.bucket.public-access-block-disabled"],
+        fixes: [
+            "s3.bucket.public-access-block-disabled",
+            "s3.bucket.public-acl-read",
+            "s3.bucket.public-acl-write",
+            "s3.bucket.public-policy-read",
+            "s3.bucket.public-policy-write",
+        ],
         safe: true,
         iam_actions: ["s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"],
     }

@@ -1252,7 +1252,7 @@ async fn fix_after_scan(
     }
     let manual: Vec<String> = failing
         .iter()
-        .filter(|f| f.check.remediation.is_none())
+        .filter(|f| registry::remediation_for(f.check.id).is_none())
         .map(|f| f.check.id.to_owned())
         .collect();
     let mut err = io::stderr().lock();
@@ -1279,17 +1279,17 @@ async fn fix_after_scan(
         Vec<SelectedBucket>,
     )> = Vec::new();
     for f in &failing {
-        let (Some(id), Some(bucket)) = (f.check.remediation, f.resource.bucket()) else {
+        let Some(bucket) = f.resource.bucket() else {
             continue;
         };
-        let Some(entry) = registry::remediation(id).filter(|e| e.meta.safe) else {
+        let Some(entry) = registry::remediation_for(f.check.id).filter(|e| e.meta.safe) else {
             continue;
         };
         let selected = SelectedBucket {
             name: bucket.to_owned(),
             listed_region: f.region.clone(),
         };
-        match work.iter_mut().find(|(e, _)| e.meta.id == id) {
+        match work.iter_mut().find(|(e, _)| e.meta.id == entry.meta.id) {
             Some((_, buckets)) if !buckets.contains(&selected) => buckets.push(selected),
             Some(_) => {}
             None => work.push((entry, vec![selected])),
@@ -1619,8 +1619,8 @@ fn explain(id: &str) -> Result<u8, Failure> {
     writeln!(out)?;
     writeln!(out, "Severity: {}", meta.severity)?;
     writeln!(out, "Permissions: {}", meta.iam_actions().join(", "))?;
-    if let Some(r) = meta.remediation {
-        writeln!(out, "Remediation: {r}")?;
+    if let Some(r) = registry::remediation_for(meta.id) {
+        writeln!(out, "Remediation: {}", r.meta.id)?;
     }
     writeln!(out)?;
     writeln!(out, "{}", meta.doc_text().trim_end())?;
