@@ -159,7 +159,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding, accounts: bool) -> io::R
             case.write_empty()?;
         }
         Status::Fail => {
-            let fix = match f.fix_command() {
+            let fix = match crate::registry::fix_command(f) {
                 Some(command) => format!("Fix: {command}"),
                 None => format!("How to fix: {}", f.check.doc_summary("How to fix")),
             };
@@ -216,14 +216,15 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding, accounts: bool) -> io::R
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
 
     fn render() -> String {
-        crate::report::render("junit", &sample_report(), Style::default())
+        crate::testing::render("junit", &sample_report(), Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("junit.xml", &render());
+        crate::testing::assert_snapshot("junit.xml", &render());
     }
 }

@@ -258,7 +258,10 @@ fn write_what_to_fix(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "**Why it matters:** {}\n",
             check.doc_summary("Why it matters")
         )?;
-        let commands: Vec<String> = affected.iter().filter_map(|f| f.fix_command()).collect();
+        let commands: Vec<String> = affected
+            .iter()
+            .filter_map(|f| crate::registry::fix_command(f))
+            .collect();
         if commands.is_empty() {
             writeln!(out, "**How to fix:** {}\n", check.doc_summary("How to fix"))?;
         } else {
@@ -382,15 +385,16 @@ fn write_per_bucket(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::md;
-    use crate::report::{Report, RunInfo, Style, sample_report};
+    use crate::report::{Report, RunInfo, Style};
+    use crate::testing::sample_report;
 
     fn render(report: &Report) -> String {
-        crate::report::render("markdown", report, Style::default())
+        crate::testing::render("markdown", report, Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("report.md", &render(&sample_report()));
+        crate::testing::assert_snapshot("report.md", &render(&sample_report()));
     }
 
     #[test]

@@ -378,15 +378,16 @@ impl Reporter for SarifReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
 
     fn render() -> String {
-        crate::report::render("sarif", &sample_report(), Style::default())
+        crate::testing::render("sarif", &sample_report(), Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("report.sarif", &render());
+        crate::testing::assert_snapshot("report.sarif", &render());
     }
 
     #[test]

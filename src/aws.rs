@@ -8,8 +8,8 @@
 //! built for that region.
 
 use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
 use crate::pacing::{self, Pacing};
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;

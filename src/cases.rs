@@ -104,7 +104,7 @@ pub fn path_of(check: &CheckEntry) -> PathBuf {
 pub fn load(check: &CheckEntry) -> Result<CaseFile, String> {
     let path = path_of(check);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {}", path.display(), crate::output::reason(&e)))?;
+        .map_err(|e| format!("{}: {}", path.display(), crate::input::reason(&e)))?;
     let mut json = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let field = e.path().to_string();

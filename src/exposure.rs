@@ -8,9 +8,9 @@
 
 use crate::check::{Outcome, Severity};
 use crate::error::FetchError;
+use crate::model::{PublicAccessBlock, PublicGroup};
 use crate::policy::{Access, PublicVerdict, evaluate_public};
 use crate::state::BucketState;
-use crate::state::model::{PublicAccessBlock, PublicGroup};
 
 /// The severity of an exposure that Block Public Access currently neutralises.
 pub const NEUTRALISED: Severity = Severity::Low;

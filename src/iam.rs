@@ -3,9 +3,9 @@
 //! it cannot drift from the code. The README's IAM section is generated from here too.
 
 use crate::check::Scope;
+use crate::facet::Facet;
 use crate::notify::TopicArn;
 use crate::registry;
-use crate::state::Facet;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 

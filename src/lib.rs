@@ -7,19 +7,24 @@
 //! Plugins live in the top-level `checks/`, `remediations/` and `reporters/` folders; they read
 //! the cache and return data, and never call AWS themselves.
 
+pub mod apply;
 pub mod aws;
 pub mod cases;
 pub mod catalog;
+pub mod change;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod data_events;
 pub mod dns;
 pub mod error;
 pub mod exposure;
+pub mod facet;
 pub mod fix;
 pub mod glob;
 pub mod iam;
 pub mod input;
+pub mod model;
 pub mod notify;
 pub mod objects;
 pub mod org;
@@ -33,6 +38,9 @@ pub mod runner;
 pub mod select;
 pub mod state;
 pub mod suppress;
+
+#[cfg(test)]
+mod testing;
 
 // The plugin folders sit at the top level (the product owner's layout) but must be part of this
 // crate: a separate crate would depend on the core while the core's binary depends on it, a

@@ -62,9 +62,10 @@ mod tests {
     use super::*;
     use crate::check::Severity;
     use crate::error::FetchErrorKind;
+    use crate::facet::Facet;
+    use crate::model::PublicAccessBlock;
     use crate::policy::PolicyDocument;
-    use crate::state::model::PublicAccessBlock;
-    use crate::state::{Facet, OfflineAccount, OfflineBucket};
+    use crate::state::{OfflineAccount, OfflineBucket};
 
     const PUBLIC: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
     const PRIVATE: &str = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;

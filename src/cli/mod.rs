@@ -1245,7 +1245,10 @@ async fn fix_after_scan(
         .filter(|f| f.status == crate::report::Status::Fail)
         .collect();
     let mut commands: Vec<String> = Vec::new();
-    for command in failing.iter().filter_map(|f| f.fix_command()) {
+    for command in failing
+        .iter()
+        .filter_map(|f| crate::registry::fix_command(f))
+    {
         if !commands.contains(&command) {
             commands.push(command);
         }
@@ -1371,7 +1374,7 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
                         "cannot write {} report to {}: {}",
                         o.reporter.name,
                         path.display(),
-                        output::reason(&e)
+                        crate::input::reason(&e)
                     ))
                 })?;
             }

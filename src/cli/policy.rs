@@ -7,15 +7,16 @@ use super::{
     Failure, GlobalArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
     aws_options,
 };
+use crate::apply;
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
+use crate::change::Change;
 use crate::error::{FetchErrorKind, InputError};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::output::{printable, printable_json};
 use crate::policy::edit::{self, Named};
 use crate::policy::{MAX_POLICY_BYTES, PolicyDocument, evaluate_public};
-use crate::remediation::Change;
 use crate::select::{self, BucketSelector};
-use crate::state::{AccountState, BucketState, apply};
+use crate::state::{AccountState, BucketState};
 use futures::StreamExt;
 use serde_json::json;
 use std::io::{self, Write};

@@ -34,7 +34,7 @@ fn cannot_save(path: &Path, e: &std::io::Error) -> Failure {
     Failure::Usage(format!(
         "cannot write the state file {}: {}",
         path.display(),
-        output::reason(e)
+        crate::input::reason(e)
     ))
 }
 

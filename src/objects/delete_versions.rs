@@ -3,8 +3,8 @@
 
 use super::s3::{self, HeadAnswer, Listed};
 use super::{CommandInfo, Prepared, Record, Status};
+use crate::facet::Facet;
 use crate::state::BucketState;
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\

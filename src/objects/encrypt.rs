@@ -6,8 +6,9 @@ use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteErro
 use super::sse::{Current, Decision, Target, archived, decide, validate_encrypt_kms_key};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
 use crate::exposure::{EffectiveBlock, Flag};
-use crate::state::model::DefaultEncryption;
-use crate::state::{BucketState, Facet};
+use crate::facet::Facet;
+use crate::model::DefaultEncryption;
+use crate::state::BucketState;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\

@@ -22,8 +22,9 @@ pub mod sse;
 pub mod walk;
 
 use crate::error::FetchError;
-use crate::state::model::ObjectOwnership;
-use crate::state::{BucketState, Facet};
+use crate::facet::Facet;
+use crate::model::ObjectOwnership;
+use crate::state::BucketState;
 pub use walk::{Record, Status};
 
 /// What a command is, for its `--help` and the README.

@@ -5,9 +5,9 @@ use super::acl::{AclMode, CannedAcl, is_canned};
 use super::s3::{self, Listed};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::facet::Facet;
+use crate::model::Acl;
 use crate::state::BucketState;
-use crate::state::Facet;
-use crate::state::model::Acl;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\

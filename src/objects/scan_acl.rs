@@ -5,8 +5,8 @@ use super::acl::{AclMode, describe, public_can_write_acp, public_grants};
 use super::s3::{self, Listed};
 use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::facet::Facet;
 use crate::state::BucketState;
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 use serde_json::json;
 

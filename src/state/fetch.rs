@@ -1,15 +1,16 @@
 //! One function per facet: send the request, map "not configured" answers to `None`, classify
 //! everything else with [`crate::aws::classify`], and convert to our model types.
 
-use super::model::{
+use super::{AccountState, BucketState};
+use crate::aws::{S3Clients, bucket_region_header, classify};
+use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
+use crate::model::{
     AccessPoint, Acl, DefaultEncryption, Grant, Grantee, LifecycleRule, LoggingTarget,
     Notifications, ObjectLock, ObjectOwnership, PublicAccessBlock, ReplicationRule, Versioning,
     VersioningStatus, Website,
 };
-use super::{AccountState, BucketState, Facet};
-use crate::aws::{S3Clients, bucket_region_header, classify};
-use crate::data_events::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail};
-use crate::error::{FetchError, FetchErrorKind};
+use crate::model::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail};
 use crate::policy::PolicyDocument;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;

@@ -122,7 +122,7 @@ async fn each_facet_is_requested_once_per_bucket_and_account_facets_once_per_run
 #[tokio::test]
 async fn access_points_cost_one_listing_plus_one_request_each() {
     let fake = FakeS3::start().await;
-    let block = s3tk::state::model::PublicAccessBlock::ALL_ON;
+    let block = s3tk::model::PublicAccessBlock::ALL_ON;
     fake.bucket(
         "with-points",
         FakeBucket::hardened("with-points", "us-east-1")

@@ -4,7 +4,7 @@
 
 use crate::fake_s3::{FakeBucket, FakeS3};
 use crate::support::{finding, s3tk};
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::model::PublicAccessBlock;
 
 const PUBLIC_READ: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
 const PUBLIC_WRITE: &str = r#"{"Statement":[{"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
@@ -508,12 +508,12 @@ async fn everything_fixture() -> FakeS3 {
 }
 
 /// The facets of the operations `fake` received.
-async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::state::Facet> {
+async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::facet::Facet> {
     fake.operations()
         .await
         .iter()
         .map(|op| {
-            s3tk::state::Facet::by_operation(op)
+            s3tk::facet::Facet::by_operation(op)
                 .unwrap_or_else(|| panic!("{op} is the operation of no facet"))
         })
         .collect()
@@ -523,7 +523,7 @@ async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::state::Facet> {
 /// the run's account id, which the runner reads), so its IAM actions are complete.
 #[tokio::test]
 async fn every_request_of_a_check_is_declared_by_it() {
-    use s3tk::state::Facet;
+    use s3tk::facet::Facet;
     for entry in s3tk::registry::checks() {
         let meta = entry.meta;
         let fake = everything_fixture().await;
@@ -666,7 +666,7 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
             }
         }
         for (operation, target, body) in &sent {
-            let facet = s3tk::state::Facet::by_operation(operation)
+            let facet = s3tk::facet::Facet::by_operation(operation)
                 .unwrap_or_else(|| panic!("{operation} is the operation of no facet"));
             for action in facet.iam_actions() {
                 let resource = resource_of(action, operation, target, body);
@@ -696,7 +696,7 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
 /// site names one) is that same facet, so denials name the right IAM action.
 #[test]
 fn every_sdk_call_site_is_a_declared_facet() {
-    use s3tk::state::Facet;
+    use s3tk::facet::Facet;
     fn snake(operation: &str) -> String {
         let mut out = String::new();
         for (i, c) in operation.chars().enumerate() {

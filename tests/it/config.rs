@@ -111,9 +111,7 @@ async fn an_aggregator_reads_two_accounts_in_two_regions() {
     }
     assert_eq!(
         accounts[0].facets.public_access_block,
-        Some(Answer(Ok(Some(
-            s3tk::state::model::PublicAccessBlock::ALL_ON
-        ))))
+        Some(Answer(Ok(Some(s3tk::model::PublicAccessBlock::ALL_ON))))
     );
     assert!(accounts[1].facets.public_access_block.is_none());
 

@@ -12,7 +12,7 @@
 
 use super::{ALL_USERS, AUTHENTICATED_USERS, FakeBucket, Model, OWNER_ID, error, escape, xml};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use s3tk::state::model::{Grant, Grantee};
+use s3tk::model::{Grant, Grantee};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use wiremock::{Request, ResponseTemplate};

@@ -10,7 +10,7 @@ mod objects;
 mod services;
 
 pub use objects::{FakeObject, Ignores, Synthetic, Upload};
-use s3tk::state::model::{Grant, Grantee, PublicAccessBlock};
+use s3tk::model::{Grant, Grantee, PublicAccessBlock};
 pub use services::{FakeRecord, FakeTrail, FakeZone, Published};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -657,10 +657,10 @@ const SUBRESOURCES: &[(&str, &str)] = &[
 
 /// The sub-resource the fake reads a bucket facet from (for [`FakeBucket::fault`]); `None`
 /// for facets that are not a bucket sub-resource (S3 Control, other services).
-pub fn subresource_of(facet: s3tk::state::Facet) -> Option<&'static str> {
+pub fn subresource_of(facet: s3tk::facet::Facet) -> Option<&'static str> {
     SUBRESOURCES
         .iter()
-        .find(|(_, name)| s3tk::state::Facet::by_operation(&format!("Get{name}")) == Some(facet))
+        .find(|(_, name)| s3tk::facet::Facet::by_operation(&format!("Get{name}")) == Some(facet))
         .map(|(sub, _)| *sub)
 }
 

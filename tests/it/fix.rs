@@ -4,7 +4,7 @@
 
 use crate::fake_s3::{ACCOUNT_ID, FakeBucket, FakeS3};
 use crate::support::{Run, s3tk};
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::model::PublicAccessBlock;
 
 fn writes(requests: &[String]) -> Vec<&String> {
     requests

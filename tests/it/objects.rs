@@ -5,7 +5,7 @@
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, Ignores, OWNER_ID};
 use crate::support::{Run, TempDir, ctrl_c, json_lines, s3tk_command, s3tk_env};
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::model::PublicAccessBlock;
 use serde_json::Value;
 
 const OTHER_ACCOUNT: &str = "0ther0000000000000000000000000000000000000000000000000000000000";

@@ -314,7 +314,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
     let fake = FakeS3::start().await;
     // Anyone may write: a critical finding that no Block Public Access neutralises.
     fake.account_block(None);
-    let open = clean("public-site").block(s3tk::state::model::PublicAccessBlock::default());
+    let open = clean("public-site").block(s3tk::model::PublicAccessBlock::default());
     fake.bucket("public-site", open.grant_all_users("WRITE"));
     let dir = TempDir::new("ignore");
     let write = |expires: &str| {

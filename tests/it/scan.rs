@@ -113,7 +113,7 @@ async fn public_policy_forms() {
         "g-blocked",
         open()
             .policy(single_object, Some(true))
-            .block(s3tk::state::model::PublicAccessBlock::ALL_ON),
+            .block(s3tk::model::PublicAccessBlock::ALL_ON),
     );
     let run = s3tk(
         &fake.uri(),
