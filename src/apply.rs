@@ -1,5 +1,8 @@
-//! The executor: the only code that writes to AWS. Each [`Change`] a remediation planned
-//! becomes exactly one request, sent to the bucket's own region.
+//! The executor: the only code that changes a bucket's or the account's settings. Each
+//! [`Change`] a remediation planned becomes exactly one request, sent to the bucket's own
+//! region. (The object commands write objects through [`crate::objects`], and `scan
+//! --sns-topic` publishes through [`crate::notify`]; the crate docs list every module that
+//! sends requests.)
 
 use crate::aws::classify;
 use crate::change::Change;

@@ -649,4 +649,3 @@ fn after() { crate::after_tests::f(); }
     );
     assert!(!has("iam", "cli"), "used only by iam.rs's tests");
 }
-

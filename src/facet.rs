@@ -9,7 +9,7 @@ use serde::Serialize;
 macro_rules! facets {
     ($($(#[$doc:meta])* $name:ident,)*) => {
         /// One AWS API s3tk calls: the read APIs whose answers are cached, per bucket or per
-        /// account, and the writes the remediation executor performs. Its IAM actions are what
+        /// account, and the writes of the remediation executor and the object commands. Its IAM actions are what
         /// a caller needs, which is how `s3tk explain` and error messages name missing
         /// permissions.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,5 +1,7 @@
-//! Our own small types for each facet, built from SDK answers in `fetch.rs`. Checks read these,
-//! never SDK types, so they stay testable offline and serialisable as evidence.
+//! Our own small types for each facet, built from SDK answers by `state/fetch.rs` (bucket and
+//! account facets, CloudTrail trails), `state/aws_config.rs` (the same from AWS Config) and
+//! `dns.rs` (Route 53 records that point at S3). Checks read these, never SDK types, so they
+//! stay testable offline and serialisable as evidence. A leaf: plain data, no requests.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! Every object-level S3 call of the object commands, reads and writes, with errors classified
-//! into [`FetchError`] (so a denial names the missing IAM action). Like [`crate::state`], this is
-//! code that talks to AWS; the commands decide, this module only sends.
+//! into [`FetchError`] (so a denial names the missing IAM action). The commands decide, this
+//! module only sends: with `batch.rs`, the only object-level code that talks to AWS.
 
 use super::acl::GrantHeaders;
 use super::inventory::InventoryFacts;

@@ -9,7 +9,9 @@
 //! Block Public Access), fetched once per run, and shares each bucket's region between every
 //! state that asks (a scanned bucket and the same bucket as another's log target).
 //!
-//! This module and [`crate::aws`] are the only code that talks to AWS.
+//! Its reads are sent by `fetch.rs` (live S3 and the other services) and `aws_config.rs` (AWS
+//! Config); `snapshot.rs` replays a state file without requests. Writes are elsewhere: the
+//! crate docs list every module that sends requests.
 
 pub mod aws_config;
 pub(crate) mod fetch;
