@@ -17,6 +17,7 @@ mod notify;
 mod objects;
 mod org;
 mod policy;
+mod remediations;
 mod reports;
 mod scan;
 mod state;
