@@ -91,6 +91,9 @@ mod tests {
         {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/reader","555566667777"]},"Action":["s3:GetObject","s3:PutObject"],"Resource":"*"},
         {"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
         {"Sid":"ByCondition","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"777788889999"}}},
+        {"Sid":"IgnoringCase","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIgnoreCase":{"aws:PrincipalAccount":"222233334444"}}},
+        {"Sid":"AnyArn","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"*","Condition":{"ForAnyValue:ArnLike":{"aws:PrincipalArn":["arn:aws:iam::333344445555:role/*","arn:aws:iam::111122223333:role/own"]}}},
+        {"Sid":"IfExists","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalAccount":"666677778888"}}},
         {"Effect":"Deny","Principal":{"AWS":"999988887777"},"Action":"s3:*","Resource":"*"}
     ]}"#;
 
@@ -117,16 +120,24 @@ mod tests {
             outcome(&[]).await,
             Outcome::Fail(
                 "statement \"Partner\" (#2) allows account 444455556666, 555566667777 to s3:GetObject, s3:PutObject; \
-                 statement \"ByCondition\" (#4) allows account 777788889999 to s3:GetObject"
+                 statement \"ByCondition\" (#4) allows account 777788889999 to s3:GetObject; \
+                 statement \"IgnoringCase\" (#5) allows account 222233334444 to s3:GetObject; \
+                 statement \"AnyArn\" (#6) allows account 333344445555 to s3:ListBucket"
                     .into()
             )
         );
+        let partners = [
+            "555566667777",
+            "777788889999",
+            "222233334444",
+            "333344445555",
+        ];
         assert_eq!(
-            outcome(&["555566667777", "777788889999"]).await,
+            outcome(&partners).await,
             Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666 to s3:GetObject, s3:PutObject".into())
         );
         assert!(matches!(
-            outcome(&["444455556666", "555566667777", "777788889999"]).await,
+            outcome(&[&partners[..], &["444455556666"]].concat()).await,
             Outcome::Pass(_)
         ));
     }
