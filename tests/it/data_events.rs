@@ -11,6 +11,7 @@ const READ: &str = "s3.bucket.object-read-logging-disabled";
 fn trail(name: &str, home: &str, multi_region: bool, selectors: serde_json::Value) -> FakeTrail {
     FakeTrail {
         name: name.into(),
+        arn: None,
         home_region: home.into(),
         multi_region,
         logging: true,

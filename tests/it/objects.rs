@@ -1291,7 +1291,7 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
 async fn delete_unencrypted_versions_checks_the_bucket_first() {
     let fake = FakeS3::start().await;
     let mut mfa = FakeBucket::new("us-east-1").versioning("Enabled");
-    mfa.mfa_delete = true;
+    mfa.mfa_delete = Some(true);
     fake.bucket(
         "never",
         FakeBucket::new("us-east-1").object("a", FakeObject::new(1)),
