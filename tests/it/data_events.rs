@@ -178,7 +178,7 @@ async fn off_by_default_and_denials_are_errors() {
     let fake = FakeS3::start().await;
     fake.bucket("app", FakeBucket::hardened("app", "us-east-1"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(!fake.operations().await.iter().any(|o| o.contains("Trail")));
 
     fake.cloudtrail_fault("DescribeTrails", 400, "AccessDeniedException");
@@ -187,7 +187,7 @@ async fn off_by_default_and_denials_are_errors() {
         &["scan", "--object-level-logging", "--format", "json"],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     let (status, message) = finding(&run.json(), "app", WRITE);
     assert_eq!(status, "error");
     assert_eq!(

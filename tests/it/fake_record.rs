@@ -95,8 +95,14 @@ impl FakeBucket {
         // The bucket-level sub-resources: each value in the model, each error as a fault.
         let mut faults: Vec<(Facet, Option<(u16, String)>)> = vec![
             (Facet::Acl, fault_for(f.acl.as_ref())?),
-            (Facet::PublicAccessBlock, fault_for(f.public_access_block.as_ref())?),
-            (Facet::OwnershipControls, fault_for(f.ownership_controls.as_ref())?),
+            (
+                Facet::PublicAccessBlock,
+                fault_for(f.public_access_block.as_ref())?,
+            ),
+            (
+                Facet::OwnershipControls,
+                fault_for(f.ownership_controls.as_ref())?,
+            ),
             (Facet::Encryption, fault_for(f.encryption.as_ref())?),
             (Facet::Logging, fault_for(f.logging.as_ref())?),
             (Facet::Versioning, fault_for(f.versioning.as_ref())?),

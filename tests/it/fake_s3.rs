@@ -1143,7 +1143,12 @@ fn respond(model: &mut Model, req: &Request) -> ResponseTemplate {
                 let index = site
                     .index_document
                     .as_ref()
-                    .map(|i| format!("<IndexDocument><Suffix>{}</Suffix></IndexDocument>", escape(i)))
+                    .map(|i| {
+                        format!(
+                            "<IndexDocument><Suffix>{}</Suffix></IndexDocument>",
+                            escape(i)
+                        )
+                    })
                     .unwrap_or_default();
                 let redirect = site
                     .redirect_all_to
@@ -1536,8 +1541,18 @@ fn notifications_xml(n: &Notifications) -> String {
             .map(|i| format!("<{element}><Id>{i}</Id><{target}>{arn}-{i}</{target}><Event>s3:ObjectCreated:*</Event></{element}>"))
             .collect()
     };
-    let mut xml = each(n.topics, "TopicConfiguration", "Topic", "arn:aws:sns:us-east-1:123456789012:t");
-    xml += &each(n.queues, "QueueConfiguration", "Queue", "arn:aws:sqs:us-east-1:123456789012:q");
+    let mut xml = each(
+        n.topics,
+        "TopicConfiguration",
+        "Topic",
+        "arn:aws:sns:us-east-1:123456789012:t",
+    );
+    xml += &each(
+        n.queues,
+        "QueueConfiguration",
+        "Queue",
+        "arn:aws:sqs:us-east-1:123456789012:q",
+    );
     xml += &each(
         n.lambda_functions,
         "CloudFunctionConfiguration",
