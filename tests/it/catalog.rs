@@ -3,7 +3,7 @@
 //! when the facet it reads is denied.
 
 use crate::fake_s3::{FakeBucket, FakeS3};
-use crate::support::{finding, s3tk, s3tk_env};
+use crate::support::{TempDir, finding, s3tk, s3tk_env};
 use s3tk::cases;
 use s3tk::state::model::PublicAccessBlock;
 
@@ -98,14 +98,20 @@ async fn every_check_gives_what_its_cases_expect_on_the_fake() {
 }
 
 /// Serves `case` on a fresh fake, scans its bucket with `check` alone, and compares the
-/// finding with the case's expectation; `Err` says what differed, with the scan's stderr.
+/// finding with the case's expectation, and what the scan read (`--save-state`) with what the
+/// fake served; `Err` says what differed, with the scan's stderr.
 async fn scan_case(check: &s3tk::check::CheckEntry, case: &cases::Case) -> Result<(), String> {
     let fake = FakeS3::start().await;
-    let served = fake.serve_record(&cases::account_record(case)).map_err(|why| {
-        format!("the fake cannot serve it: {why} (extend the fake, or mark the case \"offline_only\")")
+    let record = cases::account_record(case);
+    let served = fake.serve_record(&record).map_err(|why| {
+        format!(
+            "the fake cannot serve it: {why} (extend the fake, or mark the case \"offline_only\")"
+        )
     })?;
     let bucket = cases::bucket_name(case);
     let uri = fake.uri();
+    let dir = TempDir::new("case");
+    let state = dir.path("state.json");
     let mut args = vec![
         "--endpoint-url",
         uri.as_str(),
@@ -115,6 +121,8 @@ async fn scan_case(check: &s3tk::check::CheckEntry, case: &cases::Case) -> Resul
         "json",
         "--checks",
         check.meta.id,
+        "--save-state",
+        state.as_str(),
     ];
     if let Some(options) = &case.options {
         for name in &options.log_buckets {
@@ -152,9 +160,19 @@ async fn scan_case(check: &s3tk::check::CheckEntry, case: &cases::Case) -> Resul
     let severity = serde_json::from_value(found["severity"].clone())
         .map_err(|e| format!("finding severity: {e}"))?;
     let message = found["message"].as_str().unwrap_or_default();
-    match cases::differences(&case.expect, status, severity, message) {
-        None => Ok(()),
-        Some(wrong) => Err(format!("{wrong}; {}", scanned())),
+    let mut wrong: Vec<String> = cases::differences(&case.expect, status, severity, message)
+        .into_iter()
+        .collect();
+    let saved = s3tk::state::snapshot::Snapshot::load(std::path::Path::new(&state))
+        .map_err(|e| format!("{e}; {}", scanned()))?;
+    wrong.extend(crate::fake_record::read_back_differences(
+        &record,
+        &saved.accounts,
+    ));
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}; {}", wrong.join("; "), scanned()))
     }
 }
 

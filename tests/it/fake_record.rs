@@ -7,7 +7,9 @@ use crate::fake_s3::{FakeBucket, FakeS3, FakeTrail, retention_xml, subresource_o
 use s3tk::data_events::{EventSelectors, Trail};
 use s3tk::error::FetchErrorKind;
 use s3tk::state::Facet;
-use s3tk::state::snapshot::{AccountRecord, Answer, BucketRecord, RecordedError};
+use s3tk::state::snapshot::{
+    AccountFacets, AccountRecord, Answer, BucketFacetRecords, BucketRecord, RecordedError,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -77,6 +79,23 @@ impl FakeBucket {
     /// answer.
     pub fn from_record(record: &BucketRecord) -> Result<FakeBucket, String> {
         let f = &record.facets;
+        // Every answer a record can hold is served below: a new one must be added here.
+        let BucketFacetRecords {
+            acl: _,
+            policy: _,
+            policy_status: _,
+            public_access_block: _,
+            ownership_controls: _,
+            encryption: _,
+            logging: _,
+            versioning: _,
+            object_lock: _,
+            lifecycle: _,
+            replication: _,
+            notifications: _,
+            website: _,
+            access_points: _,
+        } = f;
         let mut bucket = match record.region.as_ref().map(|a| &a.0) {
             Some(Ok(region)) => FakeBucket::new(region),
             other => {
@@ -286,6 +305,15 @@ impl FakeS3 {
     /// the fake cannot answer.
     pub fn serve_record(&self, record: &AccountRecord) -> Result<ScanEnv, String> {
         let f = &record.facets;
+        // Every answer a record can hold is served below: a new one must be added here.
+        let AccountFacets {
+            account_id: _,
+            public_access_block: _,
+            multi_region_access_points: _,
+            bucket_list: _,
+            trails: _,
+            bucket_regions: _,
+        } = f;
         let mut env = Vec::new();
         let mut attempts = Vec::new();
 
@@ -354,10 +382,12 @@ impl FakeS3 {
             }
             attempts.push(attempts_of(Some(answer)));
         }
-        trails.sort_by(|a, b| a.arn.cmp(&b.arn));
-        trails.dedup_by(|a, b| a.arn == b.arn);
+        // DescribeTrails lists them in the order the fake holds them: the recorded one.
+        let mut seen = std::collections::BTreeSet::new();
         for trail in trails {
-            self.trail(fake_trail(trail));
+            if seen.insert(&trail.arn) {
+                self.trail(fake_trail(trail));
+            }
         }
         self.trail_regions(trail_regions, UNRECORDED);
 
@@ -415,4 +445,228 @@ impl FakeS3 {
         }
         Ok(ScanEnv { env })
     }
+}
+
+/// Where the answers a scan saved (`--save-state`) differ from those the fake served from
+/// `served`: the fake must read back as the record it serves. Only answers both hold are
+/// compared (a scan reads what its checks need); errors by their kind, not their description,
+/// and a malformed answer not by its detail (the fake serves a payload of its own).
+pub fn read_back_differences(served: &AccountRecord, saved: &[AccountRecord]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let [saved] = saved else {
+        return vec![format!("{} accounts saved, not one", saved.len())];
+    };
+    compare(
+        "account",
+        &json(&served.facets),
+        &json(&saved.facets),
+        &mut wrong,
+    );
+    for bucket in &served.buckets {
+        let path = format!("bucket {}", bucket.name);
+        match saved.buckets.iter().find(|b| b.name == bucket.name) {
+            Some(read) => {
+                compare(
+                    &path,
+                    &json(&bucket.region),
+                    &json(&read.region),
+                    &mut wrong,
+                );
+                compare(
+                    &path,
+                    &json(&bucket.facets),
+                    &json(&read.facets),
+                    &mut wrong,
+                );
+            }
+            None => wrong.push(format!("{path} was not saved")),
+        }
+    }
+    wrong
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("a record serialises")
+}
+
+fn compare(path: &str, served: &Value, saved: &Value, wrong: &mut Vec<String>) {
+    let answer = |v: &Value| {
+        v.as_object().is_some_and(|o| {
+            ["value", "not_configured", "error"]
+                .iter()
+                .any(|k| o.contains_key(*k))
+        })
+    };
+    let without_description = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(error) = v.get_mut("error").and_then(Value::as_object_mut) {
+            error.remove("description");
+            if error.get("kind").and_then(Value::as_str) == Some("malformed") {
+                error.remove("detail");
+            }
+        }
+        v
+    };
+    if served.is_null() || saved.is_null() {
+        return;
+    }
+    if answer(served) {
+        let (served, saved) = (without_description(served), without_description(saved));
+        if served != saved {
+            wrong.push(format!(
+                "{path} was served as {served} but read back as {saved}"
+            ));
+        }
+        return;
+    }
+    if let (Some(served), Some(saved)) = (served.as_object(), saved.as_object()) {
+        for (key, saved_value) in saved {
+            if let Some(served_value) = served.get(key) {
+                compare(&format!("{path}.{key}"), served_value, saved_value, wrong);
+            }
+        }
+    }
+}
+
+/// A record holding every kind of answer the state format has, with the values the checks'
+/// cases do not use yet, served and scanned by every check: each reads back as served.
+#[tokio::test]
+async fn every_answer_a_record_can_hold_reads_back_from_the_fake() {
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Partner","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::rich/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}"#;
+    let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let open = json!({"block_public_acls": true, "ignore_public_acls": false,
+                      "block_public_policy": true, "restrict_public_buckets": false});
+    let record: AccountRecord = serde_json::from_value(json!({
+        "source": "s3",
+        "facets": {
+            "account_id": {"value": "111122223333"},
+            "public_access_block": {"value": open},
+            "multi_region_access_points": {"value": [
+                {"name": "global", "network_origin": "Internet", "public_access_block": open}]},
+            "bucket_list": {"value": ["broken", "denied", "other", "rich"]},
+            "trails": {
+                "us-east-1": {"value": [{
+                    "name": "reads", "arn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/reads",
+                    "home_region": "us-east-1", "multi_region": false, "logging": true,
+                    "selectors": {"basic": [{"read_write_type": "ReadOnly",
+                                             "s3_object_values": ["arn:aws:s3:::rich/"]}]}}]},
+                "eu-west-1": {"value": [{
+                    "name": "writes", "arn": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/writes",
+                    "home_region": "eu-west-1", "multi_region": false, "logging": false,
+                    "selectors": {"advanced": [{"name": "uploads", "fields": [
+                        {"field": "eventCategory", "equals": ["Data"], "starts_with": [], "ends_with": [],
+                         "not_equals": [], "not_starts_with": [], "not_ends_with": []},
+                        {"field": "resources.ARN", "equals": [], "starts_with": ["arn:aws:s3:::denied/"],
+                         "ends_with": [], "not_equals": ["arn:aws:s3:::denied/x"],
+                         "not_starts_with": ["arn:aws:s3:::denied/tmp/"],
+                         "not_ends_with": [".log"]}]}]}}]}
+            },
+            "bucket_regions": {
+                "central-logs": {"value": "eu-west-1"},
+                "gone-logs": {"error": {"kind": "no_such_bucket"}}
+            }
+        },
+        "buckets": [
+            {"name": "rich", "region": {"value": "us-east-1"}, "facets": {
+                "acl": {"value": {"owner_id": "owner", "grants": [
+                    {"grantee": {"type": "canonical_user", "id": "owner"}, "permission": "FULL_CONTROL"},
+                    {"grantee": {"type": "group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                     "permission": "READ"},
+                    {"grantee": {"type": "email", "address": "someone@example.com"}, "permission": "READ_ACP"}]}},
+                "policy": {"value": policy},
+                "policy_status": {"value": false},
+                "public_access_block": {"not_configured": true},
+                "ownership_controls": {"value": {"Other": "SomethingNew"}},
+                "encryption": {"value": {"algorithm": null, "kms_key_id": null,
+                                         "bucket_key_enabled": true,
+                                         "blocked_encryption_types": ["SSE-C"]}},
+                "logging": {"value": {"bucket": "central-logs", "prefix": "rich/"}},
+                "versioning": {"value": {"status": null, "mfa_delete": false}},
+                "object_lock": {"value": {"enabled": true, "default_retention": "COMPLIANCE for 2 years"}},
+                "lifecycle": {"value": [
+                    {"id": null, "enabled": false, "expires_noncurrent_versions": false,
+                     "expires_current_versions": true, "aborts_incomplete_uploads": true}]},
+                "replication": {"value": [
+                    {"id": "one", "enabled": true, "destination_bucket": "arn:aws:s3:::replica"},
+                    {"id": null, "enabled": false, "destination_bucket": "arn:aws:s3:::old"}]},
+                "notifications": {"value": {"topics": 2, "queues": 1, "lambda_functions": 1,
+                                            "event_bridge": false}},
+                "website": {"value": {"index_document": null, "redirect_all_to": "www.example.com"}},
+                "access_points": {"value": [
+                    {"name": "inside", "network_origin": "VPC", "public_access_block": open}]}
+            }},
+            {"name": "denied", "region": {"value": "eu-west-1"}, "facets": {
+                "acl": {"error": {"kind": "access_denied"}},
+                "policy": {"value": public},
+                "policy_status": {"error": {"kind": "malformed",
+                                            "detail": "the answer has no IsPublic"}},
+                "public_access_block": {"error": {"kind": "throttled", "code": "SlowDown", "attempts": 3}},
+                "ownership_controls": {"error": {"kind": "no_such_bucket"}},
+                "encryption": {"not_configured": true},
+                "logging": {"value": {"bucket": "gone-logs", "prefix": ""}},
+                "versioning": {"value": {"status": "suspended", "mfa_delete": null}},
+                "object_lock": {"not_configured": true},
+                "lifecycle": {"not_configured": true},
+                "replication": {"not_configured": true},
+                "notifications": {"value": {"topics": 0, "queues": 0, "lambda_functions": 0,
+                                            "event_bridge": true}},
+                "website": {"not_configured": true},
+                "access_points": {"error": {"kind": "access_denied"}}
+            }},
+            {"name": "broken", "region": {"value": "us-east-1"}, "facets": {
+                "policy": {"error": {"kind": "malformed", "detail": "any"}},
+                "website": {"error": {"kind": "service", "code": "InvalidRequest", "status": 400,
+                                      "message": "injected fault"}}
+            }}
+        ]
+    }))
+    .expect("a valid record");
+    let fake = FakeS3::start().await;
+    let served = fake.serve_record(&record).expect("the fake serves it");
+    let dir = crate::support::TempDir::new("read-back");
+    let state = dir.path("state.json");
+    let uri = fake.uri();
+    let args = [
+        "--endpoint-url",
+        uri.as_str(),
+        "scan",
+        "--object-level-logging",
+        "--format",
+        "json",
+        "--save-state",
+        state.as_str(),
+    ];
+    let env: Vec<(&str, &str)> = served.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = crate::support::s3tk_env(&args, &env).await;
+    let saved = s3tk::state::snapshot::Snapshot::load(std::path::Path::new(&state))
+        .unwrap_or_else(|e| panic!("{e}; exit {}; stderr: {}", run.code, run.stderr));
+    assert_eq!(
+        read_back_differences(&record, &saved.accounts),
+        Vec::<String>::new(),
+        "stderr: {}",
+        run.stderr
+    );
+    // Every answer served was read (else the comparison above skipped it).
+    let saved = json(&saved.accounts[0]);
+    let mut unread = Vec::new();
+    for bucket in &record.buckets {
+        let read = saved["buckets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["name"] == bucket.name.as_str())
+            .map_or(&Value::Null, |b| &b["facets"]);
+        for (facet, _) in json(&bucket.facets).as_object().into_iter().flatten() {
+            if read.get(facet).is_none() {
+                unread.push(format!("{}.{facet}", bucket.name));
+            }
+        }
+    }
+    for (facet, _) in json(&record.facets).as_object().into_iter().flatten() {
+        // Only `scan-dns` reads the account's bucket list.
+        if saved["facets"].get(facet).is_none() && facet != "bucket_list" {
+            unread.push(format!("account.{facet}"));
+        }
+    }
+    assert!(unread.is_empty(), "no check read {unread:?}");
 }
