@@ -616,7 +616,9 @@ async fn every_answer_a_record_can_hold_reads_back_from_the_fake() {
             {"name": "broken", "region": {"value": "us-east-1"}, "facets": {
                 "policy": {"error": {"kind": "malformed", "detail": "any"}},
                 "website": {"error": {"kind": "service", "code": "InvalidRequest", "status": 400,
-                                      "message": "injected fault"}}
+                                      "message": "injected fault"}},
+                "lifecycle": {"error": {"kind": "wrong_region", "region": "us-east-1"}},
+                "acl": {"error": {"kind": "credentials_rejected", "code": "ExpiredToken"}}
             }}
         ]
     }))
