@@ -1,6 +1,6 @@
 //! Every check of the catalog on the fake: a hardened bucket passes all of them (`scan.rs`),
-//! and here each check fails on a bucket that breaks exactly its rule, and reports an error
-//! when the facet it reads is denied.
+//! and here every case of its `cases.json` gives the finding the case expects, live, and it
+//! reports an error when a facet it reads is denied.
 
 use crate::fake_s3::{FakeBucket, FakeS3};
 use crate::support::{TempDir, finding, s3tk, s3tk_env};
