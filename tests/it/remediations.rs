@@ -79,11 +79,7 @@ async fn every_remediation_dry_runs_without_writing_then_fixes_what_it_fixes() {
 
         let sent = fake.operations().await.len();
         let dry = s3tk(&fake.uri(), &[&args[..], &["--dry-run"]].concat()).await;
-        assert_eq!(
-            dry.code, 0,
-            "{args:?} --dry-run: expected exit 0; stderr: {}",
-            dry.stderr
-        );
+        dry.assert_code_because(0, format!("{args:?} --dry-run"));
         let written = writes_after(&fake, sent).await;
         assert!(written.is_empty(), "{args:?} --dry-run wrote: {written:?}");
         assert!(
@@ -94,11 +90,7 @@ async fn every_remediation_dry_runs_without_writing_then_fixes_what_it_fixes() {
 
         let sent = fake.operations().await.len();
         let run = s3tk(&fake.uri(), &args).await;
-        assert_eq!(
-            run.code, 0,
-            "{args:?}: expected exit 0; stdout: {}\nstderr: {}",
-            run.stdout, run.stderr
-        );
+        run.assert_code_because(0, format!("{args:?}"));
         assert!(
             !writes_after(&fake, sent).await.is_empty(),
             "{args:?} changed nothing: {}",
