@@ -960,7 +960,7 @@ mod tests {
             ("source ip overlapping values counted once", allow(r#""*""#, &source_ips(["3.0.0.0/8", "3.0.0.0/9", "3.128.0.0/9"])), false),
             ("source ip a /8 and one more address", allow(r#""*""#, &source_ips(["3.0.0.0/8", "4.0.0.1"])), true),
             ("source ipv6 two /32", allow(r#""*""#, &source_ips(["2001:db8::/32", "2001:db9::/32"])), true),
-            ("source ipv6 a /32 and unique-local", allow(r#""*""#, &source_ips(["2001:db8::/32", "fd00::/8"])), false),
+            ("source ipv6 a /32 and unique-local", allow(r#""*""#, &source_ips(["2001:db8::/32", "fd00::/48"])), false),
         ]
     }
 
