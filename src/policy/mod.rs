@@ -520,6 +520,9 @@ impl<'a> Statement<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublicVerdict {
     pub public_statements: Vec<PublicStatement>,
+    /// Allows to everyone that fixed-value conditions keep from being public by the local
+    /// rules; AWS's solver may still count one as public (its reason names the conditions).
+    pub limited_statements: Vec<PublicStatement>,
     /// A Deny statement with a condition might narrow a public Allow; only AWS can tell.
     pub conditional_deny: bool,
 }
@@ -556,18 +559,43 @@ pub fn evaluate_public(doc: &PolicyDocument) -> PublicVerdict {
             }
             // An invalid Effect would be refused by S3; treat it like Allow to stay on the safe side.
             Effect::Allow | Effect::Invalid => {
-                if let Some(reason) = public_statement_reason(statement) {
-                    let (reads, writes) = statement.access_left_by(&denies);
-                    if !reads && !writes && statement.access() != (false, false) {
-                        continue;
-                    }
-                    verdict.public_statements.push(PublicStatement {
-                        label: statement.label(),
-                        reason,
-                        reads,
-                        writes,
-                    });
+                let Some(grantee) = public_grantee(statement) else {
+                    continue;
+                };
+                let (reads, writes) = statement.access_left_by(&denies);
+                if !reads && !writes && statement.access() != (false, false) {
+                    continue;
                 }
+                let conditions = statement.conditions();
+                let keys: Vec<String> = conditions
+                    .iter()
+                    .map(|c| format!("{} {}", c.operator, c.key))
+                    .collect();
+                let (list, reason) = if conditions.is_empty() {
+                    (
+                        &mut verdict.public_statements,
+                        format!("allows {grantee} with no condition"),
+                    )
+                } else if conditions.iter().any(restricts_to_fixed_values) {
+                    (
+                        &mut verdict.limited_statements,
+                        format!("allows {grantee} only under {}", keys.join(", ")),
+                    )
+                } else {
+                    (
+                        &mut verdict.public_statements,
+                        format!(
+                            "allows {grantee}; its conditions ({}) do not limit it to fixed values",
+                            keys.join(", ")
+                        ),
+                    )
+                };
+                list.push(PublicStatement {
+                    label: statement.label(),
+                    reason,
+                    reads,
+                    writes,
+                });
             }
         }
     }
@@ -641,26 +669,6 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
         }
     }
     p[pi..].iter().all(|&c| c == '*')
-}
-
-fn public_statement_reason(statement: &Statement<'_>) -> Option<String> {
-    let grantee = public_grantee(statement)?;
-    let conditions = statement.conditions();
-    if conditions.iter().any(restricts_to_fixed_values) {
-        return None;
-    }
-    Some(if conditions.is_empty() {
-        format!("allows {grantee} with no condition")
-    } else {
-        let keys: Vec<String> = conditions
-            .iter()
-            .map(|c| format!("{} {}", c.operator, c.key))
-            .collect();
-        format!(
-            "allows {grantee}; its conditions ({}) do not limit it to fixed values",
-            keys.join(", ")
-        )
-    })
 }
 
 /// Describes the principal if it reaches beyond fixed AWS principals, `None` if it does not.
