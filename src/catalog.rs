@@ -125,7 +125,10 @@ pub fn remediation_table() -> String {
     for entry in registry::remediations() {
         let m = entry.meta;
         let fixes: Vec<String> = m.fixes.iter().map(|f| format!("`{f}`")).collect();
-        let actions: Vec<String> = m.iam_actions.iter().map(|a| format!("`{a}`")).collect();
+        let actions: Vec<String> = crate::iam::remediation_actions(m)
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect();
         let usage = m.usage.replace("{bucket}", "BUCKET");
         out += &format!(
             "| `{usage}` | {} | {} | {} |\n",

@@ -68,6 +68,9 @@ fn statuses(findings: &[Finding]) -> HashMap<&'static str, (Status, String)> {
         .collect()
 }
 
+/// The fixed checks' statuses before and after, leaving out those that passed both times: a
+/// remediation that fixes several checks (Block Public Access) is evidence only for those the
+/// bucket failed.
 fn verify(before: &[Finding], after: Vec<Finding>) -> Vec<Verification> {
     let before = statuses(before);
     after
@@ -78,6 +81,7 @@ fn verify(before: &[Finding], after: Vec<Finding>) -> Vec<Verification> {
             after: f.status,
             message: f.message,
         })
+        .filter(|v| (v.before, v.after) != (Status::Pass, Status::Pass))
         .collect()
 }
 

@@ -6,6 +6,7 @@ use crate::check::Scope;
 use crate::facet::Facet;
 use crate::notify::TopicArn;
 use crate::registry;
+use crate::remediation::RemediationMeta;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -288,11 +289,22 @@ pub fn command_actions(command: &str) -> Option<BTreeSet<&'static str>> {
             // Bucket selection by pattern, and each bucket's region.
             let mut actions = actions_of([Facet::BucketList, Facet::Region]);
             for r in fixes {
-                actions.extend(r.meta.iam_actions.iter().copied());
+                actions.extend(remediation_actions(r.meta));
             }
             Some(actions)
         }
     }
+}
+
+/// The actions a remediation needs: what its plan reads and its changes write, and what the
+/// checks it fixes read, since its command re-runs them to show before → after.
+pub fn remediation_actions(meta: &RemediationMeta) -> BTreeSet<&'static str> {
+    let fixed = meta
+        .fixes
+        .iter()
+        .filter_map(|id| registry::check(id))
+        .flat_map(|c| c.meta.facets.iter().copied());
+    actions_of(meta.facets.iter().copied().chain(fixed))
 }
 
 /// Whether an IAM action only reads (assuming a role changes nothing either).
@@ -758,13 +770,7 @@ mod tests {
 
     #[test]
     fn every_declared_action_has_a_resource_kind() {
-        let facets = Facet::ALL
-            .iter()
-            .flat_map(|f| f.iam_actions().iter().copied());
-        let remediations = registry::remediations()
-            .into_iter()
-            .flat_map(|r| r.meta.iam_actions.iter().copied());
-        for action in facets.chain(remediations) {
+        for action in Facet::ALL.iter().flat_map(|f| f.iam_actions().iter()) {
             assert!(ResourceKind::of(action).is_some(), "{action}");
         }
     }

@@ -280,7 +280,7 @@ mod tests {
                 }
             };
             assert!(scope_ok, "{}: scope, id and usage disagree", m.id);
-            assert!(!m.fixes.is_empty() && !m.iam_actions.is_empty(), "{}", m.id);
+            assert!(!m.fixes.is_empty() && !m.facets.is_empty(), "{}", m.id);
         }
     }
 

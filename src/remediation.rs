@@ -5,6 +5,7 @@
 
 use crate::change::Change;
 use crate::error::FetchError;
+use crate::facet::Facet;
 use crate::state::{AccountState, BucketState};
 use async_trait::async_trait;
 
@@ -45,8 +46,9 @@ pub struct RemediationMeta {
     pub safe: bool,
     /// The options of its command, beyond the buckets and `--dry-run` every one has.
     pub options: &'static [FixOption],
-    /// The IAM actions its writes need.
-    pub iam_actions: &'static [&'static str],
+    /// The APIs its plan reads and its changes write. Its command also re-runs the checks it
+    /// fixes, so the IAM actions of its command are these and theirs ([`crate::iam`]).
+    pub facets: &'static [Facet],
     /// Markdown with `## What it does` and `## What can break`.
     pub doc: &'static str,
 }
@@ -143,7 +145,7 @@ macro_rules! declare_remediation {
             fixes: [$($fixes:literal),* $(,)?],
             safe: $safe:literal,
             $(options: [$($option:expr),* $(,)?],)?
-            iam_actions: [$($action:literal),* $(,)?] $(,)?
+            facets: [$($facet:ident),* $(,)?] $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -158,7 +160,7 @@ macro_rules! declare_remediation {
                 fixes: &[$($fixes),*],
                 safe: $safe,
                 options: &[$($($option),*)?],
-                iam_actions: &[$($action),*],
+                facets: &[$($crate::facet::Facet::$facet),*],
                 doc: concat!($($doc, "\n"),*),
             };
         }

@@ -121,6 +121,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_limited_read_statement_is_not_ruled_out_by_aws_public_bit() {
+        let policy = r#"{"Statement":[
+            {"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"},
+            {"Sid":"Office","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"3.0.0.0/8"}}}
+        ]}"#;
+        assert_eq!(
+            outcome(Some(policy), Ok(Some(true)), None).await,
+            Outcome::Fail(
+                "GetBucketPolicyStatus reports the policy public and read access is unconfirmed: \
+                 locally only other access is public (statement \"Drop\" (#1) allows Principal \"*\" \
+                 (everyone) with no condition), but AWS may count statement \"Office\" (#2) allows \
+                 Principal \"*\" (everyone) only under IpAddress aws:SourceIp as public"
+                    .into()
+            )
+        );
+        let Outcome::Pass(_) = outcome(Some(policy), Ok(Some(false)), None).await else {
+            panic!("AWS says not public: nothing to doubt")
+        };
+    }
+
+    #[tokio::test]
     async fn aws_verdict_wins_and_disagreement_is_reported() {
         let Outcome::Pass(m) = outcome(Some(PUBLIC), Ok(Some(false)), None).await else {
             panic!("AWS says not public")

@@ -23,7 +23,7 @@ declare_remediation! {
         scope: Account,
         fixes: ["s3.account.public-access-block-disabled"],
         safe: false,
-        iam_actions: ["s3:PutAccountPublicAccessBlock", "s3:GetAccountPublicAccessBlock", "sts:GetCallerIdentity"],
+        facets: [PutAccountPublicAccessBlock, AccountPublicAccessBlock, AccountId],
     }
 }
 

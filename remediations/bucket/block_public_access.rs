@@ -29,7 +29,7 @@ declare_remediation! {
             "s3.bucket.public-policy-write",
         ],
         safe: true,
-        iam_actions: ["s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"],
+        facets: [PublicAccessBlock, PutPublicAccessBlock],
     }
 }
 

@@ -39,17 +39,17 @@ declare_remediation! {
             default: None,
             field: FixField::Force,
         }],
-        iam_actions: [
-            "s3:PutBucketOwnershipControls",
-            "s3:GetBucketOwnershipControls",
-            "s3:GetBucketAcl",
-            "s3:PutBucketAcl",
-            "s3:GetBucketPolicy",
-            "s3:PutBucketPolicy",
+        facets: [
+            PutOwnershipControls,
+            OwnershipControls,
+            Acl,
+            PutAcl,
+            Policy,
+            PutPolicy,
             // Public grants hidden by IgnorePublicAcls are cleared too.
-            "s3:GetBucketPublicAccessBlock",
-            "s3:GetAccountPublicAccessBlock",
-            "sts:GetCallerIdentity",
+            PublicAccessBlock,
+            AccountPublicAccessBlock,
+            AccountId,
         ],
     }
 }

@@ -33,7 +33,7 @@ declare_remediation! {
             default: None,
             field: FixField::KmsKeyId,
         }],
-        iam_actions: ["s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"],
+        facets: [Encryption, PutEncryption],
     }
 }
 

@@ -50,15 +50,15 @@ declare_remediation! {
                 field: FixField::LogPrefix,
             },
         ],
-        iam_actions: [
-            "s3:PutBucketLogging",
-            "s3:GetBucketLogging",
-            "s3:GetBucketOwnershipControls",
-            "s3:GetBucketPolicy",
-            "s3:PutBucketPolicy",
-            "s3:GetBucketAcl",
-            "s3:PutBucketAcl",
-            "sts:GetCallerIdentity",
+        facets: [
+            PutLogging,
+            Logging,
+            OwnershipControls,
+            Policy,
+            PutPolicy,
+            Acl,
+            PutAcl,
+            AccountId,
         ],
     }
 }

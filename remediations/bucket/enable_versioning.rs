@@ -25,7 +25,7 @@ declare_remediation! {
         scope: Bucket,
         fixes: ["s3.bucket.versioning-disabled"],
         safe: true,
-        iam_actions: ["s3:PutBucketVersioning", "s3:GetBucketVersioning"],
+        facets: [Versioning, PutVersioning],
     }
 }
 

@@ -111,7 +111,7 @@ async fn every_format_in_one_run_agrees() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     // 3 buckets × 4 checks: open-data fails ACL and policy; no-versioning fails versioning;
     // locked cannot read its ACL.
     assert!(
@@ -217,7 +217,7 @@ async fn junit_and_sarif_are_valid_against_published_schemas() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas");
     // The Ant schema (the strictest published JUnit schema) plus the totals on <testsuites>
     // that Jenkins' schema allows and the issue asks for.
@@ -300,7 +300,7 @@ async fn fail_on_sets_the_threshold() {
         0
     );
     let bad = s3tk(&uri, &["scan", "--fail-on", "severe"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr
             .contains("'severe' is not one of info, low, medium, high, critical, never"),
@@ -338,11 +338,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
 
     write("2999-12-31");
     let run = scan().await;
-    assert_eq!(
-        run.code, 0,
-        "a muted critical finding does not fail the run: {}",
-        run.stderr
-    );
+    run.assert_code_because(0, "a muted critical finding does not fail the run");
     let finding = run.json()["findings"]
         .as_array()
         .unwrap()
@@ -366,7 +362,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
 
     write("2020-01-31");
     let run = scan().await;
-    assert_eq!(run.code, 1, "after its expiry the entry mutes nothing");
+    run.assert_code_because(1, "after its expiry the entry mutes nothing");
     assert_eq!(
         run.stderr,
         ".s3tk-ignore.toml line 2: the exception for s3.bucket.public-acl on public-* expired on 2020-01-31 and no longer mutes anything\n"
@@ -379,7 +375,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
     )
     .unwrap();
     let run = scan().await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr.starts_with("error: .s3tk-ignore.toml line 4: "),
         "{}",
