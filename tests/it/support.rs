@@ -250,3 +250,19 @@ pub fn ctrl_c(child: &tokio::process::Child) {
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
 }
+
+/// Compares `actual` with the file at `path` (from the crate root); with
+/// `S3TK_UPDATE_SNAPSHOTS=1` writes it instead, like the library's snapshots.
+pub fn assert_snapshot(path: &str, actual: &str) {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::write(&file, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{path} differs from what the test saw (`S3TK_UPDATE_SNAPSHOTS=1 scripts/test` \
+         regenerates it; review the diff):\n{actual}"
+    );
+}
