@@ -564,6 +564,17 @@ pub fn bucket_region_header<E>(err: &SdkError<E, HttpResponse>) -> Option<String
         .map(str::to_owned)
 }
 
+/// Whether the request succeeded with a body that holds no XML element (empty, or only a
+/// declaration), which the SDK cannot parse for operations that answer XML. The SDK has
+/// consumed the body by then, so its parser's complaint is what says so.
+pub fn is_empty_success<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: std::error::Error + 'static,
+{
+    err.raw_response().is_some_and(|r| r.status().is_success())
+        && error_chain(err).contains("no root element")
+}
+
 /// Maps an SDK error onto the facet's [`FetchError`] by S3 error code, then HTTP status.
 /// "Not configured" codes are handled by the caller before this, because they are answers.
 pub fn classify<E>(facet: Facet, err: SdkError<E, HttpResponse>) -> FetchError

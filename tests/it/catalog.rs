@@ -547,7 +547,10 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
     .map(|(command, args)| (*command, args.iter().map(|a| a.to_string()).collect()))
     .collect();
     for r in s3tk::registry::remediations() {
-        commands.push((r.meta.command(), crate::remediations::usage_args(r.meta)));
+        commands.push((
+            r.meta.command(),
+            crate::remediations::usage_args(r.meta, "app"),
+        ));
     }
     let buckets = ["app".to_owned(), "logs".to_owned()];
     let options = s3tk::iam::PolicyOptions {

@@ -470,6 +470,43 @@ async fn malformed_answers_and_denied_policies_are_errors() {
 }
 
 #[tokio::test]
+async fn an_empty_answer_is_not_configured_only_where_that_cannot_pass() {
+    // moto and some S3-compatible stores answer an empty 200 where S3 sends an empty element.
+    let fake = FakeS3::start().await;
+    fake.bucket(
+        "quiet",
+        hardened("quiet")
+            .raw("notification", "")
+            .raw("policyStatus", "  "),
+    );
+    let checks = "s3.bucket.event-notifications-disabled,s3.bucket.public-policy-read";
+    let run = s3tk(
+        &fake.uri(),
+        &["scan", "quiet", "--format", "json", "--checks", checks],
+    )
+    .await;
+    let report = run.json();
+    assert_eq!(
+        finding(&report, "quiet", "s3.bucket.event-notifications-disabled"),
+        (
+            "fail".into(),
+            "no event notifications are configured".into()
+        ),
+        "an empty notification configuration is none configured: the conservative verdict"
+    );
+    // An empty policy status could read as "not public": it stays an error of that facet,
+    // so the check says its local verdict is unconfirmed.
+    let (_, message) = finding(&report, "quiet", POLICY_READ);
+    assert!(
+        message.ends_with(
+            "(not confirmed by AWS: GetBucketPolicyStatus returned malformed data: service \
+             error: unhandled error: error parsing XML: no root element)"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn unreachable_endpoint_is_an_error_per_bucket() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
