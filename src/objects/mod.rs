@@ -12,6 +12,7 @@
 
 pub mod acl;
 pub mod batch;
+pub mod command;
 pub mod delete_versions;
 pub mod encrypt;
 pub mod inventory;
@@ -24,6 +25,7 @@ pub mod walk;
 use crate::error::FetchError;
 use crate::state::model::ObjectOwnership;
 use crate::state::{BucketState, Facet};
+pub use command::COMMANDS;
 pub use walk::{Record, Status};
 
 /// What a command is, for its `--help` and the README.
@@ -37,6 +39,11 @@ pub struct CommandInfo {
 }
 
 impl CommandInfo {
+    /// `s3tk encrypt BUCKET` → `encrypt`.
+    pub fn name(&self) -> &'static str {
+        self.usage.split_whitespace().nth(1).unwrap_or(self.usage)
+    }
+
     pub fn iam_actions(&self) -> Vec<&'static str> {
         let mut actions: Vec<&'static str> = self
             .facets
@@ -59,14 +66,6 @@ impl CommandInfo {
         )
     }
 }
-
-/// Every object command, in the README's order.
-pub const COMMANDS: [&CommandInfo; 4] = [
-    &scan_acl::INFO,
-    &reset_acl::INFO,
-    &encrypt::INFO,
-    &delete_versions::INFO,
-];
 
 /// What `prepare` concluded from the bucket's settings.
 pub enum Prepared<C> {
