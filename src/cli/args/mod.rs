@@ -5,6 +5,7 @@
 pub mod remediate;
 
 use crate::catalog::Framework;
+use crate::objects::command::{DeleteVersions, Encrypt, ObjectCommand, ResetAcl, ScanAcl};
 use crate::output;
 use crate::registry;
 use crate::report::FailOn;
@@ -101,14 +102,14 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    #[command(about = crate::objects::scan_acl::INFO.summary, long_about = crate::objects::scan_acl::INFO.long_help())]
+    #[command(about = ScanAcl::INFO.summary, long_about = ScanAcl::INFO.long_help())]
     ScanObjectAcl {
         #[command(flatten)]
         target: ObjectTarget,
     },
-    #[command(about = crate::objects::reset_acl::INFO.summary, long_about = crate::objects::reset_acl::INFO.long_help())]
+    #[command(about = ResetAcl::INFO.summary, long_about = ResetAcl::INFO.long_help())]
     ResetObjectAcl(ResetObjectAclArgs),
-    #[command(about = crate::objects::encrypt::INFO.summary, long_about = crate::objects::encrypt::INFO.long_help())]
+    #[command(about = Encrypt::INFO.summary, long_about = Encrypt::INFO.long_help())]
     Encrypt(EncryptArgs),
     /// Show an S3 Batch Operations job's progress and, once it ended, its failed objects
     BatchStatus {
@@ -119,7 +120,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
         format: ObjectFormat,
     },
-    #[command(about = crate::objects::delete_versions::INFO.summary, long_about = crate::objects::delete_versions::INFO.long_help())]
+    #[command(about = DeleteVersions::INFO.summary, long_about = DeleteVersions::INFO.long_help())]
     DeleteUnencryptedVersions(DeleteVersionsArgs),
 }
 

@@ -407,4 +407,23 @@ mod tests {
         assert!(err.contains("is not set"), "{err}");
         assert!(encryption_target(Some("alias/x".into()), None, None, None).is_err());
     }
+
+    /// The CLI's object subcommands (those that take an object target, `--only`) are the
+    /// [`ObjectCommand`]s of `objects::COMMANDS`, in order, each with its description as help:
+    /// the README, the IAM policies and the CLI cannot disagree about them.
+    #[test]
+    fn the_object_subcommands_are_the_object_commands() {
+        let cli = <crate::cli::Cli as clap::CommandFactory>::command();
+        let subcommands: Vec<&clap::Command> = cli
+            .get_subcommands()
+            .filter(|c| c.get_arguments().any(|a| a.get_long() == Some("only")))
+            .collect();
+        let names: Vec<&str> = subcommands.iter().map(|c| c.get_name()).collect();
+        let commands: Vec<&str> = crate::objects::COMMANDS.iter().map(|i| i.name()).collect();
+        assert_eq!(names, commands);
+        for (command, info) in subcommands.iter().zip(crate::objects::COMMANDS) {
+            let help = command.get_long_about().map(ToString::to_string);
+            assert_eq!(help, Some(info.long_help()), "{}", info.name());
+        }
+    }
 }
