@@ -6,6 +6,7 @@
 //! disabled), and a per-object step that reads, decides and writes one object, returning a
 //! [`Record`]. [`walk`] streams the bucket's objects through that step under bounded
 //! concurrency; [`s3`] makes every object-level request.
+//! [`command`] puts each command behind the [`command::ObjectCommand`] trait the CLI runs.
 //!
 //! They are commands rather than registered plugins: each has its own options, listing and
 //! decision rules, and nothing composes them the way the runner composes bucket checks.
