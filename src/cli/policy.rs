@@ -1,12 +1,12 @@
 //! The bucket-policy commands: `list-policy`, `set-policy` (alias `replace-policy`),
 //! `update-policy` and `delete-policy`. Edits go through [`crate::policy::edit`], so every
 //! statement they do not name is kept byte for byte; writes go through the one executor in
-//! `state::apply`, and each write is verified by reading the policy back.
+//! `apply`, and each write is verified by reading the policy back.
 
-use super::{
-    Failure, GlobalArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
-    aws_options,
+use super::args::{
+    GlobalArgs, ListPolicyArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
 };
+use super::{Failure, aws_options};
 use crate::apply;
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::change::Change;
@@ -47,13 +47,13 @@ fn label(statement: &crate::policy::Statement<'_>, bucket: &str) -> String {
     }
 }
 
-pub async fn list(
-    global: &GlobalArgs,
-    buckets: &[String],
-    named: bool,
-    format: ObjectFormat,
-) -> Result<u8, Failure> {
-    let selectors = BucketSelector::parse_all(buckets)?;
+pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failure> {
+    let ListPolicyArgs {
+        buckets,
+        named,
+        format,
+    } = args;
+    let selectors = BucketSelector::parse_all(&buckets)?;
     let options = aws_options(global, DEFAULT_CONCURRENCY);
     let concurrency = options.concurrency;
     let clients = S3Clients::load(&options).await?;

@@ -6,12 +6,14 @@
 //! disabled), and a per-object step that reads, decides and writes one object, returning a
 //! [`Record`]. [`walk`] streams the bucket's objects through that step under bounded
 //! concurrency; [`s3`] makes every object-level request.
+//! [`command`] puts each command behind the [`command::ObjectCommand`] trait the CLI runs.
 //!
 //! They are commands rather than registered plugins: each has its own options, listing and
 //! decision rules, and nothing composes them the way the runner composes bucket checks.
 
 pub mod acl;
 pub mod batch;
+pub mod command;
 pub mod delete_versions;
 pub mod encrypt;
 pub mod inventory;
@@ -25,6 +27,7 @@ use crate::error::FetchError;
 use crate::facet::Facet;
 use crate::model::ObjectOwnership;
 use crate::state::BucketState;
+pub use command::COMMANDS;
 pub use walk::{Record, Status};
 
 /// What a command is, for its `--help` and the README.
@@ -38,6 +41,11 @@ pub struct CommandInfo {
 }
 
 impl CommandInfo {
+    /// `s3tk encrypt BUCKET` → `encrypt`.
+    pub fn name(&self) -> &'static str {
+        self.usage.split_whitespace().nth(1).unwrap_or(self.usage)
+    }
+
     pub fn iam_actions(&self) -> Vec<&'static str> {
         let mut actions: Vec<&'static str> = self
             .facets
@@ -60,14 +68,6 @@ impl CommandInfo {
         )
     }
 }
-
-/// Every object command, in the README's order.
-pub const COMMANDS: [&CommandInfo; 4] = [
-    &scan_acl::INFO,
-    &reset_acl::INFO,
-    &encrypt::INFO,
-    &delete_versions::INFO,
-];
 
 /// What `prepare` concluded from the bucket's settings.
 pub enum Prepared<C> {
