@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["error", "change"],
     &["aws"],
     &["state", "select", "dns"],
-    &["check", "remediation", "apply"],
+    &["check", "remediation", "command", "apply"],
     &["exposure", "data_events", "report"],
     &["registry", "runner", "objects", "org", "notify", "cases"],
     &["output", "suppress", "fix", "iam"],

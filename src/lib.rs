@@ -18,7 +18,7 @@
 //! 2. [`error`], [`change`];
 //! 3. [`aws`];
 //! 4. [`state`], [`select`], [`dns`];
-//! 5. [`check`], [`remediation`], [`apply`];
+//! 5. [`check`], [`remediation`], [`command`], [`apply`];
 //! 6. [`exposure`], [`data_events`], [`report`];
 //! 7. [`registry`], [`runner`], [`objects`], [`org`], [`notify`], [`cases`];
 //! 8. [`output`], [`suppress`], [`fix`], [`iam`];
@@ -52,6 +52,7 @@ pub mod change;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod command;
 pub mod data_events;
 pub mod dns;
 pub mod error;

@@ -2,6 +2,7 @@
 //! `inventory`, sorted (inventory's own order is unspecified), plus selection by id or prefix.
 
 use crate::check::{CheckEntry, Scope};
+use crate::command::CommandInfo;
 use crate::error::InputError;
 use crate::remediation::RemediationEntry;
 use crate::report::{Finding, ReporterEntry, Resource};
@@ -61,6 +62,13 @@ fn shell_word(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// The commands that are not plugins, by section (in help order), then name.
+pub fn commands() -> Vec<&'static CommandInfo> {
+    let mut all: Vec<_> = inventory::iter::<CommandInfo>.into_iter().collect();
+    all.sort_by_key(|c| (c.section, c.name()));
+    all
 }
 
 /// All reporters, sorted by name.

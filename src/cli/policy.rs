@@ -22,6 +22,76 @@ use serde_json::json;
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use crate::command::{CommandInfo, Section};
+use crate::facet::Facet;
+
+/// Each writer reads the bucket's region and policy, what decides whether S3 would refuse a
+/// public policy (its status, both Block Public Access levels, the account), and the default
+/// encryption an SSE-KMS statement must agree with; it verifies the write by reading back.
+const POLICY_WRITER: &[Facet] = &[
+    Facet::Region,
+    Facet::Policy,
+    Facet::PutPolicy,
+    Facet::PolicyStatus,
+    Facet::PublicAccessBlock,
+    Facet::AccountPublicAccessBlock,
+    Facet::AccountId,
+    Facet::Encryption,
+];
+
+pub const LIST_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk list-policy [BUCKET]...",
+    summary: "Print bucket policies, or with --named what each statement does",
+    doc: "Prints each selected bucket's policy as stored (every bucket when none is named); \
+          with `--named`, which of set-policy's named statements it holds and what the others do.",
+    facets: &[Facet::BucketList, Facet::Region, Facet::Policy],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { LIST_POLICY }
+
+pub const SET_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk set-policy BUCKET [STATEMENTS]",
+    summary: "Replace a bucket's policy with named statements (refuses to drop others without --force)",
+    doc: "Writes a policy made of the named statements. Statements of the current policy that \
+          are not named would be lost, so it refuses unless `--force`; `update-policy` keeps them.",
+    facets: POLICY_WRITER,
+    aliases: &["replace-policy"],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { SET_POLICY }
+
+pub const UPDATE_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk update-policy BUCKET [STATEMENTS] [--remove STATEMENTS]",
+    summary: "Add or remove named statements in a bucket's policy, keeping every other statement",
+    doc: "Adds (or with `--remove` removes) named statements, keeping every other statement \
+          byte for byte; a policy left empty is deleted.",
+    facets: &[
+        Facet::Region,
+        Facet::Policy,
+        Facet::PutPolicy,
+        Facet::DeletePolicy,
+        Facet::PolicyStatus,
+        Facet::PublicAccessBlock,
+        Facet::AccountPublicAccessBlock,
+        Facet::AccountId,
+        Facet::Encryption,
+    ],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { UPDATE_POLICY }
+
+pub const DELETE_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk delete-policy BUCKET",
+    summary: "Delete a bucket's policy, printing it (on stdout) so it can be restored",
+    doc: "Prints the policy, then deletes it; `--dry-run` only prints it.",
+    facets: &[Facet::Region, Facet::Policy, Facet::DeletePolicy],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { DELETE_POLICY }
+
 impl PolicyStatements {
     /// The statements asked for, in set-policy's order.
     fn named(&self) -> Vec<Named> {

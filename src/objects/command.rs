@@ -7,8 +7,9 @@ use super::batch::Operation;
 use super::s3::Listed;
 use super::sse::Target;
 use super::walk::Listing;
-use super::{CommandInfo, Prepared, Record};
+use super::{Prepared, Record};
 use super::{acl::CannedAcl, delete_versions, encrypt, reset_acl, scan_acl};
+use crate::command::CommandInfo;
 use crate::state::BucketState;
 use aws_sdk_s3::Client;
 

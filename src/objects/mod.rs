@@ -24,50 +24,10 @@ pub mod sse;
 pub mod walk;
 
 use crate::error::FetchError;
-use crate::facet::Facet;
 use crate::model::ObjectOwnership;
 use crate::state::BucketState;
 pub use command::COMMANDS;
 pub use walk::{Record, Status};
-
-/// What a command is, for its `--help` and the README.
-pub struct CommandInfo {
-    pub usage: &'static str,
-    pub summary: &'static str,
-    /// What it does / why it matters / what to know.
-    pub doc: &'static str,
-    /// Every API it may call, which determines the IAM actions it needs.
-    pub facets: &'static [Facet],
-}
-
-impl CommandInfo {
-    /// `s3tk encrypt BUCKET` → `encrypt`.
-    pub fn name(&self) -> &'static str {
-        self.usage.split_whitespace().nth(1).unwrap_or(self.usage)
-    }
-
-    pub fn iam_actions(&self) -> Vec<&'static str> {
-        let mut actions: Vec<&'static str> = self
-            .facets
-            .iter()
-            .flat_map(|f| f.iam_actions())
-            .copied()
-            .collect();
-        actions.sort_unstable();
-        actions.dedup();
-        actions
-    }
-
-    /// The `--help` text: the summary, the documentation and the IAM actions.
-    pub fn long_help(&self) -> String {
-        format!(
-            "{}.\n\n{}\n\n## IAM actions\n\n{}",
-            self.summary,
-            self.doc,
-            self.iam_actions().join(", ")
-        )
-    }
-}
 
 /// What `prepare` concluded from the bucket's settings.
 pub enum Prepared<C> {

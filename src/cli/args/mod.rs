@@ -4,6 +4,8 @@
 
 pub mod remediate;
 
+use super::objects::batch;
+use super::policy;
 use crate::catalog::Framework;
 use crate::objects::command::{DeleteVersions, Encrypt, ObjectCommand, ResetAcl, ScanAcl};
 use crate::output;
@@ -86,14 +88,14 @@ pub enum Command {
     /// The remediation commands, one per registered remediation (`args/remediate.rs`).
     #[command(flatten)]
     Fix(remediate::FixCommand),
-    /// Print bucket policies, or with --named what each statement does
+    #[command(about = policy::LIST_POLICY.summary, long_about = policy::LIST_POLICY.long_help())]
     ListPolicy(ListPolicyArgs),
-    /// Replace a bucket's policy with named statements (refuses to drop others without --force)
-    #[command(visible_alias = "replace-policy")]
+    #[command(about = policy::SET_POLICY.summary, long_about = policy::SET_POLICY.long_help())]
+    #[command(visible_aliases = policy::SET_POLICY.aliases)]
     SetPolicy(SetPolicyArgs),
-    /// Add or remove named statements in a bucket's policy, keeping every other statement
+    #[command(about = policy::UPDATE_POLICY.summary, long_about = policy::UPDATE_POLICY.long_help())]
     UpdatePolicy(UpdatePolicyArgs),
-    /// Delete a bucket's policy, printing it (on stdout) so it can be restored
+    #[command(about = policy::DELETE_POLICY.summary, long_about = policy::DELETE_POLICY.long_help())]
     DeletePolicy {
         /// The bucket
         #[arg(value_name = "BUCKET")]
@@ -111,7 +113,7 @@ pub enum Command {
     ResetObjectAcl(ResetObjectAclArgs),
     #[command(about = Encrypt::INFO.summary, long_about = Encrypt::INFO.long_help())]
     Encrypt(EncryptArgs),
-    /// Show an S3 Batch Operations job's progress and, once it ended, its failed objects
+    #[command(about = batch::BATCH_STATUS.summary, long_about = batch::BATCH_STATUS.long_help())]
     BatchStatus {
         /// The job id that `--batch` printed
         #[arg(value_name = "JOB_ID")]

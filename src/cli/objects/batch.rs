@@ -7,6 +7,8 @@ use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::cli::args::{GlobalArgs, ObjectFormat, ObjectTarget};
 use crate::cli::marks::Tone;
 use crate::cli::{Failure, aws_options};
+use crate::command::{CommandInfo, Section};
+use crate::facet::Facet;
 use crate::objects::batch::{self, JobRequest, ManifestFile, Manifests};
 use crate::objects::command::BatchCommand;
 use crate::objects::{Record, Status};
@@ -18,6 +20,23 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+/// `batch-status`: the job, and its completion report.
+pub const BATCH_STATUS: CommandInfo = CommandInfo {
+    usage: "s3tk batch-status JOB_ID",
+    summary: "Show an S3 Batch Operations job's progress and, once it ended, its failed objects",
+    doc: "Reads the job that `--batch` created and, once it has ended, its completion report, \
+          listing each object that failed and why.",
+    facets: &[
+        Facet::AccountId,
+        Facet::DescribeJob,
+        Facet::Region,
+        Facet::GetObject,
+    ],
+    aliases: &[],
+    section: Section::BatchJobs,
+};
+inventory::submit! { BATCH_STATUS }
 
 /// Runs an object command with `--batch`.
 pub(super) async fn run<C: BatchCommand>(

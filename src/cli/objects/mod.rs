@@ -3,7 +3,7 @@
 //! then the summary and the exit code. The runner is written once, over
 //! [`ObjectCommand`]; `--batch` hands the objects to S3 Batch Operations instead ([`batch`]).
 
-mod batch;
+pub(super) mod batch;
 mod inventory;
 mod printer;
 
