@@ -1143,6 +1143,28 @@ mod tests {
     }
 
     #[test]
+    fn the_docs_name_every_limiting_key_and_operator() {
+        let readme = include_str!("../../README.md").to_ascii_lowercase();
+        let check_doc = crate::registry::check("s3.bucket.public-policy-read")
+            .expect("registered")
+            .meta
+            .doc
+            .to_ascii_lowercase();
+        for (name, text) in [
+            ("README", &readme),
+            ("public-policy-read's doc", &check_doc),
+        ] {
+            for word in FIXED_VALUE_KEYS.iter().chain(LIMITING_OPERATORS) {
+                assert!(
+                    text.contains(&format!("`{word}`")),
+                    "{name} does not name `{word}`, which the evaluator treats as limiting"
+                );
+            }
+            assert!(text.contains("`foranyvalue:`"), "{name}: ForAnyValue:");
+        }
+    }
+
+    #[test]
     fn conditional_deny_is_noted() {
         let v = verdict(
             r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#,
