@@ -1507,3 +1507,145 @@ async fn aws_config_items_give_the_live_verdicts_on_moto() {
         .collect();
     assert_eq!(cli_verdicts, library_verdicts);
 }
+
+/// The policy verdicts at the edges (issue 18) on a real independent S3: the operators that
+/// admit accounts, an unconditional Deny, a CIDR list that adds up to the internet,
+/// RestrictPublicBuckets over a public policy, and moto's empty notification answer. moto has
+/// no GetBucketPolicyStatus, so the local evaluation decides (said unconfirmed).
+#[tokio::test]
+async fn verdict_edges_on_moto() {
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+    let s3 = client(&moto.endpoint);
+    let object = |bucket: &str| format!("arn:aws:s3:::{bucket}/*");
+
+    create(&s3, "edge-ignore-case").await;
+    set_policy(
+        &s3,
+        "edge-ignore-case",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Partner","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"{}","Condition":{{"StringEqualsIgnoreCase":{{"aws:PrincipalAccount":"444455556666"}}}}}}]}}"#,
+            object("edge-ignore-case")
+        ),
+    )
+    .await;
+
+    create(&s3, "edge-deny-writes").await;
+    set_policy(
+        &s3,
+        "edge-deny-writes",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":["s3:GetObject","s3:PutObject"],"Resource":"{0}"}},{{"Sid":"NoWrites","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"{0}"}}]}}"#,
+            object("edge-deny-writes")
+        ),
+    )
+    .await;
+
+    create(&s3, "edge-cidrs").await;
+    let every_slash_8: Vec<String> = (0..=255).map(|i| format!("\"{i}.0.0.0/8\"")).collect();
+    set_policy(
+        &s3,
+        "edge-cidrs",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Office","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"{}","Condition":{{"IpAddress":{{"aws:SourceIp":[{}]}}}}}}]}}"#,
+            object("edge-cidrs"),
+            every_slash_8.join(",")
+        ),
+    )
+    .await;
+
+    create(&s3, "edge-restricted").await;
+    set_policy(
+        &s3,
+        "edge-restricted",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"PartnerWrite","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::444455556666:root"}},"Action":"s3:PutObject","Resource":"{0}"}},{{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"{0}"}}]}}"#,
+            object("edge-restricted")
+        ),
+    )
+    .await;
+    s3.put_public_access_block()
+        .bucket("edge-restricted")
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let run = s3tk(
+        &moto.endpoint,
+        &[
+            "scan",
+            "edge-*",
+            "--format",
+            "json",
+            "--checks",
+            "s3.bucket.cross-account-access,s3.bucket.public-policy-read,s3.bucket.public-policy-write,s3.bucket.event-notifications-disabled",
+        ],
+    )
+    .await;
+    let report = run.json();
+    let verdict = |bucket: &str, check: &str| {
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["bucket"] == bucket && f["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} finding for {bucket}; stderr: {}", run.stderr));
+        (
+            f["status"].as_str().unwrap().to_owned(),
+            f["severity"].as_str().unwrap().to_owned(),
+            f["message"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    let (status, _, message) = verdict("edge-ignore-case", "s3.bucket.cross-account-access");
+    assert_eq!(
+        (status.as_str(), message.as_str()),
+        (
+            "fail",
+            "statement \"Partner\" (#1) allows account 444455556666 to s3:GetObject"
+        )
+    );
+    assert_eq!(
+        verdict("edge-ignore-case", "s3.bucket.public-policy-read").0,
+        "pass"
+    );
+
+    assert_eq!(
+        verdict("edge-deny-writes", "s3.bucket.public-policy-write").0,
+        "pass",
+        "nobody can write past the Deny"
+    );
+    assert_eq!(
+        verdict("edge-deny-writes", "s3.bucket.public-policy-read").0,
+        "fail"
+    );
+
+    let (status, _, message) = verdict("edge-cidrs", "s3.bucket.public-policy-read");
+    assert_eq!(status, "fail", "256 x /8 is the internet: {message}");
+
+    let (status, severity, message) = verdict("edge-restricted", "s3.bucket.cross-account-access");
+    assert_eq!(
+        (status.as_str(), severity.as_str()),
+        ("fail", "low"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(
+            "currently blocked by bucket-level RestrictPublicBuckets (the policy is public)"
+        ),
+        "{message}"
+    );
+
+    // moto answers a bucket that never had notifications with an empty body.
+    assert_eq!(
+        verdict("edge-cidrs", "s3.bucket.event-notifications-disabled").0,
+        "fail"
+    );
+}
