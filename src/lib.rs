@@ -33,6 +33,8 @@ pub mod runner;
 pub mod select;
 pub mod state;
 pub mod suppress;
+#[doc(hidden)]
+pub mod testing;
 
 // The plugin folders sit at the top level (the product owner's layout) but must be part of this
 // crate: a separate crate would depend on the core while the core's binary depends on it, a

@@ -27,6 +27,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -455,6 +456,31 @@ pub struct ReportArgs {
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+    /// SARIF: the code-scanning category (automationDetails.id), so reports of several accounts
+    /// can be uploaded to GitHub side by side [default: s3tk]
+    #[arg(long, value_name = "CATEGORY", value_parser = clap::builder::ValueParser::new(parse_sarif_category))]
+    pub sarif_category: Option<String>,
+    /// Markdown: at most this many bytes; what does not fit is cut and the report says so
+    /// [default: 1000000, under GitHub's 1 MiB step summary; 65536 fits a pull-request comment]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(crate::report::MIN_MARKDOWN_BYTES..))]
+    pub markdown_max_bytes: Option<u64>,
+}
+
+/// A category is a path-like name (`prod/123456789012`): no spaces or control characters,
+/// which GitHub would show verbatim in its tool filter.
+fn parse_sarif_category(text: &str) -> Result<String, String> {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        Ok(text.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not a category: use letters, digits and - _ . / (e.g. prod/123456789012)",
+            output::printable(text)
+        ))
+    }
 }
 
 /// `--format`'s help, naming every registered reporter, the default first.
@@ -691,6 +717,7 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, Failure> {
+    let started = Instant::now();
     // Validate everything the user typed before the first request.
     let selectors = BucketSelector::parse_all(&args.buckets)?;
     for name in &args.log_bucket {
@@ -787,7 +814,7 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
             ignore.as_ref(),
             &args.report,
             save_state.as_deref(),
-            style,
+            (style, started),
         );
     }
 
@@ -836,9 +863,10 @@ async fn scan(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, F
         }
     };
     interrupt.abort();
-    let report = finish_report(findings, account_id, ignore.as_ref());
+    let report = finish_report(findings, account_id, ignore.as_ref(), started);
     let mut code = report.exit_code(args.report.fail_on);
-    if !write_report_outputs(&report, &outputs, style)? {
+    let options = args.report.options(style, &outputs);
+    if !write_report_outputs(&report, &outputs, &options)? {
         return Ok(code);
     }
     if let Some(path) = &save_state {
@@ -884,11 +912,12 @@ fn finish_recorded_scan(
     ignore: Option<&IgnoreFile>,
     report_args: &ReportArgs,
     save_state: Option<&Path>,
-    style: Style,
+    (style, started): (Style, Instant),
 ) -> Result<u8, Failure> {
-    let report = finish_report(scanned.findings, scanned.account, ignore);
+    let report = finish_report(scanned.findings, scanned.account, ignore, started);
     let code = report.exit_code(report_args.fail_on);
-    if !write_report_outputs(&report, outputs, style)? {
+    let options = report_args.options(style, outputs);
+    if !write_report_outputs(&report, outputs, &options)? {
         return Ok(code);
     }
     if let Some(path) = save_state {
@@ -1151,6 +1180,23 @@ impl ReportArgs {
         };
         Ok((outputs, ignore))
     }
+
+    /// What the reporters are told: the style and the format options, and which of `outputs`
+    /// keep every finding (for a report that had to cut to point at).
+    fn options(&self, style: Style, outputs: &[Output]) -> crate::report::ReportOptions {
+        crate::report::ReportOptions {
+            style,
+            sarif_category: self.sarif_category.clone(),
+            markdown_max_bytes: self
+                .markdown_max_bytes
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            complete_reports: outputs
+                .iter()
+                .filter(|o| output::COMPLETE_FORMATS.contains(&o.reporter.name))
+                .filter_map(|o| o.path.as_ref().map(|p| p.display().to_string()))
+                .collect(),
+        }
+    }
 }
 
 /// Applies the ignore file and builds the report.
@@ -1158,13 +1204,14 @@ fn finish_report(
     mut findings: Vec<crate::report::Finding>,
     account_id: Option<String>,
     ignore: Option<&IgnoreFile>,
+    started: Instant,
 ) -> Report {
     if let Some(ignore) = ignore {
         for warning in ignore.apply(&mut findings, Date::today()) {
             eprintln!("warning: {}", output::printable(&warning));
         }
     }
-    let report = Report::new(RunInfo::now(account_id), findings);
+    let report = Report::new(RunInfo::finished(account_id, started), findings);
     if let Some(rejected) = report.credentials_rejected() {
         eprintln!("error: {}", output::printable(&rejected.to_string()));
     }
@@ -1174,6 +1221,7 @@ fn finish_report(
 /// `scan-dns`: every Route 53 record that points at S3, through the same reporters and exit
 /// codes as `scan`.
 async fn scan_dns(global: &GlobalArgs, args: ReportArgs, style: Style) -> Result<u8, Failure> {
+    let started = Instant::now();
     let (outputs, ignore) = args.parse()?;
     let checks: Vec<_> = registry::checks()
         .into_iter()
@@ -1196,9 +1244,9 @@ async fn scan_dns(global: &GlobalArgs, args: ReportArgs, style: Style) -> Result
     if records.is_empty() {
         eprintln!("no Route 53 record points at S3");
     }
-    let report = finish_report(findings, account_id, ignore.as_ref());
+    let report = finish_report(findings, account_id, ignore.as_ref(), started);
     let code = report.exit_code(args.fail_on);
-    write_report_outputs(&report, &outputs, style)?;
+    write_report_outputs(&report, &outputs, &args.options(style, &outputs))?;
     Ok(code)
 }
 
@@ -1344,28 +1392,35 @@ async fn fix_after_scan(
 fn write_report_outputs(
     report: &Report,
     outputs: &[Output],
-    style: Style,
+    options: &crate::report::ReportOptions,
 ) -> Result<bool, Failure> {
-    match write_outputs(report, outputs, style) {
+    match write_outputs(report, outputs, options) {
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(other) => Err(other),
         Ok(()) => Ok(true),
     }
 }
 
-fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<(), Failure> {
+fn write_outputs(
+    report: &Report,
+    outputs: &[Output],
+    options: &crate::report::ReportOptions,
+) -> Result<(), Failure> {
     for o in outputs {
-        match &o.path {
+        let left_out = match &o.path {
             None => {
                 let mut out = io::BufWriter::new(io::stdout().lock());
-                o.reporter.reporter.write(report, style, &mut out)?;
+                let left_out = o.reporter.reporter.write(report, options, &mut out)?;
                 out.flush()?;
+                left_out
             }
             Some(path) => {
                 let mut bytes = Vec::new();
-                o.reporter
-                    .reporter
-                    .write(report, Style { color: false }, &mut bytes)?;
+                let plain = crate::report::ReportOptions {
+                    style: Style { color: false },
+                    ..options.clone()
+                };
+                let left_out = o.reporter.reporter.write(report, &plain, &mut bytes)?;
                 output::write_report(path, &bytes).map_err(|e| {
                     Failure::Usage(format!(
                         "cannot write {} report to {}: {}",
@@ -1374,7 +1429,11 @@ fn write_outputs(report: &Report, outputs: &[Output], style: Style) -> Result<()
                         output::reason(&e)
                     ))
                 })?;
+                left_out
             }
+        };
+        for note in left_out.0 {
+            eprintln!("note: {} report: {note}", o.reporter.name);
         }
     }
     Ok(())
