@@ -18,6 +18,7 @@ mod objects;
 mod org;
 mod policy;
 mod remediations;
+mod report_consumers;
 mod reports;
 mod scan;
 mod state;
