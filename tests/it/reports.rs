@@ -624,3 +624,115 @@ async fn output_problems_are_usage_errors() {
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn reports_that_must_cut_say_so_and_point_at_the_complete_one() {
+    let fake = FakeS3::start().await;
+    fake.account_block(None);
+    // 120 buckets with nothing configured: over a thousand failing findings.
+    for i in 0..120 {
+        fake.bucket(&format!("bare-{i:03}"), FakeBucket::new("us-east-1"));
+    }
+    let dir = TempDir::new("cuts");
+    let (sarif, markdown, json) = (
+        dir.path("s3tk.sarif"),
+        dir.path("s3tk.md"),
+        dir.path("all.json"),
+    );
+    let started = std::time::Instant::now();
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--sarif-category",
+            "prod/123456789012",
+            "--markdown-max-bytes",
+            "16384",
+            "--format",
+            &format!("sarif={sarif}"),
+            "--format",
+            &format!("markdown={markdown}"),
+            "--format",
+            &format!("json={json}"),
+            "--format",
+            &format!("junit={}", dir.path("s3tk.xml")),
+        ],
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let failing = report["summary"]["fail"].as_u64().unwrap();
+    assert!(failing > 1_000, "{failing}");
+    let notes: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|l| l.starts_with("note: sarif report: kept the 1000 most severe of "))
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.starts_with("note: markdown report: ") && l.contains("rows are not listed")),
+        "{}",
+        run.stderr
+    );
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let properties = &log["runs"][0]["properties"];
+    assert_eq!(properties["resultsLeftOut"], failing - 1_000);
+    assert!(
+        log["runs"][0]["automationDetails"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("prod/123456789012/")
+    );
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    assert!(md.len() <= 16_384, "{}", md.len());
+    assert!(
+        md.trim_end().ends_with(&format!(
+            "every finding is in `{json}`, `{}`.",
+            dir.path("s3tk.xml")
+        )),
+        "{}",
+        &md[md.len() - 300..]
+    );
+    // JUnit: the suites add up to the run's wall time, which is no longer than the process ran.
+    let xml = std::fs::read_to_string(dir.path("s3tk.xml")).unwrap();
+    let millis = |tag: &str| -> u64 {
+        let value = tag.split(" time=\"").nth(1).unwrap();
+        let (s, ms) = value[..value.find('"').unwrap()].split_once('.').unwrap();
+        s.parse::<u64>().unwrap() * 1000 + ms.parse::<u64>().unwrap()
+    };
+    let total = millis(xml.split("<testsuites ").nth(1).unwrap());
+    let suites: u64 = xml.split("<testsuite ").skip(1).map(millis).sum();
+    assert_eq!(suites, total);
+    assert!(
+        total <= elapsed.as_millis() as u64 && total > 0,
+        "{total} ms"
+    );
+}
+
+#[tokio::test]
+async fn report_options_are_checked_before_any_request() {
+    let fake = FakeS3::start().await;
+    fake.bucket("alpha", clean("alpha"));
+    for (args, message) in [
+        (
+            vec!["scan", "--markdown-max-bytes", "1000"],
+            "1000 is not in 16384..",
+        ),
+        (
+            vec!["scan", "--sarif-category", "two words"],
+            "'two words' is not a category",
+        ),
+    ] {
+        let run = s3tk(&fake.uri(), &args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+    }
+    assert!(fake.requests().await.is_empty());
+}
