@@ -19,7 +19,7 @@ const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west
 pub fn synthetic_report(buckets: usize) -> Report {
     let checks = crate::registry::select_checks(&[], &[], &[]).expect("checks are registered");
     let mut findings = Vec::new();
-    let mut state: u64 = 0x5eed_0f_53;
+    let mut state: u64 = 0x5eed_0f53;
     let mut next = move || {
         // xorshift64: deterministic, no dependency.
         state ^= state << 13;
