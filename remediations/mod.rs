@@ -1,5 +1,5 @@
 //! Remediation plugins, one file per remediation, grouped by scope like the checks. Each plans
-//! from cached state; `src/state/apply.rs` performs the writes.
+//! from cached state; `src/apply.rs` performs the writes.
 
 mod account;
 mod bucket;

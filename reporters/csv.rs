@@ -70,7 +70,7 @@ impl Reporter for CsvReporter {
                 crate::registry::remediation_for(f.check.id)
                     .map(|r| r.meta.id.to_owned())
                     .unwrap_or_default(),
-                f.fix_command().unwrap_or_default(),
+                crate::registry::fix_command(f).unwrap_or_default(),
                 compliance.join("; "),
                 f.muted_reason.clone().unwrap_or_default(),
                 f.observed_at.clone().unwrap_or_default(),
@@ -85,15 +85,16 @@ impl Reporter for CsvReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Status, Style, sample_report};
+    use crate::report::{Status, Style};
+    use crate::testing::sample_report;
 
     fn render(report: &crate::report::Report) -> String {
-        crate::report::render("csv", report, Style::default())
+        crate::testing::render("csv", report, Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("report.csv", &render(&sample_report()));
+        crate::testing::assert_snapshot("report.csv", &render(&sample_report()));
     }
 
     #[test]

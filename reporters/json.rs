@@ -75,7 +75,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             title: f.check.title,
             message: &f.message,
             remediation: crate::registry::remediation_for(f.check.id).map(|r| r.meta.id),
-            fix_command: f.fix_command(),
+            fix_command: crate::registry::fix_command(f),
             compliance: f.check.compliance.iter().map(ToString::to_string).collect(),
             muted_reason: f.muted_reason.as_deref(),
             observed_at: f.observed_at.as_deref(),
@@ -113,12 +113,13 @@ impl Reporter for JsonReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
 
     #[test]
     fn snapshot() {
-        let out = crate::report::render("json", &sample_report(), Style::default());
-        crate::report::assert_snapshot("report.json", &out);
+        let out = crate::testing::render("json", &sample_report(), Style::default());
+        crate::testing::assert_snapshot("report.json", &out);
         // Key order is part of the contract for people reading the output.
         let order = [
             "\"schema_version\"",

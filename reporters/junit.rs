@@ -218,7 +218,7 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding, accounts: bool) -> io::R
             case.write_empty()?;
         }
         Status::Fail => {
-            let fix = match f.fix_command() {
+            let fix = match crate::registry::fix_command(f) {
                 Some(command) => format!("Fix: {command}"),
                 None => format!("How to fix: {}", f.check.doc_summary("How to fix")),
             };
@@ -275,15 +275,16 @@ fn write_case<W: Write>(w: &mut Writer<W>, f: &Finding, accounts: bool) -> io::R
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
 
     fn render() -> String {
-        crate::report::render("junit", &sample_report(), Style::default())
+        crate::testing::render("junit", &sample_report(), Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("junit.xml", &render());
+        crate::testing::assert_snapshot("junit.xml", &render());
     }
 
     /// Every `time` attribute of `element` in `xml`, in milliseconds.
@@ -318,8 +319,8 @@ mod tests {
         assert_eq!(cases_sorted, own, "each testcase keeps its own time");
         assert!(own.iter().sum::<u64>() > 57);
 
-        let report = crate::testing::synthetic_report(2_000);
-        let xml = crate::report::render("junit", &report, Style::default());
+        let report = crate::synthetic::synthetic_report(2_000);
+        let xml = crate::testing::render("junit", &report, Style::default());
         assert_eq!(times(&xml, "testsuites"), [55_000]);
         let suites = times(&xml, "testsuite");
         assert_eq!(suites.len(), report.checks().len());

@@ -455,15 +455,16 @@ fn muted_blocks(report: &Report) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::md;
-    use crate::report::{Report, ReportOptions, RunInfo, Status, Style, sample_report};
+    use crate::report::{Report, ReportOptions, RunInfo, Status, Style};
+    use crate::testing::sample_report;
 
     fn render(report: &Report) -> String {
-        crate::report::render("markdown", report, Style::default())
+        crate::testing::render("markdown", report, Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("report.md", &render(&sample_report()));
+        crate::testing::assert_snapshot("report.md", &render(&sample_report()));
     }
 
     #[test]
@@ -530,7 +531,7 @@ mod tests {
 
     #[test]
     fn a_large_account_fits_githubs_limits() {
-        let report = crate::testing::synthetic_report(2_000);
+        let report = crate::synthetic::synthetic_report(2_000);
         let every_failing_check = failing_counts(&report);
         assert!(every_failing_check.len() > 10);
         for (budget, limit) in [(None, 1_048_576), (Some(65_536), 65_536)] {
@@ -539,7 +540,7 @@ mod tests {
                 complete_reports: vec!["reports/s3tk.json".into()],
                 ..ReportOptions::default()
             };
-            let (text, left_out) = crate::testing::render("markdown", &report, &options);
+            let (text, left_out) = crate::synthetic::render("markdown", &report, &options);
             assert!(
                 text.len() <= budget.unwrap_or(super::DEFAULT_MAX_BYTES)
                     && text.chars().count() < limit,

@@ -186,7 +186,7 @@ fn finding<'a>(report: &'a Report, f: &'a Finding, time: i64) -> DetectionFindin
     let (status_id, status_name, status_code) = status(f.status);
     let account = f.account.as_deref().or(report.run.account.as_deref());
     let resource = resource(f);
-    let fix_command = f.fix_command();
+    let fix_command = crate::registry::fix_command(f);
     DetectionFinding {
         activity_id: ACTIVITY_CREATE,
         activity_name: "Create",
@@ -281,11 +281,12 @@ impl Reporter for OcsfReporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
     use serde_json::Value;
 
     fn render() -> Vec<Value> {
-        serde_json::from_str(&crate::report::render(
+        serde_json::from_str(&crate::testing::render(
             "ocsf",
             &sample_report(),
             Style::default(),
@@ -295,9 +296,9 @@ mod tests {
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot(
+        crate::testing::assert_snapshot(
             "report.ocsf.json",
-            &crate::report::render("ocsf", &sample_report(), Style::default()),
+            &crate::testing::render("ocsf", &sample_report(), Style::default()),
         );
     }
 

@@ -576,17 +576,18 @@ impl Reporter for SarifReporter {
 #[cfg(test)]
 mod tests {
     use crate::check::Severity;
-    use crate::report::{ReportOptions, Status, Style, sample_report};
-    use crate::testing::synthetic_report;
+    use crate::report::{ReportOptions, Status, Style};
+    use crate::synthetic::synthetic_report;
+    use crate::testing::sample_report;
     use serde_json::Value;
 
     fn render() -> String {
-        crate::report::render("sarif", &sample_report(), Style::default())
+        crate::testing::render("sarif", &sample_report(), Style::default())
     }
 
     #[test]
     fn snapshot() {
-        crate::report::assert_snapshot("report.sarif", &render());
+        crate::testing::assert_snapshot("report.sarif", &render());
     }
 
     #[test]
@@ -669,7 +670,8 @@ mod tests {
     #[test]
     fn a_large_account_stays_within_githubs_limits() {
         let report = synthetic_report(2_000);
-        let (text, left_out) = crate::testing::render("sarif", &report, &ReportOptions::default());
+        let (text, left_out) =
+            crate::synthetic::render("sarif", &report, &ReportOptions::default());
         assert!(text.len() <= super::MAX_FILE_BYTES, "{} bytes", text.len());
         let log: Value = serde_json::from_str(&text).unwrap();
         let run = &log["runs"][0];
@@ -747,7 +749,7 @@ mod tests {
             ..ReportOptions::default()
         };
         let first: Value =
-            serde_json::from_str(&crate::testing::render("sarif", &report, &options).0).unwrap();
+            serde_json::from_str(&crate::synthetic::render("sarif", &report, &options).0).unwrap();
         assert_eq!(
             first["runs"][0]["automationDetails"]["id"],
             "prod/123456789012/2026-11-27T10:00:00Z"
@@ -755,7 +757,7 @@ mod tests {
         // Another run, later: the same findings keep their fingerprints and locations.
         report.run.generated_at = "2026-12-01T08:00:00Z".into();
         let second: Value =
-            serde_json::from_str(&crate::testing::render("sarif", &report, &options).0).unwrap();
+            serde_json::from_str(&crate::synthetic::render("sarif", &report, &options).0).unwrap();
         let identity = |log: &Value| -> Vec<(Value, Value)> {
             log["runs"][0]["results"]
                 .as_array()

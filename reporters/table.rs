@@ -94,16 +94,17 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use crate::report::{Style, sample_report};
+    use crate::report::Style;
+    use crate::testing::sample_report;
 
     fn render(color: bool) -> String {
-        crate::report::render("table", &sample_report(), Style { color })
+        crate::testing::render("table", &sample_report(), Style { color })
     }
 
     #[test]
     fn snapshot() {
         // Rows stay on one line each (no wrapping), so `grep ✘` finds whole findings.
-        crate::report::assert_snapshot("table.txt", &render(false));
+        crate::testing::assert_snapshot("table.txt", &render(false));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! built for that region.
 
 use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
 use crate::pacing::{self, Pacing};
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::Region;
 use aws_sdk_s3::config::http::HttpResponse;
@@ -562,6 +562,17 @@ pub fn bucket_region_header<E>(err: &SdkError<E, HttpResponse>) -> Option<String
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
+}
+
+/// Whether the request succeeded with a body that holds no XML element (empty, or only a
+/// declaration), which the SDK cannot parse for operations that answer XML. The SDK has
+/// consumed the body by then, so its parser's complaint is what says so.
+pub fn is_empty_success<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: std::error::Error + 'static,
+{
+    err.raw_response().is_some_and(|r| r.status().is_success())
+        && error_chain(err).contains("no root element")
 }
 
 /// Maps an SDK error onto the facet's [`FetchError`] by S3 error code, then HTTP status.

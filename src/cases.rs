@@ -20,6 +20,10 @@
 //! the check reads. `expect` names the status, and optionally the severity and the message
 //! (`message`, exact, or `message_contains`). One registry-wide test runs every case of every
 //! check; `S3TK_UPDATE_SNAPSHOTS=1` rewrites the expected messages from what the checks say.
+//!
+//! The integration tests also serve every case on the HTTP fake of S3 and scan it with the
+//! `s3tk` binary (the options as flags). A case that cannot run there (a network failure has
+//! no HTTP answer) says why in `"offline_only": "<reason>"`; those are counted and named.
 
 use crate::check::{CheckEntry, CheckKind, CheckOptions, Scope};
 use crate::report::{Finding, Resource, Status};
@@ -51,6 +55,9 @@ pub struct Case {
     pub account: Option<AccountFacets>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<CaseOptions>,
+    /// Why the case runs only offline, not on the HTTP fake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_only: Option<String>,
     pub expect: Expect,
 }
 
@@ -104,7 +111,7 @@ pub fn path_of(check: &CheckEntry) -> PathBuf {
 pub fn load(check: &CheckEntry) -> Result<CaseFile, String> {
     let path = path_of(check);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {}", path.display(), crate::output::reason(&e)))?;
+        .map_err(|e| format!("{}: {}", path.display(), crate::input::reason(&e)))?;
     let mut json = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let field = e.path().to_string();
@@ -118,17 +125,23 @@ pub fn load(check: &CheckEntry) -> Result<CaseFile, String> {
     })
 }
 
-/// The finding `check` gives on the case's state, offline.
-pub async fn evaluate(check: &'static CheckEntry, case: &Case) -> Finding {
+/// The name of the case's bucket.
+pub fn bucket_name(case: &Case) -> String {
+    case.bucket
+        .as_ref()
+        .and_then(|b| b.name.clone())
+        .unwrap_or_else(|| BUCKET.into())
+}
+
+/// The case's state as a state file's account record: its account facets (with the default
+/// account id) and its one bucket (with the default region).
+pub fn account_record(case: &Case) -> AccountRecord {
     let mut facets = case.account.as_ref().map(clone_json).unwrap_or_default();
     if facets.account_id.is_none() {
         facets.account_id = Some(Answer(Ok(ACCOUNT_ID.into())));
     }
     let bucket = case.bucket.as_ref();
-    let name = bucket
-        .and_then(|b| b.name.clone())
-        .unwrap_or_else(|| BUCKET.into());
-    let mut record = BucketRecord::new(&name);
+    let mut record = BucketRecord::new(bucket_name(case));
     record.region = Some(
         bucket
             .and_then(|b| b.region.clone())
@@ -137,14 +150,20 @@ pub async fn evaluate(check: &'static CheckEntry, case: &Case) -> Finding {
     if let Some(bucket) = bucket {
         record.facets = clone_json(&bucket.facets);
     }
-    let account = AccountState::from_record(AccountRecord {
+    AccountRecord {
         account_id: None,
         source: Source::S3,
         region: Some("us-east-1".into()),
         observed_at: None,
         facets,
         buckets: vec![record],
-    });
+    }
+}
+
+/// The finding `check` gives on the case's state, offline.
+pub async fn evaluate(check: &'static CheckEntry, case: &Case) -> Finding {
+    let name = bucket_name(case);
+    let account = AccountState::from_record(account_record(case));
     let options = case
         .options
         .as_ref()
@@ -183,34 +202,38 @@ pub async fn evaluate(check: &'static CheckEntry, case: &Case) -> Finding {
 
 /// What is wrong with `finding` against `expect`, if anything.
 pub fn mismatch(expect: &Expect, finding: &Finding) -> Option<String> {
+    differences(expect, finding.status, finding.severity, &finding.message)
+}
+
+/// What is wrong with a finding's status, severity and message against `expect`, if anything
+/// (for findings read back from a report).
+pub fn differences(
+    expect: &Expect,
+    status: Status,
+    severity: crate::check::Severity,
+    message: &str,
+) -> Option<String> {
     let mut wrong = Vec::new();
-    if expect.status != finding.status {
+    if expect.status != status {
         wrong.push(format!(
             "status {} (expected {})",
-            finding.status.as_str(),
+            status.as_str(),
             expect.status.as_str()
         ));
     }
-    if let Some(severity) = expect.severity.filter(|s| *s != finding.severity) {
-        wrong.push(format!(
-            "severity {} (expected {severity})",
-            finding.severity
-        ));
+    if let Some(expected) = expect.severity.filter(|s| *s != severity) {
+        wrong.push(format!("severity {severity} (expected {expected})"));
     }
-    if let Some(message) = expect.message.as_ref().filter(|m| **m != finding.message) {
-        wrong.push(format!(
-            "message {:?} (expected {message:?})",
-            finding.message
-        ));
+    if let Some(expected) = expect.message.as_ref().filter(|m| **m != message) {
+        wrong.push(format!("message {message:?} (expected {expected:?})"));
     }
     if let Some(part) = expect
         .message_contains
         .as_ref()
-        .filter(|p| !finding.message.contains(p.as_str()))
+        .filter(|p| !message.contains(p.as_str()))
     {
         wrong.push(format!(
-            "message {:?} (expected it to contain {part:?})",
-            finding.message
+            "message {message:?} (expected it to contain {part:?})"
         ));
     }
     (!wrong.is_empty()).then(|| wrong.join("; "))

@@ -4,9 +4,10 @@
 //! If a facet cannot be read, the check returns that [`FetchError`] and the runner records an
 //! `error` finding, so a missing permission is never mistaken for a pass or a fail.
 
-use crate::dns::S3Record;
 use crate::error::FetchError;
-use crate::state::{AccountState, BucketState, Facet};
+use crate::facet::Facet;
+use crate::model::S3Record;
+use crate::state::{AccountState, BucketState};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -275,7 +276,7 @@ macro_rules! declare_check {
                 title: $title,
                 scope: $crate::check::Scope::$scope,
                 severity: $crate::check::Severity::$severity,
-                facets: &[$($crate::state::Facet::$facet),*],
+                facets: &[$($crate::facet::Facet::$facet),*],
                 compliance: &[$($crate::check::Control::$kind($($arg),+)),*],
                 opt_in: $crate::declare_check!(@opt_in $($opt_in)?),
                 doc: concat!($($doc, "\n"),*),

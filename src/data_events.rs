@@ -17,6 +17,7 @@
 //! the access type; a prefix, an excluded prefix or an event-name filter gives [`Extent::Part`].
 
 use crate::check::Outcome;
+use crate::model::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, Trail};
 use std::fmt;
 
 /// Reads (`GetObject`, `HeadObject`, …) or writes (`PutObject`, `DeleteObject`, …).
@@ -41,50 +42,6 @@ impl Access {
             Access::Write => "false",
         }
     }
-}
-
-/// A trail that logs in some region, with what it records.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Trail {
-    pub name: String,
-    pub arn: String,
-    pub home_region: String,
-    pub multi_region: bool,
-    /// `GetTrailStatus.IsLogging`: a stopped trail records nothing.
-    pub logging: bool,
-    pub selectors: EventSelectors,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventSelectors {
-    Basic(Vec<BasicSelector>),
-    Advanced(Vec<AdvancedSelector>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct BasicSelector {
-    /// `ReadOnly`, `WriteOnly` or `All` (the default).
-    pub read_write_type: String,
-    /// The values of the selector's `AWS::S3::Object` data resources.
-    pub s3_object_values: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AdvancedSelector {
-    pub name: Option<String>,
-    pub fields: Vec<FieldSelector>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FieldSelector {
-    pub field: String,
-    pub equals: Vec<String>,
-    pub starts_with: Vec<String>,
-    pub ends_with: Vec<String>,
-    pub not_equals: Vec<String>,
-    pub not_starts_with: Vec<String>,
-    pub not_ends_with: Vec<String>,
 }
 
 /// How much of a bucket's objects a selector matches. Ordered: `None < Part < All`.

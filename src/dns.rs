@@ -8,53 +8,10 @@
 
 use crate::aws::{S3Clients, classify, is_valid_region};
 use crate::error::FetchError;
-use crate::state::Facet;
+use crate::facet::Facet;
+use crate::model::{EndpointKind, S3Endpoint, S3Record};
 use aws_sdk_route53::types::RrType;
 use futures::stream::{self, StreamExt, TryStreamExt};
-
-/// Whether an S3 endpoint serves the REST API or static websites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointKind {
-    Rest,
-    Website,
-}
-
-/// An S3 endpoint hostname, taken apart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Endpoint {
-    pub kind: EndpointKind,
-    /// The endpoint's region; `None` for the global endpoints (`s3.amazonaws.com`,
-    /// `s3-accelerate`), which serve buckets of every region.
-    pub region: Option<String>,
-    /// The bucket named in a virtual-hosted endpoint (`NAME.s3.amazonaws.com`), if any.
-    pub bucket_in_host: Option<String>,
-}
-
-/// A Route 53 record that points at S3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Record {
-    pub zone_id: String,
-    /// A private hosted zone answers only inside its VPCs.
-    pub private_zone: bool,
-    /// The record name, lowercase, without the trailing dot (`*.example.com` for wildcards).
-    pub name: String,
-    /// `CNAME`, or `A`/`AAAA` for aliases.
-    pub record_type: String,
-    /// The CNAME value or alias target, without the trailing dot.
-    pub target: String,
-    pub endpoint: S3Endpoint,
-}
-
-impl S3Record {
-    /// The bucket S3 serves for the record: the one named like the hostname.
-    pub fn bucket(&self) -> &str {
-        &self.name
-    }
-
-    pub fn is_wildcard(&self) -> bool {
-        self.name.starts_with("*.")
-    }
-}
 
 /// Recognises an S3 endpoint in `host` (a CNAME value or alias target, any case, with or
 /// without the trailing dot): legacy global (`b.s3.amazonaws.com`, `s3-external-1`), legacy

@@ -1,7 +1,7 @@
 //! Error types of the library. A [`FetchError`] is cheap to clone because the state cache hands
 //! one cached failure to every check that reads the same facet.
 
-use crate::state::Facet;
+use crate::facet::Facet;
 use std::fmt;
 
 /// Why a facet (one S3 read API) could not be read. The runner turns it into an `error`

@@ -8,9 +8,9 @@
 
 use crate::check::{Outcome, Severity};
 use crate::error::FetchError;
+use crate::model::{PublicAccessBlock, PublicGroup};
 use crate::policy::{Access, PublicVerdict, evaluate_public};
 use crate::state::BucketState;
-use crate::state::model::{PublicAccessBlock, PublicGroup};
 
 /// The severity of an exposure that Block Public Access currently neutralises.
 pub const NEUTRALISED: Severity = Severity::Low;
@@ -192,10 +192,27 @@ pub async fn public_policy(bucket: &BucketState, access: Access) -> Result<Outco
         }
         (Ok(Some(true)), false) => format!("policy allows public {word} access: {explain}"),
         (Ok(Some(true)), true) if verdict.is_public() => {
-            return Ok(Outcome::Pass(format!(
-                "policy is public, but for other than {word} access: {}",
-                verdict.explain()
-            )));
+            // AWS's one bit cannot say which statement it judged public: a statement that
+            // grants this access under fixed-value conditions may be it (256 CIDRs of /8).
+            let limited: Vec<String> = verdict
+                .limited_statements
+                .iter()
+                .filter(|s| s.grants(access))
+                .map(|s| format!("{} {}", s.label, s.reason))
+                .collect();
+            if limited.is_empty() {
+                return Ok(Outcome::Pass(format!(
+                    "policy is public, but for other than {word} access: {}; no statement grants \
+                     {word} access to everyone",
+                    verdict.explain()
+                )));
+            }
+            format!(
+                "GetBucketPolicyStatus reports the policy public and {word} access is unconfirmed: \
+                 locally only other access is public ({}), but AWS may count {} as public",
+                verdict.explain(),
+                limited.join("; ")
+            )
         }
         (Ok(Some(true)), true) => "GetBucketPolicyStatus reports the policy public although no statement was found \
                                     public locally (AWS's verdict wins; which actions are exposed is unknown)"
@@ -221,6 +238,26 @@ pub async fn public_policy(bucket: &BucketState, access: Access) -> Result<Outco
         Flag::RestrictPublicBuckets,
         message,
     ))
+}
+
+/// The Block Public Access setting that currently blocks other accounts' access through the
+/// bucket policy: RestrictPublicBuckets, while the policy is public (by AWS's answer, else
+/// the local evaluation), limits access to the owner's account and AWS services (S3 User
+/// Guide, Block Public Access).
+pub async fn cross_account_blocked_by(bucket: &BucketState) -> Result<Option<String>, FetchError> {
+    let Some(policy) = bucket.policy().await? else {
+        return Ok(None);
+    };
+    let public = match bucket.policy_status().await {
+        Ok(Some(public)) => *public,
+        _ => evaluate_public(policy).is_public(),
+    };
+    if !public {
+        return Ok(None);
+    }
+    Ok(EffectiveBlock::of(bucket)
+        .await
+        .neutralised_by(Flag::RestrictPublicBuckets))
 }
 
 /// Whether anyone can read the bucket's objects right now (a public ACL or policy that no

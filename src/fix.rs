@@ -5,12 +5,14 @@
 //! identical ones from several plans are applied once, before the buckets' own changes, so that
 //! concurrent plans never overwrite each other's edits.
 
+use crate::apply;
+use crate::change::Change;
 use crate::error::FetchError;
-use crate::remediation::{Change, FixContext, Plan, RemediationEntry, RemediationKind};
+use crate::remediation::{FixContext, Plan, RemediationEntry, RemediationKind};
 use crate::report::{Finding, Resource, Status};
 use crate::runner;
 use crate::select::SelectedBucket;
-use crate::state::{AccountState, BucketState, apply};
+use crate::state::{AccountState, BucketState};
 use futures::stream::{self, StreamExt};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -3,46 +3,12 @@
 //! it cannot drift from the code. The README's IAM section is generated from here too.
 
 use crate::check::Scope;
+use crate::facet::Facet;
 use crate::notify::TopicArn;
 use crate::registry;
 use crate::remediation::RemediationMeta;
-use crate::state::Facet;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-
-/// The facets of the bucket-policy commands (see `cli/policy.rs`): each reads the bucket's
-/// region and policy; the writers also read what decides whether S3 would refuse a public
-/// policy, verify the result, and note a conflict with SSE-KMS default encryption.
-const LIST_POLICY: &[Facet] = &[Facet::BucketList, Facet::Region, Facet::Policy];
-const SET_POLICY: &[Facet] = &[
-    Facet::Region,
-    Facet::Policy,
-    Facet::PutPolicy,
-    Facet::PolicyStatus,
-    Facet::PublicAccessBlock,
-    Facet::AccountPublicAccessBlock,
-    Facet::AccountId,
-    Facet::Encryption,
-];
-const UPDATE_POLICY: &[Facet] = &[
-    Facet::Region,
-    Facet::Policy,
-    Facet::PutPolicy,
-    Facet::DeletePolicy,
-    Facet::PolicyStatus,
-    Facet::PublicAccessBlock,
-    Facet::AccountPublicAccessBlock,
-    Facet::AccountId,
-    Facet::Encryption,
-];
-const DELETE_POLICY: &[Facet] = &[Facet::Region, Facet::Policy, Facet::DeletePolicy];
-/// `batch-status`: the job, and its completion report.
-const BATCH_STATUS: &[Facet] = &[
-    Facet::AccountId,
-    Facet::DescribeJob,
-    Facet::Region,
-    Facet::GetObject,
-];
 
 /// Commands that read buckets named by something else than the caller (scan-dns: the buckets
 /// Route 53 records point at), which `--bucket` cannot name.
@@ -213,18 +179,7 @@ pub fn commands() -> Vec<&'static str> {
             names.push(name);
         }
     }
-    names.extend([
-        "list-policy",
-        "set-policy",
-        "update-policy",
-        "delete-policy",
-    ]);
-    names.extend(
-        crate::objects::COMMANDS
-            .iter()
-            .map(|c| command_name(c.usage)),
-    );
-    names.push("batch-status");
+    names.extend(registry::commands().iter().map(|c| c.name()));
     names
 }
 
@@ -255,7 +210,6 @@ fn scan_actions(opt_in: Option<&str>) -> BTreeSet<&'static str> {
 
 /// The actions one command needs; `None` for an unknown command.
 pub fn command_actions(command: &str) -> Option<BTreeSet<&'static str>> {
-    let facets = |list: &[Facet]| Some(actions_of(list.iter().copied()));
     match command {
         "scan" => Some(scan_actions(None)),
         "scan-dns" => {
@@ -267,15 +221,10 @@ pub fn command_actions(command: &str) -> Option<BTreeSet<&'static str>> {
             }
             Some(actions)
         }
-        "list-policy" => facets(LIST_POLICY),
-        "set-policy" | "replace-policy" => facets(SET_POLICY),
-        "update-policy" => facets(UPDATE_POLICY),
-        "delete-policy" => facets(DELETE_POLICY),
-        "batch-status" => facets(BATCH_STATUS),
         _ => {
-            if let Some(info) = crate::objects::COMMANDS
-                .iter()
-                .find(|c| command_name(c.usage) == command)
+            if let Some(info) = registry::commands()
+                .into_iter()
+                .find(|c| c.name() == command)
             {
                 return Some(info.iam_actions().into_iter().collect());
             }

@@ -1,7 +1,7 @@
 //! Files named on the command line, read with a bound: a runaway file, or `/dev/zero`, is
 //! refused after `limit + 1` bytes instead of filling memory.
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
 
 /// The contents of `path`, at most `limit` bytes. Errors are one line naming `what` (the
@@ -12,13 +12,8 @@ pub fn read_bounded(
     limit: u64,
     limit_text: &str,
 ) -> Result<Vec<u8>, String> {
-    let cannot = |e: std::io::Error| {
-        format!(
-            "cannot read {what} {}: {}",
-            path.display(),
-            crate::output::reason(&e)
-        )
-    };
+    let cannot =
+        |e: std::io::Error| format!("cannot read {what} {}: {}", path.display(), reason(&e));
     let file = std::fs::File::open(path).map_err(cannot)?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
@@ -47,6 +42,15 @@ pub fn read_bounded_text(
             path.display()
         )
     })
+}
+
+/// An I/O error's text without the `(os error N)` suffix.
+pub fn reason(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
 }
 
 #[cfg(test)]

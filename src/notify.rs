@@ -9,8 +9,8 @@
 
 use crate::aws::{S3Clients, classify};
 use crate::error::FetchError;
+use crate::facet::Facet;
 use crate::report::{FailOn, Finding, Report, Status};
-use crate::state::Facet;
 use std::fmt;
 
 pub const SUBJECT: &str = "[s3tk] Scan Failures";

@@ -7,8 +7,8 @@
 use crate::aws::{S3Clients, classify};
 use crate::check::{CheckMeta, Control, Scope, Severity};
 use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
 use crate::report::{Finding, Resource};
-use crate::state::Facet;
 use std::time::Duration;
 
 /// Accounts scanned at once (each with up to `--concurrency` requests in flight in all).

@@ -4,6 +4,7 @@
 //! for CI to parse; a FIFO, a device or `/dev/stdout` is written in place (see [`Destination`]).
 
 use crate::error::InputError;
+use crate::input::reason;
 use crate::registry;
 use crate::report::ReporterEntry;
 use std::io::{self, Write};
@@ -224,15 +225,6 @@ fn directory_of(path: &Path) -> PathBuf {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_owned()
-}
-
-/// An I/O error's text without the `(os error N)` suffix.
-pub fn reason(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
 }
 
 /// Writes `bytes` to `path` as [`destination`] says: atomically (a temporary file in the same

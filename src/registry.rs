@@ -2,9 +2,10 @@
 //! `inventory`, sorted (inventory's own order is unspecified), plus selection by id or prefix.
 
 use crate::check::{CheckEntry, Scope};
+use crate::command::CommandInfo;
 use crate::error::InputError;
 use crate::remediation::RemediationEntry;
-use crate::report::ReporterEntry;
+use crate::report::{Finding, ReporterEntry, Resource};
 
 /// All checks, sorted by id.
 pub fn checks() -> Vec<&'static CheckEntry> {
@@ -38,6 +39,36 @@ pub fn remediation_for(check: &str) -> Option<&'static RemediationEntry> {
     inventory::iter::<RemediationEntry>
         .into_iter()
         .find(|r| r.meta.fixes.contains(&check))
+}
+
+/// The s3tk command that fixes `finding`, when a remediation exists for its check. Formatting
+/// commands belongs to the registry, which knows the remediations, not to the report model.
+pub fn fix_command(finding: &Finding) -> Option<String> {
+    let remediation = remediation_for(finding.check.id)?;
+    let usage = remediation.meta.usage;
+    Some(match &finding.resource {
+        Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),
+        Resource::Account(_) | Resource::DnsRecord { .. } => usage.to_owned(),
+    })
+}
+
+/// Quotes a word for a POSIX shell when it needs it (legacy bucket names may hold odd characters).
+fn shell_word(word: &str) -> String {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The commands that are not plugins, by section (in help order), then name.
+pub fn commands() -> Vec<&'static CommandInfo> {
+    let mut all: Vec<_> = inventory::iter::<CommandInfo>.into_iter().collect();
+    all.sort_by_key(|c| (c.section, c.name()));
+    all
 }
 
 /// All reporters, sorted by name.
@@ -125,7 +156,7 @@ mod tests {
     #[test]
     fn check_ids_snapshot() {
         let ids: Vec<_> = checks().iter().map(|c| c.meta.id).collect();
-        crate::report::assert_snapshot_at("checks/ids.snapshot", &(ids.join("\n") + "\n"));
+        crate::testing::assert_snapshot_at("checks/ids.snapshot", &(ids.join("\n") + "\n"));
     }
 
     #[test]
@@ -227,7 +258,7 @@ mod tests {
     #[test]
     fn remediation_ids_snapshot() {
         let ids: Vec<_> = remediations().iter().map(|r| r.meta.id).collect();
-        crate::report::assert_snapshot_at("remediations/ids.snapshot", &(ids.join("\n") + "\n"));
+        crate::testing::assert_snapshot_at("remediations/ids.snapshot", &(ids.join("\n") + "\n"));
     }
 
     #[test]

@@ -153,28 +153,6 @@ impl Finding {
             observed_at: None,
         }
     }
-
-    /// The s3tk command that fixes this finding, when a remediation exists for its check.
-    pub fn fix_command(&self) -> Option<String> {
-        let remediation = crate::registry::remediation_for(self.check.id)?;
-        let usage = remediation.meta.usage;
-        Some(match &self.resource {
-            Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),
-            Resource::Account(_) | Resource::DnsRecord { .. } => usage.to_owned(),
-        })
-    }
-}
-
-/// Quotes a word for a POSIX shell when it needs it (legacy bucket names may hold odd characters).
-fn shell_word(word: &str) -> String {
-    if word
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 /// Counts per status.
@@ -266,22 +244,13 @@ impl RunInfo {
     /// Describes a run that started at `started` and finishes now.
     pub fn finished(account: Option<String>, started: std::time::Instant) -> Self {
         RunInfo {
-            generated_at: now_rfc3339(),
+            generated_at: crate::clock::now_rfc3339(),
             account,
             hostname: hostname(),
             tool_version: env!("CARGO_PKG_VERSION"),
             wall_time: started.elapsed(),
         }
     }
-}
-
-/// The time now, RFC 3339 in UTC to the second (`2026-11-27T02:23:38Z`).
-pub fn now_rfc3339() -> String {
-    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
-    let now = DateTime::from(std::time::SystemTime::now());
-    DateTime::from_secs(now.secs())
-        .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
 }
 
 fn hostname() -> String {
@@ -464,144 +433,3 @@ pub struct ReporterEntry {
 }
 
 inventory::collect!(ReporterEntry);
-
-/// A small report with one finding of each status, a bucket name with Markdown and XML
-/// special characters, shared by the reporters' snapshot tests.
-#[cfg(test)]
-pub fn sample_report() -> Report {
-    let meta = |id: &str| {
-        crate::registry::check(id)
-            .unwrap_or_else(|| panic!("{id} is registered"))
-            .meta
-    };
-    let finding =
-        |bucket: &str, id: &str, status, message: &str, region: Option<&str>, millis| Finding {
-            check: meta(id),
-            resource: Resource::Bucket(bucket.into()),
-            region: region.map(str::to_owned),
-            status,
-            severity: meta(id).severity,
-            message: message.into(),
-            muted_reason: None,
-            elapsed: Duration::from_millis(millis),
-            error: None,
-            account: None,
-            observed_at: None,
-        };
-    let muted = Finding {
-        muted_reason: Some("staging data, reviewed by <security> & approved".into()),
-        ..finding(
-            "app-logs",
-            "s3.bucket.versioning-disabled",
-            Status::Muted,
-            "versioning has never been enabled",
-            Some("us-east-1"),
-            12,
-        )
-    };
-    Report::new(
-        RunInfo {
-            generated_at: "2026-11-27T10:00:00Z".into(),
-            account: Some("123456789012".into()),
-            hostname: "ci-runner".into(),
-            tool_version: "0.1.0",
-            wall_time: Duration::from_millis(57),
-        },
-        vec![
-            Finding {
-                resource: Resource::Account("123456789012".into()),
-                ..finding(
-                    "unused",
-                    "s3.account.public-access-block-disabled",
-                    Status::Fail,
-                    "BlockPublicPolicy, RestrictPublicBuckets off at the account level",
-                    Some("us-east-1"),
-                    5,
-                )
-            },
-            finding(
-                "app-data",
-                "s3.bucket.versioning-disabled",
-                Status::Pass,
-                "versioning is enabled",
-                Some("eu-west-1"),
-                15,
-            ),
-            finding(
-                "app-data",
-                "s3.bucket.public-acl-read",
-                Status::Fail,
-                "ACL grants READ to AllUsers (anyone on the internet)",
-                Some("eu-west-1"),
-                21,
-            ),
-            finding(
-                "app-logs",
-                "s3.bucket.public-acl-read",
-                Status::Error,
-                "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl",
-                Some("us-east-1"),
-                9,
-            ),
-            muted,
-            finding(
-                "site|www_<b>",
-                "s3.bucket.public-policy-read",
-                Status::Fail,
-                "policy is public: statement \"Open*\" (#1) allows Principal \"*\" (everyone) with no condition",
-                Some("us-east-1"),
-                30,
-            ),
-            finding(
-                "site|www_<b>",
-                "s3.bucket.logging-disabled",
-                Status::Skip,
-                "not applicable | <n/a>",
-                None,
-                1,
-            ),
-        ],
-    )
-}
-
-/// What the named reporter writes for `report` with default options (reporter tests).
-#[cfg(test)]
-pub fn render(format: &str, report: &Report, style: Style) -> String {
-    crate::testing::render(
-        format,
-        report,
-        &ReportOptions {
-            style,
-            ..ReportOptions::default()
-        },
-    )
-    .0
-}
-
-/// Compares a reporter's output with `reporters/snapshots/NAME`; with
-/// `S3TK_UPDATE_SNAPSHOTS=1` it rewrites the file instead (then review the diff).
-#[cfg(test)]
-pub fn assert_snapshot(name: &str, actual: &str) {
-    assert_snapshot_at(&format!("reporters/snapshots/{name}"), actual);
-}
-
-/// [`assert_snapshot`] for a file anywhere in the repository (`path` from its root).
-#[cfg(test)]
-pub fn assert_snapshot_at(path: &str, actual: &str) {
-    let name = path;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with S3TK_UPDATE_SNAPSHOTS=1 to create it)",
-            path.display()
-        )
-    });
-    assert!(
-        actual == expected,
-        "{name} differs from its snapshot (`S3TK_UPDATE_SNAPSHOTS=1 cargo test --lib` updates it):\n{actual}"
-    );
-}

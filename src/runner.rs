@@ -6,7 +6,7 @@
 //! [`crate::aws::S3Clients`].
 
 use crate::check::{CheckEntry, CheckKind, CheckOptions};
-use crate::dns::S3Record;
+use crate::model::S3Record;
 use crate::report::{Finding, Resource};
 use crate::select::SelectedBucket;
 use crate::state::{AccountState, BucketState};

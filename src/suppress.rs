@@ -263,7 +263,7 @@ impl IgnoreFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample_report;
+    use crate::testing::sample_report;
 
     #[test]
     fn dates() {

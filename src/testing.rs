@@ -1,146 +1,141 @@
-//! Generated reports for tests of the reporters at scale (unit tests and the integration tests
-//! that feed the reports to their real consumers). Deterministic: the same size gives the same
-//! report, so sizes and counts can be compared between runs.
+//! Helpers shared by the unit tests: a sample report, rendering it with a registered reporter,
+//! and snapshot files that `S3TK_UPDATE_SNAPSHOTS=1` rewrites. Test-only (mounted under
+//! `#[cfg(test)]`), so the report model does not depend on the registry to offer them.
 
-use crate::check::{Scope, Severity};
-use crate::report::{Finding, Report, Resource, RunInfo, Status};
+use crate::registry;
+use crate::report::{Finding, Report, ReportOptions, Resource, RunInfo, Status, Style};
 use std::time::Duration;
 
-/// The account of every generated report.
-pub const ACCOUNT: &str = "123456789012";
-
-const REGIONS: [&str; 4] = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"];
-
-/// A report of `buckets` buckets, each evaluated by every check a plain `s3tk scan` runs, plus
-/// the account-level checks: about a third fail (some at a lower severity), a few could not be
-/// evaluated, are muted or do not apply. Messages are as long as real ones (the longest kinds:
-/// policy statements, errors naming the IAM action). The run took 55 seconds of wall time;
-/// each check took 5–200 ms per bucket.
-pub fn synthetic_report(buckets: usize) -> Report {
-    let checks = crate::registry::select_checks(&[], &[], &[]).expect("checks are registered");
-    let mut findings = Vec::new();
-    let mut state: u64 = 0x5eed_0f53;
-    let mut next = move || {
-        // xorshift64: deterministic, no dependency.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
+/// A small report with one finding of each status, a bucket name with Markdown and XML
+/// special characters, shared by the reporters' snapshot tests.
+pub fn sample_report() -> Report {
+    let meta = |id: &str| {
+        registry::check(id)
+            .unwrap_or_else(|| panic!("{id} is registered"))
+            .meta
     };
-    for entry in checks.iter().filter(|c| c.meta.scope == Scope::Account) {
-        let check = entry.meta;
-        findings.push(Finding {
-            account: Some(ACCOUNT.into()),
-            ..Finding::new(
-                check,
-                Resource::Account(ACCOUNT.into()),
-                Some("us-east-1"),
-                Ok(crate::check::Outcome::Fail(
-                    "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets off at the account level".into(),
-                )),
-                Duration::from_millis(40),
-            )
-        });
-    }
-    for i in 0..buckets {
-        let bucket = format!("team-{:02}-app-{i:05}-data", i % 37);
-        let region = REGIONS[i % REGIONS.len()];
-        for entry in checks.iter().filter(|c| c.meta.scope == Scope::Bucket) {
-            let check = entry.meta;
-            let roll = next() % 100;
-            let elapsed = Duration::from_millis(5 + next() % 196);
-            let (status, severity, message) = match roll {
-                0..=29 => (
-                    Status::Fail,
-                    check.severity,
-                    format!(
-                        "{}: found on {bucket} by s3tk's evaluation of its configuration (statement \"AllowTeamAccess{i}\" #2 grants s3:GetObject to Principal \"*\")",
-                        check.title
-                    ),
-                ),
-                30..=34 => (
-                    Status::Fail,
-                    Severity::Low.min(check.severity),
-                    format!(
-                        "{}: neutralised by the bucket's Block Public Access settings",
-                        check.title
-                    ),
-                ),
-                35..=37 => (
-                    Status::Error,
-                    check.severity,
-                    format!(
-                        "could not evaluate: access denied to {}: the caller needs s3:{}",
-                        check
-                            .iam_actions()
-                            .first()
-                            .copied()
-                            .unwrap_or("s3:GetBucketAcl")
-                            .trim_start_matches("s3:"),
-                        check
-                            .iam_actions()
-                            .first()
-                            .copied()
-                            .unwrap_or("s3:GetBucketAcl")
-                            .trim_start_matches("s3:")
-                    ),
-                ),
-                38..=39 => (
-                    Status::Muted,
-                    check.severity,
-                    format!("{}: accepted exception", check.title),
-                ),
-                40..=44 => (
-                    Status::Skip,
-                    check.severity,
-                    "not applicable to this bucket".into(),
-                ),
-                _ => (
-                    Status::Pass,
-                    check.severity,
-                    format!("{}: not the case", check.title),
-                ),
-            };
-            findings.push(Finding {
-                check,
-                resource: Resource::Bucket(bucket.clone()),
-                region: Some(region.into()),
-                status,
-                severity,
-                message,
-                muted_reason: (status == Status::Muted)
-                    .then(|| "reviewed by security, ticket SEC-1234".into()),
-                elapsed,
-                error: None,
-                account: Some(ACCOUNT.into()),
-                observed_at: None,
-            });
-        }
-    }
+    let finding =
+        |bucket: &str, id: &str, status, message: &str, region: Option<&str>, millis| Finding {
+            check: meta(id),
+            resource: Resource::Bucket(bucket.into()),
+            region: region.map(str::to_owned),
+            status,
+            severity: meta(id).severity,
+            message: message.into(),
+            muted_reason: None,
+            elapsed: Duration::from_millis(millis),
+            error: None,
+            account: None,
+            observed_at: None,
+        };
+    let muted = Finding {
+        muted_reason: Some("staging data, reviewed by <security> & approved".into()),
+        ..finding(
+            "app-logs",
+            "s3.bucket.versioning-disabled",
+            Status::Muted,
+            "versioning has never been enabled",
+            Some("us-east-1"),
+            12,
+        )
+    };
     Report::new(
         RunInfo {
             generated_at: "2026-11-27T10:00:00Z".into(),
-            account: Some(ACCOUNT.into()),
+            account: Some("123456789012".into()),
             hostname: "ci-runner".into(),
-            tool_version: env!("CARGO_PKG_VERSION"),
-            wall_time: Duration::from_secs(55),
+            tool_version: "0.1.0",
+            wall_time: Duration::from_millis(57),
         },
-        findings,
+        vec![
+            Finding {
+                resource: Resource::Account("123456789012".into()),
+                ..finding(
+                    "unused",
+                    "s3.account.public-access-block-disabled",
+                    Status::Fail,
+                    "BlockPublicPolicy, RestrictPublicBuckets off at the account level",
+                    Some("us-east-1"),
+                    5,
+                )
+            },
+            finding(
+                "app-data",
+                "s3.bucket.versioning-disabled",
+                Status::Pass,
+                "versioning is enabled",
+                Some("eu-west-1"),
+                15,
+            ),
+            finding(
+                "app-data",
+                "s3.bucket.public-acl-read",
+                Status::Fail,
+                "ACL grants READ to AllUsers (anyone on the internet)",
+                Some("eu-west-1"),
+                21,
+            ),
+            finding(
+                "app-logs",
+                "s3.bucket.public-acl-read",
+                Status::Error,
+                "could not evaluate: access denied to GetBucketAcl: the caller needs s3:GetBucketAcl",
+                Some("us-east-1"),
+                9,
+            ),
+            muted,
+            finding(
+                "site|www_<b>",
+                "s3.bucket.public-policy-read",
+                Status::Fail,
+                "policy is public: statement \"Open*\" (#1) allows Principal \"*\" (everyone) with no condition",
+                Some("us-east-1"),
+                30,
+            ),
+            finding(
+                "site|www_<b>",
+                "s3.bucket.logging-disabled",
+                Status::Skip,
+                "not applicable | <n/a>",
+                None,
+                1,
+            ),
+        ],
     )
 }
 
-/// What the named reporter writes for `report` with `options`, and what it left out.
-pub fn render(
-    format: &str,
-    report: &Report,
-    options: &crate::report::ReportOptions,
-) -> (String, crate::report::LeftOut) {
-    let mut out = Vec::new();
-    let entry =
-        crate::registry::reporter(format).unwrap_or_else(|| panic!("{format} is registered"));
-    let left_out = entry
-        .reporter
-        .write(report, options, &mut out)
-        .expect("writing to memory succeeds");
-    (String::from_utf8(out).expect("reports are UTF-8"), left_out)
+/// What the named reporter writes for `report` with default options but `style` (reporter
+/// tests; [`crate::synthetic::render`] takes every option).
+pub fn render(format: &str, report: &Report, style: Style) -> String {
+    let options = ReportOptions {
+        style,
+        ..ReportOptions::default()
+    };
+    crate::synthetic::render(format, report, &options).0
+}
+
+/// Compares a reporter's output with `reporters/snapshots/NAME`; with
+/// `S3TK_UPDATE_SNAPSHOTS=1` it rewrites the file instead (then review the diff).
+pub fn assert_snapshot(name: &str, actual: &str) {
+    assert_snapshot_at(&format!("reporters/snapshots/{name}"), actual);
+}
+
+/// [`assert_snapshot`] for a file anywhere in the repository (`path` from its root).
+pub fn assert_snapshot_at(path: &str, actual: &str) {
+    let name = path;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with S3TK_UPDATE_SNAPSHOTS=1 to create it)",
+            path.display()
+        )
+    });
+    assert!(
+        actual == expected,
+        "{name} differs from its snapshot (`S3TK_UPDATE_SNAPSHOTS=1 cargo test --lib` updates it):\n{actual}"
+    );
 }

@@ -1,8 +1,8 @@
 use crate::check::{AccountCheck, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::PublicAccessBlock;
 use crate::state::AccountState;
-use crate::state::model::PublicAccessBlock;
 use async_trait::async_trait;
 
 declare_check! {
@@ -70,8 +70,8 @@ impl AccountCheck for MultiRegionAccessPointPublicAccessBlockDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AccessPoint;
     use crate::state::OfflineAccount;
-    use crate::state::model::AccessPoint;
 
     #[tokio::test]
     async fn every_point_must_block() {

@@ -1,8 +1,8 @@
 use crate::check::{AccountCheck, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::PublicAccessBlock;
 use crate::state::AccountState;
-use crate::state::model::PublicAccessBlock;
 use async_trait::async_trait;
 
 declare_check! {

@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::PublicAccessBlock;
 use crate::state::BucketState;
-use crate::state::model::PublicAccessBlock;
 use async_trait::async_trait;
 
 declare_check! {
@@ -76,7 +76,7 @@ impl Check for AccessPointPublicAccessBlockDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::AccessPoint;
+    use crate::model::AccessPoint;
     use crate::state::{OfflineAccount, OfflineBucket};
 
     async fn outcome(points: Vec<AccessPoint>, account: Option<PublicAccessBlock>) -> Outcome {

@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::ObjectOwnership;
 use crate::state::BucketState;
-use crate::state::model::ObjectOwnership;
 use async_trait::async_trait;
 
 declare_check! {

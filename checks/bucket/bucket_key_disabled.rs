@@ -54,8 +54,8 @@ impl Check for BucketKeyDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DefaultEncryption;
     use crate::state::OfflineBucket;
-    use crate::state::model::DefaultEncryption;
 
     #[tokio::test]
     async fn only_kms_buckets_are_judged() {

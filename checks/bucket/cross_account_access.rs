@@ -1,6 +1,7 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::exposure;
 use crate::policy::Effect;
 use crate::state::BucketState;
 use async_trait::async_trait;
@@ -9,11 +10,18 @@ declare_check! {
     /// ## What it checks
     /// Whether the bucket policy allows principals of other AWS accounts: `Allow` statements
     /// whose `AWS` principals name an account (an account id, or an IAM or STS ARN), or whose
-    /// fixed `aws:PrincipalAccount` / `aws:PrincipalArn` condition does, other than the
-    /// scanning account, unless the account is listed with `--trusted-account ID`
-    /// (repeatable). The message names each statement, the accounts and the actions granted.
-    /// Public statements (`"*"`) are the public-policy checks' business; service principals
-    /// are not accounts.
+    /// condition limits `aws:PrincipalAccount` or `aws:PrincipalArn` to listed values
+    /// (`StringEquals`, `StringEqualsIgnoreCase`, `StringLike`, `ArnEquals`, `ArnLike`, also
+    /// under `ForAnyValue:`), other than the scanning account, unless the account is listed
+    /// with `--trusted-account ID` (repeatable). Every account such a condition admits is a
+    /// granted account. The message names each statement, the accounts and the actions
+    /// granted. Public statements (`"*"` with no limiting condition) are the public-policy
+    /// checks' business; service principals are not accounts. Deliberately not flagged: a
+    /// canonical user id (the policy does not say which account it is), `aws:SourceAccount`
+    /// and `aws:SourceArn` (the account of a resource an AWS service acts for, not a caller)
+    /// and `aws:PrincipalOrgID` (an organization, whose accounts are the owner's to manage).
+    /// While the policy is public and RestrictPublicBuckets is on, S3 refuses other accounts'
+    /// access through it: the finding is lowered to low and names the setting.
     ///
     /// ## Why it matters
     /// Cross-account grants are easy to forget: a partner, a vendor, a decommissioned account
@@ -32,7 +40,7 @@ declare_check! {
         title: "Bucket policy grants access to other accounts",
         scope: Bucket,
         severity: High,
-        facets: [Policy, AccountId],
+        facets: [Policy, PolicyStatus, PublicAccessBlock, AccountPublicAccessBlock, AccountId],
         compliance: [],
     }
 }
@@ -72,10 +80,18 @@ impl Check for CrossAccountAccess {
                 ))
             })
             .collect();
-        Ok(if grants.is_empty() {
-            Outcome::Pass("no statement grants access to an untrusted account".into())
-        } else {
-            Outcome::Fail(grants.join("; "))
+        if grants.is_empty() {
+            return Ok(Outcome::Pass(
+                "no statement grants access to an untrusted account".into(),
+            ));
+        }
+        let message = grants.join("; ");
+        Ok(match exposure::cross_account_blocked_by(bucket).await? {
+            Some(by) => Outcome::FailAt(
+                exposure::NEUTRALISED,
+                format!("{message}, currently blocked by {by} (the policy is public)"),
+            ),
+            None => Outcome::Fail(message),
         })
     }
 }
@@ -91,6 +107,9 @@ mod tests {
         {"Sid":"Partner","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/reader","555566667777"]},"Action":["s3:GetObject","s3:PutObject"],"Resource":"*"},
         {"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"},
         {"Sid":"ByCondition","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"777788889999"}}},
+        {"Sid":"IgnoringCase","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIgnoreCase":{"aws:PrincipalAccount":"222233334444"}}},
+        {"Sid":"AnyArn","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"*","Condition":{"ForAnyValue:ArnLike":{"aws:PrincipalArn":["arn:aws:iam::333344445555:role/*","arn:aws:iam::111122223333:role/own"]}}},
+        {"Sid":"IfExists","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:PrincipalAccount":"666677778888"}}},
         {"Effect":"Deny","Principal":{"AWS":"999988887777"},"Action":"s3:*","Resource":"*"}
     ]}"#;
 
@@ -117,16 +136,24 @@ mod tests {
             outcome(&[]).await,
             Outcome::Fail(
                 "statement \"Partner\" (#2) allows account 444455556666, 555566667777 to s3:GetObject, s3:PutObject; \
-                 statement \"ByCondition\" (#4) allows account 777788889999 to s3:GetObject"
+                 statement \"ByCondition\" (#4) allows account 777788889999 to s3:GetObject; \
+                 statement \"IgnoringCase\" (#5) allows account 222233334444 to s3:GetObject; \
+                 statement \"AnyArn\" (#6) allows account 333344445555 to s3:ListBucket"
                     .into()
             )
         );
+        let partners = [
+            "555566667777",
+            "777788889999",
+            "222233334444",
+            "333344445555",
+        ];
         assert_eq!(
-            outcome(&["555566667777", "777788889999"]).await,
+            outcome(&partners).await,
             Outcome::Fail("statement \"Partner\" (#2) allows account 444455556666 to s3:GetObject, s3:PutObject".into())
         );
         assert!(matches!(
-            outcome(&["444455556666", "555566667777", "777788889999"]).await,
+            outcome(&[&partners[..], &["444455556666"]].concat()).await,
             Outcome::Pass(_)
         ));
     }

@@ -52,8 +52,8 @@ impl Check for DefaultEncryptionDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DefaultEncryption;
     use crate::state::OfflineBucket;
-    use crate::state::model::DefaultEncryption;
 
     #[tokio::test]
     async fn any_default_algorithm_passes() {

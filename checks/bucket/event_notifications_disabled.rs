@@ -64,8 +64,8 @@ impl Check for EventNotificationsDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Notifications;
     use crate::state::OfflineBucket;
-    use crate::state::model::Notifications;
 
     #[tokio::test]
     async fn any_destination_passes() {

@@ -53,8 +53,8 @@ impl Check for KmsEncryptionDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DefaultEncryption;
     use crate::state::OfflineBucket;
-    use crate::state::model::DefaultEncryption;
 
     #[tokio::test]
     async fn kms_or_dsse_pass() {

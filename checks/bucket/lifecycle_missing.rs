@@ -49,8 +49,8 @@ impl Check for LifecycleMissing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LifecycleRule;
     use crate::state::OfflineBucket;
-    use crate::state::model::LifecycleRule;
 
     #[tokio::test]
     async fn any_enabled_rule_passes() {

@@ -80,8 +80,9 @@ impl Check for LoggingDisabled {
 mod tests {
     use super::*;
     use crate::error::FetchErrorKind;
-    use crate::state::model::LoggingTarget;
-    use crate::state::{Facet, OfflineAccount, OfflineBucket};
+    use crate::facet::Facet;
+    use crate::model::LoggingTarget;
+    use crate::state::{OfflineAccount, OfflineBucket};
 
     async fn outcome(
         target: Option<(&str, &str)>,

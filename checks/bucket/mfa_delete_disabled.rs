@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::VersioningStatus;
 use crate::state::BucketState;
-use crate::state::model::VersioningStatus;
 use async_trait::async_trait;
 
 declare_check! {
@@ -63,8 +63,8 @@ impl Check for MfaDeleteDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Versioning;
     use crate::state::OfflineBucket;
-    use crate::state::model::Versioning;
 
     #[tokio::test]
     async fn mfa_delete_states() {

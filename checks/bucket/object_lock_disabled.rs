@@ -51,8 +51,8 @@ impl Check for ObjectLockDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ObjectLock;
     use crate::state::OfflineBucket;
-    use crate::state::model::ObjectLock;
 
     #[tokio::test]
     async fn lock_states() {

@@ -2,8 +2,8 @@ use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
 use crate::exposure::EffectiveBlock;
+use crate::model::PublicAccessBlock;
 use crate::state::BucketState;
-use crate::state::model::PublicAccessBlock;
 use async_trait::async_trait;
 
 declare_check! {
@@ -107,7 +107,8 @@ impl Check for PublicAccessBlockDisabled {
 mod tests {
     use super::*;
     use crate::error::FetchErrorKind;
-    use crate::state::{Facet, OfflineAccount, OfflineBucket};
+    use crate::facet::Facet;
+    use crate::state::{OfflineAccount, OfflineBucket};
 
     async fn outcome(
         bucket: Option<PublicAccessBlock>,

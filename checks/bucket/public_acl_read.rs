@@ -52,7 +52,7 @@ impl Check for PublicAclRead {
 mod tests {
     use super::*;
     use crate::check::Severity;
-    use crate::state::model::{
+    use crate::model::{
         ALL_USERS_URI, AUTHENTICATED_USERS_URI, Acl, Grant, Grantee, LOG_DELIVERY_URI,
         PublicAccessBlock,
     };

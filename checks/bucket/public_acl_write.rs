@@ -48,7 +48,7 @@ impl Check for PublicAclWrite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::{ALL_USERS_URI, Acl, Grant, Grantee};
+    use crate::model::{ALL_USERS_URI, Acl, Grant, Grantee};
     use crate::state::{OfflineAccount, OfflineBucket};
 
     #[tokio::test]

@@ -13,17 +13,24 @@ declare_check! {
     /// (`s3:GetObject`, `s3:ListBucket`, `s3:Get*`, `s3:*`, …). A statement is public when its
     /// principal reaches beyond fixed AWS principals (`"*"`, `{"AWS": "*"}`, a `"*"` inside a
     /// principal list, a `Federated` principal, `NotPrincipal`) and no condition limits it to
-    /// fixed values of `aws:SourceIp` (no broader than /8 for IPv4, /32 for IPv6),
-    /// `aws:SourceVpc`, `aws:SourceVpce`, `aws:SourceArn`, `aws:SourceAccount`,
-    /// `aws:SourceOwner`, `aws:PrincipalOrgID`, `aws:userid`, the SSE-KMS key id or the
-    /// access-point keys. Wildcards, policy variables, negated operators, `...IfExists` and
-    /// `ForAllValues` limit nothing; `Deny` statements never make a policy public. The message
-    /// names each public statement by Sid and position.
+    /// fixed values of `aws:SourceIp` (each value no broader than /8 for IPv4, /32 for IPv6,
+    /// and a list no more internet addresses together than one such value), `aws:SourceVpc`,
+    /// `aws:SourceVpce`, `aws:SourceArn`, `aws:SourceAccount`, `aws:SourceOwner`,
+    /// `aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:userid`,
+    /// `s3:x-amz-server-side-encryption-aws-kms-key-id`, `s3:DataAccessPointArn` or
+    /// `s3:DataAccessPointAccount`, with `StringEquals`, `StringEqualsIgnoreCase`,
+    /// `StringLike`, `ArnEquals`, `ArnLike` or `IpAddress` (also under `ForAnyValue:`).
+    /// Wildcards, policy variables, negated operators, `...IfExists` and `ForAllValues:` limit
+    /// nothing; `Deny` statements never make a policy public, and an unconditional `Deny` to
+    /// everyone removes the actions it covers. The message names each public statement by Sid
+    /// and position.
     ///
     /// Where `GetBucketPolicyStatus` answers, AWS's verdict wins and a disagreement with the
     /// local evaluation is stated; without that permission the local verdict is reported as
-    /// unconfirmed. If `RestrictPublicBuckets` (bucket or account level) neutralises the
-    /// policy, the finding stays, at low severity, naming the setting.
+    /// unconfirmed. When AWS says public but only other access is public locally, a read
+    /// statement limited by conditions AWS may judge differently fails as unconfirmed. If
+    /// `RestrictPublicBuckets` (bucket or account level) neutralises the policy, the finding
+    /// stays, at low severity, naming the setting.
     ///
     /// ## Why it matters
     /// A public read policy exposes the objects to the internet. Security Hub control S3.2
@@ -62,9 +69,10 @@ mod tests {
     use super::*;
     use crate::check::Severity;
     use crate::error::FetchErrorKind;
+    use crate::facet::Facet;
+    use crate::model::PublicAccessBlock;
     use crate::policy::PolicyDocument;
-    use crate::state::model::PublicAccessBlock;
-    use crate::state::{Facet, OfflineAccount, OfflineBucket};
+    use crate::state::{OfflineAccount, OfflineBucket};
 
     const PUBLIC: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
     const PRIVATE: &str = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
@@ -117,6 +125,27 @@ mod tests {
             m.starts_with("policy is public, but for other than read access"),
             "{m}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_limited_read_statement_is_not_ruled_out_by_aws_public_bit() {
+        let policy = r#"{"Statement":[
+            {"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"},
+            {"Sid":"Office","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"3.0.0.0/8"}}}
+        ]}"#;
+        assert_eq!(
+            outcome(Some(policy), Ok(Some(true)), None).await,
+            Outcome::Fail(
+                "GetBucketPolicyStatus reports the policy public and read access is unconfirmed: \
+                 locally only other access is public (statement \"Drop\" (#1) allows Principal \"*\" \
+                 (everyone) with no condition), but AWS may count statement \"Office\" (#2) allows \
+                 Principal \"*\" (everyone) only under IpAddress aws:SourceIp as public"
+                    .into()
+            )
+        );
+        let Outcome::Pass(_) = outcome(Some(policy), Ok(Some(false)), None).await else {
+            panic!("AWS says not public: nothing to doubt")
+        };
     }
 
     #[tokio::test]

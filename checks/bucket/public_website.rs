@@ -56,8 +56,8 @@ impl Check for PublicWebsite {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Acl, Website};
     use crate::policy::PolicyDocument;
-    use crate::state::model::{Acl, Website};
     use crate::state::{OfflineAccount, OfflineBucket};
 
     async fn outcome(website: Option<Website>, policy: Option<&str>) -> Outcome {

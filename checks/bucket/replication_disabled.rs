@@ -56,8 +56,8 @@ impl Check for ReplicationDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ReplicationRule;
     use crate::state::OfflineBucket;
-    use crate::state::model::ReplicationRule;
 
     #[tokio::test]
     async fn enabled_rules_count() {

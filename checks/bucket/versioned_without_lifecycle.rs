@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::VersioningStatus;
 use crate::state::BucketState;
-use crate::state::model::VersioningStatus;
 use async_trait::async_trait;
 
 declare_check! {
@@ -66,8 +66,8 @@ impl Check for VersionedWithoutLifecycle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{LifecycleRule, Versioning};
     use crate::state::OfflineBucket;
-    use crate::state::model::{LifecycleRule, Versioning};
 
     async fn outcome(
         status: Option<VersioningStatus>,

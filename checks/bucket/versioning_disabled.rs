@@ -1,8 +1,8 @@
 use crate::check::{Check, CheckOptions, Outcome};
 use crate::declare_check;
 use crate::error::FetchError;
+use crate::model::VersioningStatus;
 use crate::state::BucketState;
-use crate::state::model::VersioningStatus;
 use async_trait::async_trait;
 
 declare_check! {
@@ -49,8 +49,8 @@ impl Check for VersioningDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Versioning;
     use crate::state::OfflineBucket;
-    use crate::state::model::Versioning;
 
     async fn outcome(status: Option<VersioningStatus>) -> Outcome {
         let bucket = OfflineBucket::new("b")

@@ -1,7 +1,7 @@
 use crate::check::{DnsCheck, Outcome, Severity};
 use crate::declare_check;
-use crate::dns::{EndpointKind, S3Record};
 use crate::error::{FetchError, FetchErrorKind};
+use crate::model::{EndpointKind, S3Record};
 use crate::select::check_creatable_bucket_name;
 use crate::state::AccountState;
 use async_trait::async_trait;
@@ -139,7 +139,8 @@ impl DnsCheck for DanglingBucketRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::{S3Endpoint, parse_endpoint};
+    use crate::dns::parse_endpoint;
+    use crate::model::S3Endpoint;
     use crate::state::OfflineAccount;
 
     fn record(name: &str, target: &str) -> S3Record {
@@ -159,7 +160,7 @@ mod tests {
 
     fn missing() -> Result<String, FetchError> {
         Err(FetchError::new(
-            crate::state::Facet::Region,
+            crate::facet::Facet::Region,
             FetchErrorKind::NoSuchBucket,
         ))
     }

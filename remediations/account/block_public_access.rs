@@ -1,8 +1,9 @@
+use crate::change::Change;
 use crate::declare_remediation;
 use crate::error::FetchError;
-use crate::remediation::{AccountRemediation, Change, FixContext, Plan};
+use crate::model::PublicAccessBlock;
+use crate::remediation::{AccountRemediation, FixContext, Plan};
 use crate::state::AccountState;
-use crate::state::model::PublicAccessBlock;
 use async_trait::async_trait;
 
 declare_remediation! {

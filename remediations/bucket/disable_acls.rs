@@ -1,9 +1,10 @@
+use crate::change::Change;
 use crate::declare_remediation;
 use crate::error::FetchError;
+use crate::model::{Grant, Grantee, LOG_DELIVERY_URI, ObjectOwnership};
 use crate::policy::{PolicyDocument, allows_log_delivery, log_delivery_statement};
-use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
+use crate::remediation::{FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
-use crate::state::model::{Grant, Grantee, LOG_DELIVERY_URI, ObjectOwnership};
 use async_trait::async_trait;
 
 declare_remediation! {
@@ -121,8 +122,8 @@ impl Remediation for DisableAcls {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ALL_USERS_URI, Acl};
     use crate::remediation::FixOptions;
-    use crate::state::model::{ALL_USERS_URI, Acl};
     use crate::state::{OfflineAccount, OfflineBucket};
 
     fn grant(grantee: Grantee, permission: &str) -> Grant {

@@ -1,6 +1,7 @@
+use crate::change::Change;
 use crate::declare_remediation;
 use crate::error::FetchError;
-use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
+use crate::remediation::{FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
 use async_trait::async_trait;
 
@@ -82,9 +83,9 @@ impl Remediation for EnableDefaultEncryption {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::DefaultEncryption;
     use crate::remediation::FixOptions;
     use crate::state::OfflineBucket;
-    use crate::state::model::DefaultEncryption;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 

@@ -1,9 +1,10 @@
+use crate::change::Change;
 use crate::declare_remediation;
 use crate::error::{FetchError, FetchErrorKind};
+use crate::model::ObjectOwnership;
 use crate::policy::{PolicyDocument, allows_log_delivery, log_delivery_statement};
-use crate::remediation::{Change, FixContext, FixField, FixOption, Plan, Remediation};
+use crate::remediation::{FixContext, FixField, FixOption, Plan, Remediation};
 use crate::state::BucketState;
-use crate::state::model::ObjectOwnership;
 use async_trait::async_trait;
 
 declare_remediation! {
@@ -151,9 +152,10 @@ impl Remediation for EnableLogging {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facet::Facet;
+    use crate::model::{Acl, Grant, Grantee, LoggingTarget};
     use crate::remediation::FixOptions;
-    use crate::state::model::{Acl, Grant, Grantee, LoggingTarget};
-    use crate::state::{Facet, OfflineAccount, OfflineBucket};
+    use crate::state::{OfflineAccount, OfflineBucket};
     use std::sync::Arc;
 
     fn context(target: BucketState) -> FixContext {

@@ -1,8 +1,9 @@
+use crate::change::Change;
 use crate::declare_remediation;
 use crate::error::FetchError;
-use crate::remediation::{Change, FixContext, Plan, Remediation};
+use crate::model::VersioningStatus;
+use crate::remediation::{FixContext, Plan, Remediation};
 use crate::state::BucketState;
-use crate::state::model::VersioningStatus;
 use async_trait::async_trait;
 
 declare_remediation! {

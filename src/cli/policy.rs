@@ -1,25 +1,96 @@
 //! The bucket-policy commands: `list-policy`, `set-policy` (alias `replace-policy`),
 //! `update-policy` and `delete-policy`. Edits go through [`crate::policy::edit`], so every
 //! statement they do not name is kept byte for byte; writes go through the one executor in
-//! `state::apply`, and each write is verified by reading the policy back.
+//! `apply`, and each write is verified by reading the policy back.
 
-use super::{
-    Failure, GlobalArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
-    aws_options,
+use super::args::{
+    GlobalArgs, ListPolicyArgs, ObjectFormat, PolicyStatements, SetPolicyArgs, UpdatePolicyArgs,
 };
+use super::{Failure, aws_options};
+use crate::apply;
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
+use crate::change::Change;
 use crate::error::{FetchErrorKind, InputError};
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::output::{printable, printable_json};
 use crate::policy::edit::{self, Named};
 use crate::policy::{MAX_POLICY_BYTES, PolicyDocument, evaluate_public};
-use crate::remediation::Change;
 use crate::select::{self, BucketSelector};
-use crate::state::{AccountState, BucketState, apply};
+use crate::state::{AccountState, BucketState};
 use futures::StreamExt;
 use serde_json::json;
 use std::io::{self, Write};
 use std::sync::Arc;
+
+use crate::command::{CommandInfo, Section};
+use crate::facet::Facet;
+
+/// Each writer reads the bucket's region and policy, what decides whether S3 would refuse a
+/// public policy (its status, both Block Public Access levels, the account), and the default
+/// encryption an SSE-KMS statement must agree with; it verifies the write by reading back.
+const POLICY_WRITER: &[Facet] = &[
+    Facet::Region,
+    Facet::Policy,
+    Facet::PutPolicy,
+    Facet::PolicyStatus,
+    Facet::PublicAccessBlock,
+    Facet::AccountPublicAccessBlock,
+    Facet::AccountId,
+    Facet::Encryption,
+];
+
+pub const LIST_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk list-policy [BUCKET]...",
+    summary: "Print bucket policies, or with --named what each statement does",
+    doc: "Prints each selected bucket's policy as stored (every bucket when none is named); \
+          with `--named`, which of set-policy's named statements it holds and what the others do.",
+    facets: &[Facet::BucketList, Facet::Region, Facet::Policy],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { LIST_POLICY }
+
+pub const SET_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk set-policy BUCKET [STATEMENTS]",
+    summary: "Replace a bucket's policy with named statements (refuses to drop others without --force)",
+    doc: "Writes a policy made of the named statements. Statements of the current policy that \
+          are not named would be lost, so it refuses unless `--force`; `update-policy` keeps them.",
+    facets: POLICY_WRITER,
+    aliases: &["replace-policy"],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { SET_POLICY }
+
+pub const UPDATE_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk update-policy BUCKET [STATEMENTS] [--remove STATEMENTS]",
+    summary: "Add or remove named statements in a bucket's policy, keeping every other statement",
+    doc: "Adds (or with `--remove` removes) named statements, keeping every other statement \
+          byte for byte; a policy left empty is deleted.",
+    facets: &[
+        Facet::Region,
+        Facet::Policy,
+        Facet::PutPolicy,
+        Facet::DeletePolicy,
+        Facet::PolicyStatus,
+        Facet::PublicAccessBlock,
+        Facet::AccountPublicAccessBlock,
+        Facet::AccountId,
+        Facet::Encryption,
+    ],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { UPDATE_POLICY }
+
+pub const DELETE_POLICY: CommandInfo = CommandInfo {
+    usage: "s3tk delete-policy BUCKET",
+    summary: "Delete a bucket's policy, printing it (on stdout) so it can be restored",
+    doc: "Prints the policy, then deletes it; `--dry-run` only prints it.",
+    facets: &[Facet::Region, Facet::Policy, Facet::DeletePolicy],
+    aliases: &[],
+    section: Section::BucketPolicy,
+};
+inventory::submit! { DELETE_POLICY }
 
 impl PolicyStatements {
     /// The statements asked for, in set-policy's order.
@@ -46,13 +117,13 @@ fn label(statement: &crate::policy::Statement<'_>, bucket: &str) -> String {
     }
 }
 
-pub async fn list(
-    global: &GlobalArgs,
-    buckets: &[String],
-    named: bool,
-    format: ObjectFormat,
-) -> Result<u8, Failure> {
-    let selectors = BucketSelector::parse_all(buckets)?;
+pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failure> {
+    let ListPolicyArgs {
+        buckets,
+        named,
+        format,
+    } = args;
+    let selectors = BucketSelector::parse_all(&buckets)?;
     let options = aws_options(global, DEFAULT_CONCURRENCY);
     let concurrency = options.concurrency;
     let clients = S3Clients::load(&options).await?;

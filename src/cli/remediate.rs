@@ -1,150 +1,23 @@
-//! The remediation commands, built from the registry: every registered remediation has its
-//! command (named by its `usage`), its options ([`FixOption`]) and its help, so none can be
-//! registered without one. The account- and bucket-level remediations of one command are one
-//! command, the account's behind `--account` (`block-public-access --account`).
+//! Running the remediation commands (their definitions are generated from the registry in
+//! [`args::remediate`](super::args::remediate)): validate, select, plan, apply unless
+//! `--dry-run`, and print one line per bucket or account. `scan --fix --apply` prints its
+//! results the same way.
 
-use super::{Failure, FixTarget, GlobalArgs, check_log_prefix, fix_account_command, fix_command};
+use super::args::remediate::{FixCommand, commands};
+use super::args::{FixTarget, GlobalArgs};
+use super::marks::Tone;
+use super::{Failure, aws_options, check_log_prefix, resolve_buckets};
+use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
+use crate::error::InputError;
+use crate::fix::{FixOutcome, FixResult};
+use crate::output;
 use crate::registry;
-use crate::remediation::{FixOptions, RemediationEntry, RemediationKind};
+use crate::remediation::{FixContext, FixOptions, validate_kms_key};
 use crate::report::Style;
-use clap::{Arg, ArgAction, ArgMatches, FromArgMatches, Subcommand};
-use std::collections::BTreeMap;
-
-/// A remediation command as typed.
-#[derive(Debug, Clone)]
-pub struct FixCommand {
-    pub name: &'static str,
-    pub target: FixTarget,
-    /// `--account`: the account-level remediation of the command.
-    pub account: bool,
-    pub options: FixOptions,
-}
-
-/// The bucket- and account-level remediations of one command.
-#[derive(Default)]
-struct Remediations {
-    bucket: Option<&'static RemediationEntry>,
-    account: Option<&'static RemediationEntry>,
-}
-
-impl Remediations {
-    fn main(&self) -> &'static RemediationEntry {
-        self.bucket
-            .or(self.account)
-            .expect("a command has a remediation")
-    }
-}
-
-/// Every remediation command, by name.
-fn commands() -> BTreeMap<&'static str, Remediations> {
-    let mut commands: BTreeMap<&'static str, Remediations> = BTreeMap::new();
-    for entry in registry::remediations() {
-        let command = commands.entry(entry.meta.command()).or_default();
-        match entry.remediation {
-            RemediationKind::Bucket(_) => command.bucket = Some(entry),
-            RemediationKind::Account(_) => command.account = Some(entry),
-        }
-    }
-    commands
-}
-
-fn build(name: &'static str, remediations: &Remediations) -> clap::Command {
-    let buckets_help = if remediations.account.is_some() {
-        "Bucket names or wildcard patterns (required without --account)"
-    } else {
-        "Bucket names or wildcard patterns; none means every bucket in the account"
-    };
-    let mut command = clap::Command::new(name)
-        .about(remediations.main().meta.title)
-        .arg(
-            Arg::new("buckets")
-                .value_name("BUCKETS")
-                .num_args(0..)
-                .help(buckets_help),
-        )
-        .arg(
-            Arg::new("dry-run")
-                .long("dry-run")
-                .action(ArgAction::SetTrue)
-                .help("Show what would change, and change nothing"),
-        );
-    if let Some(account) = remediations.account {
-        command = command.arg(
-            Arg::new("account")
-                .long("account")
-                .action(ArgAction::SetTrue)
-                .conflicts_with("buckets")
-                .help(format!("{} instead of buckets'", account.meta.title)),
-        );
-    }
-    for option in remediations.bucket.map_or(&[][..], |b| b.meta.options) {
-        let mut arg = Arg::new(option.long).long(option.long).help(option.help);
-        arg = match option.value_name {
-            Some(value) => arg.value_name(value).required(option.required),
-            None => arg.action(ArgAction::SetTrue),
-        };
-        if let Some(default) = option.default {
-            arg = arg.default_value(default);
-        }
-        command = command.arg(arg);
-    }
-    command
-}
-
-impl FromArgMatches for FixCommand {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let missing = || clap::Error::new(clap::error::ErrorKind::MissingSubcommand);
-        let (name, sub) = matches.subcommand().ok_or_else(missing)?;
-        let commands = commands();
-        let (name, remediations) = commands.get_key_value(name).ok_or_else(missing)?;
-        let mut options = FixOptions::default();
-        for option in remediations.bucket.map_or(&[][..], |b| b.meta.options) {
-            match option.value_name {
-                Some(_) => {
-                    if let Some(value) = sub.get_one::<String>(option.long) {
-                        options.set(option.field, value.clone());
-                    }
-                }
-                None if sub.get_flag(option.long) => options.set(option.field, String::new()),
-                None => {}
-            }
-        }
-        Ok(FixCommand {
-            name,
-            target: FixTarget {
-                buckets: sub
-                    .get_many::<String>("buckets")
-                    .map(|b| b.cloned().collect())
-                    .unwrap_or_default(),
-                dry_run: sub.get_flag("dry-run"),
-            },
-            account: remediations.account.is_some() && sub.get_flag("account"),
-            options,
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl Subcommand for FixCommand {
-    fn augment_subcommands(mut command: clap::Command) -> clap::Command {
-        for (name, remediations) in &commands() {
-            command = command.subcommand(build(name, remediations));
-        }
-        command
-    }
-
-    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
-        Self::augment_subcommands(command)
-    }
-
-    fn has_subcommand(name: &str) -> bool {
-        commands().contains_key(name)
-    }
-}
+use crate::select::{self, BucketSelector};
+use crate::state::{AccountState, BucketState};
+use std::io::{self, Write};
+use std::sync::Arc;
 
 /// Runs a remediation command.
 pub(super) async fn run(global: &GlobalArgs, fix: FixCommand, style: Style) -> Result<u8, Failure> {
@@ -166,78 +39,159 @@ pub(super) async fn run(global: &GlobalArgs, fix: FixCommand, style: Style) -> R
     fix_command(global, bucket.meta.id, fix.target, fix.options, style).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::{CommandFactory, Parser};
+/// Runs a bucket remediation command: validate, select, plan, apply (unless --dry-run), report.
+async fn fix_command(
+    global: &GlobalArgs,
+    id: &str,
+    target: FixTarget,
+    options: FixOptions,
+    style: Style,
+) -> Result<u8, Failure> {
+    let entry = registry::remediation(id).expect("registered remediation");
+    let selectors = BucketSelector::parse_all(&target.buckets)?;
+    if let Some(key) = &options.kms_key_id {
+        validate_kms_key(key).map_err(Failure::Usage)?;
+    }
+    if let Some(log_bucket) = &options.log_bucket {
+        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
+            name: log_bucket.clone(),
+            reason,
+        })?;
+    }
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+    let selection = resolve_buckets(&clients, &selectors).await?;
+    if selectors.is_empty() {
+        let verb = if target.dry_run {
+            "would apply"
+        } else {
+            "applies"
+        };
+        eprintln!(
+            "{}: {verb} to all {} buckets in the account",
+            entry.meta.title,
+            selection.buckets.len()
+        );
+    }
+    let account = AccountState::new(clients);
+    let log_target = options
+        .log_bucket
+        .as_ref()
+        .map(|name| Arc::new(BucketState::new(name.clone(), None, Arc::clone(&account))));
+    let context = FixContext {
+        options,
+        log_target,
+    };
+    let results = crate::fix::fix_buckets(
+        account,
+        selection.buckets,
+        entry,
+        &context,
+        target.dry_run,
+        global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+    )
+    .await;
+    print_fix_results(&results, style)
+}
 
-    /// Every registered remediation has its command, with each option it declares, and the
-    /// command parses back into that remediation's settings.
-    #[test]
-    fn every_remediation_has_its_command() {
-        let cli = super::super::Cli::command();
-        for entry in registry::remediations() {
-            let name = entry.meta.command();
-            let command = cli
-                .find_subcommand(name)
-                .unwrap_or_else(|| panic!("{} has no command {name}", entry.meta.id));
-            for option in entry.meta.options {
-                assert!(
-                    command
-                        .get_arguments()
-                        .any(|a| a.get_long() == Some(option.long)),
-                    "{name} lacks --{}",
-                    option.long
-                );
-            }
-            let mut args = vec!["s3tk", name];
-            match entry.remediation {
-                RemediationKind::Account(_) => args.push("--account"),
-                RemediationKind::Bucket(_) => args.push("some-bucket"),
-            }
-            for option in entry.meta.options.iter().filter(|o| o.required) {
-                args.extend([format!("--{}", option.long).leak() as &str, "value"]);
-            }
-            let parsed = super::super::Cli::try_parse_from(&args)
-                .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-            match parsed.command {
-                super::super::Command::Fix(fix) => {
-                    assert_eq!(fix.name, name);
-                    assert_eq!(
-                        fix.account,
-                        matches!(entry.remediation, RemediationKind::Account(_))
-                    );
-                }
-                other => panic!("{args:?} parsed as {other:?}"),
-            }
+/// Runs an account remediation command.
+async fn fix_account_command(
+    global: &GlobalArgs,
+    id: &str,
+    dry_run: bool,
+    style: Style,
+) -> Result<u8, Failure> {
+    let entry = registry::remediation(id).expect("registered remediation");
+    let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
+    let account = AccountState::new(clients);
+    match account.account_id().await {
+        Ok(id) => eprintln!("{}: account {id}", entry.meta.title),
+        Err(e) => {
+            return Err(Failure::Incomplete(format!(
+                "could not determine the account: {e}"
+            )));
         }
     }
+    let context = FixContext {
+        options: FixOptions::default(),
+        log_target: None,
+    };
+    let result = crate::fix::fix_account(account, entry, &context, dry_run).await;
+    print_fix_results(&[result], style)
+}
 
-    #[test]
-    fn options_fill_the_settings() {
-        let parsed = super::super::Cli::try_parse_from([
-            "s3tk",
-            "enable-logging",
-            "app",
-            "--log-bucket",
-            "logs",
-            "--dry-run",
-        ])
-        .unwrap();
-        let super::super::Command::Fix(fix) = parsed.command else {
-            panic!("not a remediation command");
-        };
-        assert_eq!(fix.target.buckets, ["app"]);
-        assert!(fix.target.dry_run);
-        assert_eq!(fix.options.log_bucket.as_deref(), Some("logs"));
-        assert_eq!(fix.options.log_prefix.as_deref(), Some("{bucket}/"));
-        let forced =
-            super::super::Cli::try_parse_from(["s3tk", "disable-acls", "--force"]).unwrap();
-        let super::super::Command::Fix(fix) = forced.command else {
-            panic!("not a remediation command");
-        };
-        assert!(fix.options.force && fix.target.buckets.is_empty());
-        let missing = super::super::Cli::try_parse_from(["s3tk", "enable-logging", "app"]);
-        assert!(missing.unwrap_err().to_string().contains("--log-bucket"));
+/// One line per bucket, then a count; exit 1 when any bucket was refused or failed.
+fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_fix_results(results, style, &mut out)?;
+    out.flush()?;
+    Ok(if results.iter().any(|r| r.outcome.is_failure()) {
+        1
+    } else {
+        0
+    })
+}
+
+pub(super) fn write_fix_results(
+    results: &[FixResult],
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in results {
+        let (word, detail) = describe(&r.outcome);
+        let tone = Tone::of_fix(&r.outcome);
+        writeln!(
+            out,
+            "{} {}: {word}: {}",
+            tone.paint(tone.mark(), style.color),
+            r.resource.name(),
+            output::printable(&detail)
+        )?;
+        match counts.iter_mut().find(|(w, _)| *w == word) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((word, 1)),
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(w, n)| format!("{n} {w}")).collect();
+    if results.is_empty() {
+        writeln!(out, "No buckets selected.")
+    } else {
+        writeln!(out, "{}", summary.join(", "))
+    }
+}
+
+/// An outcome's word (`changed`, `refused`, …) and what it says.
+fn describe(outcome: &FixOutcome) -> (&'static str, String) {
+    let changes = |changes: &[crate::change::Change]| {
+        changes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match outcome {
+        FixOutcome::Already(why) => ("already", why.clone()),
+        FixOutcome::Skipped(why) => ("skipped", why.clone()),
+        FixOutcome::WouldChange(list) => ("would change", changes(list)),
+        FixOutcome::Changed {
+            changes: list,
+            verified,
+        } => {
+            let mut text = changes(list);
+            for v in verified {
+                text += &format!(
+                    "; {}: {} → {}",
+                    v.check,
+                    v.before.as_str(),
+                    v.after.as_str()
+                );
+                if v.after != crate::report::Status::Pass {
+                    text += &format!(" ({})", v.message);
+                }
+            }
+            ("changed", text)
+        }
+        FixOutcome::Refused(why) => ("refused", why.clone()),
+        FixOutcome::Failed(why) => ("error", why.clone()),
     }
 }

@@ -1,7 +1,9 @@
 //! `scan --save-state`, `--from-state` and `--from-aws-config`: scans of recorded state, and
 //! the state file a scan leaves behind.
 
-use super::{Failure, ScanPlan, scan_account};
+use super::Failure;
+use super::progress::ProgressLine;
+use super::scan::{ScanPlan, account_record, scan_account};
 use crate::aws::S3Clients;
 use crate::check::{CheckEntry, Scope};
 use crate::output;
@@ -34,7 +36,7 @@ fn cannot_save(path: &Path, e: &std::io::Error) -> Failure {
     Failure::Usage(format!(
         "cannot write the state file {}: {}",
         path.display(),
-        output::reason(e)
+        crate::input::reason(e)
     ))
 }
 
@@ -151,21 +153,8 @@ pub(super) async fn scan_aws_config(
         }
         accounts.insert(id, (state, plan.record.then(Recording::default)));
     }
-    let progress = super::Progress::new(chosen.len());
-    let mut done = 0;
-    // The next batch is read while this one is evaluated.
-    let mut next = source.next_batch().await;
-    while let Some(batch) = next {
-        done += batch.len();
-        let (following, evaluated) = tokio::join!(
-            source.next_batch(),
-            evaluate_batch(&accounts, batch, &bucket_checks, plan)
-        );
-        findings.extend(evaluated);
-        progress.update(done, chosen.len());
-        next = following;
-    }
-    progress.finish();
+    findings
+        .extend(evaluate_batches(&mut source, &accounts, &bucket_checks, plan, chosen.len()).await);
     eprintln!(
         "read {} bucket configuration(s) from AWS Config in {} request(s)",
         chosen.len(),
@@ -182,10 +171,37 @@ pub(super) async fn scan_aws_config(
             scan.account = Some(id);
         }
         if let Some(recording) = recording {
-            scan.records.push(super::account_record(&state, recording));
+            scan.records.push(account_record(&state, recording));
         }
     }
     Ok(scan)
+}
+
+/// Every batch of the chosen buckets' records, evaluated; the next batch is read while one is
+/// evaluated.
+async fn evaluate_batches(
+    source: &mut ConfigSource,
+    accounts: &BTreeMap<String, (Arc<AccountState>, Option<Recording>)>,
+    checks: &[&'static CheckEntry],
+    plan: &ScanPlan<'_>,
+    total: usize,
+) -> Vec<Finding> {
+    let mut progress = ProgressLine::new(total > 1);
+    let mut findings = Vec::new();
+    let mut done = 0;
+    let mut next = source.next_batch().await;
+    while let Some(batch) = next {
+        done += batch.len();
+        let (following, evaluated) = tokio::join!(
+            source.next_batch(),
+            evaluate_batch(accounts, batch, checks, plan)
+        );
+        findings.extend(evaluated);
+        progress.draw(|| format!("scanned {done}/{total} buckets"));
+        next = following;
+    }
+    progress.clear();
+    findings
 }
 
 /// One batch of AWS Config records, each bucket evaluated in its account's state.

@@ -7,9 +7,7 @@
 //! re-run of `reset-object-acl` write nothing, including for the bucket-owner ACLs that s3tk 0.5
 //! re-applied on every run.
 
-use crate::state::model::{
-    ALL_USERS_URI, AUTHENTICATED_USERS_URI, Acl, Grant, Grantee, PublicGroup,
-};
+use crate::model::{ALL_USERS_URI, AUTHENTICATED_USERS_URI, Acl, Grant, Grantee, PublicGroup};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;

@@ -11,8 +11,8 @@
 use crate::aws::{S3Clients, classify};
 use crate::data_events::partition;
 use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
 use crate::objects::sse::Target;
-use crate::state::Facet;
 use aws_sdk_s3control::operation::create_job::CreateJobInput;
 use aws_sdk_s3control::types::{
     JobManifest, JobManifestFieldName, JobManifestFormat, JobManifestLocation, JobManifestSpec,

@@ -2,9 +2,10 @@
 //! encrypted, typically the plaintext left behind by `encrypt` in a versioned bucket.
 
 use super::s3::{self, HeadAnswer, Listed};
-use super::{CommandInfo, Prepared, Record, Status};
+use super::{Prepared, Record, Status};
+use crate::command::{CommandInfo, Section};
+use crate::facet::Facet;
 use crate::state::BucketState;
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -41,7 +42,11 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::HeadObjectVersion,
         Facet::DeleteObjectVersion,
     ],
+    aliases: &[],
+    section: Section::Objects,
 };
+
+inventory::submit! { INFO }
 
 pub struct Context {
     pub bucket: String,

@@ -4,10 +4,12 @@ use super::acl::{GrantHeaders, grant_headers, public_grants};
 use super::inventory::InventoryFacts;
 use super::s3::{self, COPY_OBJECT_LIMIT, CopyPlan, HeadAnswer, Listed, WriteError};
 use super::sse::{Current, Decision, Target, archived, decide, validate_encrypt_kms_key};
-use super::{CommandInfo, Prepared, Record, Status, acls_disabled};
+use super::{Prepared, Record, Status, acls_disabled};
+use crate::command::{CommandInfo, Section};
 use crate::exposure::{EffectiveBlock, Flag};
-use crate::state::model::DefaultEncryption;
-use crate::state::{BucketState, Facet};
+use crate::facet::Facet;
+use crate::model::DefaultEncryption;
+use crate::state::BucketState;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -79,7 +81,11 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::CompleteMultipartUpload,
         Facet::AbortMultipartUpload,
     ],
+    aliases: &[],
+    section: Section::Objects,
 };
+
+inventory::submit! { INFO }
 
 pub struct Context {
     pub bucket: String,

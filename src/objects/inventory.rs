@@ -13,8 +13,8 @@
 use super::s3::{self, Listed};
 use super::walk::{KeyFilter, Listing};
 use crate::error::{FetchError, FetchErrorKind};
-use crate::state::Facet;
-use crate::state::model::{Acl, Grant, Grantee};
+use crate::facet::Facet;
+use crate::model::{Acl, Grant, Grantee};
 use aws_sdk_s3::Client;
 use base64::Engine;
 use md5::{Digest, Md5};

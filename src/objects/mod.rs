@@ -6,12 +6,14 @@
 //! disabled), and a per-object step that reads, decides and writes one object, returning a
 //! [`Record`]. [`walk`] streams the bucket's objects through that step under bounded
 //! concurrency; [`s3`] makes every object-level request.
+//! [`command`] puts each command behind the [`command::ObjectCommand`] trait the CLI runs.
 //!
 //! They are commands rather than registered plugins: each has its own options, listing and
 //! decision rules, and nothing composes them the way the runner composes bucket checks.
 
 pub mod acl;
 pub mod batch;
+pub mod command;
 pub mod delete_versions;
 pub mod encrypt;
 pub mod inventory;
@@ -22,51 +24,10 @@ pub mod sse;
 pub mod walk;
 
 use crate::error::FetchError;
-use crate::state::model::ObjectOwnership;
-use crate::state::{BucketState, Facet};
+use crate::model::ObjectOwnership;
+use crate::state::BucketState;
+pub use command::COMMANDS;
 pub use walk::{Record, Status};
-
-/// What a command is, for its `--help` and the README.
-pub struct CommandInfo {
-    pub usage: &'static str,
-    pub summary: &'static str,
-    /// What it does / why it matters / what to know.
-    pub doc: &'static str,
-    /// Every API it may call, which determines the IAM actions it needs.
-    pub facets: &'static [Facet],
-}
-
-impl CommandInfo {
-    pub fn iam_actions(&self) -> Vec<&'static str> {
-        let mut actions: Vec<&'static str> = self
-            .facets
-            .iter()
-            .flat_map(|f| f.iam_actions())
-            .copied()
-            .collect();
-        actions.sort_unstable();
-        actions.dedup();
-        actions
-    }
-
-    /// The `--help` text: the summary, the documentation and the IAM actions.
-    pub fn long_help(&self) -> String {
-        format!(
-            "{}.\n\n{}\n\n## IAM actions\n\n{}",
-            self.summary,
-            self.doc,
-            self.iam_actions().join(", ")
-        )
-    }
-}
-
-/// Every object command, in the README's order.
-pub const COMMANDS: [&CommandInfo; 4] = [
-    &scan_acl::INFO,
-    &reset_acl::INFO,
-    &encrypt::INFO,
-    &delete_versions::INFO,
-];
 
 /// What `prepare` concluded from the bucket's settings.
 pub enum Prepared<C> {

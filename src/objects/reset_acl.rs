@@ -3,11 +3,12 @@
 
 use super::acl::{AclMode, CannedAcl, is_canned};
 use super::s3::{self, Listed};
-use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use super::{Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use crate::command::{CommandInfo, Section};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::facet::Facet;
+use crate::model::Acl;
 use crate::state::BucketState;
-use crate::state::Facet;
-use crate::state::model::Acl;
 use aws_sdk_s3::Client;
 
 pub const DOC: &str = "\
@@ -49,7 +50,11 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::GetObjectAcl,
         Facet::PutObjectAcl,
     ],
+    aliases: &[],
+    section: Section::Objects,
 };
+
+inventory::submit! { INFO }
 
 pub struct Context {
     pub bucket: String,

@@ -1,15 +1,15 @@
 //! Every object-level S3 call of the object commands, reads and writes, with errors classified
-//! into [`FetchError`] (so a denial names the missing IAM action). Like [`crate::state`], this is
-//! code that talks to AWS; the commands decide, this module only sends.
+//! into [`FetchError`] (so a denial names the missing IAM action). The commands decide, this
+//! module only sends: with `batch.rs`, the only object-level code that talks to AWS.
 
 use super::acl::GrantHeaders;
 use super::inventory::InventoryFacts;
 use super::sse::{Applied, CustomerKey, Target};
 use crate::aws::classify;
 use crate::error::FetchError;
-use crate::state::Facet;
+use crate::facet::Facet;
+use crate::model::Acl;
 use crate::state::fetch::grant;
-use crate::state::model::Acl;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};

@@ -3,10 +3,11 @@
 
 use super::acl::{AclMode, describe, public_can_write_acp, public_grants};
 use super::s3::{self, Listed};
-use super::{CommandInfo, Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use super::{Prepared, Record, Status, acls_disabled, acls_disabled_message};
+use crate::command::{CommandInfo, Section};
 use crate::exposure::{EffectiveBlock, Flag};
+use crate::facet::Facet;
 use crate::state::BucketState;
-use crate::state::Facet;
 use aws_sdk_s3::Client;
 use serde_json::json;
 
@@ -46,7 +47,11 @@ pub const INFO: CommandInfo = CommandInfo {
         Facet::GetObject,
         Facet::GetObjectAcl,
     ],
+    aliases: &[],
+    section: Section::Objects,
 };
+
+inventory::submit! { INFO }
 
 /// What every object's classification needs from the bucket.
 pub struct Context {

@@ -296,28 +296,27 @@ impl<'a> Statement<'a> {
         }
     }
 
-    /// The account ids a statement grants to: those of its `AWS` principals and those named by
-    /// fixed `aws:PrincipalAccount` / `aws:PrincipalArn` conditions (which narrow `"*"` to
-    /// another account without making the statement public).
+    /// The account ids a statement grants to: those of its `AWS` principals and every account
+    /// that a limiting condition on `aws:PrincipalAccount` or `aws:PrincipalArn` admits (the
+    /// same operators that keep `"*"` from being public, [`limiting_operator`]): such a
+    /// condition narrows `"*"` to other accounts without making the statement public.
     pub fn granted_accounts(&self) -> Vec<String> {
         let mut accounts = self.principal_accounts();
         for c in self.conditions() {
-            let op = c.operator.to_ascii_lowercase();
-            let key = c.key.to_ascii_lowercase();
-            if !matches!(
-                op.as_str(),
-                "stringequals" | "stringlike" | "arnequals" | "arnlike"
-            ) {
+            let Some(op) = limiting_operator(&c) else {
+                continue;
+            };
+            if op == "ipaddress" {
                 continue;
             }
             for value in &c.values {
-                let account = match key.as_str() {
+                let account = match c.key.to_ascii_lowercase().as_str() {
                     "aws:principalaccount" => Some(value.clone()),
                     "aws:principalarn" => value.split(':').nth(4).map(str::to_owned),
                     _ => None,
                 };
-                let is_id = |a: &String| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
-                if let Some(account) = account.filter(|a| is_id(a) && !accounts.contains(a)) {
+                if let Some(account) = account.filter(|a| is_account_id(a) && !accounts.contains(a))
+                {
                     accounts.push(account);
                 }
             }
@@ -333,15 +332,14 @@ impl<'a> Statement<'a> {
         };
         let mut accounts: Vec<String> = Vec::new();
         for principal in kinds.get("AWS").map(string_or_list).unwrap_or_default() {
-            let account = if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit())
-            {
+            let account = if is_account_id(&principal) {
                 Some(principal.clone())
             } else {
                 // arn:PARTITION:iam|sts::ACCOUNT:…
                 let parts: Vec<&str> = principal.splitn(6, ':').collect();
                 (parts.len() == 6 && parts[0] == "arn" && matches!(parts[2], "iam" | "sts"))
                     .then(|| parts[4].to_owned())
-                    .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                    .filter(|a| is_account_id(a))
             };
             if let Some(account) = account.filter(|a| !accounts.contains(a)) {
                 accounts.push(account);
@@ -382,6 +380,10 @@ pub struct Condition<'a> {
     pub operator: &'a str,
     pub key: &'a str,
     pub values: Vec<String>,
+}
+
+fn is_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn string_or_list(value: &Value) -> Vec<String> {
@@ -518,6 +520,9 @@ impl<'a> Statement<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublicVerdict {
     pub public_statements: Vec<PublicStatement>,
+    /// Allows to everyone that fixed-value conditions keep from being public by the local
+    /// rules; AWS's solver may still count one as public (its reason names the conditions).
+    pub limited_statements: Vec<PublicStatement>,
     /// A Deny statement with a condition might narrow a public Allow; only AWS can tell.
     pub conditional_deny: bool,
 }
@@ -537,50 +542,133 @@ impl PublicVerdict {
     }
 }
 
-/// Evaluates the policy statement by statement under AWS's rule for "public".
+/// Evaluates the policy statement by statement under AWS's rule for "public". The actions an
+/// unconditional Deny to everyone removes on the same resources are taken out of an Allow's
+/// read/write split; an Allow left with none is not public.
 pub fn evaluate_public(doc: &PolicyDocument) -> PublicVerdict {
     let mut verdict = PublicVerdict::default();
-    for statement in doc.statements() {
+    let statements = doc.statements();
+    let denies: Vec<&Statement<'_>> = statements
+        .iter()
+        .filter(|s| s.effect() == Effect::Deny && s.denies_everyone_unconditionally())
+        .collect();
+    for statement in &statements {
         match statement.effect() {
             Effect::Deny => {
                 verdict.conditional_deny |= statement.json.contains_key("Condition");
             }
             // An invalid Effect would be refused by S3; treat it like Allow to stay on the safe side.
             Effect::Allow | Effect::Invalid => {
-                if let Some(reason) = public_statement_reason(&statement) {
-                    let (reads, writes) = statement.access();
-                    let label = statement.label();
-                    verdict.public_statements.push(PublicStatement {
-                        label,
-                        reason,
-                        reads,
-                        writes,
-                    });
+                let Some(grantee) = public_grantee(statement) else {
+                    continue;
+                };
+                let (reads, writes) = statement.access_left_by(&denies);
+                if !reads && !writes && statement.access() != (false, false) {
+                    continue;
                 }
+                let conditions = statement.conditions();
+                let keys: Vec<String> = conditions
+                    .iter()
+                    .map(|c| format!("{} {}", c.operator, c.key))
+                    .collect();
+                let (list, reason) = if conditions.is_empty() {
+                    (
+                        &mut verdict.public_statements,
+                        format!("allows {grantee} with no condition"),
+                    )
+                } else if conditions.iter().any(restricts_to_fixed_values) {
+                    (
+                        &mut verdict.limited_statements,
+                        format!("allows {grantee} only under {}", keys.join(", ")),
+                    )
+                } else {
+                    (
+                        &mut verdict.public_statements,
+                        format!(
+                            "allows {grantee}; its conditions ({}) do not limit it to fixed values",
+                            keys.join(", ")
+                        ),
+                    )
+                };
+                list.push(PublicStatement {
+                    label: statement.label(),
+                    reason,
+                    reads,
+                    writes,
+                });
             }
         }
     }
     verdict
 }
 
-fn public_statement_reason(statement: &Statement<'_>) -> Option<String> {
-    let grantee = public_grantee(statement)?;
-    let conditions = statement.conditions();
-    if conditions.iter().any(restricts_to_fixed_values) {
-        return None;
+impl Statement<'_> {
+    /// A Deny to `"*"` with no condition, listing its actions and resources (a `NotAction` or
+    /// `NotResource` Deny is not used to narrow anything).
+    fn denies_everyone_unconditionally(&self) -> bool {
+        self.principal_is_everyone()
+            && !self.json.contains_key("Condition")
+            && self.json.contains_key("Action")
+            && self.json.contains_key("Resource")
     }
-    Some(if conditions.is_empty() {
-        format!("allows {grantee} with no condition")
-    } else {
-        let keys: Vec<String> = conditions
+
+    /// [`Statement::access`] after the `denies` (unconditional, to everyone) that cover every
+    /// resource of this statement: an action pattern they match entirely is removed.
+    fn access_left_by(&self, denies: &[&Statement<'_>]) -> (bool, bool) {
+        let Some(actions) = self.json.get("Action") else {
+            return self.access();
+        };
+        let resources = self.strings("Resource");
+        let covering: Vec<&&Statement<'_>> = denies
             .iter()
-            .map(|c| format!("{} {}", c.operator, c.key))
+            .filter(|d| {
+                !resources.is_empty()
+                    && resources
+                        .iter()
+                        .all(|r| d.strings("Resource").iter().any(|p| wildcard_match(p, r)))
+            })
             .collect();
-        format!(
-            "allows {grantee}; its conditions ({}) do not limit it to fixed values",
-            keys.join(", ")
-        )
-    })
+        string_or_list(actions)
+            .iter()
+            .filter(|a| {
+                !covering
+                    .iter()
+                    .any(|d| d.strings("Action").iter().any(|p| wildcard_match(p, a)))
+            })
+            .fold((false, false), |(r, w), a| {
+                let (reads, writes) = action_access(a);
+                (r || reads, w || writes)
+            })
+    }
+}
+
+/// Whether an IAM pattern (`*`, `?`; case-insensitive) matches `text` whatever `text`'s own
+/// wildcards stand for: a `*` in `text` is matched only by a `*` of the pattern, so
+/// `s3:Put*` covers `s3:PutObject` and `s3:Put*` but not `s3:P*`.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (
+        pattern.to_ascii_lowercase().chars().collect(),
+        text.to_ascii_lowercase().chars().collect(),
+    );
+    // Classic two-pointer glob match with backtracking to the last `*`.
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if pi < p.len() && (p[pi] == t[ti] || (p[pi] == '?' && t[ti] != '*')) {
+            pi += 1;
+            ti += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// Describes the principal if it reaches beyond fixed AWS principals, `None` if it does not.
@@ -629,23 +717,41 @@ const FIXED_VALUE_KEYS: &[&str] = &[
     "s3:dataaccesspointaccount",
 ];
 
+/// The operators that limit a key to the values they list (lowercase), whatever the key.
+const LIMITING_OPERATORS: &[&str] = &[
+    "stringequals",
+    "stringequalsignorecase",
+    "stringlike",
+    "arnequals",
+    "arnlike",
+    "ipaddress",
+];
+
+/// The operator of a condition that limits its key to the values it lists, lowercase and
+/// without `ForAnyValue:` (which, on a single-valued key, behaves like the plain operator);
+/// `None` when it does not limit: `ForAllValues:` and `…IfExists` also hold when the key is
+/// absent, a policy variable is not a fixed value, and negated, numeric, date, `Bool` and
+/// `Null` operators do not name the values allowed.
+pub fn limiting_operator(condition: &Condition<'_>) -> Option<String> {
+    let op = condition.operator.to_ascii_lowercase();
+    if op.starts_with("forallvalues:")
+        || op.ends_with("ifexists")
+        || condition.values.is_empty()
+        || condition.values.iter().any(|v| v.contains("${"))
+    {
+        return None;
+    }
+    let op = op.strip_prefix("foranyvalue:").unwrap_or(&op);
+    LIMITING_OPERATORS.contains(&op).then(|| op.to_owned())
+}
+
 /// Whether one condition limits the statement to fixed values of a qualifying key.
 pub fn restricts_to_fixed_values(condition: &Condition<'_>) -> bool {
-    let op = condition.operator.to_ascii_lowercase();
     let key = condition.key.to_ascii_lowercase();
-    // ForAllValues is true when the key is absent; IfExists is true when it is absent too.
-    if op.starts_with("forallvalues:") || op.ends_with("ifexists") || condition.values.is_empty() {
-        return false;
-    }
-    // ForAnyValue on a single-valued key behaves like the plain operator.
-    let op = op.strip_prefix("foranyvalue:").unwrap_or(&op);
-    let has_variable = condition.values.iter().any(|v| v.contains("${"));
-    if has_variable {
-        return false;
-    }
-    match op {
-        "ipaddress" => key == "aws:sourceip" && condition.values.iter().all(|v| is_narrow_cidr(v)),
-        "stringequals" | "stringequalsignorecase" | "arnequals" | "stringlike" | "arnlike" => {
+    match limiting_operator(condition).as_deref() {
+        None => false,
+        Some("ipaddress") => key == "aws:sourceip" && limits_source_ip(&condition.values),
+        Some(op) => {
             FIXED_VALUE_KEYS.contains(&key.as_str())
                 && condition.values.iter().all(|v| {
                     !v.contains(['*', '?'])
@@ -654,24 +760,91 @@ pub fn restricts_to_fixed_values(condition: &Condition<'_>) -> bool {
                             && is_fixed_account_access_point(v))
                 })
         }
-        _ => false,
     }
 }
 
-/// `aws:SourceIp` values broader than /8 (IPv4) or /32 (IPv6) count as public.
-fn is_narrow_cidr(value: &str) -> bool {
+/// Whether an `aws:SourceIp` list limits a statement to a fixed part of the internet. AWS
+/// accepts one value of at most /8 (IPv4) or /32 (IPv6) as non-public; a list is judged by the
+/// internet address space it covers together (overlaps counted once, private and link-local
+/// ranges not counted), which may not exceed what one such value covers: 256 × /8 is public.
+fn limits_source_ip(values: &[String]) -> bool {
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for value in values {
+        match source_ip_range(value) {
+            Some((IpAddr::V4(_), range)) => v4.push(range),
+            Some((IpAddr::V6(_), range)) => v6.push(range),
+            None => return false,
+        }
+    }
+    internet_addresses(v4, NOT_INTERNET_V4) <= 1 << (32 - 8)
+        && internet_addresses(v6, NOT_INTERNET_V6) <= 1 << (128 - 32)
+}
+
+/// One `aws:SourceIp` value as its first and last address, if it is no broader than /8 (IPv4)
+/// or /32 (IPv6).
+fn source_ip_range(value: &str) -> Option<(IpAddr, (u128, u128))> {
     let (addr, prefix) = match value.split_once('/') {
-        Some((addr, prefix)) => match prefix.parse::<u8>() {
-            Ok(p) => (addr, Some(p)),
-            Err(_) => return false,
-        },
+        Some((addr, prefix)) => (addr, Some(prefix.parse::<u32>().ok()?)),
         None => (value, None),
     };
-    match addr.parse::<IpAddr>() {
-        Ok(IpAddr::V4(_)) => prefix.is_none_or(|p| (8..=32).contains(&p)),
-        Ok(IpAddr::V6(_)) => prefix.is_none_or(|p| (32..=128).contains(&p)),
-        Err(_) => false,
+    let addr: IpAddr = addr.parse().ok()?;
+    let (bits, narrowest, number) = match addr {
+        IpAddr::V4(a) => (32, 8, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (128, 32, u128::from(a)),
+    };
+    let prefix = prefix.unwrap_or(bits);
+    if !(narrowest..=bits).contains(&prefix) {
+        return None;
     }
+    let host_bits = bits - prefix;
+    let size_minus_one = if host_bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << host_bits) - 1
+    };
+    let first = number & !size_minus_one;
+    Some((addr, (first, first | size_minus_one)))
+}
+
+/// Private, shared, loopback and link-local IPv4 ranges (RFC 1918, 6598, 1122, 3927).
+const NOT_INTERNET_V4: &[(u128, u128)] = &[
+    (0x0A00_0000, 0x0AFF_FFFF),
+    (0x6440_0000, 0x647F_FFFF),
+    (0x7F00_0000, 0x7FFF_FFFF),
+    (0xA9FE_0000, 0xA9FE_FFFF),
+    (0xAC10_0000, 0xAC1F_FFFF),
+    (0xC0A8_0000, 0xC0A8_FFFF),
+];
+/// Loopback, unique-local and link-local IPv6 ranges (RFC 4291, 4193).
+const NOT_INTERNET_V6: &[(u128, u128)] = &[
+    (1, 1),
+    (0xfc00 << 112, (0xfe00 << 112) - 1),
+    (0xfe80 << 112, (0xfec0 << 112) - 1),
+];
+
+/// How many addresses the ranges cover together, leaving out `excluded` (sorted, disjoint).
+fn internet_addresses(mut ranges: Vec<(u128, u128)>, excluded: &[(u128, u128)]) -> u128 {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u128, u128)> = Vec::new();
+    for (first, last) in ranges {
+        match merged.last_mut() {
+            Some((_, end)) if first <= end.saturating_add(1) => *end = (*end).max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    let mut total: u128 = 0;
+    for (first, last) in merged {
+        let mut count = (last - first).saturating_add(1);
+        for &(x_first, x_last) in excluded {
+            let (from, to) = (first.max(x_first), last.min(x_last));
+            if from <= to {
+                count -= to - from + 1;
+            }
+        }
+        total = total.saturating_add(count);
+    }
+    total
 }
 
 /// In a bucket policy, `arn:aws:s3:REGION:ACCOUNT:accesspoint/*` is non-public as long as
@@ -787,7 +960,27 @@ mod tests {
                 true,
             ),
             ("boolean condition value", allow(r#""*""#, r#"{"Bool":{"aws:SecureTransport":true}}"#), true),
+            ("principal account ignoring case", allow(r#""*""#, r#"{"StringEqualsIgnoreCase":{"aws:PrincipalAccount":"111122223333"}}"#), false),
+            ("principal arn for any value", allow(r#""*""#, r#"{"ForAnyValue:ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/r"}}"#), false),
+            ("source ip 256 x /8", allow(r#""*""#, &source_ips((0..=255).map(|i| format!("{i}.0.0.0/8")))), true),
+            ("source ip two internet /8", allow(r#""*""#, &source_ips(["3.0.0.0/8", "52.0.0.0/8"])), true),
+            ("source ip one internet /8 and the private ranges", allow(r#""*""#, &source_ips(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "3.0.0.0/8"])), false),
+            ("source ip overlapping values counted once", allow(r#""*""#, &source_ips(["3.0.0.0/8", "3.0.0.0/9", "3.128.0.0/9"])), false),
+            ("source ip a /8 and one more address", allow(r#""*""#, &source_ips(["3.0.0.0/8", "4.0.0.1"])), true),
+            ("source ipv6 two /32", allow(r#""*""#, &source_ips(["2001:db8::/32", "2001:db9::/32"])), true),
+            ("source ipv6 a /32 and unique-local", allow(r#""*""#, &source_ips(["2001:db8::/32", "fd00::/48"])), false),
         ]
+    }
+
+    fn source_ips<S: ToString>(values: impl IntoIterator<Item = S>) -> String {
+        let values: Vec<String> = values
+            .into_iter()
+            .map(|v| format!("\"{}\"", v.to_string()))
+            .collect();
+        format!(
+            r#"{{"IpAddress":{{"aws:SourceIp":[{}]}}}}"#,
+            values.join(",")
+        )
     }
 
     #[test]
@@ -880,6 +1073,95 @@ mod tests {
         assert_eq!(access(r#""Action":"s3:*Object""#), (true, true));
         assert_eq!(access(r#""NotAction":"s3:*""#), (false, false));
         assert_eq!(access(r#""Action":"kms:Decrypt""#), (false, false));
+    }
+
+    #[test]
+    fn an_unconditional_deny_to_everyone_narrows_the_split() {
+        let split = |deny: &str| {
+            let v = verdict(&format!(
+                r#"{{"Statement":[{{"Sid":"Open","Effect":"Allow","Principal":"*","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*"}},{deny}]}}"#
+            ));
+            v.public_statements
+                .iter()
+                .map(|s| (s.reads, s.writes))
+                .collect::<Vec<_>>()
+        };
+        let deny = |rest: &str| format!(r#"{{"Effect":"Deny",{rest}}}"#);
+        assert_eq!(
+            split(&deny(
+                r#""Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*""#
+            )),
+            [(true, false)],
+            "nobody can write"
+        );
+        assert_eq!(
+            split(&deny(
+                r#""Principal":{"AWS":"*"},"Action":"s3:Put*","Resource":"*""#
+            )),
+            [(true, false)],
+            "a wildcard Deny on every resource"
+        );
+        assert_eq!(
+            split(&deny(
+                r#""Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*""#
+            )),
+            [],
+            "nothing is left to anyone"
+        );
+        for (narrower, why) in [
+            (
+                r#""Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/tmp/*""#,
+                "part of the resources",
+            ),
+            (
+                r#""Principal":{"AWS":"111122223333"},"Action":"s3:PutObject","Resource":"*""#,
+                "one account",
+            ),
+            (
+                r#""Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}"#,
+                "a condition",
+            ),
+            (
+                r#""Principal":"*","NotAction":"s3:GetObject","Resource":"*""#,
+                "NotAction",
+            ),
+            (
+                r#""Principal":"*","Action":"s3:PutObjectAcl","Resource":"*""#,
+                "another action",
+            ),
+        ] {
+            assert_eq!(
+                split(&deny(narrower)),
+                [(true, true)],
+                "a Deny of {why} narrows nothing"
+            );
+        }
+        assert!(wildcard_match("s3:Put*", "s3:PUTOBJECT"));
+        assert!(wildcard_match("s3:*", "s3:Get*"));
+        assert!(!wildcard_match("s3:Put*", "s3:P*"));
+        assert!(!wildcard_match("s3:Put?bject", "s3:Put*"));
+    }
+
+    #[test]
+    fn the_docs_name_every_limiting_key_and_operator() {
+        let readme = include_str!("../../README.md").to_ascii_lowercase();
+        let check_doc = crate::registry::check("s3.bucket.public-policy-read")
+            .expect("registered")
+            .meta
+            .doc
+            .to_ascii_lowercase();
+        for (name, text) in [
+            ("README", &readme),
+            ("public-policy-read's doc", &check_doc),
+        ] {
+            for word in FIXED_VALUE_KEYS.iter().chain(LIMITING_OPERATORS) {
+                assert!(
+                    text.contains(&format!("`{word}`")),
+                    "{name} does not name `{word}`, which the evaluator treats as limiting"
+                );
+            }
+            assert!(text.contains("`foranyvalue:`"), "{name}: ForAnyValue:");
+        }
     }
 
     #[test]

@@ -50,14 +50,14 @@
 //! that still fails becomes a record whose Config-recorded facets are all that error.
 //! `unprocessedResourceKeys` are asked again (at most [`UNPROCESSED_ROUNDS`] times).
 
-use super::Facet;
-use super::model::{
-    Acl, DefaultEncryption, Grant, Grantee, LifecycleRule, LoggingTarget, Notifications,
-    ObjectLock, PublicAccessBlock, ReplicationRule, Versioning, VersioningStatus, Website,
-};
 use super::snapshot::{AccountFacets, AccountRecord, Answer, BucketRecord, RecordedError, Source};
 use crate::aws::{S3Clients, classify};
 use crate::error::{FetchError, FetchErrorKind};
+use crate::facet::Facet;
+use crate::model::{
+    Acl, DefaultEncryption, Grant, Grantee, LifecycleRule, LoggingTarget, Notifications,
+    ObjectLock, PublicAccessBlock, ReplicationRule, Versioning, VersioningStatus, Website,
+};
 use crate::policy::PolicyDocument;
 use aws_sdk_config::error::ProvideErrorMetadata;
 use aws_sdk_config::types::{
@@ -840,13 +840,13 @@ fn grantee(value: &Value) -> Result<Grantee, String> {
     match value {
         Value::String(group) => match group.as_str() {
             "AllUsers" => Ok(Grantee::Group {
-                uri: super::model::ALL_USERS_URI.into(),
+                uri: crate::model::ALL_USERS_URI.into(),
             }),
             "AuthenticatedUsers" => Ok(Grantee::Group {
-                uri: super::model::AUTHENTICATED_USERS_URI.into(),
+                uri: crate::model::AUTHENTICATED_USERS_URI.into(),
             }),
             "LogDelivery" => Ok(Grantee::Group {
-                uri: super::model::LOG_DELIVERY_URI.into(),
+                uri: crate::model::LOG_DELIVERY_URI.into(),
             }),
             uri if uri.starts_with("http://acs.amazonaws.com/groups/") => {
                 Ok(Grantee::Group { uri: uri.into() })
@@ -1255,11 +1255,8 @@ mod tests {
         assert_eq!(
             public,
             vec![
-                (super::super::model::PublicGroup::AllUsers, "READ"),
-                (
-                    super::super::model::PublicGroup::AuthenticatedUsers,
-                    "WRITE"
-                )
+                (crate::model::PublicGroup::AllUsers, "READ"),
+                (crate::model::PublicGroup::AuthenticatedUsers, "WRITE")
             ]
         );
         assert!(acl.grants_log_delivery());

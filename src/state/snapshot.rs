@@ -17,12 +17,12 @@
 //! or the classified error the read met. A facet the file does not hold was not read, and
 //! evaluating it gives a [`FetchErrorKind::NotRecorded`] error, never a guess. The field names
 //! of a bucket's facets are those of the [`super::BucketState`] accessors; their values are the
-//! [`super::model`] types as serde writes them. [`VERSION`] changes whenever a reader of the
+//! [`crate::model`] types as serde writes them. [`VERSION`] changes whenever a reader of the
 //! old version would misread the new one; readers refuse versions they do not know.
 
-use super::model::{AccessPoint, PublicAccessBlock};
-use crate::data_events::Trail;
 use crate::error::{FetchError, FetchErrorKind, Recorder};
+use crate::model::Trail;
+use crate::model::{AccessPoint, PublicAccessBlock};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,9 +184,9 @@ always_configured!(
     BTreeSet<String>,
     Vec<Trail>,
     Vec<AccessPoint>,
-    super::model::Acl,
-    super::model::Versioning,
-    super::model::Notifications,
+    crate::model::Acl,
+    crate::model::Versioning,
+    crate::model::Notifications,
 );
 
 /// One recorded answer: the facet's value, or the error its read met (with its description,
@@ -228,7 +228,7 @@ impl From<&FetchError> for RecordedError {
 
 impl<T> Answer<T> {
     /// The answer as the state cache holds it.
-    pub fn into_result(self, facet: super::Facet) -> Result<T, FetchError> {
+    pub fn into_result(self, facet: crate::facet::Facet) -> Result<T, FetchError> {
         self.0.map_err(|e| FetchError::new(facet, e.kind))
     }
 }
@@ -309,7 +309,7 @@ impl Snapshot {
             format: FORMAT.into(),
             version: VERSION,
             created_by: format!("s3tk {}", env!("CARGO_PKG_VERSION")),
-            created_at: crate::report::now_rfc3339(),
+            created_at: crate::clock::now_rfc3339(),
             accounts,
         }
     }
@@ -327,7 +327,7 @@ impl Snapshot {
                 .map_err(|e| {
                     format!(
                         "state file {name} is not valid gzip (truncated?): {}",
-                        crate::output::reason(&e)
+                        crate::input::reason(&e)
                     )
                 })?;
             if text.len() as u64 > MAX_BYTES {
@@ -413,7 +413,7 @@ fn message_of(e: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::model::{Acl, PublicAccessBlock};
+    use crate::model::{Acl, PublicAccessBlock};
 
     fn answer<T: FacetValue>(json: &str) -> Result<Answer<T>, String> {
         serde_json::from_str(json).map_err(|e| message_of(&e))
@@ -431,7 +431,7 @@ mod tests {
             answer(r#"{"error": {"kind": "access_denied", "description": "any text"}}"#).unwrap();
         let error = denied
             .clone()
-            .into_result(crate::state::Facet::Acl)
+            .into_result(crate::facet::Facet::Acl)
             .unwrap_err();
         assert_eq!(error.kind, FetchErrorKind::AccessDenied);
         // The description is rewritten from the kind when saved again.

@@ -68,10 +68,9 @@ async fn encrypt_queues_what_a_batch_copy_keeps_one_job_per_storage_class() {
         ],
     )
     .await;
-    assert_eq!(
-        run.code, 1,
-        "objects left for the direct engine are still unencrypted: {}",
-        run.stderr
+    run.assert_code_because(
+        1,
+        "objects left for the direct engine are still unencrypted",
     );
     let (objects, jobs) = lines(&run.stdout);
     let result = |key: &str| {
@@ -202,7 +201,7 @@ async fn a_dry_run_writes_the_manifests_locally_and_creates_nothing() {
         &[],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(fake.jobs().is_empty());
     let ops = fake.operations().await;
     assert!(
@@ -270,7 +269,7 @@ async fn objects_with_unreadable_object_lock_settings_are_never_queued() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     let (objects, jobs) = lines(&run.stdout);
     assert_eq!(objects.len(), 2);
     for (key, result, detail) in &objects {
@@ -498,7 +497,7 @@ async fn reset_object_acl_queues_one_put_object_acl_job() {
         ],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     let created = fake.jobs();
     assert_eq!(created.len(), 1);
     let xml = &created[0].1;
@@ -560,7 +559,7 @@ async fn batch_input_is_checked_before_any_request() {
     ];
     for (args, expected) in cases {
         let run = s3tk(&fake.uri(), args).await;
-        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        run.assert_code_because(2, format_args!("{args:?}"));
         assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
     assert_eq!(fake.answered(), 0);
@@ -577,7 +576,7 @@ async fn batch_input_is_checked_before_any_request() {
         ],
     )
     .await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr.contains("--report s3://eu-reports/ is in eu-west-1; S3 Batch Operations needs it in the bucket's region (us-east-1)"),
         "{}",
@@ -620,7 +619,7 @@ async fn batch_status_shows_progress_and_the_failed_objects() {
         b"media,big%20file.iso,,failed,400,InvalidRequest,\"The specified copy source is larger than the maximum allowable size for a copy source: 5368709120\"\n".to_vec(),
     );
     let run = s3tk(&fake.uri(), &["batch-status", "job-9"]).await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(run.stdout.starts_with("job job-9: Complete\n  s3tk: encrypt 3 objects\n  3 of 3 tasks done (100%): 2 succeeded, 1 failed\n"), "{}", run.stdout);
     assert!(
         run.stdout.contains(
@@ -630,11 +629,11 @@ async fn batch_status_shows_progress_and_the_failed_objects() {
         run.stdout
     );
     let run = s3tk(&fake.uri(), &["batch-status", "job-10", "--format", "json"]).await;
-    assert_eq!(run.code, 3, "still running: {}", run.stderr);
+    run.assert_code_because(3, "still running");
     let status = run.json();
     assert_eq!(status["job"]["status"], "Active");
     assert_eq!(status["job"]["succeeded"], 1);
     let run = s3tk(&fake.uri(), &["batch-status", "job-404"]).await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     assert!(run.stderr.contains("job-404"), "{}", run.stderr);
 }

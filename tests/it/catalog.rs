@@ -1,13 +1,12 @@
 //! Every check of the catalog on the fake: a hardened bucket passes all of them (`scan.rs`),
-//! and here each check fails on a bucket that breaks exactly its rule, and reports an error
-//! when the facet it reads is denied.
+//! and here every case of its `cases.json` gives the finding the case expects, live, and it
+//! reports an error when a facet it reads is denied.
 
 use crate::fake_s3::{FakeBucket, FakeS3};
-use crate::support::{finding, s3tk};
-use s3tk::state::model::PublicAccessBlock;
+use crate::support::{TempDir, finding, s3tk, s3tk_env};
+use s3tk::cases;
+use s3tk::model::PublicAccessBlock;
 
-const PUBLIC_READ: &str = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#;
-const PUBLIC_WRITE: &str = r#"{"Statement":[{"Sid":"Drop","Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
 const PARTNER: &str = r#"{"Statement":[{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"*"}]}"#;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/b";
@@ -21,239 +20,160 @@ fn hardened(name: &str) -> FakeBucket {
     FakeBucket::hardened(name, "us-east-1")
 }
 
-/// (check, bucket that fails it, expected status, severity, message).
-type Case = (
-    &'static str,
-    FakeBucket,
-    &'static str,
-    &'static str,
-    &'static str,
-);
+/// Every case of every check (`checks/**/<file>.cases.json`, which `src/cases.rs` runs
+/// offline) served on the fake and scanned live by that check alone, with the case's options
+/// as flags: the finding must be what the case expects. Each check must fail at least one of
+/// its cases here, and a case that cannot run on the fake must say why (`offline_only`).
+#[tokio::test]
+async fn every_check_gives_what_its_cases_expect_on_the_fake() {
+    use futures::StreamExt;
+    let runs: Vec<_> = s3tk::registry::checks()
+        .into_iter()
+        .filter(|c| cases::has_cases(c))
+        .flat_map(|check| {
+            let file = cases::load(check).unwrap_or_else(|e| panic!("{e}"));
+            file.cases.into_iter().map(move |case| (check, case))
+        })
+        .collect();
+    let results: Vec<_> = futures::stream::iter(runs)
+        .map(|(check, case)| async move {
+            let result = match &case.offline_only {
+                Some(_) => None,
+                None => Some(scan_case(check, &case).await),
+            };
+            (check, case, result)
+        })
+        .buffered(4)
+        .collect()
+        .await;
 
-fn cases_with_account_block() -> Vec<Case> {
-    let mut no_lifecycle_at_all = hardened("no-lifecycle-at-all");
-    no_lifecycle_at_all.lifecycle = None;
-    let mut no_encryption = hardened("no-encryption");
-    no_encryption.encryption = None;
-    let mut no_logging = hardened("no-logging");
-    no_logging.logging = None;
-    let mut no_mfa = hardened("no-mfa");
-    no_mfa.mfa_delete = false;
-    let mut no_lock = hardened("no-lock");
-    no_lock.object_lock = None;
-    let mut no_lifecycle = hardened("no-lifecycle");
-    no_lifecycle.lifecycle = None;
-    let mut no_replication = hardened("no-replication");
-    no_replication.replication = None;
-    let mut no_events = hardened("no-events");
-    no_events.event_bridge = false;
-    vec![
-        (
-            "s3.bucket.acls-enabled",
-            hardened("acls").ownership("ObjectWriter"),
-            "fail",
-            "medium",
-            "ACLs are enabled (Object Ownership is ObjectWriter)",
-        ),
-        (
-            "s3.bucket.bucket-key-disabled",
-            hardened("no-bucket-key").encryption("aws:kms", None, false),
-            "fail",
-            "info",
-            "SSE-KMS with the AWS managed key aws/s3 without an S3 Bucket Key: every object request calls KMS",
-        ),
-        (
-            "s3.bucket.cross-account-access",
-            hardened("partner").policy(PARTNER, Some(false)),
-            "fail",
-            "high",
-            "statement \"Partner\" (#1) allows account 444455556666 to s3:GetObject",
-        ),
-        (
-            "s3.bucket.default-encryption-disabled",
-            no_encryption,
-            "fail",
-            "medium",
-            "no default encryption is configured",
-        ),
-        (
-            "s3.bucket.event-notifications-disabled",
-            no_events,
-            "fail",
-            "info",
-            "no event notifications are configured",
-        ),
-        (
-            "s3.bucket.insecure-transport",
-            hardened("http-ok").policy(PARTNER, Some(false)),
-            "fail",
-            "medium",
-            "no policy statement denies requests where aws:SecureTransport is false",
-        ),
-        (
-            "s3.bucket.kms-encryption-disabled",
-            hardened("sse-s3").encryption("AES256", None, false),
-            "fail",
-            "low",
-            "default encryption is SSE-S3 (AES256), not SSE-KMS",
-        ),
-        (
-            "s3.bucket.lifecycle-missing",
-            no_lifecycle_at_all,
-            "fail",
-            "info",
-            "no lifecycle configuration",
-        ),
-        (
-            "s3.bucket.logging-disabled",
-            no_logging,
-            "fail",
-            "medium",
-            "server access logging is disabled",
-        ),
-        (
-            "s3.bucket.mfa-delete-disabled",
-            no_mfa,
-            "fail",
-            "low",
-            "MFA delete is disabled",
-        ),
-        (
-            "s3.bucket.object-lock-disabled",
-            no_lock,
-            "fail",
-            "info",
-            "Object Lock is not enabled",
-        ),
-        (
-            "s3.bucket.public-policy-read",
-            hardened("policy-read").policy(PUBLIC_READ, Some(true)),
-            "fail",
-            "low",
-            "policy allows public read access: statement \"Open\" (#1) allows Principal \"*\" (everyone) with no condition, currently blocked by account-level RestrictPublicBuckets",
-        ),
-        (
-            "s3.bucket.public-policy-write",
-            hardened("policy-write").policy(PUBLIC_WRITE, Some(true)),
-            "fail",
-            "low",
-            "policy allows public write access: statement \"Drop\" (#1) allows Principal \"*\" (everyone) with no condition, currently blocked by account-level RestrictPublicBuckets",
-        ),
-        (
-            "s3.bucket.replication-disabled",
-            no_replication,
-            "fail",
-            "info",
-            "no replication is configured",
-        ),
-        (
-            "s3.bucket.unencrypted-uploads-allowed",
-            hardened("plain-uploads").policy(PARTNER, Some(false)),
-            "fail",
-            "info",
-            "no policy statement denies uploads without server-side encryption",
-        ),
-        (
-            "s3.bucket.versioned-without-lifecycle",
-            no_lifecycle,
-            "fail",
-            "low",
-            "no enabled lifecycle rule (versioning is enabled)",
-        ),
-        (
-            "s3.bucket.versioning-disabled",
-            hardened("suspended").versioning("Suspended"),
-            "fail",
-            "medium",
-            "versioning is suspended",
-        ),
-    ]
-}
-
-fn cases_without_account_block() -> Vec<Case> {
-    let open_block = PublicAccessBlock {
-        block_public_acls: true,
-        ignore_public_acls: true,
-        ..Default::default()
-    };
-    vec![
-        (
-            "s3.account.public-access-block-disabled",
-            hardened("any"),
-            "fail",
-            "high",
-            "the account has no Block Public Access configuration",
-        ),
-        (
-            "s3.bucket.access-point-public-access-block-disabled",
-            hardened("with-access-point").access_point("partners", open_block),
-            "fail",
-            "critical",
-            "access point partners (Internet origin; BlockPublicPolicy, RestrictPublicBuckets off)",
-        ),
-        (
-            "s3.bucket.public-access-block-disabled",
-            hardened("half-blocked").block(open_block),
-            "fail",
-            "high",
-            "BlockPublicPolicy, RestrictPublicBuckets off at both the bucket and the account level",
-        ),
-        (
-            "s3.bucket.public-website",
-            hardened("site")
-                .block(PublicAccessBlock::default())
-                .policy(PUBLIC_READ, Some(true))
-                .website("index.html"),
-            "fail",
-            "high",
-            "website hosting serves public content: policy allows public read access: statement \"Open\" (#1) allows Principal \"*\" (everyone) with no condition",
-        ),
-    ]
-}
-
-async fn run_cases(cases: Vec<Case>, account_block: Option<PublicAccessBlock>) {
-    let fake = FakeS3::start().await;
-    fake.account_block(account_block);
-    let mut names = Vec::new();
-    for (check, bucket, ..) in &cases {
-        let name = format!("case-{}", check.rsplit('.').next().unwrap());
-        fake.bucket(&name, bucket.clone());
-        names.push(name);
+    let mut problems = Vec::new();
+    let mut offline_only = Vec::new();
+    let mut failed_live = std::collections::BTreeSet::new();
+    let mut wrong_live = std::collections::BTreeSet::new();
+    for (check, case, result) in &results {
+        let id = check.meta.id;
+        match result {
+            None => offline_only.push(format!(
+                "{id} case {:?}: {}",
+                case.name,
+                case.offline_only.as_deref().unwrap_or_default()
+            )),
+            Some(Err(wrong)) => {
+                wrong_live.insert(id);
+                problems.push(format!("{id} case {:?}: {wrong}", case.name));
+            }
+            Some(Ok(())) if case.expect.status == s3tk::report::Status::Fail => {
+                failed_live.insert(id);
+            }
+            Some(Ok(())) => {}
+        }
     }
-    let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    let report = run.json();
-    for ((check, _, status, severity, message), name) in cases.iter().zip(&names) {
-        let bucket = if check.starts_with("s3.account.") {
-            None
-        } else {
-            Some(name.as_str())
-        };
-        let found = report["findings"]
-            .as_array()
-            .unwrap()
+    println!(
+        "{} case(s) ran on the fake, {} offline only{}",
+        results.len() - offline_only.len(),
+        offline_only.len(),
+        offline_only
             .iter()
-            .find(|f| f["check"] == *check && f["bucket"].as_str() == bucket)
-            .unwrap_or_else(|| panic!("no finding for {check} on {name}"));
-        assert_eq!(
-            (
-                found["status"].as_str().unwrap(),
-                found["severity"].as_str().unwrap(),
-                found["message"].as_str().unwrap()
-            ),
-            (*status, *severity, *message),
-            "{check} on {name}"
-        );
+            .map(|c| format!("\n  {c}"))
+            .collect::<String>()
+    );
+    for (check, ..) in &results {
+        let id = check.meta.id;
+        if !failed_live.contains(id) && !wrong_live.contains(id) {
+            failed_live.insert(id);
+            problems.push(format!(
+                "{}: no case of {} fails on the fake (each check needs one)",
+                check.meta.id,
+                cases::path_of(check).display()
+            ));
+        }
     }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) with the check cases on the fake:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
-#[tokio::test]
-async fn every_bucket_check_fails_on_its_own_problem() {
-    run_cases(cases_with_account_block(), Some(PublicAccessBlock::ALL_ON)).await;
-}
-
-#[tokio::test]
-async fn account_level_checks_fail_without_the_account_block() {
-    run_cases(cases_without_account_block(), None).await;
+/// Serves `case` on a fresh fake, scans its bucket with `check` alone, and compares the
+/// finding with the case's expectation, and what the scan read (`--save-state`) with what the
+/// fake served; `Err` says what differed, with the scan's stderr.
+async fn scan_case(check: &s3tk::check::CheckEntry, case: &cases::Case) -> Result<(), String> {
+    let fake = FakeS3::start().await;
+    let record = cases::account_record(case);
+    let served = fake.serve_record(&record).map_err(|why| {
+        format!(
+            "the fake cannot serve it: {why} (extend the fake, or mark the case \"offline_only\")"
+        )
+    })?;
+    let bucket = cases::bucket_name(case);
+    let uri = fake.uri();
+    let dir = TempDir::new("case");
+    let state = dir.path("state.json");
+    let mut args = vec![
+        "--endpoint-url",
+        uri.as_str(),
+        "scan",
+        bucket.as_str(),
+        "--format",
+        "json",
+        "--checks",
+        check.meta.id,
+        "--save-state",
+        state.as_str(),
+    ];
+    if let Some(options) = &case.options {
+        for name in &options.log_buckets {
+            args.extend(["--log-bucket", name.as_str()]);
+        }
+        if let Some(prefix) = &options.log_prefix {
+            args.extend(["--log-prefix", prefix.as_str()]);
+        }
+        for account in &options.trusted_accounts {
+            args.extend(["--trusted-account", account.as_str()]);
+        }
+    }
+    let env: Vec<(&str, &str)> = served.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = s3tk_env(&args, &env).await;
+    let scanned = || {
+        let stderr = run.stderr.trim();
+        format!(
+            "`s3tk {}` exited {}; stderr: {}",
+            args.join(" "),
+            run.code,
+            if stderr.is_empty() { "(empty)" } else { stderr }
+        )
+    };
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .map_err(|e| format!("stdout is not a JSON report ({e}); {}", scanned()))?;
+    let account_check = check.meta.scope == s3tk::check::Scope::Account;
+    let found = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["check"] == check.meta.id && (account_check || f["bucket"] == bucket.as_str()))
+        .ok_or_else(|| format!("no finding of the check in the report; {}", scanned()))?;
+    let status = serde_json::from_value(found["status"].clone())
+        .map_err(|e| format!("finding status: {e}"))?;
+    let severity = serde_json::from_value(found["severity"].clone())
+        .map_err(|e| format!("finding severity: {e}"))?;
+    let message = found["message"].as_str().unwrap_or_default();
+    let mut wrong: Vec<String> = cases::differences(&case.expect, status, severity, message)
+        .into_iter()
+        .collect();
+    let saved = s3tk::state::snapshot::Snapshot::load(std::path::Path::new(&state))
+        .map_err(|e| format!("{e}; {}", scanned()))?;
+    wrong.extend(crate::fake_record::read_back_differences(
+        &record,
+        &saved.accounts,
+    ));
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}; {}", wrong.join("; "), scanned()))
+    }
 }
 
 #[tokio::test]
@@ -360,7 +280,7 @@ async fn every_check_reports_a_denied_facet_as_an_error() {
     fake.control_fault(403, "AccessDenied")
         .bucket("any", hardened("any"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     let report = run.json();
     let account = report["findings"]
         .as_array()
@@ -411,7 +331,7 @@ async fn trusted_accounts_are_not_findings() {
         ],
     )
     .await;
-    assert_eq!(run.code, 0);
+    run.expect_success();
     assert_eq!(
         finding(&run.json(), "partner", check),
         (
@@ -454,7 +374,7 @@ async fn multi_region_access_points_need_the_block_and_are_listed_in_us_west_2()
         &["scan", "--format", "json", "--checks", check],
     )
     .await;
-    assert_eq!(run.code, 1);
+    run.assert_code(1);
     let finding = &run.json()["findings"][0];
     assert_eq!(
         finding["message"],
@@ -499,6 +419,7 @@ pub async fn everything_fixture() -> FakeS3 {
     )
     .trail(FakeTrail {
         name: "main".into(),
+        arn: None,
         home_region: "us-east-1".into(),
         multi_region: true,
         logging: true,
@@ -508,12 +429,12 @@ pub async fn everything_fixture() -> FakeS3 {
 }
 
 /// The facets of the operations `fake` received.
-async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::state::Facet> {
+async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::facet::Facet> {
     fake.operations()
         .await
         .iter()
         .map(|op| {
-            s3tk::state::Facet::by_operation(op)
+            s3tk::facet::Facet::by_operation(op)
                 .unwrap_or_else(|| panic!("{op} is the operation of no facet"))
         })
         .collect()
@@ -523,7 +444,7 @@ async fn facets_sent(fake: &FakeS3) -> Vec<s3tk::state::Facet> {
 /// the run's account id, which the runner reads), so its IAM actions are complete.
 #[tokio::test]
 async fn every_request_of_a_check_is_declared_by_it() {
-    use s3tk::state::Facet;
+    use s3tk::facet::Facet;
     for entry in s3tk::registry::checks() {
         let meta = entry.meta;
         let fake = everything_fixture().await;
@@ -536,7 +457,7 @@ async fn every_request_of_a_check_is_declared_by_it() {
             )
             .await
         };
-        assert_eq!(run.code, 0, "{}: {}", meta.id, run.stderr);
+        run.assert_code_because(0, meta.id);
         for facet in facets_sent(&fake).await {
             assert!(
                 meta.facets.contains(&facet) || [Facet::Region, Facet::AccountId].contains(&facet),
@@ -626,7 +547,10 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
     .map(|(command, args)| (*command, args.iter().map(|a| a.to_string()).collect()))
     .collect();
     for r in s3tk::registry::remediations() {
-        commands.push((r.meta.command(), crate::remediations::usage_args(r.meta)));
+        commands.push((
+            r.meta.command(),
+            crate::remediations::usage_args(r.meta, "app"),
+        ));
     }
     let buckets = ["app".to_owned(), "logs".to_owned()];
     let options = s3tk::iam::PolicyOptions {
@@ -663,7 +587,7 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
             }
         }
         for (operation, target, body) in &sent {
-            let facet = s3tk::state::Facet::by_operation(operation)
+            let facet = s3tk::facet::Facet::by_operation(operation)
                 .unwrap_or_else(|| panic!("{operation} is the operation of no facet"));
             for action in facet.iam_actions() {
                 let resource = resource_of(action, operation, target, body);
@@ -693,7 +617,7 @@ async fn every_request_of_a_command_is_in_its_iam_policy() {
 /// site names one) is that same facet, so denials name the right IAM action.
 #[test]
 fn every_sdk_call_site_is_a_declared_facet() {
-    use s3tk::state::Facet;
+    use s3tk::facet::Facet;
     fn snake(operation: &str) -> String {
         let mut out = String::new();
         for (i, c) in operation.chars().enumerate() {

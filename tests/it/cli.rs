@@ -61,7 +61,7 @@ async fn no_argument_scans_every_bucket_across_pages() {
     let fake = fake_with(&["b1", "b2", "b3", "b4", "b5"]).await;
     fake.page_size(2);
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert_eq!(buckets(&run), ["b1", "b2", "b3", "b4", "b5"]);
     let lists = fake
         .requests()
@@ -76,7 +76,7 @@ async fn no_argument_scans_every_bucket_across_pages() {
 async fn pattern_matching_nothing_warns() {
     let fake = fake_with(&["alpha"]).await;
     let run = s3tk(&fake.uri(), &["scan", "nomatch-*"]).await;
-    assert_eq!(run.code, 0);
+    run.expect_success();
     assert_eq!(run.stderr, "warning: no bucket matches 'nomatch-*'\n");
     assert_eq!(run.stdout, "No buckets scanned.\n");
 }
@@ -145,7 +145,7 @@ async fn bad_input_exits_2_before_any_request() {
         assert!(run.stdout.is_empty());
     }
     let run = s3tk(&fake.uri(), &["scan", "--formt", "json"]).await;
-    assert_eq!(run.code, 2, "clap rejects unknown flags");
+    run.assert_code_because(2, "clap rejects unknown flags");
     assert_eq!(
         run.stderr,
         "error: unexpected argument '--formt' found; tip: a similar argument exists: '--format' (see `s3tk scan --help`)\n"
@@ -237,7 +237,7 @@ async fn reports_reach_files_links_and_devices_without_replacing_them() {
 
     // /dev/stdout is the pipe the test reads, not a file put in its place.
     let run = s3tk(&fake.uri(), &["scan", "--format", "json=/dev/stdout"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert_eq!(buckets(&run), ["alpha"]);
 
     // A symlink keeps pointing at the report it names.
@@ -246,7 +246,7 @@ async fn reports_reach_files_links_and_devices_without_replacing_them() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let spec = format!("junit={}", link.display());
     let run = s3tk(&fake.uri(), &["scan", "--format", &spec]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -308,7 +308,7 @@ async fn missing_credentials_exit_2() {
         &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
     )
     .await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_code(2);
     assert!(
         run.stderr.starts_with("error: no usable AWS credentials"),
         "{}",
@@ -325,7 +325,7 @@ async fn endpoint_from_environment() {
         &[("AWS_ENDPOINT_URL", &fake.uri())],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert_eq!(buckets(&run), ["alpha"]);
 }
 
@@ -338,7 +338,7 @@ async fn skip_flags_and_check_selection() {
             let mut all = vec!["scan", "--format", "json"];
             all.extend_from_slice(args);
             let run = s3tk(&uri, &all).await;
-            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            run.assert_code_because(0, format_args!("{args:?}"));
             pairs(&run.json())
                 .into_iter()
                 .map(|(_, c)| c)
@@ -414,7 +414,7 @@ async fn skip_flags_and_check_selection() {
     let hub = run_checks(&["--compliance", "securityhub"]).await;
     assert!(hub.contains(&"s3.bucket.versioning-disabled".to_owned()) && hub.len() > fsbp.len());
     let bad = s3tk(&fake.uri(), &["scan", "--trusted-account", "12345"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert_eq!(
         bad.stderr,
         "error: invalid --trusted-account '12345': an AWS account id is 12 digits\n"
@@ -429,7 +429,7 @@ async fn table_is_the_default_format() {
         FakeBucket::hardened("open", "us-east-1").versioning("Suspended"),
     );
     let run = s3tk(&fake.uri(), &["scan"]).await;
-    assert_eq!(run.code, 1);
+    run.assert_code(1);
     let failing: Vec<&str> = run.stdout.lines().filter(|l| l.contains('✘')).collect();
     assert_eq!(failing.len(), 1, "{}", run.stdout);
     assert!(
@@ -468,7 +468,7 @@ async fn table_is_the_default_format() {
 #[tokio::test]
 async fn checks_and_explain() {
     let run = s3tk_env(&["checks"], &[]).await;
-    assert_eq!(run.code, 0);
+    run.expect_success();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), s3tk::registry::checks().len());
     assert!(
@@ -477,7 +477,7 @@ async fn checks_and_explain() {
             && lines[1].ends_with("Block Public Access is not fully on for the account")
     );
     let run = s3tk_env(&["explain", "s3.bucket.public-policy-read"], &[]).await;
-    assert_eq!(run.code, 0);
+    run.expect_success();
     assert!(
         run.stdout.starts_with(
             "# s3.bucket.public-policy-read: Bucket policy lets everyone read\n\nSeverity: critical\nPermissions: \
@@ -539,7 +539,7 @@ async fn profile_from_the_shared_files() {
         &env,
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert_eq!(fake.access_keys().await, ["AKIDFROMPROFILE"]);
     let run = s3tk_env(
         &["--profile", "nosuch", "--endpoint-url", &fake.uri(), "scan"],
@@ -547,7 +547,7 @@ async fn profile_from_the_shared_files() {
     )
     .await;
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr.starts_with("error: no usable AWS credentials: ")
             && run.stderr.contains("nosuch"),
@@ -565,7 +565,7 @@ async fn region_flag_chooses_where_account_calls_go() {
         &["--region", "eu-west-1", "scan", "--format", "json"],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     let requests = fake.requests().await;
     let regions = fake.signed_regions().await;
     let list = requests
@@ -591,7 +591,7 @@ async fn rejected_credentials_are_a_configuration_error() {
     let fake = fake_with(&["alpha"]).await;
     fake.reject_access_key("AKIDTESTING");
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert_eq!(
         run.stderr,
         "error: S3 rejected the credentials (InvalidAccessKeyId); check the access key, secret and session token\n"
@@ -601,9 +601,9 @@ async fn rejected_credentials_are_a_configuration_error() {
     assert_eq!(findings[0]["check"], "s3.account.scan-access", "{findings}");
     assert_eq!(findings[0]["status"], "error");
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "alpha"]).await;
-    assert_eq!(
-        run.code, 2,
-        "named buckets: the findings are errors and the run is a configuration error"
+    run.assert_code_because(
+        2,
+        "named buckets: the findings are errors and the run is a configuration error",
     );
     assert!(
         run.json()["findings"]
@@ -649,7 +649,7 @@ async fn a_closed_stdout_keeps_the_exit_code() {
 #[tokio::test]
 async fn iam_policy_prints_valid_least_privilege_json() {
     let run = s3tk_env(&["iam-policy", "scan", "scan-dns"], &[]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     let policy: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(policy["Version"], "2012-10-17");
     let statements = policy["Statement"].as_array().unwrap();
@@ -693,7 +693,7 @@ async fn iam_policy_prints_valid_least_privilege_json() {
     assert_eq!(sids.len(), all["Statement"].as_array().unwrap().len());
     assert!(sids.len() > s3tk::iam::commands().len());
     let bad = s3tk_env(&["iam-policy", "scna"], &[]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr.starts_with("error: unknown command 'scna'"),
         "{}",
@@ -709,7 +709,7 @@ async fn iam_policy_prints_valid_least_privilege_json() {
         &[],
     )
     .await;
-    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    bad.assert_code(2);
 }
 
 #[tokio::test]
@@ -720,7 +720,7 @@ async fn completions_and_man_page() {
         ("fish", "complete -c s3tk"),
     ] {
         let run = s3tk_env(&["completions", shell], &[]).await;
-        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        run.assert_code_because(0, format_args!("{shell}"));
         assert!(run.stdout.contains(marker), "{shell}");
         assert!(
             run.stdout.contains("scan-dns") && run.stdout.contains("object-level-logging"),
@@ -728,9 +728,9 @@ async fn completions_and_man_page() {
         );
     }
     let bad = s3tk_env(&["completions", "tcsh"], &[]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     let man = s3tk_env(&["man"], &[]).await;
-    assert_eq!(man.code, 0);
+    man.expect_success();
     assert!(
         man.stdout.lines().any(|l| l.starts_with(".TH s3tk 1 ")),
         "{}",

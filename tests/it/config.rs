@@ -111,9 +111,7 @@ async fn an_aggregator_reads_two_accounts_in_two_regions() {
     }
     assert_eq!(
         accounts[0].facets.public_access_block,
-        Some(Answer(Ok(Some(
-            s3tk::state::model::PublicAccessBlock::ALL_ON
-        ))))
+        Some(Answer(Ok(Some(s3tk::model::PublicAccessBlock::ALL_ON))))
     );
     assert!(accounts[1].facets.public_access_block.is_none());
 
@@ -294,7 +292,7 @@ async fn scan_from_aws_config_reports_capture_times_and_skips_what_config_lacks(
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(
         run.stderr
             .contains("read 6 bucket configuration(s) from AWS Config in 4 request(s)"),
@@ -360,7 +358,7 @@ async fn scan_from_aws_config_reports_capture_times_and_skips_what_config_lacks(
         &["scan", "--from-state", &state, "--format", "json"],
     )
     .await;
-    assert_eq!(again.code, 1, "{}", again.stderr);
+    again.assert_code(1);
     assert_eq!(fake.log.lock().unwrap().len(), requests);
     assert_eq!(
         crate::state::without_times(again.json()),
@@ -387,7 +385,7 @@ async fn scan_from_aws_config_reads_only_the_selected_buckets() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "logging is off: {}", run.stderr);
+    run.assert_code_because(1, "logging is off");
     assert_eq!(fake.batch_sizes(), vec![50]);
     assert!(
         run.stderr.contains("no bucket matches 'not-recorded'"),
@@ -425,7 +423,7 @@ async fn an_unreadable_aws_config_is_exit_3_in_one_line() {
         ],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     assert_eq!(
         run.stderr,
         "error: could not read AWS Config aggregator nope: ListAggregateDiscoveredResources failed: \

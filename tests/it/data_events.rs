@@ -11,6 +11,7 @@ const READ: &str = "s3.bucket.object-read-logging-disabled";
 fn trail(name: &str, home: &str, multi_region: bool, selectors: serde_json::Value) -> FakeTrail {
     FakeTrail {
         name: name.into(),
+        arn: None,
         home_region: home.into(),
         multi_region,
         logging: true,
@@ -177,7 +178,7 @@ async fn off_by_default_and_denials_are_errors() {
     let fake = FakeS3::start().await;
     fake.bucket("app", FakeBucket::hardened("app", "us-east-1"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(!fake.operations().await.iter().any(|o| o.contains("Trail")));
 
     fake.cloudtrail_fault("DescribeTrails", 400, "AccessDeniedException");
@@ -186,7 +187,7 @@ async fn off_by_default_and_denials_are_errors() {
         &["scan", "--object-level-logging", "--format", "json"],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     let (status, message) = finding(&run.json(), "app", WRITE);
     assert_eq!(status, "error");
     assert_eq!(

@@ -104,7 +104,7 @@ async fn every_endpoint_form_and_classification() {
     // One zone and one record per page: pagination of both listings.
     .route53_page_sizes(1, 1);
     let run = s3tk(&fake.uri(), &["scan-dns", "--format", "json"]).await;
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run.assert_code(1);
     let all = findings(&run.json());
     assert_eq!(all.len(), 10, "{all:#?}");
     let www = find(&all, "route53://Z1/www.example.com/A");
@@ -191,7 +191,7 @@ async fn reports_go_through_every_format_and_gate() {
         ],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(
         run.stdout.contains("files.example.org (CNAME)"),
         "{}",
@@ -214,7 +214,7 @@ async fn no_records_and_denied_route53() {
         vec![FakeRecord::other("example.com.", "A", "192.0.2.1")],
     );
     let run = s3tk(&fake.uri(), &["scan-dns", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(
         run.stderr.contains("no Route 53 record points at S3"),
         "{}",
@@ -224,7 +224,7 @@ async fn no_records_and_denied_route53() {
 
     fake.route53_fault(403, "AccessDenied");
     let run = s3tk(&fake.uri(), &["scan-dns"]).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     assert!(
         run.stderr.contains("could not read the Route 53 records: access denied to ListHostedZones: the caller needs route53:ListHostedZones"),
         "{}",

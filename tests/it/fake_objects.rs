@@ -12,7 +12,7 @@
 
 use super::{ALL_USERS, AUTHENTICATED_USERS, FakeBucket, Model, OWNER_ID, error, escape, xml};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use s3tk::state::model::{Grant, Grantee};
+use s3tk::model::{Grant, Grantee};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use wiremock::{Request, ResponseTemplate};
@@ -1204,11 +1204,11 @@ fn copy(
     }
     if o.sse.is_none()
         && o.customer_key_md5.is_none()
-        && let Some((algorithm, key_id, bucket_key)) = &bucket.encryption
+        && let Some(default) = &bucket.encryption
     {
-        o.sse = Some(algorithm.clone());
-        o.kms_key = key_id.clone();
-        o.bucket_key = *bucket_key;
+        o.sse.clone_from(&default.algorithm);
+        o.kms_key.clone_from(&default.kms_key_id);
+        o.bucket_key = default.bucket_key_enabled;
     }
     o.size = source.size;
     // A single-part ETag is the content's MD5 for plaintext and SSE-S3: an SSE-S3 copy of
@@ -1375,7 +1375,7 @@ fn delete(bucket: &mut FakeBucket, key: &str, query: &HashMap<String, String>) -
     let Some(id) = query.get("versionId") else {
         return error(501, "NotImplemented", "only version deletes are modelled");
     };
-    if bucket.mfa_delete {
+    if bucket.mfa_delete == Some(true) {
         return error(
             403,
             "AccessDenied",

@@ -60,6 +60,8 @@ impl FakeRecord {
 #[derive(Debug, Clone)]
 pub struct FakeTrail {
     pub name: String,
+    /// Its ARN; `None` derives it from the home region and the fake's account.
+    pub arn: Option<String>,
     pub home_region: String,
     pub multi_region: bool,
     pub logging: bool,
@@ -68,6 +70,9 @@ pub struct FakeTrail {
 
 impl FakeTrail {
     pub fn arn(&self) -> String {
+        if let Some(arn) = &self.arn {
+            return arn.clone();
+        }
         format!(
             "arn:aws:cloudtrail:{}:{}:trail/{}",
             self.home_region,
@@ -96,6 +101,10 @@ pub struct Services {
     pub trails: Vec<FakeTrail>,
     /// (operation, status, code) for CloudTrail.
     pub cloudtrail_fault: Option<(&'static str, u16, &'static str)>,
+    /// When set, the regions where DescribeTrails answers: normally (`None`) or with an error
+    /// (status, code); elsewhere it answers `trail_fault_elsewhere`.
+    pub trail_regions: Option<std::collections::HashMap<String, Option<(u16, String)>>>,
+    pub trail_fault_elsewhere: (u16, String),
     pub published: Vec<Published>,
     pub sns_fault: Option<(u16, &'static str)>,
     /// AWS Organizations accounts: (id, state), listed one per page.
@@ -309,6 +318,15 @@ fn cloudtrail(services: &Services, req: &Request, operation: &str) -> ResponseTe
             .iter()
             .find(|t| t.arn() == wanted || t.name == wanted)
     };
+    if let (Some(regions), "DescribeTrails") = (&services.trail_regions, operation) {
+        let fault = match regions.get(&region) {
+            Some(fault) => fault.as_ref(),
+            None => Some(&services.trail_fault_elsewhere),
+        };
+        if let Some((status, code)) = fault {
+            return json_error(*status, code, "injected fault");
+        }
+    }
     match operation {
         "DescribeTrails" => {
             let list: Vec<Value> = services

@@ -4,7 +4,7 @@
 
 use crate::fake_s3::{ACCOUNT_ID, FakeBucket, FakeS3};
 use crate::support::{Run, s3tk};
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::model::PublicAccessBlock;
 
 fn writes(requests: &[String]) -> Vec<&String> {
     requests
@@ -35,7 +35,7 @@ async fn enable_versioning_plans_applies_and_is_idempotent() {
         );
 
     let dry = s3tk(&fake.uri(), &["enable-versioning", "--dry-run"]).await;
-    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    dry.expect_success();
     assert_eq!(
         line(&dry, "off"),
         "~ off: would change: PutBucketVersioning off: Status=Enabled"
@@ -51,11 +51,7 @@ async fn enable_versioning_plans_applies_and_is_idempotent() {
     );
 
     let run = s3tk(&fake.uri(), &["enable-versioning"]).await;
-    assert_eq!(
-        run.code, 1,
-        "the locked bucket could not be fixed: {}",
-        run.stdout
-    );
+    run.assert_code_because(1, "the locked bucket could not be fixed");
     assert_eq!(
         line(&run, "off"),
         "✔ off: changed: PutBucketVersioning off: Status=Enabled; s3.bucket.versioning-disabled: fail → pass"
@@ -80,7 +76,7 @@ async fn enable_versioning_plans_applies_and_is_idempotent() {
     assert_eq!(versioning_puts, 3, "one write per unversioned bucket");
 
     let again = s3tk(&fake.uri(), &["enable-versioning", "off", "suspended"]).await;
-    assert_eq!(again.code, 0);
+    again.expect_success();
     assert_eq!(line(&again, "off"), "✔ off: already: versioning is enabled");
     assert_eq!(
         line(&again, "suspended"),
@@ -99,7 +95,7 @@ async fn enable_versioning_plans_applies_and_is_idempotent() {
         ],
     )
     .await;
-    assert_eq!(scan.code, 0, "{}", scan.stdout);
+    scan.expect_success();
 }
 
 #[tokio::test]
@@ -126,7 +122,7 @@ async fn block_public_access_for_buckets_and_the_account() {
     );
 
     let run = s3tk(&fake.uri(), &["block-public-access", "*"]).await;
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.expect_success();
     assert_eq!(
         line(&run, "web"),
         "✔ web: changed: PutPublicAccessBlock web: BlockPublicAcls=on, IgnorePublicAcls=on, BlockPublicPolicy=on, RestrictPublicBuckets=on; s3.bucket.public-access-block-disabled: fail → pass"
@@ -147,7 +143,7 @@ async fn block_public_access_for_buckets_and_the_account() {
     );
     assert!(dry.stdout.starts_with(&format!("~ account {ACCOUNT_ID}: would change: PutPublicAccessBlock (account {ACCOUNT_ID}): BlockPublicAcls=on")), "{}", dry.stdout);
     let account = s3tk(&fake.uri(), &["block-public-access", "--account"]).await;
-    assert_eq!(account.code, 0, "{}", account.stdout);
+    account.expect_success();
     assert!(
         account
             .stdout
@@ -192,7 +188,7 @@ async fn enable_logging_grants_delivery_the_modern_way_and_refuses_what_cannot_w
     assert!(line(&dry, "app").starts_with("~ app: would change: PutBucketPolicy logs: add statement S3ServerAccessLogsPolicy (logging.s3.amazonaws.com, account 123456789012), keep 1 others; PutBucketLogging app: TargetBucket=logs, TargetPrefix=app/"), "{}", dry.stdout);
 
     let run = s3tk(&fake.uri(), &["enable-logging", "--log-bucket", "logs"]).await;
-    assert_eq!(run.code, 1, "ireland is refused: {}", run.stdout);
+    run.assert_code_because(1, "ireland is refused");
     for bucket in ["app", "api"] {
         assert!(
             line(&run, bucket).ends_with("s3.bucket.logging-disabled: fail → pass"),
@@ -266,7 +262,7 @@ async fn enable_logging_into_a_bucket_with_acls_adds_the_log_delivery_grants() {
         ],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.expect_success();
     assert!(
         line(&run, "app")
             .contains("PutBucketAcl old-logs: add WRITE and READ_ACP for the LogDelivery group"),
@@ -297,7 +293,7 @@ async fn enable_default_encryption_validates_keys_and_never_downgrades() {
         &["enable-default-encryption", "--kms-key-id", "my-key"],
     )
     .await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr
             .starts_with("error: invalid --kms-key-id 'my-key'"),
@@ -310,7 +306,7 @@ async fn enable_default_encryption_validates_keys_and_never_downgrades() {
     );
 
     let run = s3tk(&fake.uri(), &["enable-default-encryption"]).await;
-    assert_eq!(run.code, 0);
+    run.expect_success();
     assert_eq!(
         line(&run, "plain"),
         "✔ plain: changed: PutBucketEncryption plain: SSEAlgorithm=AES256, BucketKeyEnabled=false; s3.bucket.default-encryption-disabled: fail → pass"
@@ -345,7 +341,7 @@ async fn enable_default_encryption_validates_keys_and_never_downgrades() {
         ],
     )
     .await;
-    assert_eq!(scan.code, 0, "{}", scan.stdout);
+    scan.expect_success();
 }
 
 #[tokio::test]
@@ -360,7 +356,7 @@ async fn disable_acls_keeps_log_delivery_and_refuses_other_grants_without_force(
         )
         .bucket("plain", FakeBucket::new("us-east-1"));
     let run = s3tk(&fake.uri(), &["disable-acls"]).await;
-    assert_eq!(run.code, 1);
+    run.assert_code(1);
     assert_eq!(
         line(&run, "shared"),
         "✘ shared: refused: the ACL grants READ to the AuthenticatedUsers group; disabling ACLs removes them (grant that access in the bucket policy, or use --force)"
@@ -378,7 +374,7 @@ async fn disable_acls_keeps_log_delivery_and_refuses_other_grants_without_force(
     assert!(line(&run, "plain").ends_with("s3.bucket.acls-enabled: fail → pass"));
 
     let forced = s3tk(&fake.uri(), &["disable-acls", "--force", "shared"]).await;
-    assert_eq!(forced.code, 0, "{}", forced.stdout);
+    forced.expect_success();
     assert!(line(&forced, "shared").ends_with("fail → pass"));
 }
 
@@ -389,7 +385,7 @@ async fn disable_acls_clears_public_grants_that_ignore_public_acls_hides() {
     // but S3 still refuses BucketOwnerEnforced while it exists.
     fake.bucket("old-site", FakeBucket::new("us-east-1").public_read());
     let run = s3tk(&fake.uri(), &["disable-acls", "old-site"]).await;
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.expect_success();
     let line = line(&run, "old-site");
     assert!(line.contains("PutBucketAcl old-site: owner only, clearing any public grants S3 hides while account-level IgnorePublicAcls is on"), "{line}");
     assert!(
@@ -413,7 +409,7 @@ async fn scan_fix_prints_commands_and_applies_only_safe_remediations() {
         &["scan", "--format", "json", "--checks", checks, "--fix"],
     )
     .await;
-    assert_eq!(plan.code, 1);
+    plan.assert_code(1);
     assert!(plan.stderr.contains("To fix:\n  s3tk enable-logging app --log-bucket LOG_BUCKET\n  s3tk block-public-access app\n  s3tk enable-versioning app\n"), "{}", plan.stderr);
     plan.json();
     assert!(writes(&fake.requests().await).is_empty());
@@ -445,7 +441,7 @@ async fn scan_fix_prints_commands_and_applies_only_safe_remediations() {
             .any(|r| r.contains("logging")),
         "logging is not safe to apply unattended"
     );
-    assert_eq!(applied.code, 1, "logging still fails after the safe fixes");
+    applied.assert_code_because(1, "logging still fails after the safe fixes");
     let rescan = s3tk(
         &fake.uri(),
         &[
@@ -457,5 +453,5 @@ async fn scan_fix_prints_commands_and_applies_only_safe_remediations() {
         ],
     )
     .await;
-    assert_eq!(rescan.code, 0, "{}", rescan.stdout);
+    rescan.expect_success();
 }

@@ -12,7 +12,7 @@ async fn policy(args: &[&str]) -> Value {
     let mut all = vec!["iam-policy"];
     all.extend_from_slice(args);
     let run = s3tk_env(&all, &[]).await;
-    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run.assert_code_because(0, format_args!("{args:?}"));
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
@@ -105,7 +105,7 @@ async fn iam_policy_refuses_bad_scopes_with_one_line() {
         let mut all = vec!["iam-policy"];
         all.extend_from_slice(args);
         let run = s3tk_env(&all, &[]).await;
-        assert_eq!(run.code, 2, "{args:?}");
+        run.assert_code_because(2, format_args!("{args:?}"));
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
         assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
         assert!(run.stderr.starts_with(expected), "{args:?}: {}", run.stderr);

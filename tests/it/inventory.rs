@@ -117,11 +117,7 @@ async fn a_dry_run_from_the_inventory_sends_no_object_request() {
         ],
     )
     .await;
-    assert_eq!(
-        run.code, 1,
-        "a skipped archived object stays unencrypted: {}",
-        run.stderr
-    );
+    run.assert_code_because(1, "a skipped archived object stays unencrypted");
     let results: Vec<(String, String)> = run
         .stdout
         .lines()
@@ -187,7 +183,7 @@ async fn encrypting_from_the_inventory_reads_only_the_objects_to_change() {
         &["encrypt", "photos", "--inventory", &manifest],
     )
     .await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    run.expect_success();
     assert!(fake.object("photos", "plain.txt").unwrap().is_encrypted());
     let ops = fake.operations().await;
     assert_eq!(
@@ -231,7 +227,7 @@ async fn object_acls_come_from_the_inventory() {
         &["scan-object-acl", "site", "--inventory", &manifest],
     )
     .await;
-    assert_eq!(run.code, 1, "a public object is a finding: {}", run.stderr);
+    run.assert_code_because(1, "a public object is a finding");
     assert!(
         run.stdout.contains("index.html") && run.stdout.contains("public-read"),
         "{}",
@@ -264,7 +260,7 @@ async fn versions_come_from_an_all_versions_inventory() {
         ],
     )
     .await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_code(2);
     assert!(
         run.stderr.contains("the inventory lists current versions only; this command needs one that includes all versions"),
         "{}",
@@ -296,7 +292,7 @@ async fn versions_come_from_an_all_versions_inventory() {
         ],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(
         run.stdout
             .contains(r#""key":"a.txt","version_id":"v1","result":"encrypted""#),
@@ -321,7 +317,7 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
     )
     .await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr
             .contains("the inventory is of bucket videos, not photos"),
@@ -334,7 +330,7 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         &["encrypt", "photos", "--inventory", "photos/manifest.json"],
     )
     .await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr
             .contains("invalid --inventory 'photos/manifest.json': not an s3:// URL"),
@@ -352,7 +348,7 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         ],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     assert!(
         run.stderr.contains("could not read the inventory"),
         "{}",
@@ -378,7 +374,7 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(
         run.stderr.contains("does not match the manifest's MD5"),
         "{}",
@@ -439,7 +435,7 @@ async fn oversized_manifests_and_endless_lines_are_refused() {
         &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(
         run.stderr.contains("inventory file photos/daily/data/part-0.csv.gz has a line longer than 1 MiB; it is not an S3 Inventory CSV file"),
         "{}",

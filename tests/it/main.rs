@@ -8,6 +8,7 @@ mod config;
 mod data_events;
 mod dns;
 mod fake_config;
+mod fake_record;
 mod fake_s3;
 mod fix;
 mod iam;

@@ -22,7 +22,7 @@ async fn failures_are_published_once_after_the_report() {
         &["scan", "--sns-topic", TOPIC, "--format", "json"],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(run.json()["findings"].as_array().unwrap().len() > 2);
     let published = fake.published();
     assert_eq!(published.len(), 1, "{published:#?}");
@@ -63,7 +63,7 @@ async fn nothing_is_published_when_nothing_gates() {
         &["scan", "--sns-topic", TOPIC, "--fail-on", "high"],
     )
     .await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.expect_success();
     assert!(fake.published().is_empty());
     assert!(
         run.stderr.contains("nothing failed: nothing was published"),
@@ -82,7 +82,7 @@ async fn a_failed_publish_exits_3_and_keeps_the_report() {
         &["scan", "--sns-topic", TOPIC, "--format", "json"],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     assert!(
         run.json()["findings"].as_array().unwrap().len() > 2,
         "the report is intact"
@@ -100,7 +100,7 @@ async fn a_failed_publish_exits_3_and_keeps_the_report() {
 async fn a_bad_topic_is_refused_before_any_request() {
     let fake = FakeS3::start().await;
     let run = s3tk(&fake.uri(), &["scan", "--sns-topic", "security-alerts"]).await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert_eq!(
         run.stderr.trim(),
         "error: invalid --sns-topic 'security-alerts': not an SNS topic ARN (expected arn:aws:sns:REGION:ACCOUNT_ID:TOPIC)"

@@ -5,7 +5,7 @@
 
 use crate::fake_s3::{FakeBucket, FakeObject, FakeS3, Ignores, OWNER_ID};
 use crate::support::{Run, TempDir, ctrl_c, json_lines, s3tk_command, s3tk_env};
-use s3tk::state::model::PublicAccessBlock;
+use s3tk::model::PublicAccessBlock;
 use serde_json::Value;
 
 const OTHER_ACCOUNT: &str = "0ther0000000000000000000000000000000000000000000000000000000000";
@@ -90,7 +90,7 @@ async fn scan_object_acl_names_each_acl_and_fails_on_public_objects() {
             ),
     );
     let out = run(&fake, &["scan-object-acl", "bkt", "--format", "json"]).await;
-    assert_eq!(out.code, 1, "public objects are findings: {}", out.stderr);
+    out.assert_code_because(1, "public objects are findings");
     let (records, summary) = json_lines(&out);
     assert_eq!(records.len(), 8);
     let result = |key: &str| {
@@ -137,7 +137,7 @@ async fn scan_object_acl_names_each_acl_and_fails_on_public_objects() {
     assert_eq!(record(&records, "public.pdf")["evidence"]["public"], true);
 
     let text = run(&fake, &["scan-object-acl", "bkt", "--except", "c++*"]).await;
-    assert_eq!(text.code, 1);
+    text.assert_code(1);
     assert!(
         text.stdout
             .contains("✘ public.pdf: public-read: public: AllUsers READ\n"),
@@ -172,7 +172,7 @@ async fn keys_cannot_rewrite_the_terminal() {
         FakeBucket::new("us-east-1").object(forged, FakeObject::new(1).grant_all_users("READ")),
     );
     let text = run(&fake, &["scan-object-acl", "bkt"]).await;
-    assert_eq!(text.code, 1, "{}", text.stderr);
+    text.assert_code(1);
     assert!(
         text.stdout.contains(
             "✘ a\\x1b[2K\\r\u{2714} b: private\\x9b: public-read: public: AllUsers READ\n"
@@ -200,7 +200,7 @@ async fn scan_object_acl_stops_at_once_when_acls_are_disabled() {
             .object("a", FakeObject::new(1).grant_all_users("READ")),
     );
     let out = run(&fake, &["scan-object-acl", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     assert!(
         out.stdout.starts_with("ACLs are disabled on bkt"),
         "{}",
@@ -225,7 +225,7 @@ async fn scan_object_acl_says_when_ignore_public_acls_hides_grants() {
         FakeBucket::new("us-east-1").object("a", FakeObject::new(1).grant_all_users("READ")),
     );
     let out = run(&fake, &["scan-object-acl", "bkt"]).await;
-    assert_eq!(out.code, 0, "S3 reports the effective, private ACL");
+    out.assert_code_because(0, "S3 reports the effective, private ACL");
     assert!(
         out.stderr
             .contains("note: account-level IgnorePublicAcls is on: S3 reports effective ACLs"),
@@ -326,7 +326,7 @@ async fn only_and_except_select_keys_and_narrow_the_listing() {
         "`?` is a wildcard, not a literal key"
     );
     let bad = run(&fake, &["scan-object-acl", "bkt", "--only", "logs/[0-9"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert_eq!(
         bad.stderr,
         "error: invalid --only pattern 'logs/[0-9': '[' at position 5 is never closed\n"
@@ -350,7 +350,7 @@ async fn reset_object_acl_writes_only_where_needed_and_validates_the_acl() {
             ),
     );
     let bad = run(&fake, &["reset-object-acl", "bkt", "--acl", "public"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr.starts_with(
             "error: invalid --acl 'public': S3's canned ACLs for objects are private, public-read,"
@@ -364,7 +364,7 @@ async fn reset_object_acl_writes_only_where_needed_and_validates_the_acl() {
     );
 
     let dry = run(&fake, &["reset-object-acl", "bkt", "--dry-run"]).await;
-    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    dry.expect_success();
     assert!(
         dry.stdout
             .contains("~ public: would set private: was public-read\n"),
@@ -374,7 +374,7 @@ async fn reset_object_acl_writes_only_where_needed_and_validates_the_acl() {
     assert_eq!(object_requests(&fake, "PUT", "acl").await, 0);
 
     let out = run(&fake, &["reset-object-acl", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     assert!(
         out.stdout
             .contains("✔ public: set private: was public-read\n"),
@@ -400,7 +400,7 @@ async fn reset_object_acl_writes_only_where_needed_and_validates_the_acl() {
         ],
     )
     .await;
-    assert_eq!(again.code, 0);
+    again.expect_success();
     assert!(
         again
             .stdout
@@ -450,11 +450,11 @@ async fn reset_object_acl_respects_the_buckets_settings() {
         FakeBucket::new("us-east-1").object("a", FakeObject::new(1)),
     );
     let out = run(&fake, &["reset-object-acl", "enforced"]).await;
-    assert_eq!(out.code, 0);
+    out.expect_success();
     assert!(out.stdout.starts_with("ACLs are disabled on enforced"));
     // The account blocks public ACLs: a public --acl would fail on every object.
     let out = run(&fake, &["reset-object-acl", "bkt", "--acl", "public-read"]).await;
-    assert_eq!(out.code, 1);
+    out.assert_code(1);
     assert_eq!(
         out.stderr,
         "error: --acl public-read is a public ACL and account-level BlockPublicAcls makes S3 refuse public ACLs on bkt\n"
@@ -498,7 +498,7 @@ async fn encrypt_keeps_metadata_tags_storage_class_redirect_and_acl() {
             .object("plain", FakeObject::new(5)),
     );
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.expect_success();
     assert!(
         out.stdout
             .contains("✔ reports/q1 c++.pdf: encrypted: not encrypted → SSE-S3\n"),
@@ -589,7 +589,7 @@ async fn encrypt_never_downgrades_and_rekeys_only_other_kms_keys() {
         ],
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     let (records, summary) = json_lines(&out);
     let result = |key: &str| record(&records, key)["result"].as_str().unwrap().to_owned();
     assert_eq!(result("kms-same"), "already encrypted");
@@ -611,14 +611,14 @@ async fn encrypt_never_downgrades_and_rekeys_only_other_kms_keys() {
     let id = KEY_ARN.rsplit('/').next().unwrap();
     let copies = fake.count_with_header("x-amz-copy-source").await;
     let out = run(&fake, &["encrypt", "bkt", "--kms-key-id", id]).await;
-    assert_eq!(out.code, 0);
+    out.expect_success();
     assert_eq!(
         fake.count_with_header("x-amz-copy-source").await,
         copies,
         "nothing to re-key"
     );
     let alias = run(&fake, &["encrypt", "bkt", "--kms-key-id", "alias/data"]).await;
-    assert_eq!(alias.code, 2);
+    alias.assert_code(2);
     assert!(alias.stderr.contains("is an alias"), "{}", alias.stderr);
 }
 
@@ -640,7 +640,7 @@ async fn encrypt_follows_the_buckets_default_kms_key_unless_told_otherwise() {
             .object("a", FakeObject::new(1)),
     );
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     assert!(
         out.stderr.contains(&format!(
             "note: encrypting as the bucket's default encryption does: SSE-KMS ({KEY_ARN})"
@@ -686,7 +686,7 @@ async fn encrypt_leaves_an_object_changed_during_the_run_alone() {
             .concurrent_write("busy"),
     );
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 1, "a re-run is needed: {}", out.stdout);
+    out.assert_code_because(1, "a re-run is needed");
     assert!(
         out.stdout
             .contains("! busy: changed: it changed after it was listed (ETag no longer matches)\n"),
@@ -702,7 +702,7 @@ async fn encrypt_leaves_an_object_changed_during_the_run_alone() {
     assert!(busy.sse.is_none(), "not overwritten with the stale copy");
     assert!(fake.object("bkt", "quiet").unwrap().is_encrypted());
     let again = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(again.code, 0, "the re-run completes it: {}", again.stdout);
+    again.assert_code_because(0, "the re-run completes it");
     let busy = fake.object("bkt", "busy").unwrap();
     assert!(busy.is_encrypted() && busy.metadata.contains_key("written-by"));
 }
@@ -735,7 +735,7 @@ async fn encrypt_calls_nothing_encrypted_that_s3_does_not_confirm() {
             .object("big", FakeObject::new(6 * GIB)),
     );
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_code(1);
     for key in ["a", "b", "big"] {
         assert_eq!(
             record_line(&out, key),
@@ -775,7 +775,7 @@ async fn encrypt_calls_nothing_encrypted_that_s3_does_not_confirm() {
             .object("big", FakeObject::new(6 * GIB)),
     );
     let good = run(&fake, &["encrypt", "good", "--kms-key-id", KEY_ARN]).await;
-    assert_eq!(good.code, 0, "{}", good.stdout);
+    good.expect_success();
     assert_eq!(
         record_line(&good, "big"),
         format!("✔ big: encrypted: not encrypted → SSE-KMS ({KEY_ARN})")
@@ -799,7 +799,7 @@ async fn a_concurrent_overwrite_on_a_store_that_ignores_conditions_is_an_error()
             .concurrent_write("busy"),
     );
     let out = run(&fake, &["encrypt", "plain"]).await;
-    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_code(1);
     let busy = record_line(&out, "busy");
     assert!(
         busy.starts_with("✘ busy: error: copied, but not confirmed: the copy's ETag ")
@@ -823,7 +823,7 @@ async fn a_concurrent_overwrite_on_a_store_that_ignores_conditions_is_an_error()
             .concurrent_write("busy"),
     );
     let out = run(&fake, &["encrypt", "versioned", "--kms-key-id", KEY_ARN]).await;
-    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_code(1);
     let busy = record_line(&out, "busy");
     assert!(
         busy.starts_with("✘ busy: error: copied, but not confirmed: S3 copied version v")
@@ -846,7 +846,7 @@ async fn reset_object_acl_reads_the_acl_back() {
             .object("public", FakeObject::new(1).grant_all_users("READ")),
     );
     let out = run(&fake, &["reset-object-acl", "bkt"]).await;
-    assert_eq!(out.code, 1, "{}", out.stdout);
+    out.assert_code(1);
     assert_eq!(
         record_line(&out, "public"),
         "✘ public: error: S3 accepted private, but the ACL read back is public-read"
@@ -876,7 +876,7 @@ async fn encrypt_copies_objects_over_5_gib_in_parts_and_aborts_on_failure() {
             .object_fault("UploadPartCopy", 500, "InternalError", 14, 1),
     );
     let out = run(&fake, &["encrypt", "bkt", "--only", "video.mp4"]).await;
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.expect_success();
     let after = fake.object("bkt", "video.mp4").unwrap();
     assert_eq!(after.sse.as_deref(), Some("AES256"));
     assert_eq!(kept(&after), kept(&big));
@@ -894,7 +894,7 @@ async fn encrypt_copies_objects_over_5_gib_in_parts_and_aborts_on_failure() {
     assert_eq!(fake.open_uploads("bkt"), 0);
 
     let out = run(&fake, &["encrypt", "bkt", "--only", "broken.mp4"]).await;
-    assert_eq!(out.code, 1);
+    out.assert_code(1);
     assert!(
         out.stdout
             .contains("✘ broken.mp4: error: UploadPartCopy failed: InternalError (HTTP 500)"),
@@ -982,7 +982,7 @@ async fn encrypt_with_a_customer_key_never_shows_it() {
             );
         }
     }
-    assert_eq!(outputs[0].code, 0);
+    outputs[0].expect_success();
     assert!(
         outputs[0]
             .stdout
@@ -990,7 +990,7 @@ async fn encrypt_with_a_customer_key_never_shows_it() {
         "{}",
         outputs[0].stdout
     );
-    assert_eq!(outputs[1].code, 0, "{}", outputs[1].stderr);
+    outputs[1].expect_success();
     let a = fake.object("bkt", "a").unwrap();
     assert!(a.customer_key_md5.is_some() && a.sse.is_none());
     assert_eq!(a.metadata.get("m").map(String::as_str), Some("1"));
@@ -1001,8 +1001,8 @@ async fn encrypt_with_a_customer_key_never_shows_it() {
         "{}",
         outputs[2].stdout
     );
-    assert_eq!(outputs[3].code, 2);
-    assert_eq!(outputs[4].code, 2, "one encryption at a time");
+    outputs[3].assert_code(2);
+    outputs[4].assert_code_because(2, "one encryption at a time");
     // Another key: S3 refuses the HEAD with 403; the object is left alone.
     let other = run_env(
         &fake,
@@ -1034,7 +1034,7 @@ async fn encrypt_with_a_customer_key_never_shows_it() {
         &[],
     )
     .await;
-    assert_eq!(plain_http.code, 2);
+    plain_http.assert_code(2);
     assert!(
         plain_http
             .stderr
@@ -1058,7 +1058,7 @@ async fn encrypt_after_completion_copies_nothing_and_a_dry_run_only_reads_heads(
     }
     fake.bucket("bkt", bucket).object_page_size(10);
     let dry = run(&fake, &["encrypt", "bkt", "--dry-run"]).await;
-    assert_eq!(dry.code, 0);
+    dry.expect_success();
     assert!(
         dry.stdout.ends_with("\nSummary\nwould encrypt: 25\n"),
         "{}",
@@ -1072,10 +1072,10 @@ async fn encrypt_after_completion_copies_nothing_and_a_dry_run_only_reads_heads(
     assert_eq!(methods.len(), 25);
     assert!(methods.iter().all(|m| m == "HEAD"), "{methods:?}");
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0);
+    out.expect_success();
     assert_eq!(fake.count_with_header("x-amz-copy-source").await, 25);
     let again = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(again.code, 0);
+    again.expect_success();
     assert!(
         again.stdout.ends_with("\nSummary\nalready encrypted: 25\n"),
         "{}",
@@ -1106,7 +1106,7 @@ async fn throttled_requests_are_retried_and_no_object_is_missed() {
         &[("AWS_MAX_ATTEMPTS", "3"), ("AWS_RETRY_MODE", "standard")],
     )
     .await;
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.expect_success();
     let (records, summary) = json_lines(&out);
     assert_eq!(records.len(), 20);
     assert_eq!(summary["results"]["encrypted"], 20);
@@ -1142,11 +1142,7 @@ async fn encrypt_skips_archived_objects_and_public_acls_it_could_not_re_apply() 
     );
     fake.account_block(None);
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(
-        out.code, 1,
-        "skipped objects are still unencrypted: {}\n{}",
-        out.stdout, out.stderr
-    );
+    out.assert_code_because(1, "skipped objects are still unencrypted");
     assert!(
         out.stdout
             .contains("- frozen: skipped: in archive storage (DEEP_ARCHIVE); restore it first\n"),
@@ -1221,7 +1217,7 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
         ],
     )
     .await;
-    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    dry.expect_success();
     let (records, _) = json_lines(&dry);
     let mut would: Vec<(&str, &str)> = records
         .iter()
@@ -1257,11 +1253,7 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
     );
 
     let out = run(&fake, &["delete-unencrypted-versions", "bkt"]).await;
-    assert_eq!(
-        out.code, 1,
-        "the locked version could not be deleted: {}",
-        out.stdout
-    );
+    out.assert_code_because(1, "the locked version could not be deleted");
     assert!(
         out.stdout.contains(&format!(
             "✔ a (version {a_plain}): deleted: not encrypted\n"
@@ -1291,7 +1283,7 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
 async fn delete_unencrypted_versions_checks_the_bucket_first() {
     let fake = FakeS3::start().await;
     let mut mfa = FakeBucket::new("us-east-1").versioning("Enabled");
-    mfa.mfa_delete = true;
+    mfa.mfa_delete = Some(true);
     fake.bucket(
         "never",
         FakeBucket::new("us-east-1").object("a", FakeObject::new(1)),
@@ -1302,13 +1294,13 @@ async fn delete_unencrypted_versions_checks_the_bucket_first() {
             .object("a", FakeObject::new(1)),
     );
     let out = run(&fake, &["delete-unencrypted-versions", "never"]).await;
-    assert_eq!(out.code, 0);
+    out.expect_success();
     assert_eq!(
         out.stdout,
         "versioning has never been enabled on never: it has no noncurrent versions\n"
     );
     let out = run(&fake, &["delete-unencrypted-versions", "mfa"]).await;
-    assert_eq!(out.code, 1);
+    out.assert_code(1);
     assert!(
         out.stderr
             .starts_with("error: MFA delete is enabled on mfa"),
@@ -1316,7 +1308,7 @@ async fn delete_unencrypted_versions_checks_the_bucket_first() {
         out.stderr
     );
     let dry = run(&fake, &["delete-unencrypted-versions", "mfa", "--dry-run"]).await;
-    assert_eq!(dry.code, 0);
+    dry.expect_success();
     assert!(dry.stdout.contains("would delete"), "{}", dry.stdout);
 }
 
@@ -1333,7 +1325,7 @@ async fn listing_failures_and_missing_buckets_are_reported() {
     )
     .object_page_size(2);
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 1);
+    out.assert_code(1);
     assert!(
         out.stdout.ends_with("\nSummary\nencrypted: 2\n"),
         "{}",
@@ -1345,13 +1337,13 @@ async fn listing_failures_and_missing_buckets_are_reported() {
         out.stderr
     );
     let missing = run(&fake, &["scan-object-acl", "nope"]).await;
-    assert_eq!(missing.code, 3);
+    missing.assert_code(3);
     assert_eq!(
         missing.stderr,
         "error: nope: bucket does not exist (NoSuchBucket)\n"
     );
     let bad = run(&fake, &["encrypt", "s3://bkt"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
 }
 
 #[tokio::test]
@@ -1375,7 +1367,7 @@ async fn a_large_synthetic_bucket_is_walked_completely_page_by_page() {
         ],
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     let (records, summary) = json_lines(&out);
     assert_eq!(records.len(), n);
     let mut keys: Vec<&str> = records.iter().map(|r| r["key"].as_str().unwrap()).collect();
@@ -1464,7 +1456,7 @@ async fn an_interrupted_encrypt_leaves_every_object_whole_and_a_re_run_completes
     assert_eq!(encrypted, copied, "every started copy finished");
     fake.latency(std::time::Duration::ZERO);
     let again = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(again.code, 0, "{}", again.stderr);
+    again.expect_success();
     assert_eq!(
         fake.count_with_header("x-amz-copy-source").await,
         60,
@@ -1507,7 +1499,12 @@ async fn a_second_ctrl_c_quits_at_once_without_cutting_a_record() {
     }
     stdout.read_to_end(&mut printed).await.unwrap();
     let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "expected exit 130 after Ctrl-C; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(printed).unwrap();
     assert!(printed.ends_with('\n'), "the last record is whole");
     for line in printed.lines() {
@@ -1573,7 +1570,7 @@ async fn encrypt_keeps_object_lock_settings_read_explicitly_where_head_may_hide_
     let fake = FakeS3::start().await;
     fake.bucket("bkt", locked_bucket());
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.expect_success();
     assert!(
         out.stdout.ends_with("\nSummary\nencrypted: 3\n"),
         "{}",
@@ -1608,7 +1605,7 @@ async fn encrypt_keeps_object_lock_settings_read_explicitly_where_head_may_hide_
             .object("plain", FakeObject::new(1)),
     );
     let out = run(&unlocked, &["encrypt", "bkt"]).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     assert_eq!(object_requests(&unlocked, "GET", "retention").await, 0);
     assert_eq!(object_requests(&unlocked, "GET", "legal-hold").await, 0);
 }
@@ -1626,7 +1623,7 @@ async fn encrypt_refuses_objects_whose_object_lock_settings_it_may_not_read() {
             let mut args = vec!["encrypt", "bkt", "--format", "json"];
             args.extend_from_slice(extra);
             let out = run(&fake, &args).await;
-            assert_eq!(out.code, 1, "{denied} {extra:?}: {}", out.stderr);
+            out.assert_code_because(1, format_args!("{denied} {extra:?}"));
             let (records, _) = json_lines(&out);
             assert_eq!(records.len(), 3);
             for r in &records {
@@ -1655,7 +1652,7 @@ async fn encrypt_reads_object_lock_settings_when_the_buckets_configuration_is_un
             .deny_object_action("s3:GetObjectRetention"),
     );
     let out = run(&fake, &["encrypt", "bkt", "--format", "json"]).await;
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    out.assert_code(1);
     assert!(
         out.stderr.contains(
             "note: could not read the Object Lock configuration (access denied to GetObjectLockConfiguration"

@@ -50,11 +50,7 @@ async fn listed_accounts_are_scanned_through_their_role_and_a_refusal_is_one_err
         ],
     )
     .await;
-    assert_eq!(
-        run.code, 1,
-        "dev's suspended versioning fails: {}",
-        run.stderr
-    );
+    run.assert_code_because(1, "dev's suspended versioning fails");
     let report = run.json();
     let findings = report["findings"].as_array().unwrap();
     let of = |account: &str| -> Vec<&serde_json::Value> {
@@ -145,7 +141,7 @@ async fn the_organization_lists_its_active_accounts() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     assert!(
         run.stderr
             .contains("scanning 2 account(s) as role S3tkAudit"),
@@ -200,12 +196,12 @@ async fn org_options_are_checked_before_any_request() {
         ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
-        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        run.assert_code_because(2, format_args!("{args:?}"));
         assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
     assert_eq!(fake.answered(), 0);
     let run = s3tk(&fake.uri(), &["scan", "--role-name", "A", "--organization"]).await;
-    assert_eq!(run.code, 3, "not in an organization: {}", run.stderr);
+    run.assert_code_because(3, "not in an organization");
     assert!(
         run.stderr
             .contains("could not list the organization's accounts"),

@@ -33,11 +33,7 @@ fn sids(doc: &PolicyDocument) -> Vec<String> {
 }
 
 fn ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+    run.expect_success();
 }
 
 #[tokio::test]
@@ -53,7 +49,7 @@ async fn list_policy_prints_policies_labels_and_errors() {
         FakeBucket::new("us-east-1").fault("policy", 403, "AccessDenied"),
     );
     let out = s3tk(&fake.uri(), &["list-policy"]).await;
-    assert_eq!(out.code, 3, "one policy could not be read: {}", out.stderr);
+    out.assert_code_because(3, "one policy could not be read");
     assert!(
         out.stdout.starts_with(
             "bkt\n{\n    \"Version\": \"2012-10-17\",\n    \"Id\": \"partner-access\","
@@ -127,7 +123,7 @@ async fn policy_text_cannot_rewrite_the_terminal_and_still_restores() {
         FakeBucket::new("us-east-1").policy(policy, Some(false)),
     );
     let named = s3tk(&fake.uri(), &["list-policy", "bkt", "--named"]).await;
-    assert_eq!(named.code, 0, "{}", named.stderr);
+    named.expect_success();
     assert!(
         named.stdout.contains("x\\x1b[2K\\x9b\\u{202e}"),
         "{}",
@@ -153,17 +149,17 @@ async fn set_policy_writes_named_statements_and_refuses_to_drop_others() {
         FakeBucket::new("us-east-1").policy(CUSTOM, Some(false)),
     );
     let none = s3tk(&fake.uri(), &["set-policy", "bkt"]).await;
-    assert_eq!(none.code, 2);
+    none.assert_code(2);
     assert!(
         none.stderr.starts_with("error: no statements specified"),
         "{}",
         none.stderr
     );
     let kms_alone = s3tk(&fake.uri(), &["set-policy", "bkt", "--kms"]).await;
-    assert_eq!(kms_alone.code, 2, "--kms needs --encryption");
+    kms_alone.assert_code_because(2, "--kms needs --encryption");
 
     let refused = s3tk(&fake.uri(), &["set-policy", "bkt", "--no-object-acl"]).await;
-    assert_eq!(refused.code, 1);
+    refused.assert_code(1);
     assert_eq!(
         refused.stderr,
         "error: set-policy replaces the whole policy of bkt and would drop 1 statement(s): Custom: statement \"Partner\" (#1); use update-policy to add statements, or --force to drop them\n"
@@ -248,7 +244,7 @@ async fn set_policy_respects_block_public_access_for_public_policies() {
     let fake = FakeS3::start().await; // the account-level block is on
     fake.bucket("bkt", FakeBucket::new("us-east-1"));
     let refused = s3tk(&fake.uri(), &["set-policy", "bkt", "--public"]).await;
-    assert_eq!(refused.code, 1);
+    refused.assert_code(1);
     assert!(
         refused
             .stderr
@@ -289,7 +285,7 @@ async fn set_policy_takes_a_validated_policy_file() {
         &["set-policy", "bkt", "--policy-file", &dir.path("bad.json")],
     )
     .await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr
             .ends_with("bad.json: statement \"A\" (#1) has no Effect\n"),
@@ -301,7 +297,7 @@ async fn set_policy_takes_a_validated_policy_file() {
         &["set-policy", "bkt", "--policy-file", &dir.path("not.json")],
     )
     .await;
-    assert_eq!(not_json.code, 2);
+    not_json.assert_code(2);
     assert!(
         not_json.stderr.contains("policy is not valid JSON"),
         "{}",
@@ -337,7 +333,7 @@ async fn update_policy_edits_named_statements_and_keeps_the_rest_byte_for_byte()
     );
     let original = PolicyDocument::parse(CUSTOM).unwrap();
     let nothing = s3tk(&fake.uri(), &["update-policy", "bkt"]).await;
-    assert_eq!(nothing.code, 2);
+    nothing.assert_code(2);
 
     let dry = s3tk(
         &fake.uri(),
@@ -446,10 +442,10 @@ async fn malformed_policies_are_usage_errors_and_nothing_is_written() {
         ),
     );
     let garbled = s3tk(&fake.uri(), &["update-policy", "garbled", "--encryption"]).await;
-    assert_eq!(garbled.code, 2);
+    garbled.assert_code(2);
     assert!(garbled.stderr.starts_with("error: the current policy of garbled cannot be edited: GetBucketPolicy returned malformed data"), "{}", garbled.stderr);
     let no_effect = s3tk(&fake.uri(), &["update-policy", "no-effect", "--encryption"]).await;
-    assert_eq!(no_effect.code, 2);
+    no_effect.assert_code(2);
     assert_eq!(
         no_effect.stderr,
         "error: the current policy of no-effect is malformed: statement \"X\" (#1) has no Effect; fix or delete it first\n"
@@ -688,7 +684,7 @@ async fn policies_s3_would_refuse_are_exit_2_and_nothing_is_written() {
         FakeBucket::new("us-east-1").policy(&filled(100), Some(false)),
     );
     let run = s3tk(&fake.uri(), &["update-policy", "bkt", "--secure-transport"]).await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.assert_code(2);
     assert!(
         run.stderr.starts_with(
             "error: update-policy would write a policy S3 refuses to bkt: the policy is "

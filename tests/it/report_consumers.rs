@@ -142,8 +142,8 @@ async fn sarif_passes_the_multitool_with_githubs_rules() {
 
     // A 2,000-bucket account: more results than GitHub takes, cut to its limits.
     let large = dir.path("large.sarif");
-    let report = s3tk::testing::synthetic_report(2_000);
-    let (text, left_out) = s3tk::testing::render("sarif", &report, &Default::default());
+    let report = s3tk::synthetic::synthetic_report(2_000);
+    let (text, left_out) = s3tk::synthetic::render("sarif", &report, &Default::default());
     std::fs::write(&large, &text).unwrap();
     assert_eq!(left_out.0.len(), 1, "results were left out: {left_out:?}");
 

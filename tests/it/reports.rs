@@ -206,7 +206,7 @@ async fn every_format_in_one_run_agrees() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     // 3 buckets × 4 checks: open-data fails ACL and policy; no-versioning fails versioning
     // (muted); locked cannot read its ACL.
     assert!(
@@ -405,7 +405,7 @@ async fn junit_and_sarif_are_valid_against_published_schemas() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     let schemas = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas");
     // The Ant schema (the strictest published JUnit schema) plus the totals on <testsuites>
     // that Jenkins' schema allows and the issue asks for.
@@ -488,7 +488,7 @@ async fn fail_on_sets_the_threshold() {
         0
     );
     let bad = s3tk(&uri, &["scan", "--fail-on", "severe"]).await;
-    assert_eq!(bad.code, 2);
+    bad.assert_code(2);
     assert!(
         bad.stderr
             .contains("'severe' is not one of info, low, medium, high, critical, never"),
@@ -502,7 +502,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
     let fake = FakeS3::start().await;
     // Anyone may write: a critical finding that no Block Public Access neutralises.
     fake.account_block(None);
-    let open = clean("public-site").block(s3tk::state::model::PublicAccessBlock::default());
+    let open = clean("public-site").block(s3tk::model::PublicAccessBlock::default());
     fake.bucket("public-site", open.grant_all_users("WRITE"));
     let dir = TempDir::new("ignore");
     let write = |expires: &str| {
@@ -526,11 +526,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
 
     write("2999-12-31");
     let run = scan().await;
-    assert_eq!(
-        run.code, 0,
-        "a muted critical finding does not fail the run: {}",
-        run.stderr
-    );
+    run.assert_code_because(0, "a muted critical finding does not fail the run");
     let finding = run.json()["findings"]
         .as_array()
         .unwrap()
@@ -554,7 +550,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
 
     write("2020-01-31");
     let run = scan().await;
-    assert_eq!(run.code, 1, "after its expiry the entry mutes nothing");
+    run.assert_code_because(1, "after its expiry the entry mutes nothing");
     assert_eq!(
         run.stderr,
         ".s3tk-ignore.toml line 2: the exception for s3.bucket.public-acl on public-* expired on 2020-01-31 and no longer mutes anything\n"
@@ -567,7 +563,7 @@ async fn muted_findings_pass_until_the_entry_expires() {
     )
     .unwrap();
     let run = scan().await;
-    assert_eq!(run.code, 2);
+    run.assert_code(2);
     assert!(
         run.stderr.starts_with("error: .s3tk-ignore.toml line 4: "),
         "{}",
@@ -589,27 +585,23 @@ async fn muted_findings_pass_until_the_entry_expires() {
 async fn output_problems_are_usage_errors() {
     let fake = FakeS3::start().await;
     fake.bucket("alpha", clean("alpha"));
-    let unknown_format = format!(
-        "error: unknown format 'yaml' (choose from {})\n",
-        s3tk::registry::reporters()
-            .iter()
-            .map(|r| r.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let formats: Vec<&str> = s3tk::registry::reporters().iter().map(|r| r.name).collect();
     for (args, message) in [
         (
             vec!["scan", "--format", "json", "--format", "table"],
-            "error: only one format can go to stdout ('json' and 'table'); give the others a file: --format table=PATH\n",
+            "error: only one format can go to stdout ('json' and 'table'); give the others a file: --format table=PATH\n".to_owned(),
         ),
-        (vec!["scan", "--format", "yaml"], unknown_format.as_str()),
+        (
+            vec!["scan", "--format", "yaml"],
+            format!("error: unknown format 'yaml' (choose from {})\n", formats.join(", ")),
+        ),
         (
             vec!["scan", "--ignore-file", "/nonexistent/ignore.toml"],
-            "error: cannot read ignore file /nonexistent/ignore.toml: No such file or directory\n",
+            "error: cannot read ignore file /nonexistent/ignore.toml: No such file or directory\n".to_owned(),
         ),
     ] {
         let run = s3tk(&fake.uri(), &args).await;
-        assert_eq!((run.code, run.stderr.as_str()), (2, message), "{args:?}");
+        assert_eq!((run.code, run.stderr.as_str()), (2, message.as_str()), "{args:?}");
     }
     assert!(fake.requests().await.is_empty());
     let run = crate::support::s3tk_env(&["reporters"], &[]).await;

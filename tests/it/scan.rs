@@ -19,7 +19,7 @@ async fn a_hardened_bucket_passes_every_check() {
     let fake = FakeS3::start().await;
     fake.bucket("app", hardened("app"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    run.expect_success();
     let report = run.json();
     let findings = report["findings"].as_array().unwrap();
     let checks = crate::support::default_checks().len();
@@ -71,7 +71,7 @@ async fn public_acl_names_grantee_and_permission() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1);
+    run.assert_code(1);
     let report = run.json();
     assert_eq!(
         finding(&report, "open", ACL_READ),
@@ -113,14 +113,14 @@ async fn public_policy_forms() {
         "g-blocked",
         open()
             .policy(single_object, Some(true))
-            .block(s3tk::state::model::PublicAccessBlock::ALL_ON),
+            .block(s3tk::model::PublicAccessBlock::ALL_ON),
     );
     let run = s3tk(
         &fake.uri(),
         &["scan", "--format", "json", "--checks", POLICY_READ],
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     let report = run.json();
     assert_eq!(
         finding(&report, "a-list-with-star", POLICY_READ),
@@ -204,7 +204,7 @@ async fn logging_and_versioning_failures() {
         ],
     )
     .await;
-    assert_eq!(run.code, 1);
+    run.assert_code(1);
     let report = run.json();
     assert_eq!(
         finding(&report, "no-logs", LOGGING),
@@ -245,11 +245,7 @@ async fn access_denied_on_one_facet_is_an_error_and_the_scan_goes_on() {
     )
     .bucket("other", hardened("other"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(
-        run.code, 3,
-        "errors without failures exit 3: {}",
-        run.stdout
-    );
+    run.assert_code_because(3, "errors without failures exit 3");
     let report = run.json();
     for check in [ACL_READ, ACL_WRITE] {
         assert_eq!(
@@ -279,7 +275,7 @@ async fn other_fetch_failures_are_classified() {
         hardened("odd").fault("logging", 500, "InternalError"),
     );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     let report = run.json();
     assert_eq!(
         finding(&report, "throttled", VERSIONING).1,
@@ -311,7 +307,7 @@ async fn throttling_is_retried_with_backoff() {
         &[("AWS_MAX_ATTEMPTS", "3")],
     )
     .await;
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run.expect_success();
     assert_eq!(
         fake.count("busy", "acl").await,
         2,
@@ -328,7 +324,7 @@ async fn named_bucket_that_does_not_exist_is_an_error() {
         &["scan", "--format", "json", "real", "ghost-bucket"],
     )
     .await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     let report = run.json();
     for check in [ACL_READ, POLICY_READ, LOGGING, VERSIONING] {
         assert_eq!(
@@ -367,7 +363,7 @@ async fn buckets_in_other_regions_use_their_regional_client() {
         )
         .bucket("virginia", hardened("virginia"));
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    run.assert_code(1);
     let report = run.json();
     // The stored public grant is hidden by the account's IgnorePublicAcls, as S3 does.
     let (status, message) = finding(&report, "frankfurt", ACL_READ);
@@ -422,21 +418,24 @@ async fn output_is_sorted_by_bucket_then_check() {
     )
     .await;
     let pairs = crate::support::pairs(&run.json());
+    let mut account_checks: Vec<(String, String)> = crate::support::default_checks()
+        .iter()
+        .filter(|c| c.meta.scope == s3tk::check::Scope::Account)
+        .map(|c| ("(account)".to_owned(), c.meta.id.to_owned()))
+        .collect();
+    account_checks.sort();
     assert_eq!(
-        pairs[0],
-        (
-            "(account)".to_owned(),
-            "s3.account.multi-region-access-point-public-access-block-disabled".to_owned()
-        ),
+        pairs[..account_checks.len()],
+        account_checks[..],
         "the account first"
     );
-    let buckets = &pairs[2..];
+    let buckets = &pairs[account_checks.len()..];
     let mut sorted = buckets.to_vec();
     sorted.sort();
     assert_eq!(buckets, sorted);
     assert_eq!(
         buckets.len(),
-        3 * (crate::support::default_checks().len() - 2)
+        3 * (crate::support::default_checks().len() - account_checks.len())
     );
 }
 
@@ -456,7 +455,7 @@ async fn malformed_answers_and_denied_policies_are_errors() {
         hardened("policy-denied").fault("policy", 403, "AccessDenied"),
     );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     let report = run.json();
     let (status, message) = finding(&report, "odd-reply", VERSIONING);
     assert_eq!(status, "error");
@@ -545,6 +544,43 @@ async fn unexpected_answers_never_put_debug_dumps_in_messages() {
 }
 
 #[tokio::test]
+async fn an_empty_answer_is_not_configured_only_where_that_cannot_pass() {
+    // moto and some S3-compatible stores answer an empty 200 where S3 sends an empty element.
+    let fake = FakeS3::start().await;
+    fake.bucket(
+        "quiet",
+        hardened("quiet")
+            .raw("notification", "")
+            .raw("policyStatus", "  "),
+    );
+    let checks = "s3.bucket.event-notifications-disabled,s3.bucket.public-policy-read";
+    let run = s3tk(
+        &fake.uri(),
+        &["scan", "quiet", "--format", "json", "--checks", checks],
+    )
+    .await;
+    let report = run.json();
+    assert_eq!(
+        finding(&report, "quiet", "s3.bucket.event-notifications-disabled"),
+        (
+            "fail".into(),
+            "no event notifications are configured".into()
+        ),
+        "an empty notification configuration is none configured: the conservative verdict"
+    );
+    // An empty policy status could read as "not public": it stays an error of that facet,
+    // so the check says its local verdict is unconfirmed.
+    let (_, message) = finding(&report, "quiet", POLICY_READ);
+    assert!(
+        message.ends_with(
+            "(not confirmed by AWS: GetBucketPolicyStatus returned malformed data: error \
+             parsing XML: no root element)"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn unreachable_endpoint_is_an_error_per_bucket() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
@@ -561,7 +597,7 @@ async fn unreachable_endpoint_is_an_error_per_bucket() {
         ],
     )
     .await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     let (status, message) = finding(&run.json(), "some-bucket", ACL_READ);
     assert_eq!(status, "error");
     assert!(
@@ -592,7 +628,7 @@ async fn a_failed_bucket_listing_is_still_a_report_in_every_format() {
         ],
     )
     .await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     let report = run.json();
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{report}");
@@ -624,7 +660,7 @@ async fn region_edge_cases() {
         hardened("no-list-permission").head_denied_without_region(),
     );
     let run = s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
-    assert_eq!(run.code, 0, "{}", run.stdout);
+    run.expect_success();
 
     let fake = FakeS3::start().await;
     // ListBuckets reporting a stale region: S3's 301 names the right one in the error.
@@ -637,7 +673,7 @@ async fn region_edge_cases() {
         &["scan", "--format", "json", "--checks", ACL_READ],
     )
     .await;
-    assert_eq!(run.code, 3);
+    run.assert_code(3);
     assert_eq!(
         finding(&run.json(), "moved", ACL_READ).1,
         "could not evaluate: GetBucketAcl was sent to the wrong region; the bucket is in eu-west-1"

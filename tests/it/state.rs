@@ -47,7 +47,7 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
         &["scan", "--save-state", state_arg, "--format", "json"],
     )
     .await;
-    assert_eq!(live.code, 1, "{}", live.stderr);
+    live.assert_code(1);
     assert!(
         live.stderr.contains(&format!(
             "state of 1 account(s), 2 bucket(s) saved to {state_arg}"
@@ -69,7 +69,7 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
         &["scan", "--from-state", state_arg, "--format", "json"],
     )
     .await;
-    assert_eq!(replayed.code, 1, "{}", replayed.stderr);
+    replayed.assert_code(1);
     assert_eq!(fake.answered(), requests, "--from-state sent a request");
     assert_eq!(without_times(replayed.json()), without_times(live.json()));
     // And with no credentials at all.
@@ -78,7 +78,7 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
         OFFLINE,
     )
     .await;
-    assert_eq!(offline.code, 1, "{}", offline.stderr);
+    offline.assert_code(1);
     assert_eq!(without_times(offline.json()), without_times(live.json()));
     // Errors stay errors of the same kind, and findings say when their state was read.
     let report = offline.json();
@@ -112,7 +112,7 @@ async fn a_saved_state_gives_the_same_report_with_no_request() {
         OFFLINE,
     )
     .await;
-    assert_eq!(one.code, 0, "{}", one.stderr);
+    one.expect_success();
     let buckets: BTreeSet<_> = one.json()["findings"]
         .as_array()
         .unwrap()
@@ -145,7 +145,7 @@ async fn a_facet_the_state_lacks_is_an_error_that_says_so() {
         ],
     )
     .await;
-    assert_eq!(live.code, 0, "{}", live.stderr);
+    live.expect_success();
     let run = s3tk_env(
         &[
             "scan",
@@ -159,7 +159,7 @@ async fn a_facet_the_state_lacks_is_an_error_that_says_so() {
         OFFLINE,
     )
     .await;
-    assert_eq!(run.code, 3, "an unevaluated check is an incomplete run");
+    run.assert_code_because(3, "an unevaluated check is an incomplete run");
     let report = run.json();
     assert_eq!(
         crate::support::finding(&report, "app", "s3.bucket.versioning-disabled").0,
@@ -216,7 +216,7 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
             OFFLINE,
         )
         .await;
-        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        run.assert_code_because(2, format_args!("{name}"));
         assert_eq!(run.stderr.lines().count(), 1, "{name}: {}", run.stderr);
         assert!(run.stderr.contains(expected), "{name}: {}", run.stderr);
         assert!(
@@ -245,7 +245,7 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
         OFFLINE,
     )
     .await;
-    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    twice.assert_code(2);
     assert_eq!(
         twice.stderr,
         format!(
@@ -266,7 +266,7 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
         OFFLINE,
     )
     .await;
-    assert_eq!(missing.code, 2);
+    missing.assert_code(2);
     assert!(
         missing
             .stderr
@@ -279,7 +279,7 @@ async fn a_bad_state_file_is_exit_2_before_any_report_is_written() {
         OFFLINE,
     )
     .await;
-    assert_eq!(fix.code, 2);
+    fix.assert_code(2);
     assert!(fix.stderr.contains("cannot be used with"), "{}", fix.stderr);
 }
 
@@ -299,7 +299,7 @@ async fn the_demo_account_shows_every_verdict() {
         OFFLINE,
     )
     .await;
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.assert_code(1);
     let report = run.json();
     let mut statuses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut severities = BTreeSet::new();
@@ -313,17 +313,23 @@ async fn the_demo_account_shows_every_verdict() {
             .or_default()
             .insert(status);
     }
+    // Which verdicts each check reaches in the demo, as a reviewed snapshot: a new check
+    // appears there on regenerating, and whether the demo should show it failing is the
+    // contributor's call (a bucket added to the demo), not a test edit.
+    let mut verdicts = String::new();
     for check in s3tk::registry::checks() {
-        if check.meta.scope == s3tk::check::Scope::Dns {
-            continue;
+        if check.meta.scope != s3tk::check::Scope::Dns {
+            let seen = statuses.get(check.meta.id).cloned().unwrap_or_default();
+            let seen: Vec<String> = seen.into_iter().collect();
+            verdicts += &format!("{}: {}\n", check.meta.id, seen.join(" "));
         }
-        let seen = statuses.get(check.meta.id).cloned().unwrap_or_default();
-        assert!(
-            seen.contains("pass") && seen.contains("fail"),
-            "{} should pass and fail at least once in the demo: {seen:?}",
-            check.meta.id
-        );
     }
+    crate::support::assert_snapshot("examples/demo-account.verdicts", &verdicts);
+    let failing = statuses.values().filter(|s| s.contains("fail")).count();
+    assert!(
+        failing * 10 >= statuses.len() * 9,
+        "the demo should show nearly every check failing somewhere:\n{verdicts}"
+    );
     assert_eq!(
         severities,
         BTreeSet::from(["critical", "high", "medium", "low", "info"].map(String::from))
@@ -335,7 +341,7 @@ async fn the_demo_account_shows_every_verdict() {
     // The same file through the other formats.
     for format in ["table", "markdown", "junit", "sarif"] {
         let run = s3tk_env(&["scan", "--from-state", demo, "--format", format], OFFLINE).await;
-        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        run.assert_code_because(1, format_args!("{format}"));
         assert!(!run.stdout.is_empty(), "{format}");
     }
 }

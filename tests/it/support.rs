@@ -13,6 +13,39 @@ pub struct Run {
 }
 
 impl Run {
+    /// Panics unless `s3tk` exited with `code`, saying what was expected and showing stderr
+    /// and the start of stdout.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        self.assert_code_because(code, "")
+    }
+
+    /// [`Run::assert_code`], with why `code` is expected.
+    #[track_caller]
+    pub fn assert_code_because(&self, code: i32, why: impl std::fmt::Display) -> &Self {
+        if self.code != code {
+            let why = why.to_string();
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            };
+            panic!(
+                "expected exit {code}{why}, got {}\nstderr:\n{}\nstdout (first {STDOUT_LINES} lines):\n{}",
+                self.code,
+                or_empty(&self.stderr),
+                or_empty(&first_lines(&self.stdout, STDOUT_LINES))
+            );
+        }
+        self
+    }
+
+    /// Panics unless `s3tk` exited 0 (see [`Run::assert_code`]).
+    #[track_caller]
+    pub fn expect_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -20,6 +53,25 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+}
+
+/// How much of stdout a failed exit-code assertion shows.
+const STDOUT_LINES: usize = 40;
+
+fn first_lines(text: &str, n: usize) -> String {
+    let mut lines: Vec<&str> = text.lines().take(n + 1).collect();
+    if lines.len() > n {
+        lines[n] = "…";
+    }
+    lines.join("\n")
+}
+
+fn or_empty(text: &str) -> &str {
+    if text.trim().is_empty() {
+        "(empty)"
+    } else {
+        text
     }
 }
 
@@ -197,4 +249,20 @@ pub fn ctrl_c(child: &tokio::process::Child) {
     let pid = child.id().expect("s3tk is running") as i32;
     // SAFETY: signalling our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+}
+
+/// Compares `actual` with the file at `path` (from the crate root); with
+/// `S3TK_UPDATE_SNAPSHOTS=1` writes it instead, like the library's snapshots.
+pub fn assert_snapshot(path: &str, actual: &str) {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if std::env::var("S3TK_UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        std::fs::write(&file, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{path} differs from what the test saw (`S3TK_UPDATE_SNAPSHOTS=1 scripts/test` \
+         regenerates it; review the diff):\n{actual}"
+    );
 }

@@ -70,7 +70,7 @@ async fn half_of_the_acl_reads_throttled_still_scans_every_object() {
         errors[0],
         out.stderr
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     assert_eq!(records.len(), 2_500);
     assert_eq!(summary["results"]["private"], 2_500);
     assert!(
@@ -109,7 +109,7 @@ async fn a_request_throttled_to_the_end_says_how_many_attempts_it_made() {
         "{}",
         out.stderr
     );
-    assert_eq!(out.code, 3);
+    out.assert_code(3);
     // The user's own setting is respected, and the message still true.
     let out = run_env(
         &fake,
@@ -141,7 +141,7 @@ async fn a_quarter_of_the_listing_pages_failing_still_lists_every_object() {
         &[FAST],
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     let (records, summary) = json_lines(&out);
     assert_eq!(records.len(), 200);
     assert_eq!(summary["listed"], 200);
@@ -182,7 +182,7 @@ async fn a_listing_page_that_keeps_failing_names_the_key_to_resume_after() {
         &[FAST, window],
     )
     .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    out.assert_code(3);
     let (first, summary) = json_lines(&out);
     assert_eq!(
         keys(&first),
@@ -221,7 +221,7 @@ async fn a_listing_page_that_keeps_failing_names_the_key_to_resume_after() {
         &[FAST],
     )
     .await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     let (rest, _) = json_lines(&out);
     assert_eq!(
         keys(&rest),
@@ -290,7 +290,7 @@ async fn a_version_listing_resumes_after_the_last_key_whose_versions_were_all_li
     let mut all_args = args.to_vec();
     all_args.extend(["--start-after", "k1"]);
     let out = run_env(&fake, &all_args, &[FAST]).await;
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_success();
     let rest = versions(&out);
     assert!(rest.iter().all(|(k, _)| k.as_str() > "k1"), "{rest:?}");
     // Together they cover every old version of k0 and k1 once, and the rest (with k2) again.
@@ -302,7 +302,7 @@ async fn a_version_listing_resumes_after_the_last_key_whose_versions_were_all_li
 async fn an_empty_start_after_is_refused_before_any_request() {
     let fake = FakeS3::start().await;
     let out = run_env(&fake, &["scan-object-acl", "bkt", "--start-after", ""], &[]).await;
-    assert_eq!(out.code, 2);
+    out.assert_code(2);
     assert_eq!(out.stderr, "error: --start-after needs a key\n");
     assert!(fake.requests().await.is_empty());
 }
@@ -421,7 +421,7 @@ async fn ctrl_c_during_a_scan_reports_what_finished_and_names_what_did_not() {
     // says their checks could not be evaluated instead of leaving them out.
     let run =
         crate::support::s3tk_env(&["scan", "--from-state", &state, "--format", "json"], &[]).await;
-    assert_eq!(run.code, 3, "{}", run.stderr);
+    run.assert_code(3);
     let replayed = run.json();
     let errors: BTreeSet<&str> = replayed["findings"]
         .as_array()

@@ -1,5 +1,7 @@
-//! Our own small types for each facet, built from SDK answers in `fetch.rs`. Checks read these,
-//! never SDK types, so they stay testable offline and serialisable as evidence.
+//! Our own small types for each facet, built from SDK answers by `state/fetch.rs` (bucket and
+//! account facets, CloudTrail trails), `state/aws_config.rs` (the same from AWS Config) and
+//! `dns.rs` (Route 53 records that point at S3). Checks read these, never SDK types, so they
+//! stay testable offline and serialisable as evidence. A leaf: plain data, no requests.
 
 use serde::{Deserialize, Serialize};
 
@@ -307,4 +309,92 @@ pub struct AccessPoint {
     /// `Internet` or `VPC` (a VPC access point is never public).
     pub network_origin: String,
     pub public_access_block: PublicAccessBlock,
+}
+
+/// A trail that logs in some region, with what it records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    /// `GetTrailStatus.IsLogging`: a stopped trail records nothing.
+    pub logging: bool,
+    pub selectors: EventSelectors,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSelectors {
+    Basic(Vec<BasicSelector>),
+    Advanced(Vec<AdvancedSelector>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasicSelector {
+    /// `ReadOnly`, `WriteOnly` or `All` (the default).
+    pub read_write_type: String,
+    /// The values of the selector's `AWS::S3::Object` data resources.
+    pub s3_object_values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvancedSelector {
+    pub name: Option<String>,
+    pub fields: Vec<FieldSelector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSelector {
+    pub field: String,
+    pub equals: Vec<String>,
+    pub starts_with: Vec<String>,
+    pub ends_with: Vec<String>,
+    pub not_equals: Vec<String>,
+    pub not_starts_with: Vec<String>,
+    pub not_ends_with: Vec<String>,
+}
+
+/// Whether an S3 endpoint serves the REST API or static websites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointKind {
+    Rest,
+    Website,
+}
+
+/// An S3 endpoint hostname, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Endpoint {
+    pub kind: EndpointKind,
+    /// The endpoint's region; `None` for the global endpoints (`s3.amazonaws.com`,
+    /// `s3-accelerate`), which serve buckets of every region.
+    pub region: Option<String>,
+    /// The bucket named in a virtual-hosted endpoint (`NAME.s3.amazonaws.com`), if any.
+    pub bucket_in_host: Option<String>,
+}
+
+/// A Route 53 record that points at S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Record {
+    pub zone_id: String,
+    /// A private hosted zone answers only inside its VPCs.
+    pub private_zone: bool,
+    /// The record name, lowercase, without the trailing dot (`*.example.com` for wildcards).
+    pub name: String,
+    /// `CNAME`, or `A`/`AAAA` for aliases.
+    pub record_type: String,
+    /// The CNAME value or alias target, without the trailing dot.
+    pub target: String,
+    pub endpoint: S3Endpoint,
+}
+
+impl S3Record {
+    /// The bucket S3 serves for the record: the one named like the hostname.
+    pub fn bucket(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_wildcard(&self) -> bool {
+        self.name.starts_with("*.")
+    }
 }

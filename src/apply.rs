@@ -1,11 +1,15 @@
-//! The executor: the only code that writes to AWS. Each [`Change`] a remediation planned
-//! becomes exactly one request, sent to the bucket's own region.
+//! The executor: the only code that changes a bucket's or the account's settings. Each
+//! [`Change`] a remediation planned becomes exactly one request, sent to the bucket's own
+//! region. (The object commands write objects through [`crate::objects`], and `scan
+//! --sns-topic` publishes through [`crate::notify`]; the crate docs list every module that
+//! sends requests.)
 
-use super::{AccountState, Facet};
 use crate::aws::classify;
+use crate::change::Change;
 use crate::error::{FetchError, FetchErrorKind};
-use crate::remediation::Change;
-use crate::state::model::{Acl, Grantee, PublicAccessBlock};
+use crate::facet::Facet;
+use crate::model::{Acl, Grantee, PublicAccessBlock};
+use crate::state::AccountState;
 use aws_sdk_s3::types as s3;
 
 fn invalid(facet: Facet, detail: String) -> FetchError {
