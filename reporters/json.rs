@@ -2,7 +2,9 @@
 //! Fields are only ever added within a schema version, never renamed or removed.
 
 use crate::check::Severity;
-use crate::report::{Finding, Report, Reporter, ReporterEntry, Status, Style, Summary};
+use crate::report::{
+    Finding, LeftOut, Report, ReportOptions, Reporter, ReporterEntry, Status, Summary,
+};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -30,6 +32,8 @@ struct Tool {
 #[derive(Serialize)]
 struct Run<'a> {
     generated_at: &'a str,
+    /// How long the run took, start to report.
+    wall_time_seconds: f64,
     account: Option<&'a str>,
     regions: Vec<&'a str>,
 }
@@ -80,7 +84,12 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
 }
 
 impl Reporter for JsonReporter {
-    fn write(&self, report: &Report, _: Style, out: &mut dyn Write) -> io::Result<()> {
+    fn write(
+        &self,
+        report: &Report,
+        _: &ReportOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<LeftOut> {
         let doc = Document {
             schema_version: 1,
             tool: Tool {
@@ -89,6 +98,7 @@ impl Reporter for JsonReporter {
             },
             run: Run {
                 generated_at: &report.run.generated_at,
+                wall_time_seconds: report.run.wall_time.as_secs_f64(),
                 account: report.run.account.as_deref(),
                 regions: report.regions(),
             },
@@ -96,7 +106,8 @@ impl Reporter for JsonReporter {
             summary: report.summary(),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)
+        writeln!(out)?;
+        Ok(LeftOut::nothing())
     }
 }
 

@@ -2,7 +2,13 @@
 //!
 //! One `<testsuite>` per check (with its own `tests`/`failures`/`errors`/`skipped` counts and
 //! time), one `<testcase>` per bucket named `[SEVERITY][check-id] bucket` with classname
-//! `s3tk.<check-id>`. A failure's body says where, why it matters and how to fix it; an
+//! `s3tk.<check-id>`.
+//!
+//! Times: a testcase's is the time its check took on that bucket. The checks run concurrently,
+//! so those add up to far more than the run took (9 hours for a 55-second scan); consumers
+//! such as Jenkins add up the suites' times for the run's duration. So `<testsuites>` carries
+//! the run's wall time, and the suites share it out in proportion to their testcases' time:
+//! the suites add up to the run, to the millisecond. A failure's body says where, why it matters and how to fix it; an
 //! evaluation error is `<error>`; skipped and muted findings are `<skipped>` with the reason.
 //!
 //! The document is valid against the Apache Ant JUnit schema (the strictest published one:
@@ -13,7 +19,9 @@
 
 use crate::check::CheckMeta;
 use crate::output::printable;
-use crate::report::{Finding, Report, Reporter, ReporterEntry, Resource, Status, Style, Summary};
+use crate::report::{
+    Finding, LeftOut, Report, ReportOptions, Reporter, ReporterEntry, Resource, Status, Summary,
+};
 use quick_xml::Writer;
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -40,41 +48,92 @@ fn xml_text(text: &str) -> String {
 }
 
 impl Reporter for JunitReporter {
-    fn write(&self, report: &Report, _: Style, out: &mut dyn Write) -> io::Result<()> {
+    fn write(
+        &self,
+        report: &Report,
+        _: &ReportOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<LeftOut> {
         let mut w = Writer::new_with_indent(out, b' ', 2);
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         let total = report.summary();
-        let all_time: Duration = report.findings.iter().map(|f| f.elapsed).sum();
+        let checks = report.checks();
+        let busy: Vec<Duration> = checks
+            .iter()
+            .map(|c| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.check.id == c.id)
+                    .map(|f| f.elapsed)
+                    .sum()
+            })
+            .collect();
+        let wall_millis = u64::try_from(report.run.wall_time.as_millis()).unwrap_or(u64::MAX);
+        let suite_millis = share_out(wall_millis, &busy);
         w.create_element("testsuites")
             .with_attribute(("name", "s3tk"))
             .with_attribute(("tests", total.total().to_string().as_str()))
             .with_attribute(("failures", total.fail.to_string().as_str()))
             .with_attribute(("errors", total.error.to_string().as_str()))
-            .with_attribute(("time", seconds(all_time).as_str()))
+            .with_attribute(("time", millis(wall_millis).as_str()))
             .write_inner_content(|w| {
-                for (index, check) in report.checks().into_iter().enumerate() {
+                for (index, check) in checks.iter().enumerate() {
                     let findings: Vec<&Finding> = report
                         .findings
                         .iter()
                         .filter(|f| f.check.id == check.id)
                         .collect();
-                    write_suite(w, report, index, check, &findings)?;
+                    let time = millis(suite_millis[index]);
+                    write_suite(w, report, (index, &time), check, &findings)?;
                 }
                 Ok(())
             })?;
-        writeln!(w.get_mut())
+        writeln!(w.get_mut())?;
+        Ok(LeftOut::nothing())
     }
+}
+
+/// Milliseconds as JUnit's seconds (`1.234`), exactly.
+fn millis(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Shares `total` milliseconds out in proportion to `weights`, in whole milliseconds that add
+/// up to `total` exactly (largest remainder); equal shares when no weight is positive.
+fn share_out(total: u64, weights: &[Duration]) -> Vec<u64> {
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    let raw: Vec<u128> = weights.iter().map(Duration::as_nanos).collect();
+    let sum: u128 = raw.iter().sum();
+    let (raw, sum) = if sum == 0 {
+        (vec![1; raw.len()], raw.len() as u128)
+    } else {
+        (raw, sum)
+    };
+    let exact: Vec<(u128, u128)> = raw
+        .iter()
+        .map(|w| (u128::from(total) * w / sum, u128::from(total) * w % sum))
+        .collect();
+    let mut shares: Vec<u64> = exact.iter().map(|(q, _)| *q as u64).collect();
+    let missing = total - shares.iter().sum::<u64>();
+    let mut by_remainder: Vec<usize> = (0..shares.len()).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse(exact[i].1));
+    for &i in by_remainder.iter().take(missing as usize) {
+        shares[i] += 1;
+    }
+    shares
 }
 
 fn write_suite<W: Write>(
     w: &mut Writer<W>,
     report: &Report,
-    index: usize,
+    (index, time): (usize, &str),
     check: &CheckMeta,
     findings: &[&Finding],
 ) -> io::Result<()> {
     let counts = Summary::of(findings.iter().copied());
-    let time: Duration = findings.iter().map(|f| f.elapsed).sum();
     // The Ant schema's timestamp has no zone designator; s3tk's times are UTC.
     let timestamp = report.run.generated_at.trim_end_matches('Z');
     w.create_element("testsuite")
@@ -87,7 +146,7 @@ fn write_suite<W: Write>(
         .with_attribute(("failures", counts.fail.to_string().as_str()))
         .with_attribute(("errors", counts.error.to_string().as_str()))
         .with_attribute(("skipped", (counts.skip + counts.muted).to_string().as_str()))
-        .with_attribute(("time", seconds(time).as_str()))
+        .with_attribute(("time", time))
         .write_inner_content(|w| {
             let compliance: Vec<String> =
                 check.compliance.iter().map(ToString::to_string).collect();
@@ -226,5 +285,57 @@ mod tests {
     #[test]
     fn snapshot() {
         crate::testing::assert_snapshot("junit.xml", &render());
+    }
+
+    /// Every `time` attribute of `element` in `xml`, in milliseconds.
+    fn times(xml: &str, element: &str) -> Vec<u64> {
+        xml.split(&format!("<{element} "))
+            .skip(1)
+            .map(|tag| {
+                let tag = &tag[..tag.find('>').unwrap()];
+                let value = tag.split(" time=\"").nth(1).unwrap();
+                let value = &value[..value.find('"').unwrap()];
+                let (secs, millis) = value.split_once('.').unwrap();
+                secs.parse::<u64>().unwrap() * 1000 + millis.parse::<u64>().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn times_add_up_to_the_run() {
+        // The sample's checks took 93 ms in all, concurrently, in a run of 57 ms.
+        let xml = render();
+        assert_eq!(times(&xml, "testsuites"), [57]);
+        assert_eq!(times(&xml, "testsuite").iter().sum::<u64>(), 57);
+        let cases = times(&xml, "testcase");
+        let findings = sample_report().findings;
+        let mut own: Vec<u64> = findings
+            .iter()
+            .map(|f| f.elapsed.as_millis() as u64)
+            .collect();
+        let mut cases_sorted = cases.clone();
+        own.sort_unstable();
+        cases_sorted.sort_unstable();
+        assert_eq!(cases_sorted, own, "each testcase keeps its own time");
+        assert!(own.iter().sum::<u64>() > 57);
+
+        let report = crate::synthetic::synthetic_report(2_000);
+        let xml = crate::testing::render("junit", &report, Style::default());
+        assert_eq!(times(&xml, "testsuites"), [55_000]);
+        let suites = times(&xml, "testsuite");
+        assert_eq!(suites.len(), report.checks().len());
+        assert_eq!(suites.iter().sum::<u64>(), 55_000);
+    }
+
+    #[test]
+    fn shares_add_up_exactly() {
+        use super::share_out;
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        assert_eq!(share_out(10, &[ms(1), ms(1), ms(1)]), [4, 3, 3]);
+        assert_eq!(share_out(100, &[ms(3), ms(1)]), [75, 25]);
+        assert_eq!(share_out(5, &[ms(0), ms(0)]), [3, 2]);
+        assert_eq!(share_out(0, &[ms(7)]), [0]);
+        assert!(share_out(9, &[]).is_empty());
     }
 }

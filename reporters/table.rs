@@ -3,7 +3,7 @@
 //! of counts follows.
 
 use crate::output::printable;
-use crate::report::{Report, Reporter, ReporterEntry, Status, Style};
+use crate::report::{LeftOut, Report, ReportOptions, Reporter, ReporterEntry, Status};
 use comfy_table::{Cell, Color, Table, presets};
 use std::io::{self, Write};
 
@@ -24,14 +24,20 @@ fn symbol(status: Status) -> (&'static str, Color) {
 }
 
 impl Reporter for TableReporter {
-    fn write(&self, report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    fn write(
+        &self,
+        report: &Report,
+        options: &ReportOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<LeftOut> {
         if report.findings.is_empty() {
-            return writeln!(out, "No buckets scanned.");
+            writeln!(out, "No buckets scanned.")?;
+            return Ok(LeftOut::nothing());
         }
         let mut table = Table::new();
         // The CLI decides about colour (TTY, NO_COLOR); the table must not look at stdout itself.
         table.force_no_tty();
-        if style.color {
+        if options.style.color {
             table.enforce_styling();
         }
         table.load_style(presets::UTF8_FULL_CONDENSED);
@@ -77,7 +83,8 @@ impl Reporter for TableReporter {
         if s.muted > 0 {
             write!(out, ", {} muted", s.muted)?;
         }
-        writeln!(out)
+        writeln!(out)?;
+        Ok(LeftOut::nothing())
     }
 }
 

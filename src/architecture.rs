@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["check", "remediation", "command", "apply"],
     &["exposure", "data_events", "report"],
     &["registry", "runner", "objects", "org", "notify", "cases"],
-    &["output", "suppress", "fix", "iam"],
+    &["output", "suppress", "fix", "iam", "synthetic"],
     &["catalog", "checks", "remediations", "reporters"],
     &["cli"],
 ];

@@ -590,17 +590,13 @@ where
         SdkError::ResponseError(_) if io_failure(&err) => FetchErrorKind::Network {
             detail: error_chain(&err),
         },
-        SdkError::ResponseError(_) => FetchErrorKind::Malformed {
-            detail: error_chain(&err),
-        },
+        SdkError::ResponseError(_) => unparseable(&error_chain(&err)),
         _ => {
             let status = err.raw_response().map(|r| r.status().as_u16());
             match (err.code(), status) {
                 // A success status with an error means the SDK could not parse the answer
                 // (e.g. an emulator's wrong root element): the data is malformed.
-                (_, Some(200..=299)) => FetchErrorKind::Malformed {
-                    detail: error_chain(&err),
-                },
+                (_, Some(200..=299)) => unparseable(&error_chain(&err)),
                 (
                     Some(
                         "InvalidAccessKeyId"
@@ -662,6 +658,82 @@ where
         }
     };
     FetchError::new(facet, kind)
+}
+
+/// An answer the SDK could not parse, described without the parser's `Debug` dumps
+/// (`StartEl { name: Name { prefix: "", … } }`), which would reach every report. A bucket
+/// listing where another answer was due means the endpoint ignored the API's subresource
+/// (moto answers GetBucketPolicyStatus so): it does not implement the API.
+pub fn unparseable(chain: &str) -> FetchErrorKind {
+    if let Some((expected, got)) = wrong_root(chain) {
+        return if got == "ListBucketResult" {
+            FetchErrorKind::Unsupported
+        } else {
+            FetchErrorKind::Malformed {
+                detail: format!("the answer is <{got}>, not <{expected}>"),
+            }
+        };
+    }
+    FetchErrorKind::Malformed {
+        detail: without_debug(chain),
+    }
+}
+
+/// The expected and the actual root element of an "invalid root" parse error (the SDK words
+/// it two ways: `invalid root, expected X got StartEl {…}` and `encountered invalid XML root:
+/// expected X but got StartEl {…}`).
+fn wrong_root(chain: &str) -> Option<(&str, &str)> {
+    let rest = ["invalid root, expected ", "invalid XML root: expected "]
+        .iter()
+        .find_map(|marker| chain.find(marker).map(|at| &chain[at + marker.len()..]))?;
+    let expected = rest.split_whitespace().next()?;
+    let local = &rest[rest.find("local: \"")? + "local: \"".len()..];
+    Some((expected, &local[..local.find('"')?]))
+}
+
+/// `text` cut before its first `Debug`-formatted value (an identifier followed by `(` or
+/// ` {`, as in `XmlToken(…)` or `Name { … }`), without the word that introduced it (`got`,
+/// `found:`); repeated parts of the chain are kept once.
+fn without_debug(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let debug_at = (1..bytes.len()).find_map(|i| {
+        let opens = match bytes[i] {
+            b'(' => bytes[i - 1].is_ascii_alphanumeric(),
+            b'{' => bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b' ',
+            _ => false,
+        };
+        if !opens {
+            return None;
+        }
+        let name_end = text[..i].trim_end().len();
+        let name_start = text[..name_end]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .map_or(0, |s| s + 1);
+        (name_start < name_end).then_some(name_start)
+    });
+    let mut kept = &text[..debug_at.unwrap_or(text.len())];
+    loop {
+        let trimmed = kept
+            .trim_end_matches([',', ':', ' '])
+            .trim_end_matches(" got")
+            .trim_end_matches(" found");
+        if trimmed.len() == kept.len() {
+            break;
+        }
+        kept = trimmed;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    // The SDK's wrappers say nothing about the answer.
+    for part in kept.split(": ") {
+        let wrapper = matches!(
+            part,
+            "service error" | "unhandled error" | "unhandled error (Unhandled)"
+        );
+        if !wrapper && !part.is_empty() && !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
 }
 
 /// The attempts the SDK made before giving up, as the pacing interceptor recorded them.
@@ -766,6 +838,36 @@ mod tests {
     // Deprecated for their twins in aws-runtime, which is not a dependency of ours.
     #[allow(deprecated)]
     use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+
+    #[test]
+    fn unparseable_answers_are_described_without_debug_dumps() {
+        // What the SDK says when moto answers GetBucketPolicyStatus with a bucket listing.
+        let listing = r#"unhandled error (Unhandled): invalid root, expected PolicyStatus got StartEl { name: Name { prefix: "", local: "ListBucketResult" }, attributes: [Attr { name: Name { prefix: "", local: "xmlns" }, value: "http://s3.amazonaws.com/doc/2006-03-01/" }], closed: false, depth: 0 }"#;
+        assert_eq!(unparseable(listing), FetchErrorKind::Unsupported);
+        let other_root = r#"service error: unhandled error: error parsing XML: encountered invalid XML root: expected VersioningConfiguration but got StartEl { name: Name { prefix: "", local: "GetBucketVersioningResponse" }, attributes: [], closed: false, depth: 0 }. This is likely a bug in the SDK."#;
+        assert_eq!(
+            unparseable(other_root),
+            FetchErrorKind::Malformed {
+                detail:
+                    "the answer is <GetBucketVersioningResponse>, not <VersioningConfiguration>"
+                        .into()
+            }
+        );
+        let token = r#"unhandled error: looking for a data element, found: XmlToken(ElementStart { prefix: "", local: "Status", span: 12 })"#;
+        assert_eq!(
+            unparseable(token),
+            FetchErrorKind::Malformed {
+                detail: "looking for a data element".into()
+            }
+        );
+        let plain = "response error: invalid XML (HTTP 200): no root element";
+        assert_eq!(
+            unparseable(plain),
+            FetchErrorKind::Malformed {
+                detail: plain.into()
+            }
+        );
+    }
 
     /// Loads a configuration from `config` alone (no environment endpoint is set by the tests).
     #[allow(deprecated)]

@@ -32,6 +32,9 @@ pub enum FetchErrorKind {
     Network { detail: String },
     /// S3 answered, but the payload is not what the API promises (e.g. a policy that is not JSON).
     Malformed { detail: String },
+    /// The endpoint does not implement the API: it answered something else (an emulator that
+    /// ignores the subresource and lists the bucket).
+    Unsupported,
     /// Any other error answer from the service.
     Service {
         code: Option<String>,
@@ -103,6 +106,7 @@ impl fmt::Display for FetchError {
             FetchErrorKind::Malformed { detail } => {
                 write!(f, "{op} returned malformed data: {detail}")
             }
+            FetchErrorKind::Unsupported => write!(f, "{op} is not supported by this endpoint"),
             FetchErrorKind::Service {
                 code,
                 status,

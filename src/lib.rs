@@ -21,7 +21,7 @@
 //! 5. [`check`], [`remediation`], [`command`], [`apply`];
 //! 6. [`exposure`], [`data_events`], [`report`];
 //! 7. [`registry`], [`runner`], [`objects`], [`org`], [`notify`], [`cases`];
-//! 8. [`output`], [`suppress`], [`fix`], [`iam`];
+//! 8. [`output`], [`suppress`], [`fix`], [`iam`], [`synthetic`];
 //! 9. [`catalog`] and the plugin folders `checks/`, `remediations/`, `reporters/` (which
 //!    nothing uses: inventory collects them);
 //! 10. [`cli`].
@@ -76,6 +76,8 @@ pub mod runner;
 pub mod select;
 pub mod state;
 pub mod suppress;
+#[doc(hidden)]
+pub mod synthetic;
 
 #[cfg(test)]
 mod architecture;

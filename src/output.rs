@@ -20,6 +20,10 @@ pub struct Output {
 /// The reporter used when no `--format` is given.
 pub const DEFAULT_FORMAT: &str = "table";
 
+/// The formats that keep every finding, whatever the size of the account (SARIF and Markdown
+/// cut to fit GitHub's limits, the table is for a terminal): where a cut report points.
+pub const COMPLETE_FORMATS: [&str; 4] = ["json", "csv", "ocsf", "junit"];
+
 /// Parses and checks every `--format` value before anything runs; no value means
 /// [`DEFAULT_FORMAT`].
 pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {

@@ -235,16 +235,20 @@ pub struct RunInfo {
     /// The machine that ran the scan.
     pub hostname: String,
     pub tool_version: &'static str,
+    /// How long the run took, start to report (the checks run concurrently, so this is less
+    /// than the sum of the findings' `elapsed`).
+    pub wall_time: Duration,
 }
 
 impl RunInfo {
-    /// Describes a run finishing now.
-    pub fn now(account: Option<String>) -> Self {
+    /// Describes a run that started at `started` and finishes now.
+    pub fn finished(account: Option<String>, started: std::time::Instant) -> Self {
         RunInfo {
             generated_at: crate::clock::now_rfc3339(),
             account,
             hostname: hostname(),
             tool_version: env!("CARGO_PKG_VERSION"),
+            wall_time: started.elapsed(),
         }
     }
 }
@@ -381,8 +385,44 @@ pub struct Style {
     pub color: bool,
 }
 
+/// Everything a reporter may be told besides the report: one struct for every reporter, so a
+/// new option is a field here, never a global. The CLI fills it from the scan's options.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub style: Style,
+    /// The SARIF `automationDetails` category (`--sarif-category`); `None`: `s3tk`.
+    pub sarif_category: Option<String>,
+    /// The most bytes the Markdown report may take (`--markdown-max-bytes`); `None`: just under
+    /// GitHub's 1 MiB step-summary limit.
+    pub markdown_max_bytes: Option<usize>,
+    /// Files this run writes in a format that keeps every finding (json, csv, ocsf, junit), for
+    /// a report that had to leave findings out to point at.
+    pub complete_reports: Vec<String>,
+}
+
+/// The smallest `--markdown-max-bytes`: the summary (every failing check with its count) must
+/// fit, with room to say what was cut.
+pub const MIN_MARKDOWN_BYTES: u64 = 16_384;
+
+/// What a reporter left out to stay within its consumer's limits, one sentence each (the CLI
+/// says each on stderr); empty when the report is complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftOut(pub Vec<String>);
+
+impl LeftOut {
+    /// Nothing was left out.
+    pub fn nothing() -> Self {
+        LeftOut::default()
+    }
+}
+
 pub trait Reporter: Send + Sync + 'static {
-    fn write(&self, report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()>;
+    fn write(
+        &self,
+        report: &Report,
+        options: &ReportOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<LeftOut>;
 }
 
 /// A reporter and the `--format` name that selects it.

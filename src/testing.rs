@@ -3,7 +3,7 @@
 //! `#[cfg(test)]`), so the report model does not depend on the registry to offer them.
 
 use crate::registry;
-use crate::report::{Finding, Report, Resource, RunInfo, Status, Style};
+use crate::report::{Finding, Report, ReportOptions, Resource, RunInfo, Status, Style};
 use std::time::Duration;
 
 /// A small report with one finding of each status, a bucket name with Markdown and XML
@@ -45,6 +45,7 @@ pub fn sample_report() -> Report {
             account: Some("123456789012".into()),
             hostname: "ci-runner".into(),
             tool_version: "0.1.0",
+            wall_time: Duration::from_millis(57),
         },
         vec![
             Finding {
@@ -103,12 +104,14 @@ pub fn sample_report() -> Report {
     )
 }
 
-/// What the named reporter writes for `report` (reporter tests).
+/// What the named reporter writes for `report` with default options but `style` (reporter
+/// tests; [`crate::synthetic::render`] takes every option).
 pub fn render(format: &str, report: &Report, style: Style) -> String {
-    let mut out = Vec::new();
-    let entry = registry::reporter(format).unwrap_or_else(|| panic!("{format} is registered"));
-    entry.reporter.write(report, style, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    let options = ReportOptions {
+        style,
+        ..ReportOptions::default()
+    };
+    crate::synthetic::render(format, report, &options).0
 }
 
 /// Compares a reporter's output with `reporters/snapshots/NAME`; with

@@ -15,6 +15,7 @@ pub(super) async fn run(
     args: ReportArgs,
     style: Style,
 ) -> Result<u8, Failure> {
+    let started = std::time::Instant::now();
     let (outputs, ignore) = args.parse()?;
     let checks: Vec<_> = registry::checks()
         .into_iter()
@@ -37,8 +38,8 @@ pub(super) async fn run(
     if records.is_empty() {
         eprintln!("no Route 53 record points at S3");
     }
-    let report = finish_report(findings, account_id, ignore.as_ref());
+    let report = finish_report(findings, account_id, ignore.as_ref(), started);
     let code = report.exit_code(args.fail_on);
-    write_report_outputs(&report, &outputs, style)?;
+    write_report_outputs(&report, &outputs, &args.options(style, &outputs))?;
     Ok(code)
 }

@@ -41,6 +41,12 @@ fn fault_of(error: &RecordedError) -> Result<(u16, String), String> {
         FetchErrorKind::Network { .. } => {
             return Err("a network failure is no HTTP answer: the fake cannot give one".into());
         }
+        FetchErrorKind::Unsupported => {
+            return Err(
+                "an endpoint that does not implement the API is no S3 answer: the fake cannot give one"
+                    .into(),
+            );
+        }
         FetchErrorKind::Malformed { .. } => {
             return Err(
                 "the fake answers a malformed payload only for the bucket policy and its status"

@@ -19,6 +19,7 @@ mod objects;
 mod org;
 mod policy;
 mod remediations;
+mod report_consumers;
 mod reports;
 mod scan;
 mod state;

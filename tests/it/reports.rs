@@ -1,4 +1,5 @@
-//! Reports for CI and audits: several formats in one run agree, the JUnit and SARIF outputs are
+//! Reports for CI and audits: several formats in one run agree (CSV read by Python's `csv`
+//! module, OCSF checked for the schema's required attributes), the JUnit and SARIF outputs are
 //! valid against their published schemas, the Markdown parses as CommonMark with the expected
 //! table rows, and `--fail-on` and the ignore file decide the exit code.
 
@@ -82,15 +83,103 @@ fn markdown_table(markdown: &str, heading: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// The statuses of a report's findings, counted like the JSON summary.
+fn counts<'a>(statuses: impl Iterator<Item = &'a str>) -> Value {
+    let mut counts = serde_json::json!({"pass": 0, "fail": 0, "error": 0, "skip": 0, "muted": 0});
+    for status in statuses {
+        *counts
+            .get_mut(status)
+            .unwrap_or_else(|| panic!("status {status}")) =
+            Value::from(counts[status].as_u64().unwrap() + 1);
+    }
+    counts
+}
+
+/// The attributes OCSF 1.4.0 requires of a Detection Finding (class 2004) and of the objects
+/// s3tk fills, from the schema's own files at tag 1.4.0
+/// (https://github.com/ocsf/ocsf-schema/tree/1.4.0):
+/// - events/base_event.json: activity_id, category_uid, class_uid, metadata, severity_id, time,
+///   type_uid;
+/// - events/findings/finding.json: finding_info (detection_finding.json adds none);
+/// - profiles/cloud.json (a profile the finding declares in metadata.profiles): cloud;
+/// - objects/metadata.json: product, version; objects/finding_info.json: uid;
+///   objects/cloud.json: provider; objects/remediation.json: desc;
+/// - objects/_entity.json (product, account, resource_details): at least one of name, uid.
+const OCSF_REQUIRED: [&str; 14] = [
+    "/activity_id",
+    "/category_uid",
+    "/class_uid",
+    "/metadata",
+    "/severity_id",
+    "/time",
+    "/type_uid",
+    "/finding_info",
+    "/cloud",
+    "/metadata/product",
+    "/metadata/version",
+    "/finding_info/uid",
+    "/cloud/provider",
+    "/remediation/desc",
+];
+
+/// Fails unless `finding` has every attribute the class requires, with the class's values.
+fn assert_ocsf_detection_finding(finding: &Value) {
+    for pointer in OCSF_REQUIRED {
+        let value = finding.pointer(pointer);
+        assert!(
+            value.is_some_and(|v| !v.is_null() && v != ""),
+            "OCSF requires {pointer}: {finding:#}"
+        );
+    }
+    assert_eq!(
+        (
+            &finding["class_uid"],
+            &finding["category_uid"],
+            &finding["type_uid"]
+        ),
+        (&Value::from(2004), &Value::from(2), &Value::from(200_401)),
+        "Detection Finding, Create"
+    );
+    assert!((1..=5).contains(&finding["severity_id"].as_u64().unwrap()));
+    assert!(
+        finding["metadata"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.")
+    );
+    assert_eq!(
+        finding["metadata"]["profiles"],
+        serde_json::json!(["cloud", "datetime"])
+    );
+    for entity in [
+        &finding["metadata"]["product"],
+        &finding["resources"][0],
+        &finding["cloud"]["account"],
+    ] {
+        assert!(
+            entity["name"].is_string() || entity["uid"].is_string(),
+            "an entity needs a name or a uid: {entity}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn every_format_in_one_run_agrees() {
     let fake = mixed_account().await;
     let dir = TempDir::new("formats");
-    let (junit, markdown, sarif, json) = (
+    // One failure muted, with a reason that needs quoting in CSV.
+    std::fs::write(
+        dir.0.join("ignore.toml"),
+        "[[ignore]]\ncheck = \"s3.bucket.versioning-disabled\"\nreason = \"R&D, \\\"sandbox\\\"\\nreviewed\"\n",
+    )
+    .unwrap();
+    let (junit, markdown, sarif, json, csv, ocsf) = (
         dir.path("ci/s3tk.xml"),
         dir.path("audit.md"),
         dir.path("s3tk.sarif"),
         dir.path("s3tk.json"),
+        dir.path("s3tk.csv"),
+        dir.path("s3tk.ocsf.json"),
     );
     let run = s3tk(
         &fake.uri(),
@@ -98,6 +187,8 @@ async fn every_format_in_one_run_agrees() {
             "scan",
             "--checks",
             CHECKS,
+            "--ignore-file",
+            &dir.path("ignore.toml"),
             "--format",
             "table",
             "--format",
@@ -108,29 +199,32 @@ async fn every_format_in_one_run_agrees() {
             &format!("sarif={sarif}"),
             "--format",
             &format!("json={json}"),
+            "--format",
+            &format!("csv={csv}"),
+            "--format",
+            &format!("ocsf={ocsf}"),
         ],
     )
     .await;
     run.assert_code(1);
-    // 3 buckets × 4 checks: open-data fails ACL and policy; no-versioning fails versioning;
-    // locked cannot read its ACL.
+    // 3 buckets × 4 checks: open-data fails ACL and policy; no-versioning fails versioning
+    // (muted); locked cannot read its ACL.
     assert!(
         run.stdout
-            .ends_with("3 buckets × 4 checks: 8 passed, 3 failed, 1 error, 0 skipped\n"),
+            .ends_with("3 buckets × 4 checks: 8 passed, 2 failed, 1 error, 0 skipped, 1 muted\n"),
         "{}",
         run.stdout
     );
 
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(
-        report["summary"],
-        serde_json::json!({"pass": 8, "fail": 3, "error": 1, "skip": 0, "muted": 0})
-    );
+    let summary = serde_json::json!({"pass": 8, "fail": 2, "error": 1, "skip": 0, "muted": 1});
+    assert_eq!(report["summary"], summary);
     assert_eq!(report["run"]["account"], ACCOUNT_ID);
     assert_eq!(
         report["run"]["regions"],
         serde_json::json!(["eu-west-1", "us-east-1"])
     );
+    let json_pairs = crate::support::pairs(&report);
 
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(
@@ -139,7 +233,7 @@ async fn every_format_in_one_run_agrees() {
             xml_attr(&xml, "testsuites", "failures"),
             xml_attr(&xml, "testsuites", "errors")
         ),
-        (12, 3, 1)
+        (12, 2, 1)
     );
     assert_eq!(xml.matches("<testsuite ").count(), 4, "one suite per check");
     assert_eq!(xml.matches("<testcase ").count(), 12);
@@ -149,17 +243,32 @@ async fn every_format_in_one_run_agrees() {
     let totals = markdown_table(&md, "Summary").pop().unwrap();
     assert_eq!(
         totals,
-        ["total", "3", "1", "0", "8", "0"],
+        ["total", "2", "1", "1", "8", "0"],
         "Fail, Error, Muted, Pass, Skip"
     );
-    let failing = markdown_table(&md, "Failing findings");
-    assert_eq!(failing.len(), 3);
+    let by_check = markdown_table(&md, "By check");
     assert_eq!(
-        failing.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
-        ["critical", "high", "medium"],
-        "sorted by severity"
+        by_check
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("s3.bucket.public-policy-read", "critical", "1", "0"),
+            ("s3.bucket.public-acl-read", "high", "1", "1"),
+            ("s3.bucket.versioning-disabled", "medium", "0", "0"),
+        ],
+        "check, severity, fail, error: most severe first"
     );
-    assert_eq!(markdown_table(&md, "Could not evaluate").len(), 1);
+    let acl = markdown_table(
+        &md,
+        "Bucket ACL lets everyone list or read it (high) · 1 failing",
+    );
+    assert_eq!(acl.len(), 1);
+    assert_eq!(acl[0][0], "open-data");
+    assert_eq!(
+        markdown_table(&md, "s3.bucket.public-acl-read · 1 not evaluated")[0][0],
+        "locked"
+    );
     assert!(md.contains(&format!("| Account | {ACCOUNT_ID} |")));
 
     let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
@@ -171,6 +280,85 @@ async fn every_format_in_one_run_agrees() {
             .len(),
         1
     );
+
+    // OCSF: one Detection Finding per finding, each with the class's required attributes.
+    let findings: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&ocsf).unwrap()).unwrap();
+    findings.iter().for_each(assert_ocsf_detection_finding);
+    let ocsf_status =
+        |f: &Value| match (f["status_code"].as_str().unwrap(), f["status_id"].as_u64()) {
+            ("FAIL", Some(3)) => "muted",
+            ("FAIL", _) => "fail",
+            ("PASS", _) => "pass",
+            ("ERROR", _) => "error",
+            ("SKIP", _) => "skip",
+            (other, _) => panic!("status_code {other}"),
+        };
+    assert_eq!(counts(findings.iter().map(ocsf_status)), summary);
+    let ocsf_pairs: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| {
+            let resource = &f["resources"][0];
+            let bucket = match resource["type"].as_str().unwrap() {
+                "AwsS3Bucket" => resource["name"].as_str().unwrap().to_owned(),
+                _ => "(account)".to_owned(),
+            };
+            (
+                bucket,
+                f["metadata"]["event_code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(ocsf_pairs, json_pairs);
+
+    // CSV, as Python's csv module reads it (RFC 4180): one row per finding, the same counts.
+    if let Some(python) = tools_python() {
+        let out = std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import csv, json, sys\nwith open(sys.argv[1], newline='', encoding='utf-8') as f:\n    print(json.dumps(list(csv.DictReader(f, strict=True))))",
+                &csv,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            counts(rows.iter().map(|r| r["status"].as_str().unwrap())),
+            summary
+        );
+        let csv_pairs: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                let bucket = r["bucket"].as_str().unwrap();
+                (
+                    if bucket.is_empty() {
+                        "(account)"
+                    } else {
+                        bucket
+                    }
+                    .to_owned(),
+                    r["check"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(csv_pairs, json_pairs);
+        let json_messages: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap())
+            .collect();
+        let csv_messages: Vec<&str> = rows
+            .iter()
+            .map(|r| r["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(csv_messages, json_messages);
+    }
 
     let leftovers: Vec<_> = std::fs::read_dir(&dir.0)
         .unwrap()
@@ -427,4 +615,116 @@ async fn output_problems_are_usage_errors() {
             .map(|r| r.name)
             .collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn reports_that_must_cut_say_so_and_point_at_the_complete_one() {
+    let fake = FakeS3::start().await;
+    fake.account_block(None);
+    // 120 buckets with nothing configured: over a thousand failing findings.
+    for i in 0..120 {
+        fake.bucket(&format!("bare-{i:03}"), FakeBucket::new("us-east-1"));
+    }
+    let dir = TempDir::new("cuts");
+    let (sarif, markdown, json) = (
+        dir.path("s3tk.sarif"),
+        dir.path("s3tk.md"),
+        dir.path("all.json"),
+    );
+    let started = std::time::Instant::now();
+    let run = s3tk(
+        &fake.uri(),
+        &[
+            "scan",
+            "--sarif-category",
+            "prod/123456789012",
+            "--markdown-max-bytes",
+            "16384",
+            "--format",
+            &format!("sarif={sarif}"),
+            "--format",
+            &format!("markdown={markdown}"),
+            "--format",
+            &format!("json={json}"),
+            "--format",
+            &format!("junit={}", dir.path("s3tk.xml")),
+        ],
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let failing = report["summary"]["fail"].as_u64().unwrap();
+    assert!(failing > 1_000, "{failing}");
+    let notes: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|l| l.starts_with("note: sarif report: kept the 1000 most severe of "))
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.starts_with("note: markdown report: ") && l.contains("rows are not listed")),
+        "{}",
+        run.stderr
+    );
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let properties = &log["runs"][0]["properties"];
+    assert_eq!(properties["resultsLeftOut"], failing - 1_000);
+    assert!(
+        log["runs"][0]["automationDetails"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("prod/123456789012/")
+    );
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    assert!(md.len() <= 16_384, "{}", md.len());
+    assert!(
+        md.trim_end().ends_with(&format!(
+            "every finding is in `{json}`, `{}`.",
+            dir.path("s3tk.xml")
+        )),
+        "{}",
+        &md[md.len() - 300..]
+    );
+    // JUnit: the suites add up to the run's wall time, which is no longer than the process ran.
+    let xml = std::fs::read_to_string(dir.path("s3tk.xml")).unwrap();
+    let millis = |tag: &str| -> u64 {
+        let value = tag.split(" time=\"").nth(1).unwrap();
+        let (s, ms) = value[..value.find('"').unwrap()].split_once('.').unwrap();
+        s.parse::<u64>().unwrap() * 1000 + ms.parse::<u64>().unwrap()
+    };
+    let total = millis(xml.split("<testsuites ").nth(1).unwrap());
+    let suites: u64 = xml.split("<testsuite ").skip(1).map(millis).sum();
+    assert_eq!(suites, total);
+    assert!(
+        total <= elapsed.as_millis() as u64 && total > 0,
+        "{total} ms"
+    );
+}
+
+#[tokio::test]
+async fn report_options_are_checked_before_any_request() {
+    let fake = FakeS3::start().await;
+    fake.bucket("alpha", clean("alpha"));
+    for (args, message) in [
+        (
+            vec!["scan", "--markdown-max-bytes", "1000"],
+            "1000 is not in 16384..",
+        ),
+        (
+            vec!["scan", "--sarif-category", "two words"],
+            "'two words' is not a category",
+        ),
+    ] {
+        let run = s3tk(&fake.uri(), &args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+    }
+    assert!(fake.requests().await.is_empty());
 }

@@ -6,13 +6,13 @@ use crate::support::{TempDir, s3tk, s3tk_env};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A report without what differs between two runs of the same state: the run's time, and
-/// each finding's `observed_at` (a scan of recorded state says when it was recorded).
+/// A report without what differs between two runs of the same state: the run's times (when
+/// it finished, how long it took), and each finding's `observed_at` (a scan of recorded state
+/// says when it was recorded).
 pub fn without_times(mut report: Value) -> Value {
-    report["run"]
-        .as_object_mut()
-        .unwrap()
-        .remove("generated_at");
+    let run = report["run"].as_object_mut().unwrap();
+    run.remove("generated_at");
+    run.remove("wall_time_seconds");
     for finding in report["findings"].as_array_mut().unwrap() {
         finding.as_object_mut().unwrap().remove("observed_at");
     }

@@ -447,6 +447,31 @@ pub struct ReportArgs {
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,
+    /// SARIF: the code-scanning category (automationDetails.id), so reports of several accounts
+    /// can be uploaded to GitHub side by side [default: s3tk]
+    #[arg(long, value_name = "CATEGORY", value_parser = clap::builder::ValueParser::new(parse_sarif_category))]
+    pub sarif_category: Option<String>,
+    /// Markdown: at most this many bytes; what does not fit is cut and the report says so
+    /// [default: 1000000, under GitHub's 1 MiB step summary; 65536 fits a pull-request comment]
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(crate::report::MIN_MARKDOWN_BYTES..))]
+    pub markdown_max_bytes: Option<u64>,
+}
+
+/// A category is a path-like name (`prod/123456789012`): no spaces or control characters,
+/// which GitHub would show verbatim in its tool filter.
+fn parse_sarif_category(text: &str) -> Result<String, String> {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        Ok(text.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not a category: use letters, digits and - _ . / (e.g. prod/123456789012)",
+            output::printable(text)
+        ))
+    }
 }
 
 /// `--format`'s help, naming every registered reporter, the default first.

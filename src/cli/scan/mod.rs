@@ -24,6 +24,7 @@ use crate::suppress::IgnoreFile;
 use report::{finish_report, write_report_outputs};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Everything `scan` was asked for, validated before the first request.
 struct Request {
@@ -36,6 +37,8 @@ struct Request {
     ignore: Option<IgnoreFile>,
     save_state: Option<PathBuf>,
     recorded: Option<Vec<AccountRecord>>,
+    /// When the run started: the report carries its wall time.
+    started: Instant,
 }
 
 /// What a live scan found, before it is reported.
@@ -91,6 +94,7 @@ pub(super) async fn run(global: &GlobalArgs, args: ScanArgs, style: Style) -> Re
 
 /// Validates everything the user typed, and reads every state file, before the first request.
 fn validate(args: &ScanArgs) -> Result<Request, Failure> {
+    let started = Instant::now();
     let selectors = BucketSelector::parse_all(&args.buckets)?;
     for name in &args.log_bucket {
         select::validate_bucket_name(name).map_err(|reason| InputError::BucketName {
@@ -147,6 +151,7 @@ fn validate(args: &ScanArgs) -> Result<Request, Failure> {
         ignore,
         save_state,
         recorded,
+        started,
     })
 }
 
@@ -257,9 +262,11 @@ async fn finish_live_scan(
         scanned.findings,
         scanned.account_id,
         request.ignore.as_ref(),
+        request.started,
     );
     let mut code = report.exit_code(fail_on);
-    if !write_report_outputs(&report, &request.outputs, style)? {
+    let options = args.report.options(style, &request.outputs);
+    if !write_report_outputs(&report, &request.outputs, &options)? {
         return Ok(code);
     }
     if let Some(path) = &request.save_state {
@@ -299,9 +306,15 @@ fn finish_recorded_scan(
     args: &ScanArgs,
     style: Style,
 ) -> Result<u8, Failure> {
-    let report = finish_report(scanned.findings, scanned.account, request.ignore.as_ref());
+    let report = finish_report(
+        scanned.findings,
+        scanned.account,
+        request.ignore.as_ref(),
+        request.started,
+    );
     let code = report.exit_code(args.report.fail_on);
-    if !write_report_outputs(&report, &request.outputs, style)? {
+    let options = args.report.options(style, &request.outputs);
+    if !write_report_outputs(&report, &request.outputs, &options)? {
         return Ok(code);
     }
     if let Some(path) = &request.save_state {
