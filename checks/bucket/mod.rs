@@ -21,6 +21,7 @@ mod public_policy_read;
 mod public_policy_write;
 mod public_website;
 mod replication_disabled;
+mod sse_c_uploads_allowed;
 mod unencrypted_uploads_allowed;
 mod versioned_without_lifecycle;
 mod versioning_disabled;
