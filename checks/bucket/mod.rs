@@ -4,6 +4,7 @@ mod access_point_public_access_block_disabled;
 mod acls_enabled;
 mod bucket_key_disabled;
 mod cross_account_access;
+mod cross_region_replication_disabled;
 mod default_encryption_disabled;
 mod event_notifications_disabled;
 mod insecure_transport;
