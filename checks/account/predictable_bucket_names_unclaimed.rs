@@ -173,7 +173,13 @@ mod tests {
             cloudformation_hash("cf-templates-1a2b3c4d5e6f-us-east-1", "eu-west-1"),
             None
         );
-        assert_eq!(cloudformation_hash("cf-templates--us-east-1", "us-east-1"), None);
-        assert_eq!(cloudformation_hash("acme-data-us-east-1", "us-east-1"), None);
+        assert_eq!(
+            cloudformation_hash("cf-templates--us-east-1", "us-east-1"),
+            None
+        );
+        assert_eq!(
+            cloudformation_hash("acme-data-us-east-1", "us-east-1"),
+            None
+        );
     }
 }

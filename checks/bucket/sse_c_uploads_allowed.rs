@@ -47,15 +47,14 @@ impl Check for SseCUploadsAllowed {
         _: &CheckOptions,
     ) -> Result<Outcome, FetchError> {
         Ok(match bucket.encryption().await? {
-            None => Outcome::Fail(
-                "no default encryption rule, so nothing blocks SSE-C uploads".into(),
-            ),
+            None => {
+                Outcome::Fail("no default encryption rule, so nothing blocks SSE-C uploads".into())
+            }
             Some(rule) if rule.blocked_encryption_types.iter().any(|t| t == "SSE-C") => {
                 Outcome::Pass("SSE-C uploads are blocked (BlockedEncryptionTypes)".into())
             }
             Some(_) => Outcome::Fail(
-                "SSE-C uploads are allowed: the default encryption rule does not block them"
-                    .into(),
+                "SSE-C uploads are allowed: the default encryption rule does not block them".into(),
             ),
         })
     }
