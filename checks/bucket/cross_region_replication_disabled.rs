@@ -33,7 +33,7 @@ declare_check! {
         scope: Bucket,
         severity: Low,
         facets: [Replication, Region],
-        compliance: [Fsbp("S3.7")],
+        compliance: [SecurityHub("S3.7")],
     }
 }
 

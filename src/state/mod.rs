@@ -322,6 +322,19 @@ impl AccountState {
         .await
     }
 
+    /// Takes the account's bucket list (name, listed region) from a ListBuckets sent for
+    /// another purpose (selecting buckets), so [`AccountState::owned_buckets`] does not send
+    /// it again.
+    pub fn know_bucket_list(&self, listed: &[(String, Option<String>)]) {
+        for (name, region) in listed {
+            if let Some(region) = region {
+                self.region_slot(name).set(Ok(region.clone())).ok();
+            }
+        }
+        let names = listed.iter().map(|(name, _)| name.clone()).collect();
+        self.owned_buckets.set(Ok(Arc::new(names))).ok();
+    }
+
     /// The names of the account's buckets (ListBuckets), once per run.
     pub async fn owned_buckets(&self) -> Result<Arc<BTreeSet<String>>, FetchError> {
         cached(&self.owned_buckets, || fetch::owned_buckets(self))
