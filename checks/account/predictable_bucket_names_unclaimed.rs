@@ -89,13 +89,16 @@ fn cloudformation_hash<'a>(bucket: &'a str, region: &str) -> Option<&'a str> {
         .filter(|hash| !hash.is_empty())
 }
 
+/// A service's bucket name in a given Region.
+type NameIn<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 /// The service whose predictable bucket `bucket` (in `region`) is, and that service's bucket
 /// name in any Region.
 fn service_of<'a>(
     bucket: &'a str,
     region: &str,
     account_id: &'a str,
-) -> Option<(&'static str, Box<dyn Fn(&str) -> String + 'a>)> {
+) -> Option<(&'static str, NameIn<'a>)> {
     if let Some(known) = SERVICE_BUCKETS
         .iter()
         .find(|s| (s.name)(account_id, region) == bucket)
