@@ -341,6 +341,7 @@ mod tests {
             &["S3.19"],
         ),
         ("s3.bucket.acls-enabled", &["S3.12"]),
+        ("s3.bucket.cross-region-replication-disabled", &["S3.7"]),
         ("s3.bucket.event-notifications-disabled", &["S3.11"]),
         ("s3.bucket.insecure-transport", &["S3.5"]),
         ("s3.bucket.kms-encryption-disabled", &["S3.17"]),

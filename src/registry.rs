@@ -337,6 +337,7 @@ mod tests {
             ids(&["s3.account"], &[]).unwrap(),
             [
                 "s3.account.multi-region-access-point-public-access-block-disabled",
+                "s3.account.predictable-bucket-names-unclaimed",
                 "s3.account.public-access-block-disabled"
             ]
         );

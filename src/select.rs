@@ -188,6 +188,9 @@ pub struct Selection {
     pub buckets: Vec<SelectedBucket>,
     /// Patterns that matched no bucket (worth a warning: a typo would otherwise pass silently).
     pub unmatched: Vec<String>,
+    /// The account's whole bucket list (name, listed region) when selecting needed it, so that
+    /// checks reading the list do not ask for it again.
+    pub listed: Option<Vec<(String, Option<String>)>>,
 }
 
 /// Resolves selectors into buckets, listing the account's buckets only when needed.
@@ -199,17 +202,19 @@ pub async fn resolve(
         || selectors
             .iter()
             .any(|s| matches!(s, BucketSelector::Pattern(_)));
-    let listed = if needs_list {
-        clients
-            .list_buckets()
-            .await?
-            .into_iter()
-            .map(|b| (b.name, b.region))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(choose(listed, selectors, true))
+    if !needs_list {
+        return Ok(choose(Vec::new(), selectors, true));
+    }
+    let listed: Vec<_> = clients
+        .list_buckets()
+        .await?
+        .into_iter()
+        .map(|b| (b.name, b.region))
+        .collect();
+    Ok(Selection {
+        listed: Some(listed.clone()),
+        ..choose(listed, selectors, true)
+    })
 }
 
 /// The buckets of `listed` (name, listed region) that the selectors choose, every bucket when
@@ -250,6 +255,7 @@ pub fn choose(
             })
             .collect(),
         unmatched,
+        listed: None,
     }
 }
 

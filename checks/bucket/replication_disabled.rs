@@ -12,8 +12,9 @@ declare_check! {
     /// A replica in another region or account survives the loss of the region, of the
     /// account, or of the source bucket's data (if the replica is locked down separately).
     /// Security Hub S3.7 (low) asks for cross-region replication in particular; this check
-    /// accepts any enabled rule, so it is not mapped to S3.7. s3tk rates it info: most data does
-    /// not need a second copy, and replication doubles storage cost.
+    /// accepts any enabled rule, so it is not mapped to S3.7;
+    /// `s3.bucket.cross-region-replication-disabled` is. s3tk rates it info: most data does not
+    /// need a second copy, and replication doubles storage cost.
     ///
     /// ## How to fix
     /// Enable versioning on both buckets, then `aws s3api put-bucket-replication --bucket

@@ -322,6 +322,25 @@ impl AccountState {
         .await
     }
 
+    /// Takes the account's bucket list (name, listed region) from a ListBuckets sent for
+    /// another purpose (selecting buckets), so [`AccountState::owned_buckets`] does not send
+    /// it again.
+    pub fn know_bucket_list(&self, listed: &[(String, Option<String>)]) {
+        for (name, region) in listed {
+            if let Some(region) = region {
+                self.region_slot(name).set(Ok(region.clone())).ok();
+            }
+        }
+        let names = listed.iter().map(|(name, _)| name.clone()).collect();
+        self.owned_buckets.set(Ok(Arc::new(names))).ok();
+    }
+
+    /// The account's bucket list if this run has it already (from bucket selection, or a
+    /// record), without listing: a scan of named buckets never lists.
+    pub fn listed_buckets(&self) -> Option<Result<Arc<BTreeSet<String>>, FetchError>> {
+        self.owned_buckets.get().cloned()
+    }
+
     /// The names of the account's buckets (ListBuckets), once per run.
     pub async fn owned_buckets(&self) -> Result<Arc<BTreeSet<String>>, FetchError> {
         cached(&self.owned_buckets, || fetch::owned_buckets(self))

@@ -46,6 +46,17 @@ async fn names_are_used_without_listing() {
     let fake = fake_with(&["alpha", "beta"]).await;
     let run = s3tk(&fake.uri(), &["scan", "--format", "json", "beta"]).await;
     assert_eq!(buckets(&run), ["beta"]);
+    let report = run.json();
+    let unlisted = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "s3.account.predictable-bucket-names-unclaimed")
+        .expect("the account check ran");
+    assert_eq!(
+        unlisted["status"], "skip",
+        "an account check that needs the list: {unlisted}"
+    );
     assert!(
         !fake
             .requests()
@@ -54,6 +65,16 @@ async fn names_are_used_without_listing() {
             .any(|r| r.starts_with("GET /?") || r == "GET /"),
         "no ListBuckets for a plain name"
     );
+    // A scan of every bucket lists them once, for selection and the account check alike.
+    let fake = fake_with(&["alpha", "beta"]).await;
+    s3tk(&fake.uri(), &["scan", "--format", "json"]).await;
+    let listings = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.starts_with("GET /?x-id=ListBuckets"))
+        .count();
+    assert_eq!(listings, 1, "one ListBuckets per run");
 }
 
 #[tokio::test]
@@ -389,6 +410,7 @@ async fn skip_flags_and_check_selection() {
         .await,
         [
             "s3.account.multi-region-access-point-public-access-block-disabled",
+            "s3.account.predictable-bucket-names-unclaimed",
             "s3.account.public-access-block-disabled",
             "s3.bucket.public-policy-read"
         ]
@@ -471,10 +493,13 @@ async fn checks_and_explain() {
     run.expect_success();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), s3tk::registry::checks().len());
+    let account_block = lines
+        .iter()
+        .find(|l| l.starts_with("s3.account.public-access-block-disabled"))
+        .expect("the account block check is listed");
     assert!(
-        lines[1].starts_with("s3.account.public-access-block-disabled")
-            && lines[1].contains("high")
-            && lines[1].ends_with("Block Public Access is not fully on for the account")
+        account_block.contains("high")
+            && account_block.ends_with("Block Public Access is not fully on for the account")
     );
     let run = s3tk_env(&["explain", "s3.bucket.public-policy-read"], &[]).await;
     run.expect_success();
@@ -494,7 +519,13 @@ async fn checks_and_explain() {
         catalog.as_array().unwrap().len(),
         s3tk::registry::checks().len()
     );
-    assert_eq!(catalog[1]["compliance"][0], "FSBP S3.1");
+    let account_block = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "s3.account.public-access-block-disabled")
+        .expect("the account block check is in the catalog");
+    assert_eq!(account_block["compliance"][0], "FSBP S3.1");
     for heading in ["## What it checks", "## Why it matters", "## How to fix"] {
         assert!(run.stdout.contains(heading), "{heading}");
     }

@@ -167,9 +167,10 @@ impl FakeBucket {
     }
 
     /// A bucket that passes every check: Block Public Access, ACLs disabled, a policy that
-    /// denies HTTP and unencrypted uploads, SSE-KMS with a Bucket Key, logging to
-    /// `central-logs` (which exists, in another account), versioning with MFA delete, Object
-    /// Lock, a lifecycle rule, replication and EventBridge notifications.
+    /// denies HTTP and unencrypted uploads, SSE-KMS with a Bucket Key and SSE-C blocked,
+    /// logging to `central-logs` (which exists, in another account), versioning with MFA
+    /// delete, Object Lock, a lifecycle rule, replication to `replica` (in another Region) and
+    /// EventBridge notifications.
     pub fn hardened(name: &str, region: &str) -> Self {
         let policy = format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AllowSSLRequestsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{name}","arn:aws:s3:::{name}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}},{{"Sid":"DenyUnencryptedUploads","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::{name}/*","Condition":{{"Null":{{"s3:x-amz-server-side-encryption":"true"}}}}}}]}}"#
@@ -190,6 +191,9 @@ impl FakeBucket {
             .replication("arn:aws:s3:::replica")
             .event_bridge();
         bucket.mfa_delete = Some(true);
+        if let Some(rule) = &mut bucket.encryption {
+            rule.blocked_encryption_types = vec!["SSE-C".into()];
+        }
         bucket
     }
 
@@ -353,14 +357,17 @@ impl FakeS3 {
     }
 
     async fn start_with(server: MockServer) -> Self {
-        // The account starts hardened, and `central-logs` exists elsewhere, so hardened
-        // buckets pass every check; tests about those change them.
+        // The account starts hardened, `central-logs` exists elsewhere and `replica` in
+        // another Region, so hardened buckets pass every check; tests about those change them.
         let model = Arc::new(Mutex::new(Model {
             page_size: 1000,
             object_page_size: 1000,
             list_regions: true,
             account_block: Some(PublicAccessBlock::ALL_ON),
-            foreign: HashMap::from([("central-logs".to_owned(), "us-east-1".to_owned())]),
+            foreign: HashMap::from([
+                ("central-logs".to_owned(), "us-east-1".to_owned()),
+                ("replica".to_owned(), "us-west-2".to_owned()),
+            ]),
             ..Default::default()
         }));
         Mock::given(any())

@@ -337,7 +337,17 @@ async fn the_whole_catalog_on_moto() {
         .send()
         .await
         .unwrap();
-    create(&s3, "e2e-replica").await;
+    // The replica is in another Region, as Security Hub S3.7 asks.
+    s3.create_bucket()
+        .bucket("e2e-replica")
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     enable_versioning(&s3, "e2e-replica", BucketVersioningStatus::Enabled).await;
 
     s3.put_public_access_block()
@@ -389,6 +399,11 @@ async fn the_whole_catalog_on_moto() {
                     ServerSideEncryptionRule::builder()
                         .apply_server_side_encryption_by_default(kms)
                         .bucket_key_enabled(true)
+                        .blocked_encryption_types(
+                            aws_sdk_s3::types::BlockedEncryptionTypes::builder()
+                                .encryption_type(aws_sdk_s3::types::EncryptionType::SseC)
+                                .build(),
+                        )
                         .build(),
                 )
                 .build()
@@ -623,6 +638,12 @@ async fn the_whole_catalog_on_moto() {
             "s3.bucket.mfa-delete-disabled",
             "fail",
             "MFA delete is disabled",
+        ),
+        // moto accepts BlockedEncryptionTypes but never reports it back.
+        (
+            "s3.bucket.sse-c-uploads-allowed",
+            "fail",
+            "SSE-C uploads are allowed: the default encryption rule does not block them",
         ),
     ];
     let findings = report["findings"].as_array().unwrap();
@@ -1414,9 +1435,12 @@ async fn aws_config_items_give_the_live_verdicts_on_moto() {
         )
         .await,
     );
+    // Listed first, as a scan of the whole account does (a scan of named buckets never lists).
+    let live_account = AccountState::new(live_clients);
+    live_account.owned_buckets().await.unwrap();
     let live = verdicts(
         s3tk::runner::scan(
-            AccountState::new(live_clients),
+            live_account,
             selected(&names, false),
             &checks,
             &options,
@@ -1647,5 +1671,152 @@ async fn verdict_edges_on_moto() {
     assert_eq!(
         verdict("edge-cidrs", "s3.bucket.event-notifications-disabled").0,
         "fail"
+    );
+}
+
+/// On moto: a predictable service bucket name left to others, replication within and across
+/// Regions, and SSE-C uploads allowed.
+#[tokio::test]
+async fn service_names_replication_regions_and_sse_c_on_moto() {
+    use aws_sdk_s3::types::{
+        BlockedEncryptionTypes, Destination, EncryptionType, ReplicationConfiguration,
+        ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    };
+    let Some(moto) = start_moto().await else {
+        return;
+    };
+    let s3 = client(&moto.endpoint);
+    // Glue is used in us-east-1, and the account has buckets in eu-west-1 too.
+    create(&s3, "aws-glue-assets-123456789012-us-east-1").await;
+    s3.create_bucket()
+        .bucket("e2e-copy-eu")
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    create(&s3, "e2e-copy-same").await;
+    for (source, destination) in [("e2e-crr", "e2e-copy-eu"), ("e2e-srr", "e2e-copy-same")] {
+        create(&s3, source).await;
+        enable_versioning(&s3, source, BucketVersioningStatus::Enabled).await;
+        let rule = ReplicationRule::builder()
+            .id("all")
+            .priority(1)
+            .status(ReplicationRuleStatus::Enabled)
+            .filter(ReplicationRuleFilter::builder().prefix("").build())
+            .destination(
+                Destination::builder()
+                    .bucket(format!("arn:aws:s3:::{destination}"))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        s3.put_bucket_replication()
+            .bucket(source)
+            .replication_configuration(
+                ReplicationConfiguration::builder()
+                    .role("arn:aws:iam::123456789012:role/replication")
+                    .rules(rule)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    for (bucket, blocked) in [("e2e-crr", true), ("e2e-srr", false)] {
+        let mut rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .unwrap(),
+        );
+        if blocked {
+            rule = rule.blocked_encryption_types(
+                BlockedEncryptionTypes::builder()
+                    .encryption_type(EncryptionType::SseC)
+                    .build(),
+            );
+        }
+        s3.put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule.build())
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let run = s3tk(
+        &moto.endpoint,
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--checks",
+            "s3.account.predictable-bucket-names-unclaimed,s3.bucket.cross-region-replication-disabled,s3.bucket.sse-c-uploads-allowed",
+            // A pattern lists the account (named buckets alone would not), so the account check
+            // sees the bucket list.
+            "e2e-*",
+        ],
+    )
+    .await;
+    let report = run.json();
+    let account = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "s3.account.predictable-bucket-names-unclaimed")
+        .unwrap_or_else(|| panic!("no account finding in {report:#}"));
+    assert_eq!(
+        (&account["status"], &account["message"]),
+        (
+            &serde_json::json!("fail"),
+            &serde_json::json!(
+                "not the account's, so anyone can create them: aws-glue-assets-123456789012-eu-west-1 (Glue, used in us-east-1)"
+            )
+        )
+    );
+    let replication = "s3.bucket.cross-region-replication-disabled";
+    assert_eq!(
+        finding(&report, "e2e-crr", replication),
+        (
+            "pass".into(),
+            "replicates to arn:aws:s3:::e2e-copy-eu in eu-west-1".into()
+        )
+    );
+    assert_eq!(
+        finding(&report, "e2e-srr", replication),
+        (
+            "fail".into(),
+            "no replica outside us-east-1: replicates to arn:aws:s3:::e2e-copy-same (also in us-east-1)".into()
+        )
+    );
+    let sse_c = "s3.bucket.sse-c-uploads-allowed";
+    assert_eq!(
+        finding(&report, "e2e-srr", sse_c),
+        (
+            "fail".into(),
+            "SSE-C uploads are allowed: the default encryption rule does not block them".into()
+        )
+    );
+    // moto 5.1.22 accepts BlockedEncryptionTypes but does not answer it back, so the blocked
+    // bucket reads as allowing SSE-C; the fake covers the pass (the check's cases).
+    assert_eq!(
+        finding(&report, "e2e-crr", sse_c),
+        (
+            "fail".into(),
+            "SSE-C uploads are allowed: the default encryption rule does not block them".into()
+        ),
+        "moto gap"
     );
 }

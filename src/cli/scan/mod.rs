@@ -389,6 +389,9 @@ pub(super) async fn scan_account(
     let selection = match state.clients() {
         Some(clients) => {
             let selection = select::resolve(clients, plan.selectors).await?;
+            if let Some(listed) = &selection.listed {
+                state.know_bucket_list(listed);
+            }
             warn_unmatched(&selection, account);
             selection
         }
