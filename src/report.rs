@@ -379,10 +379,25 @@ impl Report {
     }
 }
 
-/// How the output may be decorated; decided once by the CLI from the terminal and `NO_COLOR`.
+/// How the output may be decorated and laid out; decided once by the CLI from the terminal,
+/// `NO_COLOR` and `COLUMNS`, so that no reporter looks at stdout itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
+    /// The columns the table must fit in; `None` (not a terminal, no `COLUMNS`, or a file):
+    /// [`DEFAULT_WIDTH`].
+    pub width: Option<usize>,
+}
+
+/// The width of the table when the terminal's is unknown (piped, or written to a file): wide
+/// enough for a finding on one line in most cases, narrow enough to read in a CI log.
+pub const DEFAULT_WIDTH: usize = 100;
+
+impl Style {
+    /// The columns to fit in.
+    pub fn width(&self) -> usize {
+        self.width.unwrap_or(DEFAULT_WIDTH)
+    }
 }
 
 /// Everything a reporter may be told besides the report: one struct for every reporter, so a
@@ -398,6 +413,9 @@ pub struct ReportOptions {
     /// Files this run writes in a format that keeps every finding (json, csv, ocsf, junit), for
     /// a report that had to leave findings out to point at.
     pub complete_reports: Vec<String>,
+    /// The table lists passing and skipped findings too (`--show-passed`); by default it lists
+    /// only what needs attention. Other reporters always keep every finding.
+    pub show_passed: bool,
 }
 
 /// The smallest `--markdown-max-bytes`: the summary (every failing check with its count) must

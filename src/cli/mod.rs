@@ -33,6 +33,7 @@ use std::process::ExitCode;
 pub async fn run(mut cli: Cli) -> ExitCode {
     let style = Style {
         color: use_color(cli.global.color),
+        width: terminal_width(),
     };
     fit_concurrency(&mut cli.global);
     exit_code(dispatch(&cli.global, cli.command, style).await)
@@ -154,6 +155,21 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto => io::stdout().is_terminal(),
     }
+}
+
+/// The columns the output must fit in: `COLUMNS` when set (a person's explicit choice, and
+/// what a pseudo-terminal or CI runner may export), else the width of the terminal stdout is,
+/// else `None` (piped: the reporters' default).
+fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0);
+    columns.or_else(|| {
+        terminal_size::terminal_size_of(io::stdout())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+            .filter(|&w| w > 0)
+    })
 }
 
 fn aws_options(global: &GlobalArgs, default_concurrency: usize) -> AwsOptions {

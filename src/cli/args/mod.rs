@@ -444,6 +444,10 @@ pub struct ReportArgs {
     /// Exit 1 only for failing findings of this severity or worse; `never` for report-only runs
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = clap::builder::ValueParser::new(parse_fail_on))]
     pub fail_on: FailOn,
+    /// Table: also list passing and skipped findings (by default it lists failures, errors and
+    /// muted findings); implied when --checks selects exactly one check
+    #[arg(long)]
+    pub show_passed: bool,
     /// Mute reviewed exceptions listed in this TOML file (default: .s3tk-ignore.toml if present)
     #[arg(long, value_name = "PATH")]
     pub ignore_file: Option<PathBuf>,

@@ -16,7 +16,7 @@ use crate::notify::TopicArn;
 use crate::org::OrgScan;
 use crate::output::{self, Output};
 use crate::registry;
-use crate::report::{Finding, Style};
+use crate::report::{Finding, ReportOptions, Style};
 use crate::select::{self, BucketSelector};
 use crate::state::AccountState;
 use crate::state::snapshot::{AccountRecord, BucketRecord};
@@ -265,7 +265,7 @@ async fn finish_live_scan(
         request.started,
     );
     let mut code = report.exit_code(fail_on);
-    let options = args.report.options(style, &request.outputs);
+    let options = report_options(args, request, style);
     if !write_report_outputs(&report, &request.outputs, &options)? {
         return Ok(code);
     }
@@ -313,7 +313,7 @@ fn finish_recorded_scan(
         request.started,
     );
     let code = report.exit_code(args.report.fail_on);
-    let options = args.report.options(style, &request.outputs);
+    let options = report_options(args, request, style);
     if !write_report_outputs(&report, &request.outputs, &options)? {
         return Ok(code);
     }
@@ -321,6 +321,14 @@ fn finish_recorded_scan(
         state_file::save(path, scanned.records)?;
     }
     Ok(code)
+}
+
+/// What the reporters are told. Asking `--checks` for exactly one check asks about that check
+/// on every bucket, so the table lists its passes too, as `--show-passed` would.
+fn report_options(args: &ScanArgs, request: &Request, style: Style) -> ReportOptions {
+    let mut options = args.report.options(style, &request.outputs);
+    options.show_passed |= !args.checks.is_empty() && request.checks.len() == 1;
+    options
 }
 
 /// What every account of a scan runs: the same selection, checks and options.

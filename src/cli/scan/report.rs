@@ -38,6 +38,7 @@ impl ReportArgs {
                 .filter(|o| output::COMPLETE_FORMATS.contains(&o.reporter.name))
                 .filter_map(|o| o.path.as_ref().map(|p| p.display().to_string()))
                 .collect(),
+            show_passed: self.show_passed,
         }
     }
 }
@@ -93,8 +94,9 @@ fn write_outputs(
             }
             Some(path) => {
                 let mut bytes = Vec::new();
+                // A file is not the terminal: no colour, the default width.
                 let plain = ReportOptions {
-                    style: Style { color: false },
+                    style: Style::default(),
                     ..options.clone()
                 };
                 let left_out = o.reporter.reporter.write(report, &plain, &mut bytes)?;
