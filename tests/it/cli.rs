@@ -454,25 +454,38 @@ async fn table_is_the_default_format() {
     run.assert_code(1);
     let failing: Vec<&str> = run.stdout.lines().filter(|l| l.contains('✘')).collect();
     assert_eq!(failing.len(), 1, "{}", run.stdout);
+    // The first line of a row says what and where; the message follows below the check.
     assert!(
         failing[0].contains("open")
             && failing[0].contains("s3.bucket.versioning-disabled")
-            && failing[0].contains(" medium ")
-            && failing[0].contains("versioning is suspended")
+            && failing[0].contains(" medium "),
+        "{}",
+        failing[0]
     );
+    assert!(run.stdout.contains("versioning is suspended"));
+    // Passes are counted, not listed, without --show-passed.
     let checks = crate::support::default_checks().len();
-    assert_eq!(
-        run.stdout.lines().filter(|l| l.contains('✔')).count(),
-        checks - 1
-    );
+    assert_eq!(run.stdout.lines().filter(|l| l.contains('✔')).count(), 0);
+    let totals = run.stdout.split("\n\n").last().unwrap().replace('\n', " ");
     assert!(
-        run.stdout.ends_with(&format!(
-            "1 bucket × {checks} checks: {} passed, 1 failed, 0 errors, 0 skipped\n",
+        totals.contains(&format!(
+            "1 bucket; {checks} checks (3 of the account): 1 failed, 0 errors, {} passed, 0 skipped.",
             checks - 1
         )),
-        "{}",
-        run.stdout
+        "{totals}"
     );
+    let all = s3tk(&fake.uri(), &["scan", "--show-passed"]).await;
+    assert_eq!(
+        all.stdout.lines().filter(|l| l.contains('✔')).count(),
+        checks - 1
+    );
+    // Piped, the table fits the default 100 columns; COLUMNS narrows it.
+    for (env, width) in [(None, 100), (Some("80"), 80)] {
+        let env: Vec<(&str, &str)> = env.map(|w| ("COLUMNS", w)).into_iter().collect();
+        let run = s3tk_env(&["--endpoint-url", &fake.uri(), "scan"], &env).await;
+        let widest = run.stdout.lines().map(|l| l.chars().count()).max();
+        assert!(widest <= Some(width), "{}", run.stdout);
+    }
     assert!(
         !run.stdout.contains('\u{1b}'),
         "no colour when stdout is not a terminal"
@@ -853,4 +866,53 @@ async fn an_empty_only_pattern_is_refused() {
         );
     }
     assert_eq!(fake.requests().await, Vec::<String>::new());
+}
+
+/// What a person sees: the README's first command (`scan --from-state` of the demo) in an
+/// 80-column pseudo-terminal (util-linux `script`), where s3tk finds the width itself and
+/// colours the output. No line, its colour codes left out, is wider than the terminal.
+#[test]
+fn the_demo_fits_an_80_column_terminal() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo-account.json");
+    let command = format!(
+        "stty rows 50 cols 80 && exec {} scan --from-state {demo}",
+        env!("CARGO_BIN_EXE_s3tk")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("util-linux `script` runs (it makes the pseudo-terminal)");
+    let seen = String::from_utf8(out.stdout).unwrap();
+    assert!(seen.contains('\u{1b}'), "a terminal gets colour:\n{seen}");
+    let plain = strip_ansi(&seen).replace('\r', "");
+    assert!(plain.contains('✘') && plain.contains("acme-"), "{plain}");
+    for line in plain.lines() {
+        assert!(
+            unicode_width::UnicodeWidthStr::width(line) <= 80,
+            "{} columns: {line}",
+            unicode_width::UnicodeWidthStr::width(line)
+        );
+    }
+}
+
+/// `text` without its ANSI escape sequences (colours: ESC [ … letter).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
