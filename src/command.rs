@@ -30,6 +30,18 @@ pub enum Section {
 
 inventory::collect!(CommandInfo);
 
+/// A check that a command other than a remediation fixes, declared beside that command
+/// (`update-policy --secure-transport` fixes `s3.bucket.insecure-transport`), so that
+/// `scan --fix` and the reports' `fix_command` name it as they name a remediation's command.
+/// Such commands take one bucket.
+pub struct CommandFix {
+    pub check: &'static str,
+    /// The command line for one bucket, `{bucket}` standing for its name.
+    pub usage: &'static str,
+}
+
+inventory::collect!(CommandFix);
+
 impl CommandInfo {
     /// `s3tk encrypt BUCKET` → `encrypt`.
     pub fn name(&self) -> &'static str {

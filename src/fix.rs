@@ -9,7 +9,7 @@ use crate::apply;
 use crate::change::Change;
 use crate::error::FetchError;
 use crate::remediation::{FixContext, Plan, RemediationEntry, RemediationKind};
-use crate::report::{Finding, Resource, Status};
+use crate::report::{Finding, Report, Resource, Status};
 use crate::runner;
 use crate::select::SelectedBucket;
 use crate::state::{AccountState, BucketState};
@@ -252,4 +252,142 @@ pub async fn fix_account(
         }
     };
     FixResult { resource, outcome }
+}
+
+/// Up to this many buckets are named on a command line; more are written as the scan's own
+/// selection when that changes exactly the failing buckets, else still named, on one line.
+pub const NAMED_BUCKETS: usize = 20;
+
+/// `scan --fix`'s advice: one command line per fix with all its buckets, most severe first,
+/// then the checks that no s3tk command fixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub commands: Vec<AdvisedCommand>,
+    /// The failing checks s3tk cannot fix, with how many resources fail each.
+    pub manual: Vec<(&'static str, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisedCommand {
+    /// A command line to paste into a POSIX shell.
+    pub line: String,
+    /// What the line stands for when it does not name the buckets.
+    pub note: Option<String>,
+}
+
+/// The advice for `report`'s failures. `selection` is the scan's bucket arguments (none: every
+/// bucket): a safe remediation with more than [`NAMED_BUCKETS`] failing buckets is advised on
+/// that selection when every other scanned bucket passes its checks (so it would leave them as
+/// they are) and none is muted or unevaluated.
+pub fn advice(report: &Report, selection: &[String]) -> Advice {
+    use crate::registry::{Fix, fix_for, shell_word};
+    let failing: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    // Each fix with its worst severity and its buckets, in the order first seen.
+    let mut groups: Vec<(Fix, crate::check::Severity, Vec<&str>)> = Vec::new();
+    let mut manual: Vec<(&'static str, usize)> = Vec::new();
+    for f in &failing {
+        let Some(fix) = fix_for(f.check.id) else {
+            match manual.iter_mut().find(|(id, _)| *id == f.check.id) {
+                Some((_, n)) => *n += 1,
+                None => manual.push((f.check.id, 1)),
+            }
+            continue;
+        };
+        let group = match groups
+            .iter_mut()
+            .position(|(g, ..)| g.usage() == fix.usage())
+        {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push((fix, f.severity, Vec::new()));
+                groups.last_mut().expect("just pushed")
+            }
+        };
+        group.1 = group.1.max(f.severity);
+        if let Some(bucket) = f.resource.bucket() {
+            if !group.2.contains(&bucket) {
+                group.2.push(bucket);
+            }
+        }
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.usage().cmp(b.0.usage())));
+    manual.sort();
+    let scanned = report.buckets();
+    let commands = groups
+        .into_iter()
+        .map(|(fix, _, mut buckets)| {
+            buckets.sort_unstable();
+            let usage = fix.usage();
+            if !usage.contains("{bucket}") {
+                return AdvisedCommand {
+                    line: usage.to_owned(),
+                    note: None,
+                };
+            }
+            let words = |names: &[&str]| {
+                names
+                    .iter()
+                    .map(|b| shell_word(b))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            match fix {
+                Fix::Remediation(entry)
+                    if buckets.len() > NAMED_BUCKETS
+                        && entry.meta.safe
+                        && only_failing_or_passing(report, entry.meta.fixes) =>
+                {
+                    let selected = if selection.is_empty() {
+                        "'*'".to_owned()
+                    } else {
+                        selection
+                            .iter()
+                            .map(|s| shell_word(s))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    AdvisedCommand {
+                        line: usage.replace("{bucket}", &selected),
+                        note: Some(format!(
+                            "the buckets this scan selected: {} of the {} fail, the others pass and are left as they are",
+                            buckets.len(),
+                            scanned.len()
+                        )),
+                    }
+                }
+                Fix::Remediation(_) => AdvisedCommand {
+                    line: usage.replace("{bucket}", &words(&buckets)),
+                    note: None,
+                },
+                // Its command takes one bucket.
+                Fix::Command(_) if buckets.len() == 1 => AdvisedCommand {
+                    line: usage.replace("{bucket}", &words(&buckets)),
+                    note: None,
+                },
+                Fix::Command(_) => AdvisedCommand {
+                    line: format!(
+                        "for b in {}; do {}; done",
+                        words(&buckets),
+                        usage.replace("{bucket}", "\"$b\"")
+                    ),
+                    note: None,
+                },
+            }
+        })
+        .collect();
+    Advice { commands, manual }
+}
+
+/// Whether every bucket of the report fails or passes each of `checks` (none muted, skipped
+/// or unevaluated), so a safe remediation run on all of them changes only the failing ones.
+fn only_failing_or_passing(report: &Report, checks: &[&str]) -> bool {
+    report
+        .findings
+        .iter()
+        .filter(|f| checks.contains(&f.check.id) && f.resource.bucket().is_some())
+        .all(|f| matches!(f.status, Status::Fail | Status::Pass))
 }

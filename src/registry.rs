@@ -2,7 +2,7 @@
 //! `inventory`, sorted (inventory's own order is unspecified), plus selection by id or prefix.
 
 use crate::check::{CheckEntry, Scope};
-use crate::command::CommandInfo;
+use crate::command::{CommandFix, CommandInfo};
 use crate::error::InputError;
 use crate::remediation::RemediationEntry;
 use crate::report::{Finding, ReporterEntry, Resource};
@@ -41,11 +41,60 @@ pub fn remediation_for(check: &str) -> Option<&'static RemediationEntry> {
         .find(|r| r.meta.fixes.contains(&check))
 }
 
-/// The s3tk command that fixes `finding`, when a remediation exists for its check. Formatting
-/// commands belongs to the registry, which knows the remediations, not to the report model.
+/// How s3tk fixes a failing check: a remediation's command, which takes any number of buckets
+/// and patterns, or another command that fixes it ([`CommandFix`]), which takes one bucket.
+#[derive(Clone, Copy)]
+pub enum Fix {
+    Remediation(&'static RemediationEntry),
+    Command(&'static CommandFix),
+}
+
+impl Fix {
+    /// The command line for one bucket, `{bucket}` standing for its name (none for the
+    /// account's).
+    pub fn usage(&self) -> &'static str {
+        match self {
+            Fix::Remediation(r) => r.meta.usage,
+            Fix::Command(c) => c.usage,
+        }
+    }
+
+    /// Whether its command takes several buckets and patterns at once.
+    pub fn takes_many_buckets(&self) -> bool {
+        matches!(self, Fix::Remediation(_))
+    }
+
+    /// The checks it fixes.
+    pub fn fixes(&self) -> &'static [&'static str] {
+        match self {
+            Fix::Remediation(r) => r.meta.fixes,
+            Fix::Command(c) => std::slice::from_ref(&c.check),
+        }
+    }
+}
+
+/// The commands that fix a check without being remediations, as declared beside them.
+pub fn command_fixes() -> Vec<&'static CommandFix> {
+    let mut all: Vec<_> = inventory::iter::<CommandFix>.into_iter().collect();
+    all.sort_by_key(|c| c.check);
+    all
+}
+
+/// What fixes a failure of `check`: its remediation, else a command declared to fix it (the
+/// registry tests check there is at most one of either).
+pub fn fix_for(check: &str) -> Option<Fix> {
+    remediation_for(check).map(Fix::Remediation).or_else(|| {
+        inventory::iter::<CommandFix>
+            .into_iter()
+            .find(|c| c.check == check)
+            .map(Fix::Command)
+    })
+}
+
+/// The s3tk command that fixes `finding`, when s3tk can fix its check. Formatting commands
+/// belongs to the registry, which knows the remediations, not to the report model.
 pub fn fix_command(finding: &Finding) -> Option<String> {
-    let remediation = remediation_for(finding.check.id)?;
-    let usage = remediation.meta.usage;
+    let usage = fix_for(finding.check.id)?.usage();
     Some(match &finding.resource {
         Resource::Bucket(name) => usage.replace("{bucket}", &shell_word(name)),
         Resource::Account(_) | Resource::DnsRecord { .. } => usage.to_owned(),
@@ -53,7 +102,7 @@ pub fn fix_command(finding: &Finding) -> Option<String> {
 }
 
 /// Quotes a word for a POSIX shell when it needs it (legacy bucket names may hold odd characters).
-fn shell_word(word: &str) -> String {
+pub fn shell_word(word: &str) -> String {
     if word
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
@@ -251,6 +300,38 @@ mod tests {
                 );
                 fixed.push(check);
             }
+        }
+    }
+
+    #[test]
+    fn each_check_has_at_most_one_fix() {
+        for c in command_fixes() {
+            assert!(
+                check(c.check).is_some(),
+                "{} fixes unknown check {}",
+                c.usage,
+                c.check
+            );
+            assert!(
+                remediation_for(c.check).is_none(),
+                "{} is fixed by a remediation and by {}",
+                c.check,
+                c.usage
+            );
+            assert!(
+                c.usage.starts_with("s3tk ") && c.usage.contains("{bucket}"),
+                "{}",
+                c.usage
+            );
+            assert_eq!(
+                command_fixes()
+                    .iter()
+                    .filter(|o| o.check == c.check)
+                    .count(),
+                1,
+                "{} has two commands",
+                c.check
+            );
         }
     }
 

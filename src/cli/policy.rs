@@ -22,7 +22,7 @@ use serde_json::json;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use crate::command::{CommandInfo, Section};
+use crate::command::{CommandFix, CommandInfo, Section};
 use crate::facet::Facet;
 
 /// Each writer reads the bucket's region and policy, what decides whether S3 would refuse a
@@ -81,6 +81,16 @@ pub const UPDATE_POLICY: CommandInfo = CommandInfo {
     section: Section::BucketPolicy,
 };
 inventory::submit! { UPDATE_POLICY }
+
+// The statements that make a policy check pass (their checks' tests read these statements).
+inventory::submit! { CommandFix {
+    check: "s3.bucket.insecure-transport",
+    usage: "s3tk update-policy {bucket} --secure-transport",
+} }
+inventory::submit! { CommandFix {
+    check: "s3.bucket.unencrypted-uploads-allowed",
+    usage: "s3tk update-policy {bucket} --encryption",
+} }
 
 pub const DELETE_POLICY: CommandInfo = CommandInfo {
     usage: "s3tk delete-policy BUCKET",

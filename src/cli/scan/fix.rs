@@ -4,6 +4,7 @@
 use crate::cli::Failure;
 use crate::cli::remediate::write_fix_results;
 use crate::fix::{FixOutcome, FixResult};
+use crate::output::printable;
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, RemediationEntry};
 use crate::report::{FailOn, Finding, Report, Status, Style};
@@ -22,13 +23,14 @@ pub(super) async fn fix_after_scan(
     fail_on: FailOn,
     concurrency: usize,
     style: Style,
+    selection: &[String],
 ) -> Result<u8, Failure> {
     let failing: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
         .collect();
-    if !print_fixes(&failing)? || !apply {
+    if !print_fixes(&report, selection)? || !apply {
         return Ok(report.exit_code(fail_on));
     }
     let work = safe_work(&failing);
@@ -58,36 +60,29 @@ pub(super) async fn fix_after_scan(
         .max(u8::from(results.iter().any(|r| r.outcome.is_failure()))))
 }
 
-/// Prints the command that fixes each failing finding, and the checks no remediation fixes;
-/// `false` when there is nothing to fix.
-fn print_fixes(failing: &[&Finding]) -> io::Result<bool> {
-    let mut commands: Vec<String> = Vec::new();
-    for command in failing
-        .iter()
-        .filter_map(|f| crate::registry::fix_command(f))
-    {
-        if !commands.contains(&command) {
-            commands.push(command);
-        }
-    }
-    let mut manual: Vec<String> = failing
-        .iter()
-        .filter(|f| registry::remediation_for(f.check.id).is_none())
-        .map(|f| f.check.id.to_owned())
-        .collect();
+/// Prints the commands that fix the failures, one per fix with all its buckets, then the
+/// checks s3tk cannot fix; `false` when nothing failed.
+fn print_fixes(report: &Report, selection: &[String]) -> io::Result<bool> {
+    let advice = crate::fix::advice(report, selection);
     let mut err = io::stderr().lock();
-    if commands.is_empty() && manual.is_empty() {
+    if advice.commands.is_empty() && advice.manual.is_empty() {
         writeln!(err, "Nothing to fix.")?;
         return Ok(false);
     }
-    writeln!(err, "To fix:")?;
-    for command in &commands {
-        writeln!(err, "  {command}")?;
+    if !advice.commands.is_empty() {
+        writeln!(err, "To fix:")?;
     }
-    manual.sort();
-    manual.dedup();
-    for id in &manual {
-        writeln!(err, "  {id}: no s3tk remediation; see `s3tk explain {id}`")?;
+    for command in &advice.commands {
+        writeln!(err, "  {}", printable(&command.line))?;
+        if let Some(note) = &command.note {
+            writeln!(err, "    ({note})")?;
+        }
+    }
+    if !advice.manual.is_empty() {
+        writeln!(err, "No s3tk command fixes:")?;
+    }
+    for (id, failing) in &advice.manual {
+        writeln!(err, "  {id} ({failing} failing): see `s3tk explain {id}`")?;
     }
     Ok(true)
 }
@@ -132,5 +127,177 @@ fn record_verified(report: &mut Report, results: &[FixResult]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Outcome;
+    use crate::cli::Cli;
+    use crate::fix::{NAMED_BUCKETS, advice};
+    use crate::report::{Resource, RunInfo};
+    use clap::Parser;
+    use std::time::Duration;
+
+    fn finding(bucket: &str, check: &str, outcome: Outcome) -> Finding {
+        let meta = registry::check(check).unwrap().meta;
+        Finding::new(
+            meta,
+            Resource::Bucket(bucket.into()),
+            Some("us-east-1"),
+            Ok(outcome),
+            Duration::ZERO,
+        )
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report::new(
+            RunInfo::finished(Some("123456789012".into()), std::time::Instant::now()),
+            findings,
+        )
+    }
+
+    fn fail(bucket: &str, check: &str) -> Finding {
+        finding(bucket, check, Outcome::Fail("failed".into()))
+    }
+
+    /// The words of an advised line as the shell would pass them (single-quoted words
+    /// unquoted); a `for b in …; do …; done` loop gives its command, run for the first bucket.
+    fn command_words(line: &str) -> Vec<String> {
+        let (line, first) = match line.strip_prefix("for b in ") {
+            Some(rest) => {
+                let (buckets, body) = rest.split_once("; do ").unwrap();
+                let body = body.strip_suffix("; done").unwrap();
+                let first = buckets.split(' ').next().unwrap().to_owned();
+                (body.replace("\"$b\"", &first), true)
+            }
+            None => (line.to_owned(), false),
+        };
+        assert!(!first || !line.contains("$b"));
+        line.split(' ')
+            .map(|w| w.trim_matches('\'').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn one_line_per_fix_with_all_its_buckets() {
+        let mut findings = Vec::new();
+        for bucket in ["a", "b", "c"] {
+            findings.push(fail(bucket, "s3.bucket.versioning-disabled"));
+            findings.push(fail(bucket, "s3.bucket.public-acl-read"));
+            findings.push(fail(bucket, "s3.bucket.public-access-block-disabled"));
+            findings.push(fail(bucket, "s3.bucket.mfa-delete-disabled"));
+        }
+        findings.push(fail("it's", "s3.bucket.versioning-disabled"));
+        let advice = advice(&report(findings), &[]);
+        let lines: Vec<&str> = advice.commands.iter().map(|c| c.line.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                // The most severe first: public ACLs are high, versioning medium.
+                "s3tk block-public-access a b c",
+                "s3tk enable-versioning a b c 'it'\\''s'",
+            ]
+        );
+        assert_eq!(advice.manual, [("s3.bucket.mfa-delete-disabled", 3)]);
+    }
+
+    #[test]
+    fn policy_checks_are_fixed_by_update_policy() {
+        let findings = vec![
+            fail("a", "s3.bucket.insecure-transport"),
+            fail("b", "s3.bucket.insecure-transport"),
+            fail("a", "s3.bucket.unencrypted-uploads-allowed"),
+        ];
+        let advice = advice(&report(findings), &[]);
+        let lines: Vec<&str> = advice.commands.iter().map(|c| c.line.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "for b in a b; do s3tk update-policy \"$b\" --secure-transport; done",
+                "s3tk update-policy a --encryption",
+            ]
+        );
+        assert!(advice.manual.is_empty());
+    }
+
+    #[test]
+    fn many_buckets_become_the_scans_selection_only_when_that_is_exact() {
+        let many = NAMED_BUCKETS + 5;
+        let names: Vec<String> = (0..many).map(|i| format!("bucket-{i:03}")).collect();
+        let mut findings: Vec<Finding> = names
+            .iter()
+            .map(|n| fail(n, "s3.bucket.versioning-disabled"))
+            .collect();
+        findings.push(finding(
+            "passing",
+            "s3.bucket.versioning-disabled",
+            Outcome::Pass("versioning is enabled".into()),
+        ));
+        let every = advice(&report(findings.clone()), &[]);
+        assert_eq!(every.commands[0].line, "s3tk enable-versioning '*'");
+        let note = every.commands[0].note.as_deref().unwrap();
+        assert!(
+            note.contains(&format!("{many} of the {}", many + 1)),
+            "{note}"
+        );
+        let patterns = advice(
+            &report(findings.clone()),
+            &["bucket-*".into(), "passing".into()],
+        );
+        assert_eq!(
+            patterns.commands[0].line,
+            "s3tk enable-versioning 'bucket-*' passing"
+        );
+        // A muted bucket must not be changed behind the reviewer's back: every name is given.
+        findings.last_mut().unwrap().status = Status::Muted;
+        let named = advice(&report(findings), &[]);
+        assert!(named.commands[0].note.is_none());
+        assert_eq!(
+            named.commands[0].line,
+            format!("s3tk enable-versioning {}", names.join(" "))
+        );
+    }
+
+    /// Every check is fixed by a command that parses as written, for one bucket and for
+    /// several, or is listed as having no s3tk fix in `checks/fixes.snapshot` (reviewed like
+    /// the ids: a check that gains or loses its fix shows in the diff).
+    #[test]
+    fn every_check_has_a_command_that_parses_or_says_it_has_none() {
+        let mut table = String::new();
+        for entry in registry::checks() {
+            let id = entry.meta.id;
+            let resource = |name: &str| match entry.meta.scope {
+                crate::check::Scope::Account => Resource::Account("123456789012".into()),
+                _ => Resource::Bucket(name.into()),
+            };
+            let findings: Vec<Finding> = ["one", "two"]
+                .iter()
+                .map(|b| Finding {
+                    resource: resource(b),
+                    ..fail(b, id)
+                })
+                .collect();
+            let single = advice(&report(findings[..1].to_vec()), &[]);
+            let several = advice(&report(findings), &[]);
+            match single.commands.first() {
+                None => {
+                    assert_eq!(single.manual, [(id, 1)]);
+                    table += &format!("{id}: no s3tk fix\n");
+                }
+                Some(command) => {
+                    assert!(registry::fix_for(id).is_some());
+                    for line in [&command.line, &several.commands[0].line] {
+                        let words = command_words(line);
+                        if let Err(e) = Cli::try_parse_from(&words) {
+                            panic!("{id}: `{line}` does not parse: {e}");
+                        }
+                    }
+                    table += &format!("{id}: {}\n", command.line);
+                }
+            }
+        }
+        crate::testing::assert_snapshot_at("checks/fixes.snapshot", &table);
     }
 }

@@ -296,7 +296,16 @@ async fn finish_live_scan(
     if !args.fix {
         return Ok(code);
     }
-    fix::fix_after_scan(account, report, args.apply, fail_on, concurrency, style).await
+    fix::fix_after_scan(
+        account,
+        report,
+        args.apply,
+        fail_on,
+        concurrency,
+        style,
+        &args.buckets,
+    )
+    .await
 }
 
 /// The report (and state file) of a scan of recorded state: `--from-state`, `--from-aws-config`.
