@@ -520,3 +520,44 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
     eprintln!("{bucket}: deleted the policy (printed above, to restore it); {verdict}");
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{CheckKind, CheckOptions, Outcome};
+    use crate::cli::{Cli, Command};
+    use crate::policy::edit;
+    use crate::state::OfflineBucket;
+    use clap::Parser;
+
+    /// The advice is right: each declared `update-policy` fix, parsed as the CLI parses it and
+    /// applied to a bucket without a policy, makes its check pass.
+    #[tokio::test]
+    async fn each_declared_statement_makes_its_check_pass() {
+        let fixes = crate::registry::command_fixes();
+        assert!(!fixes.is_empty());
+        for fix in fixes {
+            let line = fix.usage.replace("{bucket}", "b");
+            let cli = Cli::try_parse_from(line.split(' ')).unwrap();
+            let Command::UpdatePolicy(args) = cli.command else {
+                panic!("{line} is not update-policy");
+            };
+            let mut policy = None;
+            for named in args.add.named() {
+                policy = edit::add(policy.as_ref(), named, "b");
+            }
+            let bucket = OfflineBucket::new("b").policy(Ok(policy)).build();
+            let CheckKind::Bucket(check) = crate::registry::check(fix.check).unwrap().check else {
+                panic!("{} is not a bucket check", fix.check);
+            };
+            let outcome = check
+                .evaluate(&bucket, &CheckOptions::default())
+                .await
+                .unwrap();
+            assert!(
+                matches!(outcome, Outcome::Pass(_)),
+                "`{line}` leaves {} failing: {outcome:?}",
+                fix.check
+            );
+        }
+    }
+}
