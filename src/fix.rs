@@ -308,10 +308,10 @@ pub fn advice(report: &Report, selection: &[String]) -> Advice {
             }
         };
         group.1 = group.1.max(f.severity);
-        if let Some(bucket) = f.resource.bucket() {
-            if !group.2.contains(&bucket) {
-                group.2.push(bucket);
-            }
+        if let Some(bucket) = f.resource.bucket()
+            && !group.2.contains(&bucket)
+        {
+            group.2.push(bucket);
         }
     }
     groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.usage().cmp(b.0.usage())));

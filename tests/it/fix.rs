@@ -410,7 +410,7 @@ async fn scan_fix_prints_commands_and_applies_only_safe_remediations() {
     )
     .await;
     plan.assert_code(1);
-    assert!(plan.stderr.contains("To fix:\n  s3tk enable-logging app --log-bucket LOG_BUCKET\n  s3tk block-public-access app\n  s3tk enable-versioning app\n"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("To fix:\n  s3tk block-public-access app\n  s3tk enable-logging app --log-bucket LOG_BUCKET\n  s3tk enable-versioning app\n"), "{}", plan.stderr);
     plan.json();
     assert!(writes(&fake.requests().await).is_empty());
 
