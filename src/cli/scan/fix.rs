@@ -2,6 +2,8 @@
 //! safe ones run. Everything goes to stderr, so stdout keeps the report alone.
 
 use crate::cli::Failure;
+use crate::cli::confirm::Confirmation;
+use crate::exit::Tally;
 use crate::cli::remediate::write_fix_results;
 use crate::fix::{FixOutcome, FixResult};
 use crate::registry;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 /// A safe bucket remediation with the failing buckets it applies to.
 type Work = Vec<(&'static RemediationEntry, Vec<SelectedBucket>)>;
 
+/// The report's tally after the fixes, merged with the fixes' own.
 pub(super) async fn fix_after_scan(
     account: Arc<AccountState>,
     mut report: Report,
@@ -22,16 +25,29 @@ pub(super) async fn fix_after_scan(
     fail_on: FailOn,
     concurrency: usize,
     style: Style,
-) -> Result<u8, Failure> {
+    confirmation: &Confirmation<'_>,
+) -> Result<Tally, Failure> {
     let failing: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
         .collect();
     if !print_fixes(&failing)? || !apply {
-        return Ok(report.exit_code(fail_on));
+        return Ok(report.tally(fail_on));
     }
     let work = safe_work(&failing);
+    let mut changing: Vec<&str> = work
+        .iter()
+        .flat_map(|(_, buckets)| buckets.iter().map(|b| b.name.as_str()))
+        .collect();
+    changing.sort_unstable();
+    changing.dedup();
+    let scanned = report.buckets().len();
+    if !confirmation.go_ahead("scan --fix --apply", &changing, scanned)? {
+        let mut declined = report.tally(fail_on);
+        declined.unresolved();
+        return Ok(declined);
+    }
     let context = FixContext {
         options: FixOptions::default(),
         log_target: None,
@@ -54,8 +70,8 @@ pub(super) async fn fix_after_scan(
     // The exit code reflects the state after the fixes.
     record_verified(&mut report, &results);
     Ok(report
-        .exit_code(fail_on)
-        .max(u8::from(results.iter().any(|r| r.outcome.is_failure()))))
+        .tally(fail_on)
+        .merge(crate::fix::tally(&results)))
 }
 
 /// Prints the command that fixes each failing finding, and the checks no remediation fixes;
