@@ -23,7 +23,7 @@ pub use args::{Cli, Command};
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
-use crate::exit;
+use crate::exit::{self, Tally};
 use crate::output;
 use crate::report::Style;
 use crate::select::{self, BucketSelector};
@@ -60,7 +60,11 @@ async fn dispatch(
         Command::ListPolicy(args) => policy::list(global, args).await,
         Command::SetPolicy(args) => policy::set(global, args).await,
         Command::UpdatePolicy(args) => policy::update(global, args).await,
-        Command::DeletePolicy { bucket, dry_run } => policy::delete(global, &bucket, dry_run).await,
+        Command::DeletePolicy {
+            bucket,
+            dry_run,
+            format,
+        } => policy::delete(global, &bucket, dry_run, format).await,
         Command::ScanObjectAcl { target } => objects::scan_acl(global, target, style).await,
         Command::ResetObjectAcl(args) => objects::reset_acl(global, args, style).await,
         Command::Encrypt(args) => objects::encrypt(global, args, style).await,
@@ -190,6 +194,15 @@ async fn resolve_buckets(
         .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
     warn_unmatched(&selection, None);
     Ok(selection)
+}
+
+/// Incomplete when a pattern matched no bucket: what was asked for was not done.
+fn selection_tally(selection: &select::Selection) -> Tally {
+    let mut tally = Tally::default();
+    if !selection.unmatched.is_empty() {
+        tally.incomplete();
+    }
+    tally
 }
 
 fn warn_unmatched(selection: &select::Selection, account: Option<&str>) {

@@ -7,15 +7,13 @@ use super::args::remediate::{FixCommand, commands};
 use super::args::{FixTarget, GlobalArgs, ObjectFormat};
 use super::confirm::{Confirmation, Prompt, is_mass};
 use super::marks::Tone;
-use super::progress::ProgressLine;
-use super::{Failure, aws_options, check_log_prefix, resolve_buckets};
-use crate::exit::Tally;
+use super::progress::BucketProgress;
+use super::{Failure, aws_options, check_log_prefix, resolve_buckets, selection_tally};
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::error::InputError;
 use crate::fix::{FixOutcome, FixResult};
 use crate::report::Resource;
 use serde_json::json;
-use std::cell::RefCell;
 use crate::output;
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, validate_kms_key};
@@ -143,41 +141,6 @@ async fn fix_command(
     };
     print_fix_results(&report, target.format, style)?;
     Ok(tally.merge(crate::fix::tally(&results)).code())
-}
-
-/// Incomplete when a pattern matched no bucket: what was asked for was not done.
-pub(super) fn selection_tally(selection: &select::Selection) -> Tally {
-    let mut tally = Tally::default();
-    if !selection.unmatched.is_empty() {
-        tally.incomplete();
-    }
-    tally
-}
-
-/// The progress line of a command's work on many buckets (stderr, on a terminal).
-pub(super) struct BucketProgress {
-    line: RefCell<ProgressLine>,
-}
-
-impl BucketProgress {
-    pub(super) fn new(buckets: usize) -> Self {
-        BucketProgress {
-            line: RefCell::new(ProgressLine::new(buckets > 1)),
-        }
-    }
-
-    /// The callback that draws `VERB done/total buckets`.
-    pub(super) fn step<'a>(&'a self, verb: &'a str) -> impl Fn(usize, usize) + 'a {
-        move |done, total| {
-            self.line
-                .borrow_mut()
-                .draw(|| format!("{verb} {done}/{total} buckets"));
-        }
-    }
-
-    pub(super) fn clear(&self) {
-        self.line.borrow_mut().clear();
-    }
 }
 
 /// Runs an account remediation command.

@@ -107,6 +107,9 @@ pub enum Command {
         /// Print the policy that would be deleted, and delete nothing
         #[arg(long)]
         dry_run: bool,
+        /// text (default: the deleted policy alone, to restore it), or json
+        #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+        format: ObjectFormat,
     },
     #[command(about = ScanAcl::INFO.summary, long_about = ScanAcl::INFO.long_help())]
     ScanObjectAcl {
@@ -224,6 +227,9 @@ pub struct SetPolicyArgs {
     /// Print the policy that would be written and its difference from the current one
     #[arg(long)]
     pub dry_run: bool,
+    /// text (default: the difference), or json: the policy before and after
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +260,9 @@ pub struct UpdatePolicyArgs {
     /// Print the difference the update would make, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// text (default: the difference), or json: the policy before and after
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
 }
 
 /// The bucket and keys an object command works on, and its output format.
