@@ -154,6 +154,19 @@ pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failu
             .collect()
             .await;
     progress.clear();
+    print_policies(&results, named, format)?;
+    if results.iter().any(|(_, p)| p.is_err()) {
+        tally.incomplete();
+    }
+    Ok(tally.code())
+}
+
+/// Each bucket's policy (or with `named`, its statements' labels), or the JSON array.
+fn print_policies(
+    results: &[(String, Result<Option<PolicyDocument>, String>)],
+    named: bool,
+    format: ObjectFormat,
+) -> io::Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     match format {
         ObjectFormat::Json => {
@@ -196,11 +209,7 @@ pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failu
             }
         }
     }
-    out.flush()?;
-    if results.iter().any(|(_, p)| p.is_err()) {
-        tally.incomplete();
-    }
-    Ok(tally.code())
+    out.flush()
 }
 
 /// One bucket, with its region resolved: the start of every single-bucket policy command.

@@ -333,6 +333,20 @@ pub(in crate::cli) async fn batch_status(
     } else {
         Vec::new()
     };
+    print_job(&job, &failures, format)?;
+    Ok(match job.status.as_str() {
+        "Complete" if job.failed == 0 => exit::CLEAN,
+        "Complete" | "Failed" | "Cancelled" => exit::UNRESOLVED,
+        _ => exit::RUNNING,
+    })
+}
+
+/// The job's state, progress and failure reasons, then its failed objects.
+fn print_job(
+    job: &batch::JobView,
+    failures: &[batch::FailedTask],
+    format: ObjectFormat,
+) -> io::Result<()> {
     let mut out = io::stdout().lock();
     match format {
         ObjectFormat::Json => writeln!(out, "{}", json!({"job": job, "failed_tasks": failures}))?,
@@ -360,7 +374,7 @@ pub(in crate::cli) async fn batch_status(
             if let Some(report) = &job.report {
                 writeln!(out, "  completion report: {report}/job-{}/", job.job_id)?;
             }
-            for task in &failures {
+            for task in failures {
                 let line = format!(
                     "{} {}{}: {} (HTTP {}) {}",
                     Tone::Fail.mark(),
@@ -378,11 +392,7 @@ pub(in crate::cli) async fn batch_status(
         }
     }
     out.flush()?;
-    Ok(match job.status.as_str() {
-        "Complete" if job.failed == 0 => exit::CLEAN,
-        "Complete" | "Failed" | "Cancelled" => exit::UNRESOLVED,
-        _ => exit::RUNNING,
-    })
+    Ok(())
 }
 
 /// A job id as S3 Control accepts it (5 to 36 letters, digits, `-` and `_`), checked before
