@@ -110,6 +110,23 @@ impl PolicyStatements {
     }
 }
 
+impl UpdatePolicyArgs {
+    /// The statements to remove, in set-policy's order.
+    fn removed(&self) -> Vec<Named> {
+        [
+            (self.no_public, Named::Public),
+            (self.allow_object_acl, Named::NoObjectAcl),
+            (self.no_public_uploads, Named::PublicUploads),
+            (self.allow_uploads, Named::NoUploads),
+            (self.no_encryption, Named::Encryption { kms: false }),
+            (self.no_secure_transport, Named::SecureTransport),
+        ]
+        .into_iter()
+        .filter_map(|(on, named)| on.then_some(named))
+        .collect()
+    }
+}
+
 /// The label `--named` prints for a statement.
 fn label(statement: &crate::policy::Statement<'_>, bucket: &str) -> String {
     match Named::recognise(statement.json, bucket) {
@@ -401,24 +418,23 @@ async fn write_and_verify(
     })
 }
 
+/// `--policy-file`: bounded, parsed and validated before any request.
+fn read_policy_file(path: &std::path::Path) -> Result<PolicyDocument, Failure> {
+    let text = crate::input::read_bounded_text(
+        path,
+        "--policy-file",
+        MAX_POLICY_BYTES as u64,
+        "20,480 bytes, S3's limit for a bucket policy (20 KB)",
+    )
+    .map_err(Failure::Usage)?;
+    PolicyDocument::parse(&text)
+        .and_then(|d| d.validate().map(|()| d))
+        .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))
+}
+
 pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure> {
     let named = args.statements.named();
-    let from_file = match &args.policy_file {
-        Some(path) => {
-            let text = crate::input::read_bounded_text(
-                path,
-                "--policy-file",
-                MAX_POLICY_BYTES as u64,
-                "20,480 bytes, S3's limit for a bucket policy (20 KB)",
-            )
-            .map_err(Failure::Usage)?;
-            let doc = PolicyDocument::parse(&text)
-                .and_then(|d| d.validate().map(|()| d))
-                .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))?;
-            Some(doc)
-        }
-        None => None,
-    };
+    let from_file = args.policy_file.as_deref().map(read_policy_file).transpose()?;
     if named.is_empty() && from_file.is_none() {
         return Err(Failure::Usage(
             "no statements specified: give --public, --no-object-acl, --public-uploads, --no-uploads, --encryption, --secure-transport or --policy-file".into(),
@@ -494,17 +510,7 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
 
 pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, Failure> {
     let add = args.add.named();
-    let remove: Vec<Named> = [
-        (args.no_public, Named::Public),
-        (args.allow_object_acl, Named::NoObjectAcl),
-        (args.no_public_uploads, Named::PublicUploads),
-        (args.allow_uploads, Named::NoUploads),
-        (args.no_encryption, Named::Encryption { kms: false }),
-        (args.no_secure_transport, Named::SecureTransport),
-    ]
-    .into_iter()
-    .filter_map(|(on, named)| on.then_some(named))
-    .collect();
+    let remove = args.removed();
     if add.is_empty() && remove.is_empty() {
         return Err(Failure::Usage(
             "nothing to update: give statements to add (--encryption, …) or to remove (--no-encryption, …)".into(),

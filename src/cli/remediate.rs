@@ -71,15 +71,7 @@ async fn fix_command(
     } = fix;
     let entry = registry::remediation(id).expect("registered remediation");
     let selectors = BucketSelector::parse_all(&target.buckets)?;
-    if let Some(key) = &options.kms_key_id {
-        validate_kms_key(key).map_err(Failure::Usage)?;
-    }
-    if let Some(log_bucket) = &options.log_bucket {
-        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
-            name: log_bucket.clone(),
-            reason,
-        })?;
-    }
+    validate_options(&options)?;
     confirmation.mass = is_mass(&selectors);
     confirmation.check_possible(name)?;
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
@@ -141,6 +133,20 @@ async fn fix_command(
     };
     print_fix_results(&report, target.format, style)?;
     Ok(tally.merge(crate::fix::tally(&results)).code())
+}
+
+/// The options' values, checked before any request.
+fn validate_options(options: &FixOptions) -> Result<(), Failure> {
+    if let Some(key) = &options.kms_key_id {
+        validate_kms_key(key).map_err(Failure::Usage)?;
+    }
+    if let Some(log_bucket) = &options.log_bucket {
+        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
+            name: log_bucket.clone(),
+            reason,
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs an account remediation command.
