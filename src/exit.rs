@@ -102,9 +102,9 @@ pub const TABLE: &[(u8, &str, &str)] = &[
         "could not evaluate or perform, and nothing counted for 1",
         "A check could not be evaluated (`error` findings), the bucket list could not be read, a \
          named bucket does not exist, a bucket pattern matched no bucket, S3 refused a read or a \
-         write (access denied, throttled, network), an object could not be read or changed, the \
-         listing stopped, a batch job could not be created, `batch-status` of a job that does not \
-         exist, `--sns-topic` publishing failed.",
+         write (access denied, throttled, network), an object could not be read or changed (or S3 \
+         did not confirm its change), the listing stopped, a batch job could not be created, \
+         `batch-status` of a job that does not exist, `--sns-topic` publishing failed.",
     ),
     (
         RUNNING,

@@ -48,17 +48,25 @@ pub struct Confirmation<'a> {
     pub prompt: &'a dyn Prompt,
     pub yes: bool,
     pub dry_run: bool,
-    /// No bucket named, or a pattern among them.
-    pub mass: bool,
+    /// What a mass change reaches (`every bucket in the account`); `None` for buckets named
+    /// one by one.
+    pub reach: Option<String>,
 }
 
-/// Whether a selection is a mass change: every bucket (none named), or a pattern, whose reach
-/// the person typing it cannot see.
-pub fn is_mass(selectors: &[BucketSelector]) -> bool {
-    selectors.is_empty()
-        || selectors
-            .iter()
-            .any(|s| matches!(s, BucketSelector::Pattern(_)))
+/// What a selection reaches when it is a mass change: every bucket (none named), or a
+/// pattern's buckets, which the person typing it cannot see.
+pub fn mass_reach(selectors: &[BucketSelector]) -> Option<String> {
+    if selectors.is_empty() {
+        return Some("every bucket in the account".into());
+    }
+    let patterns: Vec<String> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            BucketSelector::Pattern(glob) => Some(format!("'{glob}'")),
+            BucketSelector::Name(_) => None,
+        })
+        .collect();
+    (!patterns.is_empty()).then(|| format!("every bucket matching {}", patterns.join(", ")))
 }
 
 /// How many names the question shows.
@@ -66,15 +74,17 @@ const NAMES_SHOWN: usize = 5;
 
 impl Confirmation<'_> {
     fn needed(&self) -> bool {
-        self.mass && !self.dry_run && !self.yes
+        self.reach.is_some() && !self.dry_run && !self.yes
     }
 
     /// Before any request: a mass change that nobody can confirm is a usage error.
     pub fn check_possible(&self, command: &str) -> Result<(), Failure> {
-        if self.needed() && !self.prompt.is_interactive() {
+        if let (true, false, Some(reach)) =
+            (self.needed(), self.prompt.is_interactive(), &self.reach)
+        {
             return Err(Failure::Usage(format!(
-                "{command} would change every bucket {}, and there is no terminal to confirm on: add --yes, name the buckets, or see the plan with --dry-run",
-                "the selection reaches (no bucket named, or a pattern)"
+                "{command} would change {}, and there is no terminal to confirm on: add --yes (-y), name the buckets, or see the plan with --dry-run",
+                crate::output::printable(reach)
             )));
         }
         Ok(())
@@ -95,9 +105,7 @@ impl Confirmation<'_> {
             "{what}: {n} of {selected} selected {} would change: {names}",
             buckets(selected)
         );
-        let yes = self
-            .prompt
-            .ask(&format!("Change {n} {}?", buckets(n)))?;
+        let yes = self.prompt.ask(&format!("Change {n} {}?", buckets(n)))?;
         if !yes {
             eprintln!("Nothing changed.");
         }
@@ -147,7 +155,7 @@ pub(super) mod tests {
             prompt,
             yes,
             dry_run,
-            mass,
+            reach: mass.then(|| "every bucket in the account".to_owned()),
         }
     }
 
@@ -157,9 +165,15 @@ pub(super) mod tests {
             BucketSelector::parse_all(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
                 .unwrap()
         };
-        assert!(is_mass(&parse(&[])));
-        assert!(is_mass(&parse(&["app", "logs-*"])));
-        assert!(!is_mass(&parse(&["app", "logs"])));
+        assert_eq!(
+            mass_reach(&parse(&[])).as_deref(),
+            Some("every bucket in the account")
+        );
+        assert_eq!(
+            mass_reach(&parse(&["app", "logs-*", "b?"])).as_deref(),
+            Some("every bucket matching 'logs-*', 'b?'")
+        );
+        assert_eq!(mass_reach(&parse(&["app", "logs"])), None);
     }
 
     #[test]
@@ -179,8 +193,11 @@ pub(super) mod tests {
     #[test]
     fn named_buckets_dry_runs_yes_and_nothing_to_change_never_ask() {
         let prompt = Scripted::new(false, false);
-        for (yes, dry_run, mass) in [(false, false, false), (false, true, true), (true, false, true)]
-        {
+        for (yes, dry_run, mass) in [
+            (false, false, false),
+            (false, true, true),
+            (true, false, true),
+        ] {
             let c = confirmation(&prompt, yes, dry_run, mass);
             assert!(c.check_possible("enable-versioning").is_ok());
             assert!(c.go_ahead("Enable versioning", &["a"], 1).unwrap());
@@ -201,7 +218,9 @@ pub(super) mod tests {
         let Failure::Usage(message) = err else {
             panic!("not a usage error");
         };
-        assert!(message.starts_with("enable-versioning would change every bucket"));
+        assert!(message.starts_with(
+            "enable-versioning would change every bucket in the account, and there is no terminal"
+        ));
         assert!(message.contains("add --yes") && !message.contains('\n'));
     }
 

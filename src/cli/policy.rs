@@ -340,7 +340,8 @@ impl PolicyResult<'_> {
         let mut out = io::stdout().lock();
         match format {
             ObjectFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, &self.to_json()).map_err(io::Error::other)?;
+                serde_json::to_writer_pretty(&mut out, &self.to_json())
+                    .map_err(io::Error::other)?;
                 writeln!(out)?;
             }
             ObjectFormat::Text if self.outcome == "already" => {
@@ -350,7 +351,11 @@ impl PolicyResult<'_> {
                 let text = |doc: Option<&PolicyDocument>| {
                     doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default()
                 };
-                writeln!(out, "{}: {} (- removed, + added):", self.bucket, self.detail)?;
+                writeln!(
+                    out,
+                    "{}: {} (- removed, + added):",
+                    self.bucket, self.detail
+                )?;
                 let diff = edit::diff_lines(&text(self.before), &text(self.after));
                 write!(out, "{}", printable_json(&diff))?;
                 if let Some(verdict) = self.verified {
@@ -434,7 +439,11 @@ fn read_policy_file(path: &std::path::Path) -> Result<PolicyDocument, Failure> {
 
 pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure> {
     let named = args.statements.named();
-    let from_file = args.policy_file.as_deref().map(read_policy_file).transpose()?;
+    let from_file = args
+        .policy_file
+        .as_deref()
+        .map(read_policy_file)
+        .transpose()?;
     if named.is_empty() && from_file.is_none() {
         return Err(Failure::Usage(
             "no statements specified: give --public, --no-object-acl, --public-uploads, --no-uploads, --encryption, --secure-transport or --policy-file".into(),
@@ -494,7 +503,11 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
         command: "set-policy",
         bucket: name,
         dry_run: args.dry_run,
-        outcome: if args.dry_run { "would change" } else { "changed" },
+        outcome: if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
         detail: if args.dry_run {
             "would write this policy"
         } else {
@@ -572,7 +585,11 @@ pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, F
         command: "update-policy",
         bucket: &name,
         dry_run: args.dry_run,
-        outcome: if args.dry_run { "would change" } else { "changed" },
+        outcome: if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
         detail: verb,
         before: old.as_ref(),
         after: new.as_ref(),
@@ -626,8 +643,13 @@ pub async fn delete(
     // restore with `aws s3api put-bucket-policy --bucket b --policy file://policy.json`.
     if dry_run {
         if json {
-            result("would change", "would delete this policy", policy.as_ref(), None)
-                .print(format)?;
+            result(
+                "would change",
+                "would delete this policy",
+                policy.as_ref(),
+                None,
+            )
+            .print(format)?;
         } else {
             eprintln!("{bucket}: would delete this policy:");
             if let Some(text) = &old {

@@ -5,21 +5,21 @@
 
 use super::args::remediate::{FixCommand, commands};
 use super::args::{FixTarget, GlobalArgs, ObjectFormat};
-use super::confirm::{Confirmation, Prompt, is_mass};
+use super::confirm::{Confirmation, Prompt, mass_reach};
 use super::marks::Tone;
 use super::progress::BucketProgress;
 use super::{Failure, aws_options, check_log_prefix, resolve_buckets, selection_tally};
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::error::InputError;
 use crate::fix::{FixOutcome, FixResult};
-use crate::report::Resource;
-use serde_json::json;
 use crate::output;
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, validate_kms_key};
+use crate::report::Resource;
 use crate::report::Style;
 use crate::select::{self, BucketSelector};
 use crate::state::{AccountState, BucketState};
+use serde_json::json;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub(super) async fn run(
         prompt,
         yes: global.yes,
         dry_run: fix.target.dry_run,
-        mass: false,
+        reach: None,
     };
     fix_command(global, bucket.meta.id, fix, confirmation, style).await
 }
@@ -72,7 +72,7 @@ async fn fix_command(
     let entry = registry::remediation(id).expect("registered remediation");
     let selectors = BucketSelector::parse_all(&target.buckets)?;
     validate_options(&options)?;
-    confirmation.mass = is_mass(&selectors);
+    confirmation.reach = mass_reach(&selectors);
     confirmation.check_possible(name)?;
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let selection = resolve_buckets(&clients, &selectors).await?;
@@ -232,7 +232,8 @@ fn fix_results_json(report: &FixReport<'_>) -> serde_json::Value {
                 _ => (None, None),
             };
             if let Some(changes) = changes {
-                value["changes"] = json!(changes.iter().map(ToString::to_string).collect::<Vec<_>>());
+                value["changes"] =
+                    json!(changes.iter().map(ToString::to_string).collect::<Vec<_>>());
             }
             if let Some(verified) = verified {
                 value["verified"] = verified

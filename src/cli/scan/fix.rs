@@ -3,8 +3,8 @@
 
 use crate::cli::Failure;
 use crate::cli::confirm::Confirmation;
-use crate::exit::Tally;
 use crate::cli::remediate::write_fix_results;
+use crate::exit::Tally;
 use crate::fix::{FixOutcome, FixResult};
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, RemediationEntry};
@@ -69,9 +69,7 @@ pub(super) async fn fix_after_scan(
     }
     // The exit code reflects the state after the fixes.
     record_verified(&mut report, &results);
-    Ok(report
-        .tally(fail_on)
-        .merge(crate::fix::tally(&results)))
+    Ok(report.tally(fail_on).merge(crate::fix::tally(&results)))
 }
 
 /// Prints the command that fixes each failing finding, and the checks no remediation fixes;

@@ -7,7 +7,7 @@ mod org;
 pub(super) mod report;
 
 use super::args::{GlobalArgs, ScanArgs};
-use super::confirm::{Confirmation, Prompt, is_mass};
+use super::confirm::{Confirmation, Prompt, mass_reach};
 use super::progress::ProgressLine;
 use super::{Failure, aws_options, check_log_prefix, state_file, warn_unmatched};
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
@@ -68,7 +68,7 @@ pub(super) async fn run(
         prompt,
         yes: global.yes,
         dry_run: !args.apply,
-        mass: is_mass(&request.selectors),
+        reach: mass_reach(&request.selectors),
     };
     confirmation.check_possible("scan --fix --apply")?;
     let recorded = request.recorded.take();
