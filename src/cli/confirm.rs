@@ -33,7 +33,10 @@ impl Prompt for Terminal {
         write!(err, "{question} [y/N] ")?;
         err.flush()?;
         let mut answer = String::new();
-        io::stdin().lock().read_line(&mut answer)?;
+        if io::stdin().lock().read_line(&mut answer)? == 0 {
+            // End of input (Ctrl-D): end the question's line, and take it as no.
+            writeln!(err)?;
+        }
         Ok(is_yes(&answer))
     }
 }

@@ -377,3 +377,102 @@ async fn every_command_exits_by_the_one_policy() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Runs `s3tk --endpoint-url ENDPOINT ARGS` on a pseudo-terminal (util-linux `script`), typing
+/// `answer`: stdin and stderr are a terminal, as for a person at the keyboard. Returns the exit
+/// code and everything the terminal showed.
+async fn on_terminal(endpoint: &str, args: &[&str], answer: &str) -> (i32, String) {
+    use tokio::io::AsyncWriteExt;
+    let line = [
+        env!("CARGO_BIN_EXE_s3tk"),
+        "--color",
+        "never",
+        "--endpoint-url",
+        endpoint,
+    ]
+    .iter()
+    .chain(args)
+    .map(|a| format!("'{a}'"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut cmd = tokio::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
+    crate::support::hermetic(&mut cmd, &[]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(answer.as_bytes()).await.unwrap();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("s3tk answered within 30 s")
+        .unwrap();
+    drop(stdin);
+    let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    (out.status.code().expect("exited"), shown)
+}
+
+fn versioning_writes(requests: &[String]) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.starts_with("PUT") && r.contains("versioning"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_mass_change_asks_on_a_terminal_and_does_what_the_answer_says() {
+    let fake = fake().await;
+    let (code, shown) = on_terminal(&fake.uri(), &["enable-versioning"], "n\n").await;
+    // The answer is typed at once, so the terminal echoes it before the question.
+    assert!(
+        shown.contains(
+            "Enable versioning: 2 of 3 selected buckets would change: app, logs\nChange 2 buckets? [y/N] Nothing changed.\n"
+        ),
+        "{shown}"
+    );
+    assert_eq!(code, 1, "declined: left unfixed\n{shown}");
+    assert_eq!(versioning_writes(&fake.requests().await), 0, "declined");
+
+    let (code, shown) = on_terminal(&fake.uri(), &["enable-versioning", "a*"], "y\n").await;
+    assert!(shown.contains("Change 1 bucket? [y/N] "), "{shown}");
+    assert!(
+        shown.contains("✔ app: changed: PutBucketVersioning app: Status=Enabled"),
+        "{shown}"
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(versioning_writes(&fake.requests().await), 1);
+
+    // Named buckets are never asked about, on a terminal either.
+    let (code, shown) = on_terminal(&fake.uri(), &["enable-versioning", "logs"], "").await;
+    assert!(!shown.contains("[y/N]"), "{shown}");
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(versioning_writes(&fake.requests().await), 2);
+}
+
+#[tokio::test]
+async fn without_a_terminal_a_mass_change_needs_yes_and_says_so_before_any_request() {
+    let fake = fake().await;
+    for args in [
+        &["enable-versioning"][..],
+        &["enable-versioning", "app", "l*"],
+        &["scan", "--fix", "--apply"],
+    ] {
+        let run = s3tk(&fake.uri(), args).await;
+        run.assert_code(2);
+        assert!(
+            run.stderr.starts_with("error: ")
+                && run.stderr.lines().count() == 1
+                && run.stderr.contains("add --yes (-y)"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        fake.requests().await.is_empty(),
+        "refused before any request"
+    );
+    let run = s3tk(&fake.uri(), &["enable-versioning", "-y"]).await;
+    run.expect_success();
+    assert_eq!(versioning_writes(&fake.requests().await), 2);
+}
