@@ -22,6 +22,7 @@ mod policy;
 mod remediations;
 mod report_consumers;
 mod reports;
+mod results_json;
 mod scan;
 mod state;
 mod support;
