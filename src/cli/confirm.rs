@@ -216,8 +216,7 @@ pub(super) mod tests {
         let prompt = Scripted::new(false, true);
         let err = confirmation(&prompt, false, false, true)
             .check_possible("enable-versioning")
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         let Failure::Usage(message) = err else {
             panic!("not a usage error");
         };

@@ -238,7 +238,7 @@ fn remediation_cases() -> BTreeMap<String, Vec<Case>> {
         let name = entry.meta.command().to_owned();
         let with = |bucket: &str, extra: &[&str]| {
             // The usage line starts with the command's name.
-            let mut args = usage_args(&entry.meta, bucket);
+            let mut args = usage_args(entry.meta, bucket);
             args.extend(extra.iter().map(|a| (*a).to_owned()));
             args
         };

@@ -146,7 +146,12 @@ async fn every_json_document_matches_the_schema_and_says_what_happened() {
     )
     .await;
     assert_eq!(update["before"], set["after"]);
-    let listed = json_of(&fake, &["list-policy", "app", "versioned", json[0], json[1]], 0).await;
+    let listed = json_of(
+        &fake,
+        &["list-policy", "app", "versioned", json[0], json[1]],
+        0,
+    )
+    .await;
     let deleted = json_of(&fake, &["delete-policy", "app", json[0], json[1]], 0).await;
     assert_eq!(
         (&deleted["outcome"], &deleted["before"], &deleted["after"]),
