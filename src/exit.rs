@@ -104,7 +104,8 @@ pub const TABLE: &[(u8, &str, &str)] = &[
          named bucket does not exist, a bucket pattern matched no bucket, S3 refused a read or a \
          write (access denied, throttled, network), an object could not be read or changed (or S3 \
          did not confirm its change), the listing stopped, a batch job could not be created, \
-         `batch-status` of a job that does not exist, `--sns-topic` publishing failed.",
+         `batch-status` of a job that does not exist. `scan --sns-topic` publishing failed: 3 even with \
+         failing findings, since the summary is published only then and 1 would hide that it was not sent.",
     ),
     (
         RUNNING,

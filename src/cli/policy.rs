@@ -423,6 +423,19 @@ async fn write_and_verify(
     })
 }
 
+/// The labels of the statements of `old` that `new` lacks.
+fn dropped_statements(old: &PolicyDocument, new: &PolicyDocument, bucket: &str) -> Vec<String> {
+    old.statements()
+        .iter()
+        .filter(|s| {
+            !new.statements()
+                .iter()
+                .any(|n| edit::same_statement(s.json, n.json))
+        })
+        .map(|s| label(s, bucket))
+        .collect()
+}
+
 /// `--policy-file`: bounded, parsed and validated before any request.
 fn read_policy_file(path: &std::path::Path) -> Result<PolicyDocument, Failure> {
     let text = crate::input::read_bounded_text(
@@ -461,16 +474,7 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
     let (account, bucket) = open(global, name).await?;
     let old = current(&bucket).await?;
     if let Some(old) = &old {
-        let dropped: Vec<String> = old
-            .statements()
-            .iter()
-            .filter(|s| {
-                !new.statements()
-                    .iter()
-                    .any(|n| edit::same_statement(s.json, n.json))
-            })
-            .map(|s| label(s, name))
-            .collect();
+        let dropped = dropped_statements(old, &new, name);
         if *old == new {
             let result = PolicyResult {
                 command: "set-policy",

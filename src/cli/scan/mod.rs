@@ -316,6 +316,7 @@ async fn finish_live_scan(
         return Ok(exit::INTERRUPTED);
     }
     let account = scanned.account;
+    let mut publish_failed = false;
     if let (Some(topic), Some(clients)) = (&request.sns_topic, account.clients()) {
         match crate::notify::publish_failures(clients, topic, &report, fail_on).await {
             Ok(Some(published)) => eprintln!("{published}"),
@@ -326,10 +327,16 @@ async fn finish_live_scan(
                     "error: could not publish the summary to {topic}: {}",
                     output::printable(&why)
                 );
-                beyond_report.incomplete();
+                publish_failed = true;
             }
         }
     }
+    // The one exception to "1 outranks 3": a summary is published only when something fails,
+    // so 1 would hide that the alert was never sent.
+    let code = |report_tally: Tally, beyond: Tally| match publish_failed && !rejected {
+        true => exit::INCOMPLETE,
+        false => code(report_tally, beyond),
+    };
     if !args.fix || rejected {
         return Ok(code(report.tally(fail_on), beyond_report));
     }
