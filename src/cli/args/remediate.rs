@@ -52,7 +52,7 @@ fn build(name: &'static str, remediations: &Remediations) -> clap::Command {
     let buckets_help = if remediations.account.is_some() {
         "Bucket names or wildcard patterns (required without --account)"
     } else {
-        "Bucket names or wildcard patterns; none means every bucket in the account"
+        "Bucket names or wildcard patterns; none means every bucket in the account (asked first, or --yes)"
     };
     let mut command = clap::Command::new(name)
         .about(remediations.main().meta.title)
@@ -71,6 +71,7 @@ fn build(name: &'static str, remediations: &Remediations) -> clap::Command {
         .arg(
             Arg::new("format")
                 .long("format")
+                .value_name("FORMAT")
                 .value_parser(clap::builder::EnumValueParser::<ObjectFormat>::new())
                 .default_value("text")
                 .help("text (default), or json: one document with every bucket's result"),
