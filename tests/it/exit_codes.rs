@@ -443,6 +443,24 @@ async fn a_mass_change_asks_on_a_terminal_and_does_what_the_answer_says() {
     assert_eq!(code, 0, "{shown}");
     assert_eq!(versioning_writes(&fake.requests().await), 1);
 
+    // `scan --fix --apply` over every bucket asks the same way, at the point of applying.
+    let scan = [
+        "scan",
+        "--checks",
+        "s3.bucket.versioning-disabled",
+        "--fix",
+        "--apply",
+    ];
+    let (code, shown) = on_terminal(&fake.uri(), &scan, "n\n").await;
+    assert!(
+        shown.contains(
+            "scan --fix --apply: 1 of 3 selected buckets would change: logs\nChange 1 bucket? [y/N] Nothing changed.\n"
+        ),
+        "{shown}"
+    );
+    assert_eq!(code, 1, "declined, and logs still fails\n{shown}");
+    assert_eq!(versioning_writes(&fake.requests().await), 1, "no new write");
+
     // Named buckets are never asked about, on a terminal either.
     let (code, shown) = on_terminal(&fake.uri(), &["enable-versioning", "logs"], "").await;
     assert!(!shown.contains("[y/N]"), "{shown}");
