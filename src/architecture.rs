@@ -12,7 +12,7 @@ use std::path::Path;
 /// the same table (`the_crate_docs_list_the_layers`).
 const LAYERS: &[&[&str]] = &[
     &[
-        "facet", "model", "policy", "glob", "input", "clock", "pacing",
+        "facet", "model", "policy", "glob", "input", "clock", "pacing", "exit",
     ],
     &["error", "change"],
     &["aws"],

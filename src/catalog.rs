@@ -440,6 +440,16 @@ mod tests {
     }
 
     #[test]
+    fn readme_exit_code_table_matches_the_policy() {
+        assert_readme_section(
+            "<!-- exit-codes:start -->\n",
+            "<!-- exit-codes:end -->",
+            &crate::exit::markdown_table(),
+            "exit-code table",
+        );
+    }
+
+    #[test]
     fn readme_object_command_table_matches_the_commands() {
         assert_readme_section(
             "<!-- objects:start -->\n",

@@ -8,6 +8,7 @@
 use crate::apply;
 use crate::change::Change;
 use crate::error::FetchError;
+use crate::exit::Tally;
 use crate::remediation::{FixContext, Plan, RemediationEntry, RemediationKind};
 use crate::report::{Finding, Report, Resource, Status};
 use crate::runner;
@@ -40,10 +41,34 @@ pub enum FixOutcome {
 }
 
 impl FixOutcome {
-    /// Whether the bucket ends up not fixed (refused or failed): exit code 1.
-    pub fn is_failure(&self) -> bool {
-        matches!(self, FixOutcome::Refused(_) | FixOutcome::Failed(_))
+    /// Adds the outcome to a command's tally: refused, or still failing after the change, is
+    /// unresolved; an error (S3 refused a read or write, the bucket is missing), or a check that
+    /// could not be re-evaluated, is incomplete.
+    pub fn add_to(&self, tally: &mut Tally) {
+        match self {
+            FixOutcome::Refused(_) => tally.unresolved(),
+            FixOutcome::Failed(_) => tally.incomplete(),
+            FixOutcome::Changed { verified, .. } => {
+                for v in verified {
+                    match v.after {
+                        Status::Fail => tally.unresolved(),
+                        Status::Error => tally.incomplete(),
+                        _ => {}
+                    }
+                }
+            }
+            FixOutcome::Already(_) | FixOutcome::Skipped(_) | FixOutcome::WouldChange(_) => {}
+        }
     }
+}
+
+/// The tally of a remediation's results.
+pub fn tally(results: &[FixResult]) -> Tally {
+    let mut tally = Tally::default();
+    for r in results {
+        r.outcome.add_to(&mut tally);
+    }
+    tally
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +110,35 @@ fn verify(before: &[Finding], after: Vec<Finding>) -> Vec<Verification> {
         .collect()
 }
 
+/// Reports how many of the buckets are done: `(done, total)`, after each one.
+pub type OnProgress<'a> = &'a dyn Fn(usize, usize);
+
+/// A bucket remediation planned on every selected bucket, not yet applied.
+pub struct Planned {
+    entry: &'static RemediationEntry,
+    checks: Vec<&'static crate::check::CheckEntry>,
+    /// Each bucket's state, plan, and the fixed checks' findings before (for a change).
+    buckets: Vec<(BucketState, Result<Plan, FetchError>, Vec<Finding>)>,
+}
+
+impl Planned {
+    /// The buckets the plan would change, by name.
+    pub fn changing(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .buckets
+            .iter()
+            .filter(|(_, plan, _)| matches!(plan, Ok(Plan::Change(_))))
+            .map(|(state, _, _)| state.name())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub fn entry(&self) -> &'static RemediationEntry {
+        self.entry
+    }
+}
+
 /// Plans, and unless `dry_run` applies, a bucket remediation on every selected bucket.
 pub async fn fix_buckets(
     account: Arc<AccountState>,
@@ -94,15 +148,30 @@ pub async fn fix_buckets(
     dry_run: bool,
     concurrency: usize,
 ) -> Vec<FixResult> {
+    let planned = plan_buckets(&account, buckets, entry, context, concurrency, &|_, _| {}).await;
+    apply_planned(account, planned, dry_run, concurrency, &|_, _| {}).await
+}
+
+/// Plans a bucket remediation on every selected bucket, reading what each plan needs once.
+pub async fn plan_buckets(
+    account: &Arc<AccountState>,
+    buckets: Vec<SelectedBucket>,
+    entry: &'static RemediationEntry,
+    context: &FixContext,
+    concurrency: usize,
+    on_progress: OnProgress<'_>,
+) -> Planned {
     let RemediationKind::Bucket(remediation) = entry.remediation else {
         panic!("{} is not a bucket remediation", entry.meta.id);
     };
     let checks = fixed_checks(entry);
     let options = crate::check::CheckOptions::default();
+    let total = buckets.len();
+    let mut done = 0;
     // Plan every bucket, and record the fixed checks' statuses on the same cached state.
     let planned: Vec<(BucketState, Result<Plan, FetchError>, Vec<Finding>)> = stream::iter(buckets)
         .map(|b| {
-            let state = BucketState::new(b.name, b.listed_region, Arc::clone(&account));
+            let state = BucketState::new(b.name, b.listed_region, Arc::clone(account));
             let checks = &checks;
             let options = &options;
             async move {
@@ -115,9 +184,34 @@ pub async fn fix_buckets(
             }
         })
         .buffer_unordered(concurrency.max(1))
+        .inspect(|_| {
+            done += 1;
+            on_progress(done, total);
+        })
         .collect()
         .await;
+    Planned {
+        entry,
+        checks,
+        buckets: planned,
+    }
+}
 
+/// Performs the planned changes (unless `dry_run`), then re-reads each changed bucket and
+/// re-runs the checks the remediation fixes.
+pub async fn apply_planned(
+    account: Arc<AccountState>,
+    planned: Planned,
+    dry_run: bool,
+    concurrency: usize,
+    on_progress: OnProgress<'_>,
+) -> Vec<FixResult> {
+    let Planned {
+        checks,
+        buckets: planned,
+        ..
+    } = planned;
+    let options = crate::check::CheckOptions::default();
     // Shared changes first, each once; remember which failed.
     let mut shared_failures: HashMap<String, String> = HashMap::new();
     if !dry_run {
@@ -138,6 +232,8 @@ pub async fn fix_buckets(
         }
     }
 
+    let total = planned.len();
+    let mut done = 0;
     let results: Vec<FixResult> = stream::iter(planned)
         .map(|(state, plan, before)| {
             let account = Arc::clone(&account);
@@ -177,6 +273,10 @@ pub async fn fix_buckets(
             }
         })
         .buffer_unordered(concurrency.max(1))
+        .inspect(|_| {
+            done += 1;
+            on_progress(done, total);
+        })
         .collect()
         .await;
     let mut results = results;

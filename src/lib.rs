@@ -14,7 +14,8 @@
 //! top. `architecture.rs` reads the `crate::` paths of the sources and fails on a cycle or an
 //! upward use, with this table:
 //!
-//! 1. leaves: [`facet`], [`model`], [`policy`], [`glob`], [`input`], [`clock`], [`pacing`];
+//! 1. leaves: [`facet`], [`model`], [`policy`], [`glob`], [`input`], [`clock`], [`pacing`],
+//!    [`exit`];
 //! 2. [`error`], [`change`];
 //! 3. [`aws`];
 //! 4. [`state`], [`select`], [`dns`];
@@ -56,6 +57,7 @@ pub mod command;
 pub mod data_events;
 pub mod dns;
 pub mod error;
+pub mod exit;
 pub mod exposure;
 pub mod facet;
 pub mod fix;

@@ -363,19 +363,25 @@ impl Report {
             })
     }
 
-    /// 2 when S3 rejected the credentials, else 1 when a failure at or above `fail_on`
-    /// remains, else 3 when any check could not be evaluated, else 0.
+    /// 2 when S3 rejected the credentials, else the code of [`Report::tally`].
     pub fn exit_code(&self, fail_on: FailOn) -> u8 {
         if self.credentials_rejected().is_some() {
-            return 2;
+            return crate::exit::USAGE;
         }
+        self.tally(fail_on).code()
+    }
+
+    /// Unresolved when a failure at or above `fail_on` remains, incomplete when any check could
+    /// not be evaluated.
+    pub fn tally(&self, fail_on: FailOn) -> crate::exit::Tally {
+        let mut tally = crate::exit::Tally::default();
         if self.findings.iter().any(|f| fail_on.gates(f)) {
-            1
-        } else if self.findings.iter().any(|f| f.status == Status::Error) {
-            3
-        } else {
-            0
+            tally.unresolved();
         }
+        if self.findings.iter().any(|f| f.status == Status::Error) {
+            tally.incomplete();
+        }
+        tally
     }
 }
 

@@ -4,6 +4,7 @@
 //! AWS options, bucket selection).
 
 pub mod args;
+mod confirm;
 mod dns;
 mod docs;
 mod iam;
@@ -22,6 +23,7 @@ pub use args::{Cli, Command};
 
 use crate::aws::{AwsOptions, ConfigError, DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::error::{FetchErrorKind, InputError};
+use crate::exit::{self, Tally};
 use crate::output;
 use crate::report::Style;
 use crate::select::{self, BucketSelector};
@@ -36,12 +38,18 @@ pub async fn run(mut cli: Cli) -> ExitCode {
         width: terminal_width(),
     };
     fit_concurrency(&mut cli.global);
-    exit_code(dispatch(&cli.global, cli.command, style).await)
+    exit_code(dispatch(&cli.global, cli.command, style, &confirm::Terminal).await)
 }
 
-async fn dispatch(global: &GlobalArgs, command: Command, style: Style) -> Result<u8, Failure> {
+/// `prompt` answers the confirmation of mass changes ([`confirm`]).
+async fn dispatch(
+    global: &GlobalArgs,
+    command: Command,
+    style: Style,
+    prompt: &dyn confirm::Prompt,
+) -> Result<u8, Failure> {
     match command {
-        Command::Scan(args) => scan::run(global, args, style).await,
+        Command::Scan(args) => scan::run(global, args, style, prompt).await,
         Command::ScanDns { report } => dns::run(global, report, style).await,
         Command::IamPolicy(args) => iam::run(args),
         Command::Completions { shell } => docs::completions(shell),
@@ -49,19 +57,29 @@ async fn dispatch(global: &GlobalArgs, command: Command, style: Style) -> Result
         Command::Checks { format } => docs::list_checks(format),
         Command::Reporters => docs::list_reporters(),
         Command::Explain { id } => docs::explain(&id),
-        Command::Fix(fix) => remediate::run(global, fix, style).await,
+        Command::Fix(fix) => remediate::run(global, fix, style, prompt).await,
         Command::ListPolicy(args) => policy::list(global, args).await,
         Command::SetPolicy(args) => policy::set(global, args).await,
         Command::UpdatePolicy(args) => policy::update(global, args).await,
-        Command::DeletePolicy { bucket, dry_run } => policy::delete(global, &bucket, dry_run).await,
+        Command::DeletePolicy {
+            bucket,
+            dry_run,
+            format,
+        } => policy::delete(global, &bucket, dry_run, format).await,
         Command::ScanObjectAcl { target } => objects::scan_acl(global, target, style).await,
         Command::ResetObjectAcl(args) => objects::reset_acl(global, args, style).await,
         Command::Encrypt(args) => objects::encrypt(global, args, style).await,
         Command::DeleteUnencryptedVersions(args) => {
             objects::delete_versions(global, args, style).await
         }
-        Command::BatchStatus { job_id, format } => {
-            objects::batch_status(global, &job_id, format).await
+        Command::BatchStatus {
+            job_id,
+            format,
+            wait,
+            interval,
+        } => {
+            let wait = wait.then_some(interval);
+            objects::batch_status(global, &job_id, format, wait).await
         }
     }
 }
@@ -83,37 +101,38 @@ fn fit_concurrency(global: &mut GlobalArgs) {
     }
 }
 
-/// The exit code of a command's result, saying why on stderr when it stopped early.
+/// The exit code of a command's result ([`crate::exit`]'s policy), saying why on stderr when
+/// it stopped early.
 fn exit_code(result: Result<u8, Failure>) -> ExitCode {
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {}", output::printable(&message));
-            ExitCode::from(2)
-        }
-        Err(Failure::Incomplete(message)) => {
-            eprintln!("error: {}", output::printable(&message));
-            ExitCode::from(3)
-        }
-        Err(Failure::Refused(message)) => {
-            eprintln!("error: {}", output::printable(&message));
-            ExitCode::from(1)
-        }
-        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(code) => code,
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => exit::CLEAN,
         Err(Failure::Output(e)) => {
             eprintln!("error: writing output: {e}");
-            ExitCode::from(2)
+            exit::USAGE
         }
-    }
+        Err(failure) => {
+            let (code, message) = match failure {
+                Failure::Usage(message) => (exit::USAGE, message),
+                Failure::Incomplete(message) => (exit::INCOMPLETE, message),
+                Failure::Refused(message) => (exit::UNRESOLVED, message),
+                Failure::Output(_) => unreachable!("handled above"),
+            };
+            eprintln!("error: {}", output::printable(&message));
+            code
+        }
+    };
+    ExitCode::from(code)
 }
 
 /// Why a command stopped early, and so which exit code it gets.
 enum Failure {
     /// Bad input or configuration (exit 2), reported before anything is read or written.
     Usage(String),
-    /// Nothing could be evaluated (exit 3), e.g. the bucket list could not be read.
+    /// Nothing could be evaluated or performed (exit 3): the bucket list could not be read, the
+    /// bucket does not exist, S3 refused a read or write.
     Incomplete(String),
-    /// The command would not, or could not, make its change (exit 1), said in the message.
+    /// The command would not make its change (exit 1), said in the message.
     Refused(String),
     Output(io::Error),
 }
@@ -191,6 +210,15 @@ async fn resolve_buckets(
         .map_err(|e| Failure::fetch(e, "could not list buckets"))?;
     warn_unmatched(&selection, None);
     Ok(selection)
+}
+
+/// Incomplete when a pattern matched no bucket: what was asked for was not done.
+fn selection_tally(selection: &select::Selection) -> Tally {
+    let mut tally = Tally::default();
+    if !selection.unmatched.is_empty() {
+        tally.incomplete();
+    }
+    tally
 }
 
 fn warn_unmatched(selection: &select::Selection, account: Option<&str>) {

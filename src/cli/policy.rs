@@ -11,6 +11,7 @@ use crate::apply;
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::change::Change;
 use crate::error::{FetchErrorKind, InputError};
+use crate::exit;
 use crate::exposure::{EffectiveBlock, Flag};
 use crate::output::{printable, printable_json};
 use crate::policy::edit::{self, Named};
@@ -119,6 +120,23 @@ impl PolicyStatements {
     }
 }
 
+impl UpdatePolicyArgs {
+    /// The statements to remove, in set-policy's order.
+    fn removed(&self) -> Vec<Named> {
+        [
+            (self.no_public, Named::Public),
+            (self.allow_object_acl, Named::NoObjectAcl),
+            (self.no_public_uploads, Named::PublicUploads),
+            (self.allow_uploads, Named::NoUploads),
+            (self.no_encryption, Named::Encryption { kms: false }),
+            (self.no_secure_transport, Named::SecureTransport),
+        ]
+        .into_iter()
+        .filter_map(|(on, named)| on.then_some(named))
+        .collect()
+    }
+}
+
 /// The label `--named` prints for a statement.
 fn label(statement: &crate::policy::Statement<'_>, bucket: &str) -> String {
     match Named::recognise(statement.json, bucket) {
@@ -138,7 +156,12 @@ pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failu
     let concurrency = options.concurrency;
     let clients = S3Clients::load(&options).await?;
     let selection = super::resolve_buckets(&clients, &selectors).await?;
+    let mut tally = super::selection_tally(&selection);
     let account = AccountState::new(clients);
+    let total = selection.buckets.len();
+    let progress = super::progress::BucketProgress::new(total);
+    let step = progress.step("read");
+    let mut done = 0;
     // In bucket order, each policy read concurrently.
     let results: Vec<(String, Result<Option<PolicyDocument>, String>)> =
         futures::stream::iter(selection.buckets)
@@ -151,8 +174,26 @@ pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failu
                 }
             })
             .buffered(concurrency)
+            .inspect(|_| {
+                done += 1;
+                step(done, total);
+            })
             .collect()
             .await;
+    progress.clear();
+    print_policies(&results, named, format)?;
+    if results.iter().any(|(_, p)| p.is_err()) {
+        tally.incomplete();
+    }
+    Ok(tally.code())
+}
+
+/// Each bucket's policy (or with `named`, its statements' labels), or the JSON array.
+fn print_policies(
+    results: &[(String, Result<Option<PolicyDocument>, String>)],
+    named: bool,
+    format: ObjectFormat,
+) -> io::Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     match format {
         ObjectFormat::Json => {
@@ -195,12 +236,7 @@ pub async fn list(global: &GlobalArgs, args: ListPolicyArgs) -> Result<u8, Failu
             }
         }
     }
-    out.flush()?;
-    Ok(if results.iter().any(|(_, p)| p.is_err()) {
-        3
-    } else {
-        0
-    })
+    out.flush()
 }
 
 /// One bucket, with its region resolved: the start of every single-bucket policy command.
@@ -278,20 +314,67 @@ async fn check_encryption(bucket: &BucketState, policy: &PolicyDocument) {
     }
 }
 
-/// Prints the change as a diff of the pretty-printed policies.
-fn print_diff(
-    bucket: &str,
-    verb: &str,
-    old: Option<&PolicyDocument>,
-    new: Option<&PolicyDocument>,
-) -> io::Result<()> {
-    let text =
-        |doc: Option<&PolicyDocument>| doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default();
-    let mut out = io::stdout().lock();
-    writeln!(out, "{bucket}: {verb} (- removed, + added):")?;
-    let diff = edit::diff_lines(&text(old), &text(new));
-    write!(out, "{}", printable_json(&diff))?;
-    out.flush()
+/// What a policy command did to the bucket's policy, for printing.
+struct PolicyResult<'a> {
+    command: &'static str,
+    bucket: &'a str,
+    dry_run: bool,
+    /// `already`, `would change` or `changed`, as the remediation commands say.
+    outcome: &'static str,
+    /// What happened, in words (`wrote this policy`, …).
+    detail: &'a str,
+    before: Option<&'a PolicyDocument>,
+    after: Option<&'a PolicyDocument>,
+    /// What reading the policy back showed, after a write.
+    verified: Option<&'a str>,
+}
+
+impl PolicyResult<'_> {
+    /// The JSON document (`docs/schemas/results.schema.json`, `policy_change`).
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "command": self.command,
+            "bucket": self.bucket,
+            "dry_run": self.dry_run,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "before": self.before.map(PolicyDocument::json),
+            "after": self.after.map(PolicyDocument::json),
+            "verified": self.verified,
+        })
+    }
+
+    /// Text: the change as a diff of the pretty-printed policies, then the verdict. JSON: the
+    /// document.
+    fn print(&self, format: ObjectFormat) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        match format {
+            ObjectFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, &self.to_json())
+                    .map_err(io::Error::other)?;
+                writeln!(out)?;
+            }
+            ObjectFormat::Text if self.outcome == "already" => {
+                writeln!(out, "{}: {}", self.bucket, self.detail)?;
+            }
+            ObjectFormat::Text => {
+                let text = |doc: Option<&PolicyDocument>| {
+                    doc.map(|d| d.to_pretty_string() + "\n").unwrap_or_default()
+                };
+                writeln!(
+                    out,
+                    "{}: {} (- removed, + added):",
+                    self.bucket, self.detail
+                )?;
+                let diff = edit::diff_lines(&text(self.before), &text(self.after));
+                write!(out, "{}", printable_json(&diff))?;
+                if let Some(verdict) = self.verified {
+                    writeln!(out, "{verdict}")?;
+                }
+            }
+        }
+        out.flush()
+    }
 }
 
 /// Writes `new` (or deletes the policy when `None`), then reads it back and says whether the
@@ -313,7 +396,7 @@ async fn write_and_verify(
     };
     apply::apply(account, &change)
         .await
-        .map_err(|e| Failure::Refused(format!("{bucket}: {e}")))?;
+        .map_err(|e| Failure::Incomplete(format!("{bucket}: {e}")))?;
     let fresh = BucketState::new(bucket, None, Arc::new(account.fresh()));
     let stored = fresh.policy().await.map_err(|e| {
         Failure::Incomplete(format!(
@@ -350,24 +433,40 @@ async fn write_and_verify(
     })
 }
 
+/// The labels of the statements of `old` that `new` lacks.
+fn dropped_statements(old: &PolicyDocument, new: &PolicyDocument, bucket: &str) -> Vec<String> {
+    old.statements()
+        .iter()
+        .filter(|s| {
+            !new.statements()
+                .iter()
+                .any(|n| edit::same_statement(s.json, n.json))
+        })
+        .map(|s| label(s, bucket))
+        .collect()
+}
+
+/// `--policy-file`: bounded, parsed and validated before any request.
+fn read_policy_file(path: &std::path::Path) -> Result<PolicyDocument, Failure> {
+    let text = crate::input::read_bounded_text(
+        path,
+        "--policy-file",
+        MAX_POLICY_BYTES as u64,
+        "20,480 bytes, S3's limit for a bucket policy (20 KB)",
+    )
+    .map_err(Failure::Usage)?;
+    PolicyDocument::parse(&text)
+        .and_then(|d| d.validate().map(|()| d))
+        .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))
+}
+
 pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure> {
     let named = args.statements.named();
-    let from_file = match &args.policy_file {
-        Some(path) => {
-            let text = crate::input::read_bounded_text(
-                path,
-                "--policy-file",
-                MAX_POLICY_BYTES as u64,
-                "20,480 bytes, S3's limit for a bucket policy (20 KB)",
-            )
-            .map_err(Failure::Usage)?;
-            let doc = PolicyDocument::parse(&text)
-                .and_then(|d| d.validate().map(|()| d))
-                .map_err(|e| Failure::Usage(format!("--policy-file {}: {e}", path.display())))?;
-            Some(doc)
-        }
-        None => None,
-    };
+    let from_file = args
+        .policy_file
+        .as_deref()
+        .map(read_policy_file)
+        .transpose()?;
     if named.is_empty() && from_file.is_none() {
         return Err(Failure::Usage(
             "no statements specified: give --public, --no-object-acl, --public-uploads, --no-uploads, --encryption, --secure-transport or --policy-file".into(),
@@ -385,19 +484,20 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
     let (account, bucket) = open(global, name).await?;
     let old = current(&bucket).await?;
     if let Some(old) = &old {
-        let dropped: Vec<String> = old
-            .statements()
-            .iter()
-            .filter(|s| {
-                !new.statements()
-                    .iter()
-                    .any(|n| edit::same_statement(s.json, n.json))
-            })
-            .map(|s| label(s, name))
-            .collect();
+        let dropped = dropped_statements(old, &new, name);
         if *old == new {
-            println!("{name}: already has this policy");
-            return Ok(0);
+            let result = PolicyResult {
+                command: "set-policy",
+                bucket: name,
+                dry_run: args.dry_run,
+                outcome: "already",
+                detail: "already has this policy",
+                before: Some(old),
+                after: Some(old),
+                verified: None,
+            };
+            result.print(args.format)?;
+            return Ok(exit::CLEAN);
         }
         if !dropped.is_empty() && !args.force {
             return Err(Failure::Refused(format!(
@@ -409,29 +509,35 @@ pub async fn set(global: &GlobalArgs, args: SetPolicyArgs) -> Result<u8, Failure
     }
     check_public(&bucket, &new).await?;
     check_encryption(&bucket, &new).await;
-    if args.dry_run {
-        print_diff(name, "would write this policy", old.as_ref(), Some(&new))?;
-        return Ok(0);
-    }
-    let verdict = write_and_verify(&account, name, Some(&new)).await?;
-    print_diff(name, "wrote this policy", old.as_ref(), Some(&new))?;
-    println!("{verdict}");
-    Ok(0)
+    let verdict = match args.dry_run {
+        true => None,
+        false => Some(write_and_verify(&account, name, Some(&new)).await?),
+    };
+    let result = PolicyResult {
+        command: "set-policy",
+        bucket: name,
+        dry_run: args.dry_run,
+        outcome: if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
+        detail: if args.dry_run {
+            "would write this policy"
+        } else {
+            "wrote this policy"
+        },
+        before: old.as_ref(),
+        after: Some(&new),
+        verified: verdict.as_deref(),
+    };
+    result.print(args.format)?;
+    Ok(exit::CLEAN)
 }
 
 pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, Failure> {
     let add = args.add.named();
-    let remove: Vec<Named> = [
-        (args.no_public, Named::Public),
-        (args.allow_object_acl, Named::NoObjectAcl),
-        (args.no_public_uploads, Named::PublicUploads),
-        (args.allow_uploads, Named::NoUploads),
-        (args.no_encryption, Named::Encryption { kms: false }),
-        (args.no_secure_transport, Named::SecureTransport),
-    ]
-    .into_iter()
-    .filter_map(|(on, named)| on.then_some(named))
-    .collect();
+    let remove = args.removed();
     if add.is_empty() && remove.is_empty() {
         return Err(Failure::Usage(
             "nothing to update: give statements to add (--encryption, …) or to remove (--no-encryption, …)".into(),
@@ -461,8 +567,18 @@ pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, F
     // No statement left: the policy is deleted (S3 refuses an empty one).
     let new = new.filter(|doc| !doc.statements().is_empty());
     if new == old {
-        println!("{name}: already up to date, nothing to change");
-        return Ok(0);
+        let result = PolicyResult {
+            command: "update-policy",
+            bucket: &name,
+            dry_run: args.dry_run,
+            outcome: "already",
+            detail: "already up to date, nothing to change",
+            before: old.as_ref(),
+            after: old.as_ref(),
+            verified: None,
+        };
+        result.print(args.format)?;
+        return Ok(exit::CLEAN);
     }
     if let Some(new) = &new {
         refuse_invalid("update-policy", &name, new)?;
@@ -475,25 +591,57 @@ pub async fn update(global: &GlobalArgs, args: UpdatePolicyArgs) -> Result<u8, F
         (Some(_), false) => "wrote this policy",
         (None, false) => "deleted the policy, which had no statement left",
     };
-    if args.dry_run {
-        print_diff(&name, verb, old.as_ref(), new.as_ref())?;
-        return Ok(0);
-    }
-    let verdict = write_and_verify(&account, &name, new.as_ref()).await?;
-    print_diff(&name, verb, old.as_ref(), new.as_ref())?;
-    println!("{verdict}");
-    Ok(0)
+    let verdict = match args.dry_run {
+        true => None,
+        false => Some(write_and_verify(&account, &name, new.as_ref()).await?),
+    };
+    let result = PolicyResult {
+        command: "update-policy",
+        bucket: &name,
+        dry_run: args.dry_run,
+        outcome: if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
+        detail: verb,
+        before: old.as_ref(),
+        after: new.as_ref(),
+        verified: verdict.as_deref(),
+    };
+    result.print(args.format)?;
+    Ok(exit::CLEAN)
 }
 
-pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<u8, Failure> {
+pub async fn delete(
+    global: &GlobalArgs,
+    bucket: &str,
+    dry_run: bool,
+    format: ObjectFormat,
+) -> Result<u8, Failure> {
     let (account, state) = open(global, bucket).await?;
+    let json = format == ObjectFormat::Json;
+    let result = |outcome, detail, before, verified| PolicyResult {
+        command: "delete-policy",
+        bucket,
+        dry_run,
+        outcome,
+        detail,
+        before,
+        after: None,
+        verified,
+    };
     // A policy that cannot be parsed can still be deleted; it just cannot be printed.
-    let old = match state.policy().await {
+    let policy = match state.policy().await {
         Ok(None) => {
-            eprintln!("{bucket}: no policy to delete");
-            return Ok(0);
+            if json {
+                result("already", "no policy to delete", None, None).print(format)?;
+            } else {
+                eprintln!("{bucket}: no policy to delete");
+            }
+            return Ok(exit::CLEAN);
         }
-        Ok(Some(doc)) => Some(doc.to_pretty_string()),
+        Ok(Some(doc)) => Some(doc.clone()),
         Err(e) if matches!(e.kind, FetchErrorKind::Malformed { .. }) => {
             let why = e.to_string();
             eprintln!(
@@ -504,21 +652,37 @@ pub async fn delete(global: &GlobalArgs, bucket: &str, dry_run: bool) -> Result<
         }
         Err(e) => return Err(Failure::Incomplete(format!("{bucket}: {e}"))),
     };
+    let old = policy.as_ref().map(PolicyDocument::to_pretty_string);
     // The policy goes to stdout alone, so `s3tk delete-policy b > policy.json` keeps a copy to
     // restore with `aws s3api put-bucket-policy --bucket b --policy file://policy.json`.
     if dry_run {
-        eprintln!("{bucket}: would delete this policy:");
-        if let Some(text) = &old {
-            println!("{}", printable_json(text));
+        if json {
+            result(
+                "would change",
+                "would delete this policy",
+                policy.as_ref(),
+                None,
+            )
+            .print(format)?;
+        } else {
+            eprintln!("{bucket}: would delete this policy:");
+            if let Some(text) = &old {
+                println!("{}", printable_json(text));
+            }
         }
-        return Ok(0);
+        return Ok(exit::CLEAN);
     }
     let verdict = write_and_verify(&account, bucket, None).await?;
+    if json {
+        let deleted = "deleted the policy";
+        result("changed", deleted, policy.as_ref(), Some(&verdict)).print(format)?;
+        return Ok(exit::CLEAN);
+    }
     if let Some(text) = &old {
         println!("{}", printable_json(text));
     }
     eprintln!("{bucket}: deleted the policy (printed above, to restore it); {verdict}");
-    Ok(0)
+    Ok(exit::CLEAN)
 }
 
 #[cfg(test)]

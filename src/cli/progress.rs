@@ -1,7 +1,9 @@
-//! The one progress line of the long-running commands (`scan`, the object commands): on
+//! The one progress line of the long-running commands (`scan`, the remediations, `list-policy`,
+//! the object commands, `batch-status --wait`): on
 //! stderr, only when stderr is a terminal, redrawn in place at most every 100 ms and erased
 //! before anything else is printed. It has no colour, so NO_COLOR leaves it as it is.
 
+use std::cell::RefCell;
 use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
 
@@ -40,6 +42,32 @@ impl ProgressLine {
         if self.drawn.take().is_some() {
             eprint!("\r\x1b[2K");
         }
+    }
+}
+
+/// The progress line of a command's work on many buckets (stderr, on a terminal).
+pub struct BucketProgress {
+    line: RefCell<ProgressLine>,
+}
+
+impl BucketProgress {
+    pub fn new(buckets: usize) -> Self {
+        BucketProgress {
+            line: RefCell::new(ProgressLine::new(buckets > 1)),
+        }
+    }
+
+    /// The callback that draws `VERB done/total buckets`.
+    pub fn step<'a>(&'a self, verb: &'a str) -> impl Fn(usize, usize) + 'a {
+        move |done, total| {
+            self.line
+                .borrow_mut()
+                .draw(|| format!("{verb} {done}/{total} buckets"));
+        }
+    }
+
+    pub fn clear(&self) {
+        self.line.borrow_mut().clear();
     }
 }
 

@@ -4,27 +4,36 @@
 //! results the same way.
 
 use super::args::remediate::{FixCommand, commands};
-use super::args::{FixTarget, GlobalArgs};
+use super::args::{FixTarget, GlobalArgs, ObjectFormat};
+use super::confirm::{Confirmation, Prompt, mass_reach};
 use super::marks::Tone;
-use super::{Failure, aws_options, check_log_prefix, resolve_buckets};
+use super::progress::BucketProgress;
+use super::{Failure, aws_options, check_log_prefix, resolve_buckets, selection_tally};
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::error::InputError;
 use crate::fix::{FixOutcome, FixResult};
 use crate::output;
 use crate::registry;
 use crate::remediation::{FixContext, FixOptions, validate_kms_key};
+use crate::report::Resource;
 use crate::report::Style;
 use crate::select::{self, BucketSelector};
 use crate::state::{AccountState, BucketState};
+use serde_json::json;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 /// Runs a remediation command.
-pub(super) async fn run(global: &GlobalArgs, fix: FixCommand, style: Style) -> Result<u8, Failure> {
+pub(super) async fn run(
+    global: &GlobalArgs,
+    fix: FixCommand,
+    style: Style,
+    prompt: &dyn Prompt,
+) -> Result<u8, Failure> {
     let commands = commands();
     let remediations = &commands[fix.name];
     if let (true, Some(account)) = (fix.account, remediations.account) {
-        return fix_account_command(global, account.meta.id, fix.target.dry_run, style).await;
+        return fix_account_command(global, account.meta.id, fix.target, style).await;
     }
     let Some(bucket) = remediations.bucket else {
         return Err(Failure::Usage(format!("{} needs --account", fix.name)));
@@ -36,30 +45,38 @@ pub(super) async fn run(global: &GlobalArgs, fix: FixCommand, style: Style) -> R
         )));
     }
     check_log_prefix(fix.options.log_prefix.as_deref()).map_err(Failure::Usage)?;
-    fix_command(global, bucket.meta.id, fix.target, fix.options, style).await
+    let confirmation = Confirmation {
+        prompt,
+        yes: global.yes,
+        dry_run: fix.target.dry_run,
+        reach: None,
+    };
+    fix_command(global, bucket.meta.id, fix, confirmation, style).await
 }
 
-/// Runs a bucket remediation command: validate, select, plan, apply (unless --dry-run), report.
+/// Runs a bucket remediation command: validate, select, plan, confirm a mass change, apply
+/// (unless --dry-run), report.
 async fn fix_command(
     global: &GlobalArgs,
     id: &str,
-    target: FixTarget,
-    options: FixOptions,
+    fix: FixCommand,
+    mut confirmation: Confirmation<'_>,
     style: Style,
 ) -> Result<u8, Failure> {
+    let FixCommand {
+        name,
+        target,
+        options,
+        ..
+    } = fix;
     let entry = registry::remediation(id).expect("registered remediation");
     let selectors = BucketSelector::parse_all(&target.buckets)?;
-    if let Some(key) = &options.kms_key_id {
-        validate_kms_key(key).map_err(Failure::Usage)?;
-    }
-    if let Some(log_bucket) = &options.log_bucket {
-        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
-            name: log_bucket.clone(),
-            reason,
-        })?;
-    }
+    validate_options(&options)?;
+    confirmation.reach = mass_reach(&selectors);
+    confirmation.check_possible(name)?;
     let clients = S3Clients::load(&aws_options(global, DEFAULT_CONCURRENCY)).await?;
     let selection = resolve_buckets(&clients, &selectors).await?;
+    let mut tally = selection_tally(&selection);
     if selectors.is_empty() {
         let verb = if target.dry_run {
             "would apply"
@@ -81,23 +98,62 @@ async fn fix_command(
         options,
         log_target,
     };
-    let results = crate::fix::fix_buckets(
-        account,
+    let concurrency = global.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    let selected = selection.buckets.len();
+    let progress = BucketProgress::new(selected);
+    let planned = crate::fix::plan_buckets(
+        &account,
         selection.buckets,
         entry,
         &context,
-        target.dry_run,
-        global.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+        concurrency,
+        &progress.step("planned"),
     )
     .await;
-    print_fix_results(&results, style)
+    progress.clear();
+    if !confirmation.go_ahead(entry.meta.title, &planned.changing(), selected)? {
+        tally.unresolved();
+        return Ok(tally.code());
+    }
+    let verb = if target.dry_run { "planned" } else { "done" };
+    let results = crate::fix::apply_planned(
+        account,
+        planned,
+        target.dry_run,
+        concurrency,
+        &progress.step(verb),
+    )
+    .await;
+    progress.clear();
+    let report = FixReport {
+        command: name,
+        dry_run: target.dry_run,
+        results: &results,
+        unmatched: &selection.unmatched,
+    };
+    print_fix_results(&report, target.format, style)?;
+    Ok(tally.merge(crate::fix::tally(&results)).code())
+}
+
+/// The options' values, checked before any request.
+fn validate_options(options: &FixOptions) -> Result<(), Failure> {
+    if let Some(key) = &options.kms_key_id {
+        validate_kms_key(key).map_err(Failure::Usage)?;
+    }
+    if let Some(log_bucket) = &options.log_bucket {
+        select::validate_bucket_name(log_bucket).map_err(|reason| InputError::BucketName {
+            name: log_bucket.clone(),
+            reason,
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs an account remediation command.
 async fn fix_account_command(
     global: &GlobalArgs,
     id: &str,
-    dry_run: bool,
+    target: FixTarget,
     style: Style,
 ) -> Result<u8, Failure> {
     let entry = registry::remediation(id).expect("registered remediation");
@@ -115,19 +171,92 @@ async fn fix_account_command(
         options: FixOptions::default(),
         log_target: None,
     };
-    let result = crate::fix::fix_account(account, entry, &context, dry_run).await;
-    print_fix_results(&[result], style)
+    let result = crate::fix::fix_account(account, entry, &context, target.dry_run).await;
+    let results = [result];
+    let report = FixReport {
+        command: entry.meta.command(),
+        dry_run: target.dry_run,
+        results: &results,
+        unmatched: &[],
+    };
+    print_fix_results(&report, target.format, style)?;
+    Ok(crate::fix::tally(&results).code())
 }
 
-/// One line per bucket, then a count; exit 1 when any bucket was refused or failed.
-fn print_fix_results(results: &[FixResult], style: Style) -> Result<u8, Failure> {
+/// A remediation command's results, for printing.
+struct FixReport<'a> {
+    command: &'a str,
+    dry_run: bool,
+    results: &'a [FixResult],
+    /// Patterns that matched no bucket.
+    unmatched: &'a [String],
+}
+
+/// One line per bucket, then a count; or the JSON document.
+fn print_fix_results(report: &FixReport<'_>, format: ObjectFormat, style: Style) -> io::Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());
-    write_fix_results(results, style, &mut out)?;
-    out.flush()?;
-    Ok(if results.iter().any(|r| r.outcome.is_failure()) {
-        1
-    } else {
-        0
+    match format {
+        ObjectFormat::Text => write_fix_results(report.results, style, &mut out)?,
+        ObjectFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &fix_results_json(report))
+                .map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()
+}
+
+/// The JSON document of a remediation command (`docs/schemas/results.schema.json`,
+/// `remediation`).
+fn fix_results_json(report: &FixReport<'_>) -> serde_json::Value {
+    let mut counts = serde_json::Map::new();
+    let results: Vec<serde_json::Value> = report
+        .results
+        .iter()
+        .map(|r| {
+            let (word, detail) = describe(&r.outcome);
+            let entry = counts.entry(word).or_insert(json!(0));
+            *entry = json!(entry.as_u64().unwrap_or(0) + 1);
+            let mut value = json!({
+                "outcome": word,
+                "detail": detail,
+            });
+            let (key, name) = match &r.resource {
+                Resource::Account(id) => ("account", id.clone()),
+                other => ("bucket", other.name()),
+            };
+            value[key] = json!(name);
+            let (changes, verified) = match &r.outcome {
+                FixOutcome::WouldChange(changes) => (Some(changes), None),
+                FixOutcome::Changed { changes, verified } => (Some(changes), Some(verified)),
+                _ => (None, None),
+            };
+            if let Some(changes) = changes {
+                value["changes"] =
+                    json!(changes.iter().map(ToString::to_string).collect::<Vec<_>>());
+            }
+            if let Some(verified) = verified {
+                value["verified"] = verified
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "check": v.check,
+                            "before": v.before.as_str(),
+                            "after": v.after.as_str(),
+                            "message": v.message,
+                        })
+                    })
+                    .collect();
+            }
+            value
+        })
+        .collect();
+    json!({
+        "command": report.command,
+        "dry_run": report.dry_run,
+        "results": results,
+        "counts": counts,
+        "unmatched_patterns": report.unmatched,
     })
 }
 

@@ -24,6 +24,8 @@ pub(super) struct RecordedScan {
     pub account: Option<String>,
     /// What the scan read, for `--save-state`.
     pub records: Vec<AccountRecord>,
+    /// Whether a bucket pattern (or name) matched nothing recorded.
+    pub unmatched: bool,
 }
 
 /// `--save-state FILE`, checked before any request like a report path.
@@ -85,11 +87,13 @@ pub(super) async fn scan_records(records: Vec<AccountRecord>, plan: &ScanPlan<'_
     let ids: Vec<Option<String>> = records.iter().map(|r| r.account_id.clone()).collect();
     let states = AccountState::from_records(records);
     let every_bucket = states.iter().flat_map(|s| s.recorded_buckets()).collect();
-    super::warn_unmatched(&select::choose(every_bucket, plan.selectors, false), None);
+    let selection = select::choose(every_bucket, plan.selectors, false);
+    super::warn_unmatched(&selection, None);
     let mut scan = RecordedScan {
         findings: Vec::new(),
         account: None,
         records: Vec::new(),
+        unmatched: !selection.unmatched.is_empty(),
     };
     for (state, id) in states.into_iter().zip(ids) {
         if single {
@@ -165,6 +169,7 @@ pub(super) async fn scan_aws_config(
         account: None,
         findings,
         records: Vec::new(),
+        unmatched: !selection.unmatched.is_empty(),
     };
     for (id, (state, recording)) in accounts {
         if single {

@@ -19,9 +19,6 @@ pub trait ObjectCommand {
     const INFO: &'static CommandInfo;
     /// What the walk lists.
     const LISTING: Listing = Listing::Objects;
-    /// Whether its results are findings (a scan: exit 1 for a finding, 3 for what could not be
-    /// read) rather than changes (exit 1 for whatever is left undone).
-    const FINDS: bool = false;
     /// What every object's step needs, read once from the bucket's settings.
     type Context;
 
@@ -71,7 +68,6 @@ pub struct ScanAcl;
 
 impl ObjectCommand for ScanAcl {
     const INFO: &'static CommandInfo = &scan_acl::INFO;
-    const FINDS: bool = true;
     type Context = scan_acl::Context;
 
     fn dry_run(&self) -> bool {

@@ -269,7 +269,10 @@ async fn objects_with_unreadable_object_lock_settings_are_never_queued() {
         ],
     )
     .await;
-    run.assert_code(1);
+    run.assert_code_because(
+        3,
+        "the objects whose lock settings cannot be read are not handled",
+    );
     let (objects, jobs) = lines(&run.stdout);
     assert_eq!(objects.len(), 2);
     for (key, result, detail) in &objects {
@@ -629,7 +632,7 @@ async fn batch_status_shows_progress_and_the_failed_objects() {
         run.stdout
     );
     let run = s3tk(&fake.uri(), &["batch-status", "job-10", "--format", "json"]).await;
-    run.assert_code_because(3, "still running");
+    run.assert_code_because(4, "still running");
     let status = run.json();
     assert_eq!(status["job"]["status"], "Active");
     assert_eq!(status["job"]["succeeded"], 1);

@@ -97,7 +97,7 @@ async fn no_argument_scans_every_bucket_across_pages() {
 async fn pattern_matching_nothing_warns() {
     let fake = fake_with(&["alpha"]).await;
     let run = s3tk(&fake.uri(), &["scan", "nomatch-*"]).await;
-    run.expect_success();
+    run.assert_code_because(3, "what was asked for was not scanned");
     assert_eq!(run.stderr, "warning: no bucket matches 'nomatch-*'\n");
     assert_eq!(run.stdout, "No buckets scanned.\n");
 }

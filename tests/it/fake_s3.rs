@@ -328,8 +328,9 @@ struct Model {
     denied_roles: Vec<String>,
     /// S3 Batch Operations jobs created: (job id, CreateJob request body, signed region).
     jobs: Vec<(String, String, String)>,
-    /// DescribeJob answers by job id (the `<Job>` element's content).
-    job_states: HashMap<String, String>,
+    /// DescribeJob answers by job id (the `<Job>` element's content), in turn: each answer but
+    /// the last is given once.
+    job_states: HashMap<String, Vec<String>>,
 }
 
 /// The fake server. Cloning shares the model.
@@ -563,11 +564,15 @@ impl FakeS3 {
 
     /// What DescribeJob answers for `id` (the content of `<Job>` after `<JobId>`).
     pub fn job_state(&self, id: &str, job_xml: &str) -> &Self {
-        self.model
-            .lock()
-            .unwrap()
-            .job_states
-            .insert(id.into(), job_xml.into());
+        self.job_states_in_turn(id, &[job_xml])
+    }
+
+    /// What DescribeJob answers for `id`, one answer per request, the last one from then on.
+    pub fn job_states_in_turn(&self, id: &str, job_xmls: &[&str]) -> &Self {
+        self.model.lock().unwrap().job_states.insert(
+            id.into(),
+            job_xmls.iter().map(|x| (*x).to_owned()).collect(),
+        );
         self
     }
 
@@ -1630,7 +1635,12 @@ fn control(model: &mut Model, req: &Request, path: &str) -> ResponseTemplate {
         ));
     }
     if let Some(id) = path.strip_prefix("jobs/") {
-        return match model.job_states.get(id) {
+        let job = match model.job_states.get_mut(id) {
+            Some(states) if states.len() > 1 => Some(states.remove(0)),
+            Some(states) => states.first().cloned(),
+            None => None,
+        };
+        return match job {
             Some(job) => xml(format!(
                 "<DescribeJobResult {ns}><Job><JobId>{id}</JobId>{job}</Job></DescribeJobResult>"
             )),

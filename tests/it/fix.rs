@@ -50,8 +50,11 @@ async fn enable_versioning_plans_applies_and_is_idempotent() {
         "a dry run writes nothing"
     );
 
-    let run = s3tk(&fake.uri(), &["enable-versioning"]).await;
-    run.assert_code_because(1, "the locked bucket could not be fixed");
+    let run = s3tk(&fake.uri(), &["enable-versioning", "--yes"]).await;
+    run.assert_code_because(
+        3,
+        "S3 refused the locked bucket's change, and nothing is left failing otherwise",
+    );
     assert_eq!(
         line(&run, "off"),
         "✔ off: changed: PutBucketVersioning off: Status=Enabled; s3.bucket.versioning-disabled: fail → pass"
@@ -121,7 +124,7 @@ async fn block_public_access_for_buckets_and_the_account() {
         )
     );
 
-    let run = s3tk(&fake.uri(), &["block-public-access", "*"]).await;
+    let run = s3tk(&fake.uri(), &["block-public-access", "*", "--yes"]).await;
     run.expect_success();
     assert_eq!(
         line(&run, "web"),
@@ -187,7 +190,11 @@ async fn enable_logging_grants_delivery_the_modern_way_and_refuses_what_cannot_w
     assert!(writes(&fake.requests().await).is_empty());
     assert!(line(&dry, "app").starts_with("~ app: would change: PutBucketPolicy logs: add statement S3ServerAccessLogsPolicy (logging.s3.amazonaws.com, account 123456789012), keep 1 others; PutBucketLogging app: TargetBucket=logs, TargetPrefix=app/"), "{}", dry.stdout);
 
-    let run = s3tk(&fake.uri(), &["enable-logging", "--log-bucket", "logs"]).await;
+    let run = s3tk(
+        &fake.uri(),
+        &["enable-logging", "--log-bucket", "logs", "-y"],
+    )
+    .await;
     run.assert_code_because(1, "ireland is refused");
     for bucket in ["app", "api"] {
         assert!(
@@ -305,7 +312,7 @@ async fn enable_default_encryption_validates_keys_and_never_downgrades() {
         "validated before any request"
     );
 
-    let run = s3tk(&fake.uri(), &["enable-default-encryption"]).await;
+    let run = s3tk(&fake.uri(), &["enable-default-encryption", "--yes"]).await;
     run.expect_success();
     assert_eq!(
         line(&run, "plain"),
@@ -355,7 +362,7 @@ async fn disable_acls_keeps_log_delivery_and_refuses_other_grants_without_force(
             FakeBucket::new("us-east-1").grant_authenticated("READ"),
         )
         .bucket("plain", FakeBucket::new("us-east-1"));
-    let run = s3tk(&fake.uri(), &["disable-acls"]).await;
+    let run = s3tk(&fake.uri(), &["disable-acls", "--yes"]).await;
     run.assert_code(1);
     assert_eq!(
         line(&run, "shared"),
@@ -417,7 +424,7 @@ async fn scan_fix_prints_commands_and_applies_only_safe_remediations() {
     let applied = s3tk(
         &fake.uri(),
         &[
-            "scan", "--format", "json", "--checks", checks, "--fix", "--apply",
+            "scan", "--format", "json", "--checks", checks, "--fix", "--apply", "--yes",
         ],
     )
     .await;

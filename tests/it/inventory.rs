@@ -374,7 +374,7 @@ async fn bad_reports_are_refused_and_corrupt_files_stop_the_walk() {
         &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
     )
     .await;
-    run.assert_code(1);
+    run.assert_code_because(3, "the inventory stopped the walk");
     assert!(
         run.stderr.contains("does not match the manifest's MD5"),
         "{}",
@@ -435,7 +435,7 @@ async fn oversized_manifests_and_endless_lines_are_refused() {
         &["encrypt", "photos", "--dry-run", "--inventory", &manifest],
     )
     .await;
-    run.assert_code(1);
+    run.assert_code_because(3, "the inventory stopped the walk");
     assert!(
         run.stderr.contains("inventory file photos/daily/data/part-0.csv.gz has a line longer than 1 MiB; it is not an S3 Inventory CSV file"),
         "{}",

@@ -735,7 +735,10 @@ async fn encrypt_calls_nothing_encrypted_that_s3_does_not_confirm() {
             .object("big", FakeObject::new(6 * GIB)),
     );
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    out.assert_code(1);
+    out.assert_code_because(
+        3,
+        "an object that could not be changed, or whose change S3 did not confirm, is incomplete",
+    );
     for key in ["a", "b", "big"] {
         assert_eq!(
             record_line(&out, key),
@@ -799,7 +802,10 @@ async fn a_concurrent_overwrite_on_a_store_that_ignores_conditions_is_an_error()
             .concurrent_write("busy"),
     );
     let out = run(&fake, &["encrypt", "plain"]).await;
-    out.assert_code(1);
+    out.assert_code_because(
+        3,
+        "an object that could not be changed, or whose change S3 did not confirm, is incomplete",
+    );
     let busy = record_line(&out, "busy");
     assert!(
         busy.starts_with("✘ busy: error: copied, but not confirmed: the copy's ETag ")
@@ -823,7 +829,7 @@ async fn a_concurrent_overwrite_on_a_store_that_ignores_conditions_is_an_error()
             .concurrent_write("busy"),
     );
     let out = run(&fake, &["encrypt", "versioned", "--kms-key-id", KEY_ARN]).await;
-    out.assert_code(1);
+    out.assert_code_because(3, "S3 did not confirm the change");
     let busy = record_line(&out, "busy");
     assert!(
         busy.starts_with("✘ busy: error: copied, but not confirmed: S3 copied version v")
@@ -846,7 +852,10 @@ async fn reset_object_acl_reads_the_acl_back() {
             .object("public", FakeObject::new(1).grant_all_users("READ")),
     );
     let out = run(&fake, &["reset-object-acl", "bkt"]).await;
-    out.assert_code(1);
+    out.assert_code_because(
+        3,
+        "an object that could not be changed, or whose change S3 did not confirm, is incomplete",
+    );
     assert_eq!(
         record_line(&out, "public"),
         "✘ public: error: S3 accepted private, but the ACL read back is public-read"
@@ -894,7 +903,10 @@ async fn encrypt_copies_objects_over_5_gib_in_parts_and_aborts_on_failure() {
     assert_eq!(fake.open_uploads("bkt"), 0);
 
     let out = run(&fake, &["encrypt", "bkt", "--only", "broken.mp4"]).await;
-    out.assert_code(1);
+    out.assert_code_because(
+        3,
+        "an object that could not be changed, or whose change S3 did not confirm, is incomplete",
+    );
     assert!(
         out.stdout
             .contains("✘ broken.mp4: error: UploadPartCopy failed: InternalError (HTTP 500)"),
@@ -1255,7 +1267,7 @@ async fn delete_unencrypted_versions_removes_only_unencrypted_noncurrent_version
     );
 
     let out = run(&fake, &["delete-unencrypted-versions", "bkt"]).await;
-    out.assert_code_because(1, "the locked version could not be deleted");
+    out.assert_code_because(3, "the locked version could not be deleted");
     assert!(
         out.stdout.contains(&format!(
             "✔ a (version {a_plain}): deleted: not encrypted\n"
@@ -1327,7 +1339,7 @@ async fn listing_failures_and_missing_buckets_are_reported() {
     )
     .object_page_size(2);
     let out = run(&fake, &["encrypt", "bkt"]).await;
-    out.assert_code(1);
+    out.assert_code_because(3, "the listing stopped");
     assert!(
         out.stdout.ends_with("\nSummary\nencrypted: 2\n"),
         "{}",
@@ -1625,7 +1637,7 @@ async fn encrypt_refuses_objects_whose_object_lock_settings_it_may_not_read() {
             let mut args = vec!["encrypt", "bkt", "--format", "json"];
             args.extend_from_slice(extra);
             let out = run(&fake, &args).await;
-            out.assert_code_because(1, format_args!("{denied} {extra:?}"));
+            out.assert_code_because(3, format_args!("{denied} {extra:?}"));
             let (records, _) = json_lines(&out);
             assert_eq!(records.len(), 3);
             for r in &records {
@@ -1654,7 +1666,10 @@ async fn encrypt_reads_object_lock_settings_when_the_buckets_configuration_is_un
             .deny_object_action("s3:GetObjectRetention"),
     );
     let out = run(&fake, &["encrypt", "bkt", "--format", "json"]).await;
-    out.assert_code(1);
+    out.assert_code_because(
+        3,
+        "an object that could not be changed, or whose change S3 did not confirm, is incomplete",
+    );
     assert!(
         out.stderr.contains(
             "note: could not read the Object Lock configuration (access denied to GetObjectLockConfiguration"

@@ -98,6 +98,12 @@ pub async fn s3tk_in(dir: Option<&std::path::Path>, args: &[&str], env: &[(&str,
 pub fn s3tk_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3tk"));
     cmd.args(args);
+    hermetic(&mut cmd, env);
+    cmd
+}
+
+/// Gives `cmd` (s3tk, or a program that runs it) a hermetic AWS environment plus `env`.
+pub fn hermetic(cmd: &mut tokio::process::Command, env: &[(&str, &str)]) {
     // Nothing from the developer's or the CI runner's environment: no profile, web identity,
     // container credentials or endpoint can lead a test to real AWS.
     cmd.env_clear()
@@ -116,7 +122,6 @@ pub fn s3tk_command(args: &[&str], env: &[(&str, &str)]) -> tokio::process::Comm
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd
 }
 
 /// Runs `s3tk --endpoint-url ENDPOINT ARGS`.

@@ -45,6 +45,10 @@ pub struct GlobalArgs {
     /// When to colour the output; never when NO_COLOR is set
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Make a write command's change to every bucket, or to a pattern's buckets, without asking;
+    /// without a terminal such a change needs it
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +107,9 @@ pub enum Command {
         /// Print the policy that would be deleted, and delete nothing
         #[arg(long)]
         dry_run: bool,
+        /// text (default: the deleted policy alone, to restore it), or json
+        #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+        format: ObjectFormat,
     },
     #[command(about = ScanAcl::INFO.summary, long_about = ScanAcl::INFO.long_help())]
     ScanObjectAcl {
@@ -121,6 +128,12 @@ pub enum Command {
         /// text (default) or json
         #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
         format: ObjectFormat,
+        /// Wait until the job has ended (progress on stderr), then show it
+        #[arg(long)]
+        wait: bool,
+        /// With --wait: seconds between two looks at the job
+        #[arg(long, value_name = "SECONDS", default_value = "15", requires = "wait", value_parser = clap::builder::ValueParser::new(parse_interval))]
+        interval: std::time::Duration,
     },
     #[command(about = DeleteVersions::INFO.summary, long_about = DeleteVersions::INFO.long_help())]
     DeleteUnencryptedVersions(DeleteVersionsArgs),
@@ -214,6 +227,9 @@ pub struct SetPolicyArgs {
     /// Print the policy that would be written and its difference from the current one
     #[arg(long)]
     pub dry_run: bool,
+    /// text (default: the difference), or json: the policy before and after
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +260,9 @@ pub struct UpdatePolicyArgs {
     /// Print the difference the update would make, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// text (default: the difference), or json: the policy before and after
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
 }
 
 /// The bucket and keys an object command works on, and its output format.
@@ -347,6 +366,9 @@ pub struct FixTarget {
     /// Show what would change, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// text (default), or json: one document with every bucket's result
+    #[arg(long, value_enum, default_value_t = ObjectFormat::Text)]
+    pub format: ObjectFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -487,6 +509,19 @@ fn format_help() -> String {
         names[0],
         names[1..].join(", ")
     )
+}
+
+/// `--interval`: seconds, fractions allowed, from 0.1 (tests) to an hour.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.1..=3600.0).contains(&seconds) => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
+        _ => Err(format!(
+            "'{}' is not a number of seconds from 0.1 to 3600",
+            output::printable(text)
+        )),
+    }
 }
 
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {

@@ -4,7 +4,7 @@
 //! remediations of one command are one command, the account's behind `--account`
 //! (`block-public-access --account`).
 
-use super::FixTarget;
+use super::{FixTarget, ObjectFormat};
 use crate::registry;
 use crate::remediation::{FixOptions, RemediationEntry, RemediationKind};
 use clap::{Arg, ArgAction, ArgMatches, FromArgMatches, Subcommand};
@@ -52,7 +52,7 @@ fn build(name: &'static str, remediations: &Remediations) -> clap::Command {
     let buckets_help = if remediations.account.is_some() {
         "Bucket names or wildcard patterns (required without --account)"
     } else {
-        "Bucket names or wildcard patterns; none means every bucket in the account"
+        "Bucket names or wildcard patterns; none means every bucket in the account (asked first, or --yes)"
     };
     let mut command = clap::Command::new(name)
         .about(remediations.main().meta.title)
@@ -67,6 +67,14 @@ fn build(name: &'static str, remediations: &Remediations) -> clap::Command {
                 .long("dry-run")
                 .action(ArgAction::SetTrue)
                 .help("Show what would change, and change nothing"),
+        )
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .value_name("FORMAT")
+                .value_parser(clap::builder::EnumValueParser::<ObjectFormat>::new())
+                .default_value("text")
+                .help("text (default), or json: one document with every bucket's result"),
         );
     if let Some(account) = remediations.account {
         command = command.arg(
@@ -117,6 +125,10 @@ impl FromArgMatches for FixCommand {
                     .map(|b| b.cloned().collect())
                     .unwrap_or_default(),
                 dry_run: sub.get_flag("dry-run"),
+                format: sub
+                    .get_one::<ObjectFormat>("format")
+                    .copied()
+                    .unwrap_or(ObjectFormat::Text),
             },
             account: remediations.account.is_some() && sub.get_flag("account"),
             options,

@@ -2,12 +2,14 @@
 //! create the S3 Batch Operations jobs; and `batch-status`, which follows a job.
 
 use super::printer::Printer;
-use super::{BatchSpec, Opened, exit_code, open, prepare, stop_on_ctrl_c};
+use super::{BatchSpec, Opened, open, prepare, stop_on_ctrl_c, tally};
 use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::cli::args::{GlobalArgs, ObjectFormat, ObjectTarget};
 use crate::cli::marks::Tone;
+use crate::cli::progress::ProgressLine;
 use crate::cli::{Failure, aws_options};
 use crate::command::{CommandInfo, Section};
+use crate::exit;
 use crate::facet::Facet;
 use crate::objects::batch::{self, JobRequest, ManifestFile, Manifests};
 use crate::objects::command::BatchCommand;
@@ -19,14 +21,16 @@ use serde_json::json;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// `batch-status`: the job, and its completion report.
 pub const BATCH_STATUS: CommandInfo = CommandInfo {
-    usage: "s3tk batch-status JOB_ID",
+    usage: "s3tk batch-status JOB_ID [--wait]",
     summary: "Show an S3 Batch Operations job's progress and, once it ended, its failed objects",
     doc: "Reads the job that `--batch` created and, once it has ended, its completion report, \
-          listing each object that failed and why.",
+          listing each object that failed and why. `--wait` follows the job until it ends. \
+          Exit 0: completed without failures; 1: failed, cancelled or some objects failed; \
+          4: still running (without `--wait`); 3: the job cannot be read (no such job).",
     facets: &[
         Facet::AccountId,
         Facet::DescribeJob,
@@ -77,10 +81,10 @@ pub(super) async fn run<C: BatchCommand>(
     interrupt.abort();
     printer.summary(C::INFO.name(), &opened.bucket, dry_run, &notes, &totals)?;
     let files = manifests.into_inner().expect("manifests").finish()?;
-    let code = exit_code(C::FINDS, &totals);
+    let mut tally = tally(&totals);
     if totals.interrupted || totals.listing_error.is_some() {
         eprintln!("no batch job created: the walk did not finish");
-        return Ok(code);
+        return Ok(tally.code());
     }
     let jobs = Jobs {
         opened: &opened,
@@ -111,7 +115,10 @@ pub(super) async fn run<C: BatchCommand>(
     if !created_all {
         cleanup.path = None;
     }
-    Ok(if created_all { code } else { code.max(1) })
+    if !created_all {
+        tally.incomplete();
+    }
+    Ok(tally.code())
 }
 
 /// Batch Operations reads its manifest and writes its report in the job's region.
@@ -278,22 +285,40 @@ impl Drop for TempDir {
     }
 }
 
-/// `s3tk batch-status JOB_ID`: the job's state and progress, and once it ended the failed
-/// objects of its completion report. Exit 0 when it completed without failures, 1 when it
-/// failed, was cancelled or some objects failed, 3 while it is still running.
+/// `s3tk batch-status JOB_ID [--wait]`: the job's state and progress, and once it ended the
+/// failed objects of its completion report. Exit 0 when it completed without failures, 1 when
+/// it failed, was cancelled or some objects failed, 4 while it is still running (without
+/// `--wait`), 3 when it cannot be read (no such job).
 pub(in crate::cli) async fn batch_status(
     global: &GlobalArgs,
     job_id: &str,
     format: ObjectFormat,
+    wait: Option<Duration>,
 ) -> Result<u8, Failure> {
+    validate_job_id(job_id).map_err(Failure::Usage)?;
     let clients = S3Clients::load(&aws_options(global, DEFAULT_OBJECT_CONCURRENCY)).await?;
     let account = AccountState::new(clients);
     let incomplete = |e: crate::error::FetchError| Failure::Incomplete(format!("{job_id}: {e}"));
     let account_id = account.account_id().await.map_err(incomplete)?.to_owned();
     let clients = account.clients().expect("a live run has clients");
-    let job = batch::describe_job(clients, &account_id, job_id)
-        .await
-        .map_err(incomplete)?;
+    let describe = || async {
+        batch::describe_job(clients, &account_id, job_id)
+            .await
+            .map_err(incomplete)
+    };
+    let job = match wait {
+        None => describe().await?,
+        Some(interval) => {
+            let waited = wait_for_end(describe, interval);
+            tokio::select! {
+                job = waited => job?,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("\ninterrupted: the job goes on; `s3tk batch-status {job_id}` shows it");
+                    return Ok(exit::INTERRUPTED);
+                }
+            }
+        }
+    };
     // AWS writes no report when no task ran; the job's own state still says what happened.
     let failures = if job.finished() && job.failed > 0 {
         batch::report_failures(clients, &account, &job)
@@ -308,6 +333,20 @@ pub(in crate::cli) async fn batch_status(
     } else {
         Vec::new()
     };
+    print_job(&job, &failures, format)?;
+    Ok(match job.status.as_str() {
+        "Complete" if job.failed == 0 => exit::CLEAN,
+        "Complete" | "Failed" | "Cancelled" => exit::UNRESOLVED,
+        _ => exit::RUNNING,
+    })
+}
+
+/// The job's state, progress and failure reasons, then its failed objects.
+fn print_job(
+    job: &batch::JobView,
+    failures: &[batch::FailedTask],
+    format: ObjectFormat,
+) -> io::Result<()> {
     let mut out = io::stdout().lock();
     match format {
         ObjectFormat::Json => writeln!(out, "{}", json!({"job": job, "failed_tasks": failures}))?,
@@ -335,7 +374,7 @@ pub(in crate::cli) async fn batch_status(
             if let Some(report) = &job.report {
                 writeln!(out, "  completion report: {report}/job-{}/", job.job_id)?;
             }
-            for task in &failures {
+            for task in failures {
                 let line = format!(
                     "{} {}{}: {} (HTTP {}) {}",
                     Tone::Fail.mark(),
@@ -353,9 +392,56 @@ pub(in crate::cli) async fn batch_status(
         }
     }
     out.flush()?;
-    Ok(match job.status.as_str() {
-        "Complete" if job.failed == 0 => 0,
-        "Complete" | "Failed" | "Cancelled" => 1,
-        _ => 3,
-    })
+    Ok(())
+}
+
+/// A job id as S3 Control accepts it (5 to 36 letters, digits, `-` and `_`), checked before
+/// any request.
+fn validate_job_id(job_id: &str) -> Result<(), String> {
+    let valid = (5..=36).contains(&job_id.len())
+        && job_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid job id '{}': S3 Batch Operations job ids are 5 to 36 letters, digits, '-' and '_' (as `--batch` printed)",
+            printable(job_id)
+        ))
+    }
+}
+
+/// Looks at the job every `interval` until it has ended, with the progress on stderr: the
+/// progress line on a terminal, else a line whenever the state or the count of tasks done
+/// changes.
+async fn wait_for_end<F, Fut>(describe: F, interval: Duration) -> Result<batch::JobView, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<batch::JobView, Failure>>,
+{
+    let mut line = ProgressLine::new(true);
+    let mut said = String::new();
+    loop {
+        let job = describe().await?;
+        if job.finished() {
+            line.clear();
+            return Ok(job);
+        }
+        let progress = format!(
+            "job {}: {}, {} of {} tasks done ({} failed)",
+            job.job_id,
+            job.status,
+            job.succeeded + job.failed,
+            job.total,
+            job.failed
+        );
+        if line.is_shown() {
+            line.draw(|| progress.clone());
+        } else if progress != said {
+            eprintln!("{}", printable(&progress));
+            said = progress;
+        }
+        tokio::time::sleep(interval).await;
+    }
 }

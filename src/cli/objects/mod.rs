@@ -16,6 +16,7 @@ use super::args::{
 use super::{Failure, aws_options};
 use crate::aws::{DEFAULT_OBJECT_CONCURRENCY, S3Clients};
 use crate::error::InputError;
+use crate::exit::{self, Tally};
 use crate::objects::batch::ReportLocation;
 use crate::objects::command::{
     BatchCommand, DeleteVersions, Encrypt, ObjectCommand, ResetAcl, ScanAcl,
@@ -246,12 +247,12 @@ async fn prepare<C: ObjectCommand>(
         }
         Prepared::Done(message) => {
             printer.finish_early(name, &opened.bucket, "done", &message)?;
-            Ok(Err(0))
+            Ok(Err(exit::CLEAN))
         }
         Prepared::Refused(message) => {
             printer.finish_early(name, &opened.bucket, "refused", &message)?;
             eprintln!("error: {}", printable(&message));
-            Ok(Err(1))
+            Ok(Err(exit::UNRESOLVED))
         }
     }
 }
@@ -280,7 +281,7 @@ async fn run<C: ObjectCommand>(
     .await;
     interrupt.abort();
     printer.summary(C::INFO.name(), &opened.bucket, dry_run, &notes, &totals)?;
-    Ok(exit_code(C::FINDS, &totals))
+    Ok(tally(&totals).code())
 }
 
 /// An SSE-C key file holds 32 bytes or their 44 base64 characters, with some whitespace.
@@ -329,26 +330,26 @@ fn insecure_endpoint(endpoint: Option<&str>) -> Option<String> {
     }
 }
 
-/// 130 when interrupted. For a scan ([`ObjectCommand::FINDS`]): 1 for a public object, else 3 when some objects could
-/// not be read. For the changes: 1 when an object failed, changed under us or was skipped
-/// still unencrypted, or the listing failed (a re-run, or a restore, is needed), else 0.
-fn exit_code(finds: bool, totals: &Totals) -> u8 {
+/// The walk's tally ([`crate::exit`]): a public object, an object changed by someone else
+/// during the run, or one left undone on purpose (archived, a public ACL S3 would refuse) is
+/// unresolved; an object that could not be read or changed, or a listing that stopped, is
+/// incomplete.
+fn tally(totals: &Totals) -> Tally {
     let c = &totals.counts;
-    let unfinished = [Status::Error, Status::Conflict, Status::Skipped]
+    let mut tally = Tally::default();
+    if totals.interrupted {
+        tally.interrupted();
+    }
+    if [Status::Finding, Status::Conflict, Status::Skipped]
         .iter()
         .any(|&s| c.count(s) > 0)
-        || totals.listing_error.is_some();
-    if totals.interrupted {
-        130
-    } else if finds && c.count(Status::Finding) > 0 {
-        1
-    } else if finds && unfinished {
-        3
-    } else if unfinished {
-        1
-    } else {
-        0
+    {
+        tally.unresolved();
     }
+    if c.count(Status::Error) > 0 || totals.listing_error.is_some() {
+        tally.incomplete();
+    }
+    tally
 }
 
 /// First Ctrl-C: stop admitting objects, let the writes in flight finish and drop the rest.

@@ -2,7 +2,9 @@
 //! safe ones run. Everything goes to stderr, so stdout keeps the report alone.
 
 use crate::cli::Failure;
+use crate::cli::confirm::Confirmation;
 use crate::cli::remediate::write_fix_results;
+use crate::exit::Tally;
 use crate::fix::{FixOutcome, FixResult};
 use crate::output::printable;
 use crate::registry;
@@ -16,24 +18,45 @@ use std::sync::Arc;
 /// A safe bucket remediation with the failing buckets it applies to.
 type Work = Vec<(&'static RemediationEntry, Vec<SelectedBucket>)>;
 
+/// What `scan --fix` was asked to do.
+pub(super) struct FixRequest<'a> {
+    /// Run the safe fixes (`--apply`), not only print them.
+    pub apply: bool,
+    /// The scan's bucket arguments, which the advice reuses as a pattern for many buckets.
+    pub selection: &'a [String],
+    pub confirmation: &'a Confirmation<'a>,
+}
+
+/// The report's tally after the fixes, merged with the fixes' own.
 pub(super) async fn fix_after_scan(
     account: Arc<AccountState>,
     mut report: Report,
-    apply: bool,
+    fix: FixRequest<'_>,
     fail_on: FailOn,
     concurrency: usize,
     style: Style,
-    selection: &[String],
-) -> Result<u8, Failure> {
+) -> Result<Tally, Failure> {
     let failing: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
         .collect();
-    if !print_fixes(&report, selection)? || !apply {
-        return Ok(report.exit_code(fail_on));
+    if !print_fixes(&report, fix.selection)? || !fix.apply {
+        return Ok(report.tally(fail_on));
     }
     let work = safe_work(&failing);
+    let mut changing: Vec<&str> = work
+        .iter()
+        .flat_map(|(_, buckets)| buckets.iter().map(|b| b.name.as_str()))
+        .collect();
+    changing.sort_unstable();
+    changing.dedup();
+    let scanned = report.buckets().len();
+    if !fix.confirmation.go_ahead("scan --fix --apply", &changing, scanned)? {
+        let mut declined = report.tally(fail_on);
+        declined.unresolved();
+        return Ok(declined);
+    }
     let context = FixContext {
         options: FixOptions::default(),
         log_target: None,
@@ -55,9 +78,7 @@ pub(super) async fn fix_after_scan(
     }
     // The exit code reflects the state after the fixes.
     record_verified(&mut report, &results);
-    Ok(report
-        .exit_code(fail_on)
-        .max(u8::from(results.iter().any(|r| r.outcome.is_failure()))))
+    Ok(report.tally(fail_on).merge(crate::fix::tally(&results)))
 }
 
 /// Prints the commands that fix the failures, one per fix with all its buckets, then the

@@ -7,11 +7,13 @@ mod org;
 pub(super) mod report;
 
 use super::args::{GlobalArgs, ScanArgs};
+use super::confirm::{Confirmation, Prompt, mass_reach};
 use super::progress::ProgressLine;
 use super::{Failure, aws_options, check_log_prefix, state_file, warn_unmatched};
 use crate::aws::{DEFAULT_CONCURRENCY, S3Clients};
 use crate::check::{CheckEntry, CheckOptions};
 use crate::error::{FetchErrorKind, InputError};
+use crate::exit::{self, Tally};
 use crate::notify::TopicArn;
 use crate::org::OrgScan;
 use crate::output::{self, Output};
@@ -49,10 +51,26 @@ struct LiveScan {
     /// The buckets a stop left unscanned, and how many were selected (one account).
     unscanned: (Vec<String>, Option<usize>),
     records: Vec<AccountRecord>,
+    /// Whether a bucket pattern matched nothing (in the caller's account).
+    unmatched: bool,
 }
 
-pub(super) async fn run(global: &GlobalArgs, args: ScanArgs, style: Style) -> Result<u8, Failure> {
+pub(super) async fn run(
+    global: &GlobalArgs,
+    args: ScanArgs,
+    style: Style,
+    prompt: &dyn Prompt,
+) -> Result<u8, Failure> {
     let mut request = validate(&args)?;
+    // `--fix --apply` on every bucket, or a pattern's, is confirmed; impossible to confirm, it
+    // stops here, before any request.
+    let confirmation = Confirmation {
+        prompt,
+        yes: global.yes,
+        dry_run: !args.apply,
+        reach: mass_reach(&request.selectors),
+    };
+    confirmation.check_possible("scan --fix --apply")?;
     let recorded = request.recorded.take();
     let plan = ScanPlan {
         selectors: &request.selectors,
@@ -81,15 +99,13 @@ pub(super) async fn run(global: &GlobalArgs, args: ScanArgs, style: Style) -> Re
     };
     interrupt.abort();
     let concurrency = plan.concurrency;
-    finish_live_scan(
-        scanned,
-        &request,
-        &args,
-        stop.is_stopped(),
+    let finish = Finish {
+        stopped: stop.is_stopped(),
         concurrency,
         style,
-    )
-    .await
+        confirmation,
+    };
+    finish_live_scan(scanned, &request, &args, finish).await
 }
 
 /// Validates everything the user typed, and reads every state file, before the first request.
@@ -203,6 +219,7 @@ async fn scan_accounts(
         account: caller,
         unscanned: (not_scanned, None),
         records,
+        unmatched: false,
     })
 }
 
@@ -214,13 +231,17 @@ async fn scan_caller(clients: S3Clients, plan: &ScanPlan<'_>) -> LiveScan {
     let account = AccountState::new(clients);
     let scanned = scan_account(Arc::clone(&account), None, plan, true).await;
     let account_id = account.account_id().await.ok().map(str::to_owned);
+    let mut unmatched = false;
     let (findings, not_scanned, total, records) = match scanned {
-        Ok(scan) => (
-            scan.scanned.findings,
-            scan.scanned.not_scanned,
-            Some(scan.total),
-            scan.record.into_iter().collect(),
-        ),
+        Ok(scan) => {
+            unmatched = scan.unmatched;
+            (
+                scan.scanned.findings,
+                scan.scanned.not_scanned,
+                Some(scan.total),
+                scan.record.into_iter().collect(),
+            )
+        }
         Err(e) => {
             let rejected = matches!(e.kind, FetchErrorKind::CredentialsRejected { .. });
             if !rejected {
@@ -244,7 +265,16 @@ async fn scan_caller(clients: S3Clients, plan: &ScanPlan<'_>) -> LiveScan {
         account,
         unscanned: (not_scanned, total),
         records,
+        unmatched,
     }
+}
+
+/// How a live scan ends: whether a stop cut it short, and what `--fix` needs.
+struct Finish<'a> {
+    stopped: bool,
+    concurrency: usize,
+    style: Style,
+    confirmation: Confirmation<'a>,
 }
 
 /// The report, the state file, then (unless a stop cut the scan short) the SNS summary and
@@ -253,9 +283,7 @@ async fn finish_live_scan(
     scanned: LiveScan,
     request: &Request,
     args: &ScanArgs,
-    stopped: bool,
-    concurrency: usize,
-    style: Style,
+    finish: Finish<'_>,
 ) -> Result<u8, Failure> {
     let fail_on = args.report.fail_on;
     let report = finish_report(
@@ -264,21 +292,31 @@ async fn finish_live_scan(
         request.ignore.as_ref(),
         request.started,
     );
-    let mut code = report.exit_code(fail_on);
-    let options = report_options(args, request, style);
+    // What else made the run incomplete besides the report's findings.
+    let mut beyond_report = Tally::default();
+    if scanned.unmatched {
+        beyond_report.incomplete();
+    }
+    let rejected = report.credentials_rejected().is_some();
+    let code = |report_tally: Tally, beyond: Tally| match rejected {
+        true => exit::USAGE,
+        false => report_tally.merge(beyond).code(),
+    };
+    let options = report_options(args, request, finish.style);
     if !write_report_outputs(&report, &request.outputs, &options)? {
-        return Ok(code);
+        return Ok(code(report.tally(fail_on), beyond_report));
     }
     if let Some(path) = &request.save_state {
         state_file::save(path, scanned.records)?;
     }
-    if stopped {
+    if finish.stopped {
         // A partial scan is reported as such; nothing is published or fixed from it.
         let (not_scanned, total) = &scanned.unscanned;
         eprintln!("{}", not_scanned_message(not_scanned, *total));
-        return Ok(130);
+        return Ok(exit::INTERRUPTED);
     }
     let account = scanned.account;
+    let mut publish_failed = false;
     if let (Some(topic), Some(clients)) = (&request.sns_topic, account.clients()) {
         match crate::notify::publish_failures(clients, topic, &report, fail_on).await {
             Ok(Some(published)) => eprintln!("{published}"),
@@ -289,23 +327,33 @@ async fn finish_live_scan(
                     "error: could not publish the summary to {topic}: {}",
                     output::printable(&why)
                 );
-                code = 3;
+                publish_failed = true;
             }
         }
     }
-    if !args.fix {
-        return Ok(code);
+    // The one exception to "1 outranks 3": a summary is published only when something fails,
+    // so 1 would hide that the alert was never sent.
+    let code = |report_tally: Tally, beyond: Tally| match publish_failed && !rejected {
+        true => exit::INCOMPLETE,
+        false => code(report_tally, beyond),
+    };
+    if !args.fix || rejected {
+        return Ok(code(report.tally(fail_on), beyond_report));
     }
-    fix::fix_after_scan(
+    let after_fixes = fix::fix_after_scan(
         account,
         report,
-        args.apply,
+        fix::FixRequest {
+            apply: args.apply,
+            selection: &args.buckets,
+            confirmation: &finish.confirmation,
+        },
         fail_on,
-        concurrency,
-        style,
-        &args.buckets,
+        finish.concurrency,
+        finish.style,
     )
-    .await
+    .await?;
+    Ok(code(after_fixes, beyond_report))
 }
 
 /// The report (and state file) of a scan of recorded state: `--from-state`, `--from-aws-config`.
@@ -321,7 +369,11 @@ fn finish_recorded_scan(
         request.ignore.as_ref(),
         request.started,
     );
-    let code = report.exit_code(args.report.fail_on);
+    let mut tally = report.tally(args.report.fail_on);
+    if scanned.unmatched {
+        tally.incomplete();
+    }
+    let code = tally.code();
     let options = report_options(args, request, style);
     if !write_report_outputs(&report, &request.outputs, &options)? {
         return Ok(code);
@@ -357,6 +409,8 @@ pub(super) struct AccountScan {
     pub total: usize,
     /// What the scan read, when the plan records it.
     pub record: Option<AccountRecord>,
+    /// Whether a bucket pattern matched none of the account's buckets.
+    pub unmatched: bool,
 }
 
 /// First Ctrl-C during a scan: start no more buckets, drop the ones in flight and write the
@@ -403,9 +457,11 @@ pub(super) async fn scan_account(
     plan: &ScanPlan<'_>,
     show_progress: bool,
 ) -> Result<AccountScan, crate::error::FetchError> {
+    let mut unmatched = false;
     let selection = match state.clients() {
         Some(clients) => {
             let selection = select::resolve(clients, plan.selectors).await?;
+            unmatched = !selection.unmatched.is_empty();
             if let Some(listed) = &selection.listed {
                 state.know_bucket_list(listed);
             }
@@ -464,6 +520,7 @@ pub(super) async fn scan_account(
         scanned,
         total,
         record,
+        unmatched,
     })
 }
 
