@@ -44,7 +44,7 @@ async fn dispatch(global: &GlobalArgs, command: Command, style: Style) -> Result
         Command::ScanDns { report } => dns::run(global, report, style).await,
         Command::IamPolicy(args) => iam::run(args),
         Command::Completions { shell } => docs::completions(shell),
-        Command::Man => docs::man(),
+        Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Checks { format } => docs::list_checks(format),
         Command::Reporters => docs::list_reporters(),
         Command::Explain { id } => docs::explain(&id),
