@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod data_events;
 mod dns;
+mod docs;
 mod fake_config;
 mod fake_record;
 mod fake_s3;
