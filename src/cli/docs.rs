@@ -124,6 +124,30 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    /// Every command's help lists its own options first and the global ones apart, after them.
+    #[test]
+    fn help_groups_the_global_options_apart() {
+        let mut cli = Cli::command();
+        cli.build();
+        for command in cli.get_subcommands_mut().filter(|c| c.get_name() != "help") {
+            let name = command.get_name().to_owned();
+            let help = command.render_long_help().to_string();
+            let global = help
+                .find("Global options:")
+                .unwrap_or_else(|| panic!("{name}: no Global options heading"));
+            for option in [
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--concurrency",
+                "--color",
+            ] {
+                let at = help.find(&format!("{option} ")).unwrap();
+                assert!(at > global, "{name}: {option} among the command's options");
+            }
+        }
+    }
+
     /// The completions offer the registries' values: reporters, --fail-on levels, canned ACLs,
     /// check ids, and iam-policy's command names.
     #[test]
