@@ -452,7 +452,7 @@ pub fn check_command(command: &str) -> Result<(), String> {
     }
     Err(format!(
         "unknown command '{}' (commands that call AWS: {})",
-        crate::output::printable(command),
+        command.escape_debug(),
         commands().join(", ")
     ))
 }
