@@ -445,6 +445,18 @@ impl Resolver<'_> {
     }
 }
 
+/// Whether `iam-policy` knows `command` (a command that calls AWS, or one that calls none).
+pub fn check_command(command: &str) -> Result<(), String> {
+    if OFFLINE.contains(&command) || command_actions(command).is_some() {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown command '{}' (commands that call AWS: {})",
+        command.escape_debug(),
+        commands().join(", ")
+    ))
+}
+
 /// The statements for `commands` (every command when empty), plus what `options` add.
 pub fn statements(commands: &[String], options: PolicyOptions) -> Result<Vec<Statement>, String> {
     let resolver = Resolver::new(options)?;
@@ -460,11 +472,9 @@ pub fn statements(commands: &[String], options: PolicyOptions) -> Result<Vec<Sta
         if OFFLINE.contains(command) {
             continue;
         }
+        check_command(command)?;
         let Some(actions) = command_actions(command) else {
-            return Err(format!(
-                "unknown command '{command}' (commands that call AWS: {})",
-                all.join(", ")
-            ));
+            continue;
         };
         granted.extend(actions.iter().copied());
         let probes = PROBE_ANY_BUCKET.contains(command);

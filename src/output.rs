@@ -24,6 +24,16 @@ pub const DEFAULT_FORMAT: &str = "table";
 /// cut to fit GitHub's limits, the table is for a terminal): where a cut report points.
 pub const COMPLETE_FORMATS: [&str; 4] = ["json", "csv", "ocsf", "junit"];
 
+/// Why `name` is no `--format`: the registered ones.
+pub fn unknown_format(name: &str) -> String {
+    let names: Vec<&str> = registry::reporters().iter().map(|r| r.name).collect();
+    format!(
+        "unknown format '{}' (choose from {})",
+        printable(name),
+        names.join(", ")
+    )
+}
+
 /// Parses and checks every `--format` value before anything runs; no value means
 /// [`DEFAULT_FORMAT`].
 pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
@@ -39,13 +49,8 @@ pub fn parse_outputs(specs: &[String]) -> Result<Vec<Output>, InputError> {
             Some((name, path)) => (name, Some(path)),
             None => (spec.as_str(), None),
         };
-        let reporter = registry::reporter(name).ok_or_else(|| {
-            let names: Vec<&str> = registry::reporters().iter().map(|r| r.name).collect();
-            InputError::Other(format!(
-                "unknown format '{name}' (choose from {})",
-                names.join(", ")
-            ))
-        })?;
+        let reporter =
+            registry::reporter(name).ok_or_else(|| InputError::Other(unknown_format(name)))?;
         let path = match path {
             // The process's own stdout, by another name: the same destination as no path.
             Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => None,

@@ -53,7 +53,7 @@ async fn dispatch(
         Command::ScanDns { report } => dns::run(global, report, style).await,
         Command::IamPolicy(args) => iam::run(args),
         Command::Completions { shell } => docs::completions(shell),
-        Command::Man => docs::man(),
+        Command::Man { dir } => docs::man(dir.as_deref()),
         Command::Checks { format } => docs::list_checks(format),
         Command::Reporters => docs::list_reporters(),
         Command::Explain { id } => docs::explain(&id),

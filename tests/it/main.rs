@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod data_events;
 mod dns;
+mod docs;
 mod exit_codes;
 mod fake_config;
 mod fake_record;

@@ -595,7 +595,10 @@ async fn output_problems_are_usage_errors() {
         ),
         (
             vec!["scan", "--format", "yaml"],
-            format!("error: unknown format 'yaml' (choose from {})\n", formats.join(", ")),
+            format!(
+                "error: unknown format 'yaml' (choose from {}) (see `s3tk scan --help`)\n",
+                formats.join(", ")
+            ),
         ),
         (
             vec!["scan", "--ignore-file", "/nonexistent/ignore.toml"],

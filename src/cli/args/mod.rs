@@ -11,7 +11,9 @@ use crate::objects::command::{DeleteVersions, Encrypt, ObjectCommand, ResetAcl, 
 use crate::output;
 use crate::registry;
 use crate::report::FailOn;
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -29,6 +31,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Use this profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then "default")
     #[arg(long, global = true, value_name = "NAME")]
@@ -74,8 +77,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): s3tk man > s3tk.1
-    Man,
+    /// Print the man page (roff): s3tk man > s3tk.1; with --dir, write s3tk.1 and one page per command
+    Man {
+        /// Write s3tk.1 and s3tk-COMMAND.1 for every command into this directory (e.g. /usr/local/share/man/man1)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// List the available checks
     Checks {
         /// table, json, or markdown (the README's table, with compliance references)
@@ -87,6 +94,7 @@ pub enum Command {
     /// Show what a check looks at, why it matters and how to fix it
     Explain {
         /// A check id, as listed by `s3tk checks`
+        #[arg(value_parser = KnownValues { values: check_ids, parse: check_selector }, hide_possible_values = true)]
         id: String,
     },
     /// The remediation commands, one per registered remediation (`args/remediate.rs`).
@@ -143,7 +151,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct IamPolicyArgs {
     /// Commands, e.g. scan encrypt
-    #[arg(value_name = "COMMAND")]
+    #[arg(value_name = "COMMAND", value_parser = KnownValues { values: crate::iam::commands, parse: parse_iam_command }, hide_possible_values = true)]
     pub commands: Vec<String>,
     /// Add the CloudTrail reads of scan --object-level-logging
     #[arg(long)]
@@ -293,8 +301,8 @@ pub struct ObjectTarget {
 pub struct ResetObjectAclArgs {
     #[command(flatten)]
     pub target: ObjectTarget,
-    /// private, public-read, public-read-write, authenticated-read, aws-exec-read, bucket-owner-read or bucket-owner-full-control
-    #[arg(long, value_name = "CANNED", default_value = "private")]
+    /// The canned ACL to give the objects
+    #[arg(long, value_name = "CANNED", default_value = "private", value_parser = KnownValues { values: canned_acls, parse: parse_canned_acl })]
     pub acl: String,
     /// Show what would change, and change nothing
     #[arg(long)]
@@ -408,10 +416,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub trusted_account: Vec<String>,
     /// Run only these checks: ids or dotted prefixes such as `s3.bucket` (comma-separated or repeated)
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = KnownValues { values: check_ids, parse: check_selector }, hide_possible_values = true)]
     pub checks: Vec<String>,
     /// Do not run these checks: ids or dotted prefixes (comma-separated or repeated)
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = KnownValues { values: check_ids, parse: check_selector }, hide_possible_values = true)]
     pub skip_checks: Vec<String>,
     /// Also check that CloudTrail logs object-level (data) events for each bucket: classic and
     /// advanced event selectors, trail status, multi-region and home-region trails
@@ -461,10 +469,10 @@ pub struct ScanArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     // The help names the registered reporters (`format_help`).
-    #[arg(long, value_name = "FORMAT[=PATH]", help = format_help())]
+    #[arg(long, value_name = "FORMAT[=PATH]", help = format_help(), value_parser = KnownValues { values: reporter_names, parse: parse_format }, hide_possible_values = true)]
     pub format: Vec<String>,
     /// Exit 1 only for failing findings of this severity or worse; `never` for report-only runs
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = clap::builder::ValueParser::new(parse_fail_on))]
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = KnownValues { values: fail_on_levels, parse: parse_fail_on })]
     pub fail_on: FailOn,
     /// Table: also list passing and skipped findings (by default it lists failures, errors and
     /// muted findings); implied when --checks selects exactly one check
@@ -502,8 +510,7 @@ fn parse_sarif_category(text: &str) -> Result<String, String> {
 
 /// `--format`'s help, naming every registered reporter, the default first.
 fn format_help() -> String {
-    let mut names: Vec<&str> = registry::reporters().iter().map(|r| r.name).collect();
-    names.sort_by_key(|name| *name != output::DEFAULT_FORMAT);
+    let names = reporter_names();
     format!(
         "Output format, optionally to a file: {} (default), {}. Repeat for several outputs, e.g. --format table --format junit=reports/s3tk.xml",
         names[0],
@@ -524,61 +531,90 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// A value parser whose values clap knows, so `--help` and the shell completions list them,
+/// while `parse` decides what is valid (it may accept more: `json=report.json`, an id prefix)
+/// and words the refusal, which clap reports as a usage error (exit 2).
+#[derive(Clone)]
+struct KnownValues<T> {
+    values: fn() -> Vec<&'static str>,
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for KnownValues<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                format!("'{}' is not UTF-8\n", value.to_string_lossy()),
+            )
+        })?;
+        (self.parse)(text).map_err(|message| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{message}\n"))
+                .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.values)().into_iter().map(PossibleValue::new),
+        ))
+    }
+}
+
+/// The registered reporters' names, the default first.
+fn reporter_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = registry::reporters().iter().map(|r| r.name).collect();
+    names.sort_by_key(|name| *name != output::DEFAULT_FORMAT);
+    names
+}
+
+/// `FORMAT[=PATH]`: the format must be registered; the path is checked with the other outputs.
+fn parse_format(spec: &str) -> Result<String, String> {
+    let name = spec.split_once('=').map_or(spec, |(name, _)| name);
+    match registry::reporter(name) {
+        Some(_) => Ok(spec.to_owned()),
+        None => Err(output::unknown_format(name)),
+    }
+}
+
+fn fail_on_levels() -> Vec<&'static str> {
+    let severities = crate::check::Severity::value_variants().iter();
+    severities.map(|s| s.as_str()).chain(["never"]).collect()
+}
+
 fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     text.parse()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn check_ids() -> Vec<&'static str> {
+    registry::checks().iter().map(|c| c.meta.id).collect()
+}
 
-    /// The words of a shell command line, with double-quoted words unquoted and comments cut.
-    fn shell_words(line: &str) -> Vec<String> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let mut quoted = false;
-        for c in line.chars() {
-            match c {
-                '"' => quoted = !quoted,
-                // A comment, a redirection or a pipe ends the command.
-                '#' | '>' | '|' if !quoted && word.is_empty() => break,
-                ' ' if !quoted => {
-                    if !word.is_empty() {
-                        words.push(std::mem::take(&mut word));
-                    }
-                }
-                c => word.push(c),
-            }
-        }
-        if !word.is_empty() {
-            words.push(word);
-        }
-        words
-    }
+/// `--checks`, `explain`: an id (or a dotted prefix), checked against the registry where it is
+/// used, whose message names the ids that come close.
+fn check_selector(text: &str) -> Result<String, String> {
+    Ok(text.to_owned())
+}
 
-    #[test]
-    fn every_readme_example_parses() {
-        let readme = include_str!("../../../README.md");
-        let mut in_shell = false;
-        let mut examples = 0;
-        for line in readme.lines() {
-            match line.trim() {
-                "```sh" => in_shell = true,
-                "```" => in_shell = false,
-                text if in_shell && text.contains("s3tk ") => {
-                    let command = &text[text.find("s3tk ").unwrap()..];
-                    let words: Vec<String> = shell_words(command)
-                        .into_iter()
-                        .filter(|w| !(w.starts_with('[') && w.ends_with(']')))
-                        .collect();
-                    if let Err(e) = Cli::try_parse_from(&words) {
-                        panic!("README example `{command}` does not parse: {e}");
-                    }
-                    examples += 1;
-                }
-                _ => {}
-            }
-        }
-        assert!(examples > 20, "found only {examples} examples");
-    }
+fn canned_acls() -> Vec<&'static str> {
+    crate::objects::acl::CannedAcl::ALL
+        .iter()
+        .map(|acl| acl.as_str())
+        .collect()
+}
+
+fn parse_canned_acl(text: &str) -> Result<String, String> {
+    text.parse::<crate::objects::acl::CannedAcl>()
+        .map(|acl| acl.as_str().to_owned())
+}
+
+fn parse_iam_command(name: &str) -> Result<String, String> {
+    crate::iam::check_command(name).map(|()| name.to_owned())
 }
