@@ -52,7 +52,10 @@ pub(super) async fn fix_after_scan(
     changing.sort_unstable();
     changing.dedup();
     let scanned = report.buckets().len();
-    if !fix.confirmation.go_ahead("scan --fix --apply", &changing, scanned)? {
+    if !fix
+        .confirmation
+        .go_ahead("scan --fix --apply", &changing, scanned)?
+    {
         let mut declined = report.tally(fail_on);
         declined.unresolved();
         return Ok(declined);
