@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 const PRESENT: &str = "app";
 const MISSING: &str = "no-such-bucket";
 
+/// Why a remediation's dry run exits 0: its plan is shown. A remediation may refuse the plain
+/// bucket (enable-bucket-key without default encryption), which leaves it unfixed: 1.
+const PLAN_SHOWN: &str = "plan shown";
+
 /// One run of a command and the code it must exit with.
 struct Case {
     args: Vec<String>,
@@ -245,9 +249,15 @@ fn remediation_cases() -> BTreeMap<String, Vec<Case>> {
         let runs = match entry.remediation {
             RemediationKind::Account(_) => vec![
                 (
-                    vec![name.clone(), "--account".into(), "--dry-run".into()],
+                    vec![
+                        name.clone(),
+                        "--account".into(),
+                        "--dry-run".into(),
+                        "--format".into(),
+                        "json".into(),
+                    ],
                     0,
-                    "plan shown",
+                    PLAN_SHOWN,
                 ),
                 (vec![name.clone(), "--account".into()], 0, "written"),
                 (
@@ -257,7 +267,11 @@ fn remediation_cases() -> BTreeMap<String, Vec<Case>> {
                 ),
             ],
             RemediationKind::Bucket(_) => vec![
-                (with(PRESENT, &["--dry-run"]), 0, "plan shown"),
+                (
+                    with(PRESENT, &["--dry-run", "--format", "json"]),
+                    0,
+                    PLAN_SHOWN,
+                ),
                 (with(MISSING, &[]), 3, "missing bucket"),
                 (with("bad name", &[]), 2, "a malformed bucket name"),
                 (with("*", &[]), 2, "a pattern, no terminal"),
@@ -347,12 +361,16 @@ async fn every_command_exits_by_the_one_policy() {
             let args: Vec<&str> = run_case.args.iter().map(String::as_str).collect();
             let run = s3tk(&fake.uri(), &args).await;
             let requests = fake.requests().await.len();
-            if run.code != run_case.code {
+            let refused = run_case.why == PLAN_SHOWN
+                && serde_json::from_str::<serde_json::Value>(&run.stdout)
+                    .is_ok_and(|plan| plan["counts"]["refused"].as_u64().unwrap_or(0) > 0);
+            let expected = if refused { 1 } else { run_case.code };
+            if run.code != expected {
                 wrong.push(format!(
                     "{name}: `s3tk {}` exited {}, not {} ({}): {}",
                     args.join(" "),
                     run.code,
-                    run_case.code,
+                    expected,
                     run_case.why,
                     run.stderr.trim()
                 ));
