@@ -77,25 +77,27 @@ pub const TABLE: &[(u8, &str, &str)] = &[
          Remediations: every bucket fixed, already fixed or not applicable. Policy commands: written \
          and read back, or nothing to change; `--dry-run` shown. Object commands: every object done, \
          already done or kept on purpose; `scan-object-acl`: no public object. `batch-status`: the job \
-         completed without failures. `--dry-run` of any command: the plan was shown.",
+         completed without failures. `--dry-run` of any command: the plan was shown and nothing in it \
+         is refused or skipped.",
     ),
     (
         UNRESOLVED,
         "findings, or something left unfixed",
         "`scan`: a failing finding at or above `--fail-on` (with `--fix --apply`: after the fixes). \
-         Remediations: a bucket refused (e.g. `disable-acls` without `--force`) or still failing after \
-         the change; the confirmation declined. `set-policy` refusing to drop statements, a public \
+         Remediations: a bucket refused (e.g. `disable-acls` without `--force`; in a `--dry-run` \
+         too) or still failing after the change; the confirmation declined. `set-policy` refusing to drop statements, a public \
          policy S3 would refuse. `scan-object-acl`: a public object; other object commands: an object \
          changed during the run or left unencrypted (archived, …). `batch-status`: the job failed, was \
          cancelled or some objects failed.",
     ),
     (
         USAGE,
-        "usage or configuration error; nothing was sent",
+        "usage or configuration error; nothing was written",
         "A bad option, bucket name, pattern, region, check id, key, policy, job id or file; no \
          credentials, or S3 rejected them; a change to every bucket (or a pattern's) without a \
          terminal to confirm on and without `--yes`. Reported in one line on stderr before any \
-         request (rejected credentials: at the first).",
+         request (rejected credentials: at the first; a current policy that cannot be parsed, or a \
+         new one S3 would refuse: after reading the policy, before writing).",
     ),
     (
         INCOMPLETE,

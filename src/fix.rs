@@ -482,12 +482,15 @@ pub fn advice(report: &Report, selection: &[String]) -> Advice {
     Advice { commands, manual }
 }
 
-/// Whether every bucket of the report fails or passes each of `checks` (none muted, skipped
-/// or unevaluated), so a safe remediation run on all of them changes only the failing ones.
+/// Whether the scan ran each of `checks` and every bucket fails or passes it (none muted,
+/// skipped or unevaluated), so a safe remediation run on all of them changes only the failing
+/// ones. A check the scan did not run says nothing about the other buckets.
 fn only_failing_or_passing(report: &Report, checks: &[&str]) -> bool {
-    report
-        .findings
-        .iter()
-        .filter(|f| checks.contains(&f.check.id) && f.resource.bucket().is_some())
-        .all(|f| matches!(f.status, Status::Fail | Status::Pass))
+    let ran = |id: &str| report.findings.iter().any(|f| f.check.id == id);
+    checks.iter().all(|id| ran(id))
+        && report
+            .findings
+            .iter()
+            .filter(|f| checks.contains(&f.check.id) && f.resource.bucket().is_some())
+            .all(|f| matches!(f.status, Status::Fail | Status::Pass))
 }

@@ -29,15 +29,75 @@ impl Prompt for Terminal {
     }
 
     fn ask(&self, question: &str) -> io::Result<bool> {
-        let mut err = io::stderr().lock();
-        write!(err, "{question} [y/N] ")?;
-        err.flush()?;
+        let quit_on_ctrl_c = QuitOnCtrlC::start();
+        // stderr is not held while waiting: the Ctrl-C listener writes to it.
+        eprint!("{question} [y/N] ");
+        io::stderr().flush()?;
         let mut answer = String::new();
-        if io::stdin().lock().read_line(&mut answer)? == 0 {
+        let read = io::stdin().lock().read_line(&mut answer);
+        quit_on_ctrl_c.stop();
+        if read? == 0 {
             // End of input (Ctrl-D): end the question's line, and take it as no.
-            writeln!(err)?;
+            eprintln!();
         }
         Ok(is_yes(&answer))
+    }
+}
+
+/// Ctrl-C while the question waits ends s3tk (exit 130), as it would without s3tk's own
+/// handlers. A scan installs one (its first Ctrl-C writes the partial report), and s3tk's one
+/// thread is blocked reading the answer, so that handler could not run: a second thread with
+/// its own runtime listens instead. Nothing has been written yet when the question is asked.
+struct QuitOnCtrlC {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl QuitOnCtrlC {
+    /// Returns once the listener is in place, so a Ctrl-C typed as soon as the question shows
+    /// is never caught by another handler.
+    fn start() -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (ready, listening) = std::sync::mpsc::channel::<()>();
+        let thread = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()
+            .map(|runtime| {
+                std::thread::spawn(move || {
+                    runtime.block_on(async {
+                        use tokio::signal::unix::{SignalKind, signal};
+                        let Ok(mut interrupt) = signal(SignalKind::interrupt()) else {
+                            ready.send(()).ok();
+                            return;
+                        };
+                        ready.send(()).ok();
+                        tokio::select! {
+                            Some(()) = interrupt.recv() => {
+                                eprintln!();
+                                std::process::exit(i32::from(crate::exit::INTERRUPTED));
+                            }
+                            _ = stopped => {}
+                        }
+                    });
+                })
+            });
+        if thread.is_some() {
+            listening.recv().ok();
+        }
+        QuitOnCtrlC {
+            stop: Some(stop),
+            thread,
+        }
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
     }
 }
 
@@ -100,7 +160,11 @@ impl Confirmation<'_> {
             return Ok(true);
         }
         let n = changing.len();
-        let mut names = changing[..n.min(NAMES_SHOWN)].join(", ");
+        let shown: Vec<_> = changing[..n.min(NAMES_SHOWN)]
+            .iter()
+            .map(|name| crate::output::printable(name))
+            .collect();
+        let mut names = shown.join(", ");
         if n > NAMES_SHOWN {
             names += &format!(" and {} more", n - NAMES_SHOWN);
         }

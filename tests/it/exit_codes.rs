@@ -431,6 +431,77 @@ async fn on_terminal(endpoint: &str, args: &[&str], answer: &str) -> (i32, Strin
     (out.status.code().expect("exited"), shown)
 }
 
+/// Runs `scan ARGS` on a pseudo-terminal like [`on_terminal`], and types Ctrl-C once the
+/// question is on the screen (the scan's own Ctrl-C handler is installed by then). Returns the
+/// exit code and what the terminal showed.
+async fn ctrl_c_at_the_question(endpoint: &str, args: &[&str]) -> (i32, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let line = [env!("CARGO_BIN_EXE_s3tk"), "--endpoint-url", endpoint]
+        .iter()
+        .chain(args)
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = tokio::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
+    crate::support::hermetic(&mut cmd, &[]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut shown = Vec::new();
+    let asked = async {
+        let mut chunk = [0u8; 4096];
+        while !String::from_utf8_lossy(&shown).contains("[y/N]") {
+            let n = stdout.read(&mut chunk).await.unwrap();
+            assert!(
+                n > 0,
+                "ended before asking: {}",
+                String::from_utf8_lossy(&shown)
+            );
+            shown.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), asked)
+        .await
+        .expect("asked within 30 s");
+    stdin.write_all(b"\x03").await.unwrap();
+    let rest = async {
+        stdout.read_to_end(&mut shown).await.unwrap();
+        child.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), rest)
+        .await
+        .expect("Ctrl-C ended s3tk within 30 s");
+    drop(stdin);
+    (
+        status.code().expect("exited"),
+        String::from_utf8_lossy(&shown).replace("\r\n", "\n"),
+    )
+}
+
+#[tokio::test]
+async fn ctrl_c_at_the_question_quits_without_writing() {
+    let fake = fake().await;
+    let (code, shown) = ctrl_c_at_the_question(
+        &fake.uri(),
+        &[
+            "scan",
+            "--checks",
+            "s3.bucket.versioning-disabled",
+            "--fix",
+            "--apply",
+        ],
+    )
+    .await;
+    assert_eq!(code, 130, "interrupted\n{shown}");
+    assert!(!shown.contains("Nothing changed"), "{shown}");
+    assert_eq!(versioning_writes(&fake.requests().await), 0, "{shown}");
+}
+
 fn versioning_writes(requests: &[String]) -> usize {
     requests
         .iter()

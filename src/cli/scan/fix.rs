@@ -274,6 +274,17 @@ mod tests {
             patterns.commands[0].line,
             "s3tk enable-versioning 'bucket-*' passing"
         );
+        // block-public-access fixes five checks: a scan that ran one of them cannot tell
+        // whether the other buckets would change, so every failing name is given.
+        let public_acl: Vec<Finding> = names
+            .iter()
+            .map(|n| fail(n, "s3.bucket.public-acl-read"))
+            .collect();
+        let one_of_five = advice(&report(public_acl), &[]);
+        assert_eq!(
+            one_of_five.commands[0].line,
+            format!("s3tk block-public-access {}", names.join(" "))
+        );
         // A muted bucket must not be changed behind the reviewer's back: every name is given.
         findings.last_mut().unwrap().status = Status::Muted;
         let named = advice(&report(findings), &[]);
