@@ -156,11 +156,7 @@ fn status(status: Status) -> (u8, &'static str, &'static str) {
 
 /// The report's time (RFC 3339) in milliseconds since the epoch, as OCSF's `timestamp_t`.
 fn epoch_millis(rfc3339: &str) -> i64 {
-    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
-    DateTime::from_str(rfc3339, DateTimeFormat::DateTime)
-        .ok()
-        .and_then(|t| t.to_millis().ok())
-        .unwrap_or(0)
+    crate::clock::rfc3339_to_epoch_millis(rfc3339).unwrap_or(0)
 }
 
 fn resource(f: &Finding) -> ResourceDetails<'_> {

@@ -564,6 +564,20 @@ fn nothing_depends_on_the_plugin_folders() {
 }
 
 #[test]
+fn plugins_do_not_use_the_aws_sdk() {
+    // Plugins read the state cache and return data; only the core talks to AWS, so only the
+    // core names the SDK's crates.
+    let files = sources();
+    let users: Vec<&str> = files
+        .iter()
+        .filter(|f| PLUGIN_FOLDERS.contains(&f.module.as_str()))
+        .filter(|f| f.code.contains("aws_sdk_") || f.code.contains("aws_smithy_"))
+        .map(|f| f.path.as_str())
+        .collect();
+    assert!(users.is_empty(), "plugins using the AWS SDK: {users:?}");
+}
+
+#[test]
 fn only_the_listed_modules_send_requests() {
     let listed: BTreeSet<String> = SENDS_REQUESTS.iter().map(|&f| f.to_owned()).collect();
     assert_eq!(senders(&sources()), listed, "files that call `send()`");
